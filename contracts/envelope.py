@@ -1,0 +1,66 @@
+"""The one envelope every UniSettle event travels in. `aggregate_id` is also the Kafka key."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from contracts.events.base import EventPayload
+
+EventType = Annotated[str, Field(pattern=r"^[a-z]+\.[A-Z][A-Za-z]+$", examples=["orders.OrderPlaced"])]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: uuid.UUID
+    event_type: EventType
+    schema_version: Annotated[int, Field(ge=1)]
+    occurred_at: AwareDatetime
+    producer: Annotated[str, Field(min_length=1, max_length=64)]
+    aggregate_id: Annotated[str, Field(min_length=1, max_length=200)]
+    aggregate_version: Annotated[int, Field(ge=1, description="gapless per aggregate")]
+    correlation_id: Annotated[str, Field(min_length=1, max_length=200)]
+    causation_id: uuid.UUID | None = None
+    tenant_id: Annotated[str, Field(min_length=1, max_length=64, description="the university")]
+    payload: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @classmethod
+    def of(
+        cls,
+        payload: EventPayload,
+        *,
+        producer: str,
+        aggregate_id: str,
+        aggregate_version: int,
+        tenant_id: str,
+        correlation_id: str,
+        causation_id: uuid.UUID | None = None,
+        event_id: uuid.UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
+        """Wrap a typed payload; the type name and schema version come from its class."""
+        return cls(
+            event_id=event_id or uuid.uuid4(),
+            event_type=payload.event_type,
+            schema_version=payload.schema_version,
+            occurred_at=occurred_at or datetime.now(UTC),
+            producer=producer,
+            aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            tenant_id=tenant_id,
+            payload=payload.model_dump(mode="json"),
+        )
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()

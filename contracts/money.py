@@ -1,0 +1,23 @@
+"""Money on the wire: an integer count of minor units (fen for CNY) and a currency code."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
+MinorUnits = Annotated[int, Field(ge=0, strict=True, description="amount in minor units (fen)")]
+
+
+class Money(BaseModel):
+    """A non-negative amount. Never a float: `amount_minor` is an integer of fen."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    amount_minor: MinorUnits
+    currency: CurrencyCode = "CNY"
+
+    @classmethod
+    def cny(cls, amount_minor: int) -> Money:
+        return cls(amount_minor=amount_minor, currency="CNY")
