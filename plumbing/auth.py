@@ -1,0 +1,98 @@
+"""Bearer-token auth: JWTs (HS256, PyJWT) whose claims carry the role and the scope.
+
+Claims: `sub`, `role`, `tenant` (the university), and where they apply `supplier_id` and
+`grant_ids`. Services check role and scope through the dependencies in `plumbing.auth_deps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import jwt
+
+from plumbing.errors import Unauthenticated
+
+
+class Role(StrEnum):
+    RESEARCHER = "researcher"
+    LAB_MEMBER = "lab_member"
+    SAFETY_OFFICER = "safety_officer"
+    UNIVERSITY_FINANCE = "university_finance"
+    SUPPLIER = "supplier"
+    PLATFORM_OPS = "platform_ops"
+    INTEGRATION = "integration"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as proven by a verified token."""
+
+    subject: str
+    role: Role
+    tenant_id: str
+    supplier_id: str | None = None
+    grant_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+class TokenCodec:
+    def __init__(self, secret: str, *, issuer: str = "unisettle", audience: str = "unisettle") -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+        self._secret = secret
+        self.issuer = issuer
+        self.audience = audience
+
+    def issue(self, principal: Principal, ttl: timedelta = timedelta(hours=1), now: datetime | None = None) -> str:
+        issued = now or datetime.now(UTC)
+        claims: dict[str, object] = {
+            "sub": principal.subject,
+            "role": principal.role.value,
+            "tenant": principal.tenant_id,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": int(issued.timestamp()),
+            "exp": int((issued + ttl).timestamp()),
+        }
+        if principal.supplier_id:
+            claims["supplier_id"] = principal.supplier_id
+        if principal.grant_ids:
+            claims["grant_ids"] = list(principal.grant_ids)
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid token; Unauthenticated with a precise code otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["sub", "exp", "iat", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the token has expired", code="token_expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthenticated("the token is for another audience", code="invalid_token") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("the token is not valid", code="invalid_token") from exc
+        try:
+            role = Role(claims.get("role"))
+        except ValueError as exc:
+            raise Unauthenticated("the token has no known role", code="invalid_token") from exc
+        tenant = claims.get("tenant")
+        if not isinstance(tenant, str) or not tenant:
+            raise Unauthenticated("the token names no university", code="invalid_token")
+        supplier_id = claims.get("supplier_id")
+        if role is Role.SUPPLIER and not supplier_id:
+            raise Unauthenticated("a supplier token must name its supplier", code="invalid_token")
+        grant_ids = claims.get("grant_ids") or []
+        return Principal(
+            subject=str(claims["sub"]),
+            role=role,
+            tenant_id=tenant,
+            supplier_id=str(supplier_id) if supplier_id else None,
+            grant_ids=tuple(str(g) for g in grant_ids),
+        )

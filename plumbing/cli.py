@@ -1,0 +1,55 @@
+"""`unisettle`: the operator's command line.
+
+    unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from plumbing.auth import Principal, Role, TokenCodec
+from plumbing.settings import StackSettings
+
+
+def _token(args: argparse.Namespace) -> int:
+    stack = StackSettings()
+    codec = TokenCodec(stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience)
+    role = Role(args.role)
+    if role is Role.SUPPLIER and not args.supplier_id:
+        print("error: a supplier token needs --supplier-id", file=sys.stderr)
+        return 2
+    principal = Principal(
+        subject=args.sub,
+        role=role,
+        tenant_id=args.tenant,
+        supplier_id=args.supplier_id,
+        grant_ids=tuple(args.grant or ()),
+    )
+    print(codec.issue(principal, ttl=timedelta(minutes=args.ttl_minutes)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="unisettle", description="UniSettle operator commands")
+    commands = root.add_subparsers(dest="command", required=True)
+    token = commands.add_parser("token", help="mint a development bearer token")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--tenant", required=True, help="university id")
+    token.add_argument("--sub", required=True, help="user id")
+    token.add_argument("--supplier-id")
+    token.add_argument("--grant", action="append", help="grant id (repeatable)")
+    token.add_argument("--ttl-minutes", type=int, default=60)
+    token.set_defaults(run=_token)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

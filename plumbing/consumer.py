@@ -1,0 +1,218 @@
+"""The idempotent, batching Kafka consumer every service uses for its money-relevant streams.
+
+Each poll's records are applied in ONE Postgres transaction together with their
+`(consumer, event_id)` dedup rows; Kafka offsets are committed only after that transaction.
+A crash anywhere replays from the last committed offset, and the dedup rows make the replay a
+no-op. Poison events (unreadable, unknown, or breaking a rule) are kept in `dead_letters` and
+published to `<topic>.dlq` through the outbox, in the same transaction; the next event goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from contracts.registry import REGISTRY, EventRegistry
+from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
+from plumbing.delivery import Delivery, Handler, PoisonEvent
+from plumbing.logs import get_logger
+from plumbing.metrics import (
+    BATCH_SECONDS,
+    CONSUMER_BATCHES,
+    CONSUMER_RETRIES,
+    EVENTS_APPLIED,
+    EVENTS_DUPLICATE,
+    EVENTS_IGNORED,
+)
+from plumbing.outbox import Outbox
+from plumbing.retry import Backoff, is_transient
+from plumbing.tracing import current_trace
+
+log = get_logger(__name__)
+
+__all__ = ["BatchConsumer", "ConsumerSettings", "ConsumerStats", "Delivery", "Handler", "PoisonEvent"]
+
+
+@dataclass
+class ConsumerStats:
+    transactions: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+
+
+@dataclass
+class ConsumerSettings:
+    max_batch: int = 500
+    poll_timeout_ms: int = 200
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 1500
+    auto_offset_reset: str = "earliest"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        pool: asyncpg.Pool,
+        bootstrap_servers: str,
+        outbox: Outbox,
+        group_id: str | None = None,
+        registry: EventRegistry = REGISTRY,
+        settings: ConsumerSettings | None = None,
+    ) -> None:
+        self.name = name
+        self.topics = list(topics)
+        self.handlers = dict(handlers)
+        self.pool = pool
+        self.bootstrap_servers = bootstrap_servers
+        self.outbox = outbox
+        self.group_id = group_id or name
+        self.registry = registry
+        self.settings = settings or ConsumerSettings()
+        self.stats = ConsumerStats()
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume until cancelled."""
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=self.settings.auto_offset_reset,
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+            max_poll_records=self.settings.max_batch,
+            **self.settings.extra,
+        )
+        backoff = Backoff()
+        while True:
+            try:
+                await consumer.start()
+                break
+            except Exception as exc:  # noqa: BLE001 - broker not reachable yet
+                log.warning("consumer cannot reach Kafka", consumer=self.name, error=repr(exc))
+                await backoff.wait()
+        try:
+            self.ready.set()
+            while True:
+                batches = await consumer.getmany(
+                    timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
+                )
+                records = [r for tp_records in batches.values() for r in tp_records]
+                if not records:
+                    continue
+                await self._apply_with_retry(records)
+                await consumer.commit(
+                    {tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs}
+                )
+        finally:
+            await consumer.stop()
+
+    async def _apply_with_retry(self, records: list[ConsumerRecord]) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self.apply(records)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self.stats.retries += 1
+                CONSUMER_RETRIES.labels(self.name).inc()
+                delay = backoff.next_delay()
+                log.warning("batch failed transiently; retrying", consumer=self.name,
+                            error=repr(exc), retry_in=round(delay, 3))
+                await asyncio.sleep(delay)
+
+    async def apply(self, records: Sequence[ConsumerRecord]) -> None:
+        """Apply one poll's records in one transaction (retrying per event only when one fails)."""
+        started = time.perf_counter()
+        readable: list[Delivery] = []
+        poison: list[DeadLetter] = []
+        for record in records:
+            decoded = decode(record, self.registry)
+            if isinstance(decoded, DeadLetter):
+                poison.append(decoded)
+            elif decoded.envelope.event_type not in self.handlers:
+                self.stats.ignored += 1
+                EVENTS_IGNORED.labels(self.name).inc()
+            else:
+                readable.append(decoded)
+        try:
+            await self._transaction(readable, poison, isolate=False)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # Some handler refused an event: redo the batch with a savepoint per event so that
+            # only the offending events are dead-lettered.
+            log.info("batch had a failing event; isolating", consumer=self.name, error=repr(exc))
+            await self._transaction(readable, poison, isolate=True)
+        BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+
+    async def _transaction(
+        self, deliveries: list[Delivery], poison: list[DeadLetter], *, isolate: bool
+    ) -> None:
+        poison = list(poison)
+        applied = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await self._claim(conn, deliveries)
+            claimed = len(fresh)
+            for delivery in deliveries:
+                if delivery.envelope.event_id not in fresh:
+                    continue
+                fresh.discard(delivery.envelope.event_id)  # the same event twice in one poll
+                token = current_trace.set(delivery.trace)
+                try:
+                    handler = self.handlers[delivery.envelope.event_type]
+                    if isolate:
+                        try:
+                            async with conn.transaction():
+                                await handler(conn, delivery)
+                        except Exception as exc:
+                            if is_transient(exc):
+                                raise
+                            poison.append(DeadLetter.from_failure(delivery.record, delivery, exc))
+                            continue
+                    else:
+                        await handler(conn, delivery)
+                    applied += 1
+                finally:
+                    current_trace.reset(token)
+            dead = await record_dead_letters(conn, self.name, self.outbox, poison)
+        duplicates = len(deliveries) - claimed
+        self.stats.transactions += 1
+        self.stats.applied += applied
+        self.stats.duplicates += duplicates
+        self.stats.dead_lettered += dead
+        CONSUMER_BATCHES.labels(self.name).inc()
+        EVENTS_APPLIED.labels(self.name).inc(applied)
+        EVENTS_DUPLICATE.labels(self.name).inc(duplicates)
+
+    async def _claim(self, conn: asyncpg.Connection, deliveries: list[Delivery]) -> set[uuid.UUID]:
+        """Record the batch's event ids; returns those not seen before (one round trip)."""
+        if not deliveries:
+            return set()
+        ids = [d.envelope.event_id for d in deliveries]
+        rows = await conn.fetch(
+            """insert into processed_events (consumer, event_id)
+               select $1, unnest($2::uuid[]) on conflict do nothing returning event_id""",
+            self.name,
+            ids,
+        )
+        return {r["event_id"] for r in rows}

@@ -1,0 +1,116 @@
+"""Poison events: recognising them, keeping them, and publishing them to `<topic>.dlq`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+import asyncpg
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope
+from contracts.registry import EventRegistry, UnknownEvent
+from contracts.topics import dead_letter_topic
+from plumbing.delivery import Delivery
+from plumbing.logs import get_logger
+from plumbing.metrics import DEAD_LETTERS
+from plumbing.outbox import Headers, Outbox
+from plumbing.tracing import TraceContext
+
+log = get_logger(__name__)
+
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: ConsumerRecord
+    reason_code: str
+    reason: str
+    event_id: uuid.UUID | None = None
+    event_type: str | None = None
+
+    @classmethod
+    def from_failure(cls, record: ConsumerRecord, delivery: Delivery, exc: BaseException) -> DeadLetter:
+        code = getattr(exc, "code", None) or "handler_error"
+        return cls(
+            record=record,
+            reason_code=str(code),
+            reason=f"{type(exc).__name__}: {exc}"[:MAX_REASON],
+            event_id=delivery.envelope.event_id,
+            event_type=delivery.envelope.event_type,
+        )
+
+
+def _trace_of(record: ConsumerRecord) -> TraceContext | None:
+    for key, value in record.headers or ():
+        if key == "traceparent":
+            return TraceContext.parse(value)
+    return None
+
+
+def decode(record: ConsumerRecord, registry: EventRegistry) -> Delivery | DeadLetter:
+    """Read a record into a Delivery, or say why it is poison."""
+    if record.value is None:
+        return DeadLetter(record, "empty_value", "record has no value (tombstone)")
+    try:
+        envelope = Envelope.model_validate_json(record.value)
+    except ValidationError as exc:
+        is_json = True
+        try:
+            json.loads(record.value)
+        except ValueError:
+            is_json = False
+        code = "invalid_envelope" if is_json else "malformed_json"
+        return DeadLetter(record, code, str(exc)[:MAX_REASON])
+    try:
+        payload = registry.payload_of(envelope)
+    except UnknownEvent as exc:
+        return DeadLetter(record, exc.code, exc.detail[:MAX_REASON], envelope.event_id, envelope.event_type)
+    return Delivery(record=record, envelope=envelope, payload=payload, trace=_trace_of(record))
+
+
+async def record_dead_letters(
+    conn: asyncpg.Connection, consumer: str, outbox: Outbox, letters: list[DeadLetter]
+) -> int:
+    """Keep each letter once (a redelivered poison event is not dead-lettered twice) and queue
+    it for `<topic>.dlq` with its reason in headers. Returns how many were new."""
+    new = 0
+    for letter in letters:
+        r = letter.record
+        headers: Headers = list(r.headers or ())
+        row_id = await conn.fetchval(
+            """insert into dead_letters (consumer, topic, kafka_partition, kafka_offset, key, value,
+                   headers, event_id, event_type, reason_code, reason)
+               values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
+               on conflict (consumer, topic, kafka_partition, kafka_offset) do nothing
+               returning id""",
+            consumer,
+            r.topic,
+            r.partition,
+            r.offset,
+            r.key,
+            r.value or b"",
+            json.dumps([[k, v.decode("latin-1")] for k, v in headers]),
+            letter.event_id,
+            letter.event_type,
+            letter.reason_code,
+            letter.reason,
+        )
+        if row_id is None:
+            continue
+        new += 1
+        DEAD_LETTERS.labels(consumer, letter.reason_code).inc()
+        log.warning("event dead-lettered", consumer=consumer, topic=r.topic, partition=r.partition,
+                    offset=r.offset, reason_code=letter.reason_code, event_id=letter.event_id)
+        dlq_headers: Headers = [
+            *headers,
+            ("dlq.reason_code", letter.reason_code.encode()),
+            ("dlq.reason", letter.reason.encode()),
+            ("dlq.consumer", consumer.encode()),
+            ("dlq.source", f"{r.topic}/{r.partition}/{r.offset}".encode()),
+            ("dlq.id", str(row_id).encode()),
+        ]
+        await outbox.append_raw(conn, [(dead_letter_topic(r.topic), r.key, r.value or b"", dlq_headers)])
+    return new

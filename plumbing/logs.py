@@ -1,0 +1,74 @@
+"""Structured JSON logs. Every line carries the service and, inside a trace, its trace id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from plumbing.tracing import current_trace
+
+_SERVICE = "unisettle"
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": _SERVICE,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        trace = current_trace.get()
+        if trace is not None:
+            line["trace_id"] = trace.trace_id
+            line["span_id"] = trace.span_id
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    global _SERVICE
+    _SERVICE = service
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class StructLogger:
+    """`log.info("payout sent", payout_id=...)`: keyword fields become JSON keys."""
+
+    def __init__(self, name: str) -> None:
+        self._logger = logging.getLogger(name)
+
+    def _log(self, level: int, msg: str, exc_info: bool = False, **fields: Any) -> None:
+        if self._logger.isEnabledFor(level):
+            self._logger.log(level, msg, exc_info=exc_info, extra={"fields": fields}, stacklevel=3)
+
+    def debug(self, msg: str, **fields: Any) -> None:
+        self._log(logging.DEBUG, msg, **fields)
+
+    def info(self, msg: str, **fields: Any) -> None:
+        self._log(logging.INFO, msg, **fields)
+
+    def warning(self, msg: str, **fields: Any) -> None:
+        self._log(logging.WARNING, msg, **fields)
+
+    def error(self, msg: str, **fields: Any) -> None:
+        self._log(logging.ERROR, msg, **fields)
+
+    def exception(self, msg: str, **fields: Any) -> None:
+        self._log(logging.ERROR, msg, exc_info=True, **fields)
+
+
+def get_logger(name: str) -> StructLogger:
+    return StructLogger(name)

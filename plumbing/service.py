@@ -1,0 +1,202 @@
+"""The runtime every service shares: migrations, pool, outbox relay, consumers, and the
+/health, /ready and /metrics endpoints, wired from one ServiceSpec."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from contracts.topics import Topic, with_prefix
+from plumbing.auth import TokenCodec
+from plumbing.consumer import BatchConsumer, ConsumerSettings
+from plumbing.db import create_pool, migrate_service
+from plumbing.delivery import Handler
+from plumbing.errors import error_body, install_error_handlers
+from plumbing.logs import configure_logging, get_logger
+from plumbing.outbox import Outbox
+from plumbing.relay import OutboxRelay, RelaySettings
+from plumbing.retry import Backoff
+from plumbing.topic_admin import ensure_topics, service_topics
+from plumbing.settings import ServiceSettings
+from plumbing.tracing import TraceContext, current_trace
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    settings: ServiceSettings
+    migrations: Path
+    consumes: Sequence[Topic] = ()
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    routers: Sequence[APIRouter] = ()
+
+
+async def supervise(name: str, run: Callable[[], Awaitable[None]]) -> None:
+    """Keep a background loop alive: restart it with backoff if it ever fails."""
+    backoff = Backoff(maximum=30)
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a loop that dies would stop the service silently
+            log.exception("background task failed; restarting", task=name, error=repr(exc))
+            await backoff.wait()
+
+
+def create_app(spec: ServiceSpec) -> FastAPI:
+    settings = spec.settings
+    stack = settings.stack
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level)
+        await migrate_service(settings.database_url, spec.name, spec.migrations)
+        pool = await create_pool(settings.database_url)
+        await ensure_topics(stack.kafka_bootstrap_servers, service_topics(stack.topic_prefix, Topic))
+        outbox = Outbox(stack.topic_prefix)
+        relay = OutboxRelay(
+            name=spec.name,
+            dsn=settings.database_url,
+            bootstrap_servers=stack.kafka_bootstrap_servers,
+            settings=RelaySettings(
+                batch_size=settings.relay_batch_size,
+                sent_retention=timedelta(hours=settings.outbox_retention_hours),
+                dedup_retention=timedelta(hours=settings.dedup_retention_hours),
+            ),
+        )
+        consumer = BatchConsumer(
+            name=spec.name,
+            topics=[with_prefix(stack.topic_prefix, t.value) for t in spec.consumes],
+            handlers=spec.handlers,
+            pool=pool,
+            bootstrap_servers=stack.kafka_bootstrap_servers,
+            outbox=outbox,
+            group_id=f"{stack.topic_prefix}{spec.name}",
+            settings=ConsumerSettings(max_batch=settings.consumer_max_batch),
+        )
+        probe = BrokerProbe(stack.kafka_bootstrap_servers)
+        app.state.pool = pool
+        app.state.outbox = outbox
+        app.state.consumer = consumer
+        app.state.relay = relay
+        app.state.broker_probe = probe
+        tasks = [asyncio.create_task(supervise("relay", relay.run), name="relay")]
+        if spec.consumes:
+            tasks.append(asyncio.create_task(supervise("consumer", consumer.run), name="consumer"))
+        log.info("service started", port=settings.http_port, consumes=[t.value for t in spec.consumes])
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await probe.close()
+            await pool.close()
+            log.info("service stopped")
+
+    app = FastAPI(title=f"UniSettle {spec.name}", version="0.1.0", lifespan=lifespan)
+    app.state.token_codec = TokenCodec(
+        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def trace_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = TraceContext.parse(request.headers.get("traceparent"))
+        trace = incoming.child() if incoming else TraceContext.new()
+        token = current_trace.set(trace)
+        try:
+            response = await call_next(request)
+        finally:
+            current_trace.reset(token)
+        response.headers["traceparent"] = trace.traceparent
+        return response
+
+    app.include_router(_operational_router(spec.name))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _operational_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        """Alive: the process answers."""
+        return {"status": "ok", "service": service}
+
+    @router.get("/ready")
+    async def ready(request: Request) -> JSONResponse:
+        """Ready: the database answers `select 1` and the broker answers a metadata request."""
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("select 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            await asyncio.wait_for(request.app.state.broker_probe.check(), 3)
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"unreachable: {type(exc).__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "service": service, "checks": checks})
+        body = error_body("not_ready", "a dependency is unreachable", checks)
+        return JSONResponse(body, status_code=503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class BrokerProbe:
+    """Answers whether the broker serves metadata now; connects lazily, reconnects after failure."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._producer: AIOKafkaProducer | None = None
+
+    async def check(self) -> None:
+        if self._producer is None:
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000)
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self._producer = producer
+        try:
+            await self._producer.client.fetch_all_metadata()
+        except Exception:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the app under uvicorn with our JSON logs (uvicorn's own config would replace them)."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)

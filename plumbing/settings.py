@@ -1,0 +1,40 @@
+"""Settings shared by every service; each service subclasses ServiceSettings with its own prefix."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "unisettle-development-secret-change-me-in-production"
+
+
+class StackSettings(BaseSettings):
+    """Where the shared infrastructure is: the same for every service of one deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="UNISETTLE_", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "UNISETTLE_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    topic_prefix: str = ""
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "unisettle"
+    jwt_audience: str = "unisettle"
+
+
+class ServiceSettings(BaseSettings):
+    """Per-service settings; subclasses set `env_prefix` (ORDERS_, SETTLEMENT_, ...)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    http_host: str = "127.0.0.1"
+    http_port: int
+    log_level: str = "INFO"
+    consumer_max_batch: int = Field(default=500, ge=1, le=10_000)
+    relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    outbox_retention_hours: float = Field(default=24, gt=0)
+    # Must outlast how far back a topic can be replayed; ledger ids keep money safe beyond it.
+    dedup_retention_hours: float = Field(default=8 * 24, gt=0)
+    stack: StackSettings = Field(default_factory=StackSettings)

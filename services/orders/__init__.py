@@ -1,0 +1,1 @@
+"""Orders: carts, per-supplier orders, approvals, the order state machine and its timers."""

@@ -1,0 +1,1 @@
+"""HTTP routers of the orders service, one module per resource."""

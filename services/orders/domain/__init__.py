@@ -1,0 +1,1 @@
+"""The orders rules: pure Python, no I/O."""

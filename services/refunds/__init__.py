@@ -1,0 +1,1 @@
+"""Refunds: refund cases, SLA timers, disputes and the refund guarantee."""

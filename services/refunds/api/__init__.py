@@ -1,0 +1,1 @@
+"""HTTP routers of the refunds service, one module per resource."""

@@ -1,0 +1,1 @@
+"""The refunds rules: pure Python, no I/O."""

@@ -1,0 +1,1 @@
+"""Settlement: grants, the double-entry ledger, escrow, payouts and funding execution."""

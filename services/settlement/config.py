@@ -1,0 +1,14 @@
+"""Settings of the settlement service (environment prefix SETTLEMENT_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from plumbing.settings import ServiceSettings
+
+
+class SettlementSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SETTLEMENT_", extra="ignore")
+
+    database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/settlement"
+    http_port: int = 8002

@@ -1,0 +1,1 @@
+"""The settlement rules: pure Python, no I/O."""

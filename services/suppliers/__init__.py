@@ -1,0 +1,1 @@
+"""Suppliers: onboarding, licences, bank-account verification and catalog listings."""

@@ -1,0 +1,1 @@
+"""Postgres repositories and queries of the suppliers service."""

@@ -1,0 +1,1 @@
+"""HTTP routers of the suppliers service, one module per resource."""

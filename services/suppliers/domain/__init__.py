@@ -1,0 +1,1 @@
+"""The suppliers rules: pure Python, no I/O."""

@@ -1,0 +1,7 @@
+"""Event handlers of the suppliers service, registered in HANDLERS at the bottom."""
+
+from __future__ import annotations
+
+from plumbing.delivery import Handler
+
+HANDLERS: dict[str, Handler] = {}
