@@ -1,6 +1,7 @@
 """`unisettle`: the operator's command line.
 
     unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
+    unisettle relay --dsn postgresql://... --name orders
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _relay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from plumbing.logs import configure_logging
+    from plumbing.relay import OutboxRelay
+
+    configure_logging(f"{args.name}-relay")
+    stack = StackSettings()
+    relay = OutboxRelay(name=args.name, dsn=args.dsn, bootstrap_servers=stack.kafka_bootstrap_servers)
+    try:
+        asyncio.run(relay.run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="unisettle", description="UniSettle operator commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -42,6 +59,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--grant", action="append", help="grant id (repeatable)")
     token.add_argument("--ttl-minutes", type=int, default=60)
     token.set_defaults(run=_token)
+    relay = commands.add_parser("relay", help="run an outbox relay on its own (services run one inside)")
+    relay.add_argument("--dsn", required=True, help="the service database")
+    relay.add_argument("--name", required=True, help="relay name; one relay per name publishes at a time")
+    relay.set_defaults(run=_relay)
     return root
 
 

@@ -1,0 +1,54 @@
+"""Producing to and reading back from the real broker in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from contracts.envelope import Envelope
+
+Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]
+
+
+async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envelope]) -> None:
+    """Publish in order; envelopes are keyed by aggregate id like the relay does."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        futures = []
+        for message in messages:
+            if isinstance(message, Envelope):
+                key, value, headers = message.aggregate_id.encode(), message.to_bytes(), []
+            else:
+                key, value, headers = message
+            futures.append(await producer.send(topic, value, key=key, headers=headers))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, *, at_least: int, timeout: float = 30) -> list[ConsumerRecord]:
+    """Every record of `topic` from the beginning, once at least `at_least` have arrived."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < at_least:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: {len(records)} records after {timeout}s, wanted {at_least}")
+            batch = await consumer.getmany(timeout_ms=200)
+            for tp_records in batch.values():
+                records.extend(tp_records)
+        # Anything else already there (e.g. unexpected duplicates) must be seen too.
+        batch = await consumer.getmany(timeout_ms=500)
+        for tp_records in batch.values():
+            records.extend(tp_records)
+    finally:
+        await consumer.stop()
+    return records

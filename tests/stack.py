@@ -1,0 +1,74 @@
+"""Endpoints of the real broker and database for integration and end-to-end tests.
+
+KAFKA_BOOTSTRAP_SERVERS and UNISETTLE_PG_ADMIN_DSN are used when set; otherwise the project's
+local stack is started once (deploy/stack.sh up is idempotent) and its endpoints are read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Stack:
+    kafka: str
+    pg_admin_dsn: str
+
+    def dsn_for(self, database: str) -> str:
+        parts = urlsplit(self.pg_admin_dsn)
+        return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def discover_stack() -> Stack:
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    dsn = os.environ.get("UNISETTLE_PG_ADMIN_DSN")
+    if kafka and dsn:
+        return Stack(kafka, dsn)
+    subprocess.run([str(ROOT / "deploy" / "stack.sh"), "up"], check=True)  # noqa: S603
+    values = dict(
+        line.split("=", 1) for line in (ROOT / ".stack" / "env").read_text().splitlines() if "=" in line
+    )
+    return Stack(values["KAFKA_BOOTSTRAP_SERVERS"], values["UNISETTLE_PG_ADMIN_DSN"])
+
+
+async def create_database(stack: Stack, label: str) -> str:
+    """A fresh, empty database for one test; returns its DSN."""
+    name = f"t_{label}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(stack.pg_admin_dsn)
+    try:
+        await conn.execute(f'create database "{name}"')
+    finally:
+        await conn.close()
+    return stack.dsn_for(name)
+
+
+async def drop_database(stack: Stack, dsn: str) -> None:
+    name = urlsplit(dsn).path.lstrip("/")
+    conn = await asyncpg.connect(stack.pg_admin_dsn)
+    try:
+        await conn.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await conn.close()
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]], *, timeout: float = 30, what: str = "condition"
+) -> None:
+    """Wait until `condition()` is true, polling; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)

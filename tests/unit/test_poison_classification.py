@@ -1,0 +1,68 @@
+"""How a consumer tells a readable event from a poison one, before touching the database."""
+
+from __future__ import annotations
+
+from aiokafka import ConsumerRecord
+
+from contracts.registry import REGISTRY
+from plumbing.dead_letters import DeadLetter, decode
+from plumbing.delivery import Delivery
+from plumbing.retry import Backoff, is_transient
+from plumbing.tracing import TraceContext
+from tests.factories import reservation
+
+
+def record(value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> ConsumerRecord:
+    return ConsumerRecord(
+        topic="settlement.events", partition=0, offset=7, timestamp=0, timestamp_type=0,
+        key=b"O-1", value=value, checksum=None, serialized_key_size=3,
+        serialized_value_size=len(value or b""), headers=headers or [],
+    )
+
+
+def code_of(value: bytes | None) -> str:
+    result = decode(record(value), REGISTRY)
+    assert isinstance(result, DeadLetter)
+    return result.reason_code
+
+
+def test_readable_events_carry_their_payload_and_trace() -> None:
+    trace = TraceContext.new()
+    result = decode(record(reservation(1).to_bytes(), [("traceparent", trace.traceparent.encode())]), REGISTRY)
+    assert isinstance(result, Delivery)
+    assert result.payload.order_id == "O-000001"  # type: ignore[attr-defined]
+    assert result.trace == trace
+
+
+def test_each_kind_of_poison_has_its_own_code() -> None:
+    good = reservation(1)
+    assert code_of(b"\xff\xfe not json") == "malformed_json"
+    assert code_of(b'{"event_id": "x"}') == "invalid_envelope"
+    assert code_of(None) == "empty_value"
+    assert code_of(good.model_copy(update={"event_type": "settlement.Nope"}).to_bytes()) == "unknown_event_type"
+    assert code_of(good.model_copy(update={"schema_version": 2}).to_bytes()) == "unknown_schema_version"
+    assert code_of(good.model_copy(update={"payload": {"order_id": 1}}).to_bytes()) == "invalid_payload"
+
+
+def test_infrastructure_failures_are_transient_and_rule_breaks_are_not() -> None:
+    assert is_transient(ConnectionResetError())
+    assert is_transient(TimeoutError())
+    assert not is_transient(ValueError("negative amount"))
+    assert not is_transient(KeyError("grant"))
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    backoff = Backoff(initial=0.1, maximum=1.0)
+    delays = [backoff.next_delay() for _ in range(8)]
+    assert delays[0] <= 0.1 and delays[3] >= 0.4
+    assert max(delays) <= 1.0
+    backoff.reset()
+    assert backoff.next_delay() <= 0.1
+
+
+def test_traceparent_parsing_rejects_garbage_and_all_zero_ids() -> None:
+    assert TraceContext.parse("00-" + "0" * 32 + "-" + "a" * 16 + "-01") is None
+    assert TraceContext.parse("nonsense") is None
+    trace = TraceContext.new()
+    child = trace.child()
+    assert child.trace_id == trace.trace_id and child.span_id != trace.span_id
