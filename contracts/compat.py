@@ -40,7 +40,11 @@ def _type_signature(node: Schema, defs: dict[str, Schema]) -> Any:
 
 
 def _compare_object(
-    kept: Schema, current: Schema, kept_defs: dict[str, Schema], cur_defs: dict[str, Schema], path: str
+    kept: Schema,
+    current: Schema,
+    kept_defs: dict[str, Schema],
+    cur_defs: dict[str, Schema],
+    path: str,
 ) -> list[str]:
     kept = _resolve(kept, kept_defs)
     current = _resolve(current, cur_defs)

@@ -1,7 +1,7 @@
 """Export the contracts as JSON Schema files and one AsyncAPI 3 document, kept in the repo.
 
-    python -m contracts.export           write contracts/schemas/*.json and contracts/asyncapi.json
-    python -m contracts.export --check   fail if the kept files are stale or a change breaks them
+python -m contracts.export           write contracts/schemas/*.json and contracts/asyncapi.json
+python -m contracts.export --check   fail if the kept files are stale or a change breaks them
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from contracts.compat import breaking_changes
@@ -43,8 +44,10 @@ def event_schemas(registry: EventRegistry = REGISTRY) -> dict[str, dict[str, Any
 
 def asyncapi_document(registry: EventRegistry = REGISTRY) -> dict[str, Any]:
     models = list(registry)
+    all_models: list[type[BaseModel]] = [Envelope, *models]
     _, defs = models_json_schema(
-        [(m, "validation") for m in [Envelope, *models]], ref_template="#/components/schemas/{model}"
+        [(m, "validation") for m in all_models],
+        ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = defs.get("$defs", {})
     channels: dict[str, Any] = {}

@@ -44,7 +44,9 @@ class TokenCodec:
         self.issuer = issuer
         self.audience = audience
 
-    def issue(self, principal: Principal, ttl: timedelta = timedelta(hours=1), now: datetime | None = None) -> str:
+    def issue(
+        self, principal: Principal, ttl: timedelta = timedelta(hours=1), now: datetime | None = None
+    ) -> str:
         issued = now or datetime.now(UTC)
         claims: dict[str, object] = {
             "sub": principal.subject,
@@ -79,7 +81,7 @@ class TokenCodec:
         except jwt.PyJWTError as exc:
             raise Unauthenticated("the token is not valid", code="invalid_token") from exc
         try:
-            role = Role(claims.get("role"))
+            role = Role(str(claims.get("role")))
         except ValueError as exc:
             raise Unauthenticated("the token has no known role", code="invalid_token") from exc
         tenant = claims.get("tenant")

@@ -1,12 +1,13 @@
 """`unisettle`: the operator's command line.
 
-    unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
-    unisettle relay --dsn postgresql://... --name orders
+unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
+unisettle relay --dsn postgresql://... --name orders
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import timedelta
 
@@ -16,7 +17,9 @@ from plumbing.settings import StackSettings
 
 def _token(args: argparse.Namespace) -> int:
     stack = StackSettings()
-    codec = TokenCodec(stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience)
+    codec = TokenCodec(
+        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
+    )
     role = Role(args.role)
     if role is Role.SUPPLIER and not args.supplier_id:
         print("error: a supplier token needs --supplier-id", file=sys.stderr)
@@ -41,10 +44,8 @@ def _relay(args: argparse.Namespace) -> int:
     configure_logging(f"{args.name}-relay")
     stack = StackSettings()
     relay = OutboxRelay(name=args.name, dsn=args.dsn, bootstrap_servers=stack.kafka_bootstrap_servers)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(relay.run())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

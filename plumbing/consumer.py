@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from contracts.registry import REGISTRY, EventRegistry
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
@@ -36,7 +36,14 @@ from plumbing.tracing import current_trace
 
 log = get_logger(__name__)
 
-__all__ = ["BatchConsumer", "ConsumerSettings", "ConsumerStats", "Delivery", "Handler", "PoisonEvent"]
+__all__ = [
+    "BatchConsumer",
+    "ConsumerSettings",
+    "ConsumerStats",
+    "Delivery",
+    "Handler",
+    "PoisonEvent",
+]
 
 
 @dataclass
@@ -116,9 +123,7 @@ class BatchConsumer:
                 if not records:
                     continue
                 await self._apply_with_retry(records)
-                await consumer.commit(
-                    {tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs}
-                )
+                await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs})
         finally:
             await consumer.stop()
 
@@ -136,8 +141,12 @@ class BatchConsumer:
                 self.stats.retries += 1
                 CONSUMER_RETRIES.labels(self.name).inc()
                 delay = backoff.next_delay()
-                log.warning("batch failed transiently; retrying", consumer=self.name,
-                            error=repr(exc), retry_in=round(delay, 3))
+                log.warning(
+                    "batch failed transiently; retrying",
+                    consumer=self.name,
+                    error=repr(exc),
+                    retry_in=round(delay, 3),
+                )
                 await asyncio.sleep(delay)
 
     async def apply(self, records: Sequence[ConsumerRecord]) -> None:

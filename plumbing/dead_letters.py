@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+
 import asyncpg
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
@@ -102,8 +103,15 @@ async def record_dead_letters(
             continue
         new += 1
         DEAD_LETTERS.labels(consumer, letter.reason_code).inc()
-        log.warning("event dead-lettered", consumer=consumer, topic=r.topic, partition=r.partition,
-                    offset=r.offset, reason_code=letter.reason_code, event_id=letter.event_id)
+        log.warning(
+            "event dead-lettered",
+            consumer=consumer,
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            reason_code=letter.reason_code,
+            event_id=letter.event_id,
+        )
         dlq_headers: Headers = [
             *headers,
             ("dlq.reason_code", letter.reason_code.encode()),

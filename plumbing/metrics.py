@@ -17,15 +17,13 @@ DEAD_LETTERS = Counter(
     "unisettle_dead_letters_total", "Poison events sent to the DLQ", ["consumer", "reason_code"]
 )
 CONSUMER_BATCHES = Counter(
-    "unisettle_consumer_transactions_total", "Postgres transactions committed by consumers", ["consumer"]
+    "unisettle_consumer_transactions_total",
+    "Postgres transactions committed by consumers",
+    ["consumer"],
 )
 CONSUMER_RETRIES = Counter(
     "unisettle_consumer_retries_total", "Batches retried after a transient failure", ["consumer"]
 )
-BATCH_SECONDS = Histogram(
-    "unisettle_consumer_batch_seconds", "Time to apply one batch", ["consumer"]
-)
-OUTBOX_PUBLISHED = Counter(
-    "unisettle_outbox_published_total", "Outbox rows published to Kafka", ["relay"]
-)
+BATCH_SECONDS = Histogram("unisettle_consumer_batch_seconds", "Time to apply one batch", ["consumer"])
+OUTBOX_PUBLISHED = Counter("unisettle_outbox_published_total", "Outbox rows published to Kafka", ["relay"])
 OUTBOX_BACKLOG = Gauge("unisettle_outbox_backlog", "Unsent outbox rows seen by the relay", ["relay"])

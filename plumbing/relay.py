@@ -8,6 +8,7 @@ restart: delivery is at-least-once, and consumers deduplicate by event id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -86,10 +87,8 @@ class OutboxRelay:
                     await self.purge(conn)
                     next_purge = loop.time() + self.settings.purge_every_seconds
                 if sent < self.settings.batch_size:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll_seconds)
-                    except TimeoutError:
-                        pass
         finally:
             await producer.stop()
             await conn.close(timeout=5)
@@ -109,7 +108,10 @@ class OutboxRelay:
             return 0
         deliveries = [
             await producer.send(
-                row["topic"], row["value"], key=row["key"], headers=headers_from_json(row["headers"])
+                row["topic"],
+                row["value"],
+                key=row["key"],
+                headers=headers_from_json(row["headers"]),
             )
             for row in rows
         ]
@@ -125,7 +127,8 @@ class OutboxRelay:
         """Delete sent outbox rows and dedup records older than their retention, in chunks."""
         outbox = await _delete_in_chunks(
             conn,
-            "delete from outbox where id in (select id from outbox where sent_at < now() - $1::interval limit 10000)",
+            """delete from outbox where id in (select id from outbox
+                   where sent_at < now() - $1::interval limit 10000)""",
             self.settings.sent_retention,
         )
         dedup = await _delete_in_chunks(

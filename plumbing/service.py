@@ -25,8 +25,8 @@ from plumbing.logs import configure_logging, get_logger
 from plumbing.outbox import Outbox
 from plumbing.relay import OutboxRelay, RelaySettings
 from plumbing.retry import Backoff
-from plumbing.topic_admin import ensure_topics, service_topics
 from plumbing.settings import ServiceSettings
+from plumbing.topic_admin import ensure_topics, service_topics
 from plumbing.tracing import TraceContext, current_trace
 
 log = get_logger(__name__)
@@ -51,7 +51,7 @@ async def supervise(name: str, run: Callable[[], Awaitable[None]]) -> None:
             return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a loop that dies would stop the service silently
+        except Exception as exc:
             log.exception("background task failed; restarting", task=name, error=repr(exc))
             await backoff.wait()
 
@@ -115,7 +115,9 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     install_error_handlers(app)
 
     @app.middleware("http")
-    async def trace_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def trace_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         incoming = TraceContext.parse(request.headers.get("traceparent"))
         trace = incoming.child() if incoming else TraceContext.new()
         token = current_trace.set(trace)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "unisettle-development-secret-change-me-in-production"
+# Development only: deployments set UNISETTLE_JWT_SECRET.
+DEV_JWT_SECRET = "unisettle-development-secret-change-me-in-production"  # noqa: S105
 
 
 class StackSettings(BaseSettings):

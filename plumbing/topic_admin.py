@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -16,7 +17,10 @@ def service_topics(prefix: str, topics: Iterable[Topic]) -> list[str]:
     """Physical names of the given topics and their dead-letter topics."""
     names: list[str] = []
     for topic in topics:
-        names += [with_prefix(prefix, topic.value), dead_letter_topic(with_prefix(prefix, topic.value))]
+        names += [
+            with_prefix(prefix, topic.value),
+            dead_letter_topic(with_prefix(prefix, topic.value)),
+        ]
     return names
 
 
@@ -28,11 +32,9 @@ async def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions
         missing = [n for n in dict.fromkeys(names) if n not in existing]
         if not missing:
             return
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another process created them first
             await admin.create_topics(
                 [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
             )
-        except TopicAlreadyExistsError:
-            pass  # another process created them first
     finally:
         await admin.close()

@@ -10,7 +10,14 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from contracts.events.base import EventPayload
-from contracts.events.common import Actor, BudgetCategory, CategoryAmounts, ExecutionTarget, Id, Reason
+from contracts.events.common import (
+    Actor,
+    BudgetCategory,
+    CategoryAmounts,
+    ExecutionTarget,
+    Id,
+    Reason,
+)
 from contracts.money import CurrencyCode, MinorUnits, Money
 from contracts.topics import Topic
 

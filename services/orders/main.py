@@ -11,7 +11,12 @@ from plumbing.service import ServiceSpec, create_app, serve
 from services.orders.config import OrdersSettings
 from services.orders.handlers import HANDLERS
 
-CONSUMES = (Topic.SETTLEMENT_EVENTS, Topic.SUPPLIERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.ORDERS_COMMANDS)
+CONSUMES = (
+    Topic.SETTLEMENT_EVENTS,
+    Topic.SUPPLIERS_EVENTS,
+    Topic.REFUNDS_EVENTS,
+    Topic.ORDERS_COMMANDS,
+)
 
 
 def build(settings: OrdersSettings | None = None) -> FastAPI:

@@ -20,6 +20,8 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envel
     try:
         futures = []
         for message in messages:
+            key: bytes | None
+            headers: list[tuple[str, bytes]]
             if isinstance(message, Envelope):
                 key, value, headers = message.aggregate_id.encode(), message.to_bytes(), []
             else:
@@ -30,7 +32,9 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envel
         await producer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str, *, at_least: int, timeout: float = 30) -> list[ConsumerRecord]:
+async def read_topic(
+    bootstrap: str, topic: str, *, at_least: int, timeout: float = 30
+) -> list[ConsumerRecord]:
     """Every record of `topic` from the beginning, once at least `at_least` have arrived."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False

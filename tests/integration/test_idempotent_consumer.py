@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import asyncpg
 import pytest
 
@@ -14,8 +12,8 @@ from plumbing.outbox import Outbox
 from plumbing.relay import OutboxRelay
 from plumbing.topic_admin import ensure_topics, service_topics
 from plumbing.tracing import TraceContext
-from tests.integration.conftest import running
 from tests.factories import reservation
+from tests.integration.conftest import running
 from tests.integration.effects import HANDLERS, effect_count
 from tests.integration.kafka_io import produce, read_topic
 from tests.stack import Stack, eventually
@@ -80,15 +78,23 @@ async def test_a_poison_event_lands_in_the_dlq_with_its_reason_and_the_next_is_p
         await eventually(lambda: count_is(messaging_db, 1), what="the good event after the poison")
         dlq = await read_topic(stack.kafka, f"{topic}.dlq", at_least=4)
 
-    letters = await pool.fetch("select reason_code, reason, kafka_offset from dead_letters order by kafka_offset")
+    letters = await pool.fetch(
+        "select reason_code, reason, kafka_offset from dead_letters order by kafka_offset"
+    )
     assert [r["reason_code"] for r in letters] == [
-        "malformed_json", "unknown_event_type", "unknown_schema_version", "zero_amount"
+        "malformed_json",
+        "unknown_event_type",
+        "unknown_schema_version",
+        "zero_amount",
     ]
     assert "escrow reservation must move money" in letters[3]["reason"]
     assert await pool.fetchval("select amount from effects") == 900
     headers = [dict(r.headers) for r in dlq]
     assert [h["dlq.reason_code"] for h in headers] == [
-        b"malformed_json", b"unknown_event_type", b"unknown_schema_version", b"zero_amount"
+        b"malformed_json",
+        b"unknown_event_type",
+        b"unknown_schema_version",
+        b"zero_amount",
     ]
     assert dlq[0].value == b"{not json"  # the original bytes, untouched
     assert consumer.stats.dead_lettered == 4
@@ -116,10 +122,12 @@ async def test_the_consumer_continues_the_producers_trace(
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
     await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
     trace = TraceContext.new()
-    await produce(stack.kafka, topic, [(b"O-000001", reservation(1).to_bytes(), [("traceparent", trace.traceparent.encode())])])
+    await produce(
+        stack.kafka,
+        topic,
+        [(b"O-000001", reservation(1).to_bytes(), [("traceparent", trace.traceparent.encode())])],
+    )
     consumer = make_consumer(stack, pool, topic_prefix)
     async with running(consumer.run):
         await eventually(lambda: count_is(messaging_db, 1), what="the effect")
     assert await pool.fetchval("select trace_id from effects") == trace.trace_id
-
-

@@ -9,8 +9,8 @@ from contracts.topics import Topic, with_prefix
 from plumbing.outbox import Outbox
 from plumbing.relay import OutboxRelay
 from plumbing.tracing import TraceContext, current_trace
-from tests.integration.conftest import running
 from tests.factories import reservation
+from tests.integration.conftest import running
 from tests.integration.kafka_io import read_topic
 from tests.stack import Stack, eventually
 
@@ -85,7 +85,9 @@ async def test_relay_purges_sent_rows_after_their_retention(
     relay = OutboxRelay(name="test", dsn=messaging_db, bootstrap_servers=stack.kafka)
     async with running(relay.run):
         await eventually(lambda: all_sent(pool), what="rows to be sent")
-    await pool.execute("update outbox set sent_at = now() - interval '2 days' where id = (select min(id) from outbox)")
+    await pool.execute(
+        "update outbox set sent_at = now() - interval '2 days' where id = (select min(id) from outbox)"
+    )
 
     conn = await asyncpg.connect(messaging_db)
     try:

@@ -15,8 +15,8 @@ from contracts.topics import Topic, with_prefix
 from plumbing.consumer import BatchConsumer
 from plumbing.outbox import Outbox
 from plumbing.topic_admin import ensure_topics, service_topics
-from tests.integration.conftest import running
 from tests.factories import reservation
+from tests.integration.conftest import running
 from tests.integration.effects import effect_count
 from tests.integration.kafka_io import read_topic
 from tests.integration.test_idempotent_consumer import make_consumer
@@ -30,8 +30,17 @@ EVENTS = 50
 async def start_relay(stack: Stack, dsn: str, *, failpoints: str = "") -> asyncio.subprocess.Process:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka, "UNISETTLE_FAILPOINTS": failpoints}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "plumbing.cli", "relay", "--dsn", dsn, "--name", "crash-test",
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "plumbing.cli",
+        "relay",
+        "--dsn",
+        dsn,
+        "--name",
+        "crash-test",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
 
 

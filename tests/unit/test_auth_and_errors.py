@@ -68,10 +68,24 @@ def test_a_valid_token_of_the_right_role_is_admitted() -> None:
         (bearer(codec.issue(finance, now=datetime.now(UTC) - timedelta(hours=2))), "token_expired"),
         (bearer(codec.issue(finance)[:-3] + "abc"), "invalid_token"),
         (bearer(TokenCodec(SECRET, audience="elsewhere").issue(finance)), "invalid_token"),
-        (bearer(TokenCodec("another-secret-that-is-long-enough-xx").issue(finance)), "invalid_token"),
-        (bearer(jwt.encode({"sub": "x", "role": "researcher"}, SECRET, algorithm="HS256")), "invalid_token"),
+        (
+            bearer(TokenCodec("another-secret-that-is-long-enough-xx").issue(finance)),
+            "invalid_token",
+        ),
+        (
+            bearer(jwt.encode({"sub": "x", "role": "researcher"}, SECRET, algorithm="HS256")),
+            "invalid_token",
+        ),
     ],
-    ids=["missing", "not-bearer", "expired", "tampered", "wrong-audience", "wrong-key", "no-claims"],
+    ids=[
+        "missing",
+        "not-bearer",
+        "expired",
+        "tampered",
+        "wrong-audience",
+        "wrong-key",
+        "no-claims",
+    ],
 )
 def test_bad_tokens_get_401_in_the_error_shape(headers: dict[str, str], code: str) -> None:
     response = client.get("/grants", headers=headers)
@@ -93,9 +107,17 @@ def test_the_wrong_role_gets_403() -> None:
 
 def test_a_supplier_token_must_name_its_supplier() -> None:
     token = jwt.encode(
-        {"sub": "s", "role": "supplier", "tenant": "t", "iss": "unisettle", "aud": "unisettle",
-         "iat": int(datetime.now(UTC).timestamp()), "exp": int(datetime.now(UTC).timestamp()) + 60},
-        SECRET, algorithm="HS256",
+        {
+            "sub": "s",
+            "role": "supplier",
+            "tenant": "t",
+            "iss": "unisettle",
+            "aud": "unisettle",
+            "iat": int(datetime.now(UTC).timestamp()),
+            "exp": int(datetime.now(UTC).timestamp()) + 60,
+        },
+        SECRET,
+        algorithm="HS256",
     )
     assert client.get("/grants", headers=bearer(token)).json()["error"]["code"] == "invalid_token"
 
@@ -128,8 +150,27 @@ def test_the_cli_mints_tokens_the_services_accept(capsys: pytest.CaptureFixture[
     from plumbing.cli import main
     from plumbing.settings import StackSettings
 
-    assert main(["token", "--role", "supplier", "--tenant", "pku", "--sub", "u1", "--supplier-id", "S-9"]) == 0
+    assert (
+        main(
+            [
+                "token",
+                "--role",
+                "supplier",
+                "--tenant",
+                "pku",
+                "--sub",
+                "u1",
+                "--supplier-id",
+                "S-9",
+            ]
+        )
+        == 0
+    )
     token = capsys.readouterr().out.strip()
     stack = StackSettings()
     principal = TokenCodec(stack.jwt_secret.get_secret_value()).verify(token)
-    assert (principal.role, principal.tenant_id, principal.supplier_id) == (Role.SUPPLIER, "pku", "S-9")
+    assert (principal.role, principal.tenant_id, principal.supplier_id) == (
+        Role.SUPPLIER,
+        "pku",
+        "S-9",
+    )

@@ -16,8 +16,8 @@ def cancelled() -> Envelope:
         OrderCancelled(
             order_id="O-1",
             grant_id="G-1",
-            cancelled_by={"user_id": "alice", "role": "researcher"},  # type: ignore[arg-type]
-            reason_code="buyer_cancelled",  # type: ignore[arg-type]
+            cancelled_by={"user_id": "alice", "role": "researcher"},
+            reason_code="buyer_cancelled",
         ),
         producer="orders",
         aggregate_id="O-1",
@@ -56,7 +56,10 @@ def test_money_rejects_floats_and_negative_amounts() -> None:
 
 @pytest.mark.parametrize(
     ("event_type", "version", "code"),
-    [("orders.NoSuchEvent", 1, "unknown_event_type"), ("orders.OrderCancelled", 7, "unknown_schema_version")],
+    [
+        ("orders.NoSuchEvent", 1, "unknown_event_type"),
+        ("orders.OrderCancelled", 7, "unknown_schema_version"),
+    ],
 )
 def test_unknown_types_and_versions_are_named(event_type: str, version: int, code: str) -> None:
     envelope = cancelled().model_copy(update={"event_type": event_type, "schema_version": version})
@@ -74,7 +77,7 @@ def test_a_payload_that_does_not_fit_its_schema_is_invalid() -> None:
 
 def test_a_rejection_reason_outside_the_contract_is_refused() -> None:
     with pytest.raises(ValidationError):
-        FundsRejected(order_id="O-1", grant_id="G-1", reason_code="felt_like_it")  # type: ignore[arg-type]
+        FundsRejected(order_id="O-1", grant_id="G-1", reason_code="felt_like_it")
 
 
 def test_every_event_type_lives_on_the_topic_of_its_producer() -> None:

@@ -14,9 +14,17 @@ from tests.factories import reservation
 
 def record(value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> ConsumerRecord:
     return ConsumerRecord(
-        topic="settlement.events", partition=0, offset=7, timestamp=0, timestamp_type=0,
-        key=b"O-1", value=value, checksum=None, serialized_key_size=3,
-        serialized_value_size=len(value or b""), headers=headers or [],
+        topic="settlement.events",
+        partition=0,
+        offset=7,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"O-1",
+        value=value,
+        checksum=None,
+        serialized_key_size=3,
+        serialized_value_size=len(value or b""),
+        headers=headers or [],
     )
 
 
@@ -28,7 +36,9 @@ def code_of(value: bytes | None) -> str:
 
 def test_readable_events_carry_their_payload_and_trace() -> None:
     trace = TraceContext.new()
-    result = decode(record(reservation(1).to_bytes(), [("traceparent", trace.traceparent.encode())]), REGISTRY)
+    result = decode(
+        record(reservation(1).to_bytes(), [("traceparent", trace.traceparent.encode())]), REGISTRY
+    )
     assert isinstance(result, Delivery)
     assert result.payload.order_id == "O-000001"  # type: ignore[attr-defined]
     assert result.trace == trace
@@ -39,7 +49,9 @@ def test_each_kind_of_poison_has_its_own_code() -> None:
     assert code_of(b"\xff\xfe not json") == "malformed_json"
     assert code_of(b'{"event_id": "x"}') == "invalid_envelope"
     assert code_of(None) == "empty_value"
-    assert code_of(good.model_copy(update={"event_type": "settlement.Nope"}).to_bytes()) == "unknown_event_type"
+    assert (
+        code_of(good.model_copy(update={"event_type": "settlement.Nope"}).to_bytes()) == "unknown_event_type"
+    )
     assert code_of(good.model_copy(update={"schema_version": 2}).to_bytes()) == "unknown_schema_version"
     assert code_of(good.model_copy(update={"payload": {"order_id": 1}}).to_bytes()) == "invalid_payload"
 

@@ -1,0 +1,56 @@
+# The only commands anyone needs. `make up` brings everything up; `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: up down status test test-unit lint format contracts venv prerequisites
+
+up: prerequisites venv
+	@deploy/stack.sh up
+	@deploy/services.sh up
+	@echo
+	@echo "UniSettle is up."
+	@deploy/services.sh urls
+	@echo "  kafka      127.0.0.1:19092    postgres  postgresql://unisettle:unisettle@127.0.0.1:15432/<service>"
+	@echo "  a token:   $(VENV)/bin/unisettle token --role university_finance --tenant tsinghua --sub fo-1"
+	@echo "  stop with: make down"
+
+down:
+	@deploy/services.sh down || true
+	@deploy/stack.sh down
+
+status:
+	@deploy/stack.sh status
+	@deploy/services.sh status
+
+test: prerequisites venv
+	@deploy/stack.sh up
+	$(PY) -m pytest
+
+test-unit: venv
+	$(PY) -m pytest tests/unit
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy contracts plumbing services tests
+	$(PY) -m contracts.export --check
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+contracts: venv
+	$(PY) -m contracts.export
+
+prerequisites:
+	@deploy/prerequisites.sh
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)

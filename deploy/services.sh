@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs UniSettle's four services as background processes against the local stack.
+#   deploy/services.sh up | down | status
+# `up` is idempotent and waits until every /ready answers 200.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK="${UNISETTLE_STACK_DIR:-$ROOT/.stack}"
+RUN="$STACK/services"
+PYTHON="${UNISETTLE_PYTHON:-$ROOT/.venv/bin/python}"
+READY_TIMEOUT="${UNISETTLE_READY_TIMEOUT:-120}"
+declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004)
+ORDER=(orders settlement suppliers refunds)
+
+log() { printf '[services] %s\n' "$*" >&2; }
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+ready() { curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$1/ready"; }
+
+up() {
+  mkdir -p "$RUN"
+  set -a; [[ -f "$STACK/env" ]] && source "$STACK/env"; set +a
+  for name in "${ORDER[@]}"; do
+    if pid_alive "$RUN/$name.pid"; then
+      log "$name already running (pid $(cat "$RUN/$name.pid"))"
+      continue
+    fi
+    log "starting $name on 127.0.0.1:${PORTS[$name]}"
+    nohup "$PYTHON" -m "services.$name.main" >>"$RUN/$name.log" 2>&1 </dev/null &
+    echo $! >"$RUN/$name.pid"
+  done
+  for name in "${ORDER[@]}"; do
+    local deadline=$((SECONDS + READY_TIMEOUT))
+    until ready "${PORTS[$name]}"; do
+      if ! pid_alive "$RUN/$name.pid"; then
+        tail -20 "$RUN/$name.log" >&2; log "$name exited"; exit 1
+      fi
+      if ((SECONDS > deadline)); then
+        tail -20 "$RUN/$name.log" >&2; log "$name not ready after ${READY_TIMEOUT}s"; exit 1
+      fi
+      sleep 0.5
+    done
+    log "$name ready"
+  done
+}
+
+down() {
+  for name in "${ORDER[@]}"; do
+    if pid_alive "$RUN/$name.pid"; then
+      local pid; pid="$(cat "$RUN/$name.pid")"
+      log "stopping $name (pid $pid)"
+      kill "$pid"
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+}
+
+status() {
+  for name in "${ORDER[@]}"; do
+    if pid_alive "$RUN/$name.pid" && ready "${PORTS[$name]}"; then
+      printf '%-10s ready http://127.0.0.1:%s\n' "$name" "${PORTS[$name]}"
+    elif pid_alive "$RUN/$name.pid"; then
+      printf '%-10s starting (not ready)\n' "$name"
+    else
+      printf '%-10s down\n' "$name"
+    fi
+  done
+}
+
+urls() {
+  for name in "${ORDER[@]}"; do
+    printf '  %-10s http://127.0.0.1:%s/docs   (ready: /ready, metrics: /metrics, logs: .stack/services/%s.log)\n' \
+      "$name" "${PORTS[$name]}" "$name"
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  urls) urls ;;
+  *) echo "usage: $0 up|down|status|urls" >&2; exit 2 ;;
+esac

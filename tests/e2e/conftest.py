@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.processes import SERVICES, ServiceProcess, free_port
+from tests.stack import Stack, create_database, drop_database
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def services(
+    stack: Stack, topic_prefix: str, tmp_path: Path
+) -> AsyncIterator[dict[str, ServiceProcess]]:
+    """All four services as separate processes, each with a fresh database, ready."""
+    running: dict[str, ServiceProcess] = {}
+    try:
+        for name in SERVICES:
+            dsn = await create_database(stack, name)
+            running[name] = ServiceProcess(name, free_port(), dsn, tmp_path / f"{name}.log")
+            await running[name].start(stack, topic_prefix)
+        for process in running.values():
+            await process.wait_ready()
+        yield running
+    finally:
+        for process in running.values():
+            await process.stop()
+        for process in running.values():
+            await drop_database(stack, process.dsn)
