@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.stack import Stack, create_database, discover_stack, drop_database
+from tests.containers import container_stack, docker_engine_available
+from tests.stack import Stack, create_database, drop_database, given_stack, local_stack
 
 
 @pytest.fixture(scope="session")
-def stack() -> Stack:
-    return discover_stack()
+def stack() -> Iterator[Stack]:
+    given = given_stack()
+    if given is not None:
+        yield given
+    elif docker_engine_available():
+        with container_stack() as (kafka, dsn):
+            yield Stack(kafka, dsn)
+    else:
+        yield local_stack()
 
 
 @pytest.fixture

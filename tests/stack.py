@@ -1,7 +1,7 @@
 """Endpoints of the real broker and database for integration and end-to-end tests.
 
-KAFKA_BOOTSTRAP_SERVERS and UNISETTLE_PG_ADMIN_DSN are used when set; otherwise the project's
-local stack is started once (deploy/stack.sh up is idempotent) and its endpoints are read.
+KAFKA_BOOTSTRAP_SERVERS and UNISETTLE_PG_ADMIN_DSN are used when set; else containers when a
+Docker engine answers; else the project's local stack (deploy/stack.sh up is idempotent).
 """
 
 from __future__ import annotations
@@ -31,11 +31,15 @@ class Stack:
         return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-def discover_stack() -> Stack:
+def given_stack() -> Stack | None:
+    """The endpoints named in the environment, if any."""
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     dsn = os.environ.get("UNISETTLE_PG_ADMIN_DSN")
-    if kafka and dsn:
-        return Stack(kafka, dsn)
+    return Stack(kafka, dsn) if kafka and dsn else None
+
+
+def local_stack() -> Stack:
+    """The project's own Kafka and Postgres, started if they are not running (idempotent)."""
     subprocess.run([str(ROOT / "deploy" / "stack.sh"), "up"], check=True)
     values = dict(
         line.split("=", 1) for line in (ROOT / ".stack" / "env").read_text().splitlines() if "=" in line
