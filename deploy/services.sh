@@ -16,7 +16,7 @@ log() { printf '[services] %s\n' "$*" >&2; }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-ready() { curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$1/ready"; }
+ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$1/ready"; }
 
 up() {
   mkdir -p "$RUN"
