@@ -40,7 +40,7 @@ pg_bin_dir() {
 
 # As root, PostgreSQL runs as the `postgres` user; otherwise as whoever calls us.
 as_pg() {
-  if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [[ $EUID -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -55,7 +55,7 @@ kafka_jars() {
   log "fetching Kafka jars with Maven"
   rm -rf "$KAFKA_DIR/libs"
   mkdir -p "$KAFKA_DIR/libs"
-  mvn -q -B -f "$ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f "$ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$KAFKA_DIR/libs" -DincludeScope=runtime >&2
   touch "$KAFKA_DIR/libs/.complete-$stamp"
 }
@@ -113,6 +113,19 @@ kafka_down() {
 # ---------------------------------------------------------------- PostgreSQL
 PG_DIR="$STACK/pg"
 
+# As root, the cluster belongs to `postgres`, which must be able to reach the data directory.
+# Where the clone sits under a directory `postgres` cannot enter, use a per-clone directory in
+# /var/tmp instead (recorded in .stack/pg-dir so that later commands find it).
+resolve_pg_dir() {
+  mkdir -p "$STACK"
+  if [[ -f "$STACK/pg-dir" ]]; then PG_DIR="$(cat "$STACK/pg-dir")"; return; fi
+  if [[ $EUID -eq 0 ]] && ! runuser -u postgres -- test -x "$STACK" 2>/dev/null; then
+    PG_DIR="/var/tmp/unisettle-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/pg"
+    log "the postgres user cannot enter $STACK; its data directory is $PG_DIR"
+  fi
+  echo "$PG_DIR" >"$STACK/pg-dir"
+}
+
 pg_psql() {
   as_pg "$(pg_bin_dir)/psql" -h "$PG_DIR/run" -p "$PG_PORT" -U postgres -d postgres \
     -v ON_ERROR_STOP=1 -qAt "$@"
@@ -125,8 +138,7 @@ pg_up() {
   mkdir -p "$PG_DIR"
   if [[ $EUID -eq 0 ]]; then
     chown -R postgres:postgres "$PG_DIR"
-    runuser -u postgres -- test -w "$PG_DIR" \
-      || die "the postgres user cannot reach $PG_DIR; clone the repo where it may (e.g. not under a 0700 home)"
+    runuser -u postgres -- test -w "$PG_DIR" || die "the postgres user cannot write $PG_DIR"
   fi
   if [[ ! -f "$PG_DIR/data/PG_VERSION" ]]; then
     log "initialising PostgreSQL cluster in $PG_DIR/data"
@@ -189,6 +201,7 @@ status() {
   fi
 }
 
+resolve_pg_dir
 case "${1:-}" in
   up) require; pg_up; kafka_up; print_env >"$STACK/env"; log "endpoints written to $STACK/env" ;;
   down) kafka_down; pg_down ;;
