@@ -7,13 +7,12 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
 from contracts.envelope import Envelope
 from contracts.registry import EventRegistry, UnknownEvent
 from contracts.topics import dead_letter_topic
-from plumbing.delivery import Delivery
+from plumbing.delivery import Delivery, KafkaRecord
 from plumbing.logs import get_logger
 from plumbing.metrics import DEAD_LETTERS
 from plumbing.outbox import Headers, Outbox
@@ -26,14 +25,14 @@ MAX_REASON = 2000
 
 @dataclass(frozen=True)
 class DeadLetter:
-    record: ConsumerRecord
+    record: KafkaRecord
     reason_code: str
     reason: str
     event_id: uuid.UUID | None = None
     event_type: str | None = None
 
     @classmethod
-    def from_failure(cls, record: ConsumerRecord, delivery: Delivery, exc: BaseException) -> DeadLetter:
+    def from_failure(cls, record: KafkaRecord, delivery: Delivery, exc: BaseException) -> DeadLetter:
         code = getattr(exc, "code", None) or "handler_error"
         return cls(
             record=record,
@@ -44,14 +43,14 @@ class DeadLetter:
         )
 
 
-def _trace_of(record: ConsumerRecord) -> TraceContext | None:
+def _trace_of(record: KafkaRecord) -> TraceContext | None:
     for key, value in record.headers or ():
         if key == "traceparent":
             return TraceContext.parse(value)
     return None
 
 
-def decode(record: ConsumerRecord, registry: EventRegistry) -> Delivery | DeadLetter:
+def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLetter:
     """Read a record into a Delivery, or say why it is poison."""
     if record.value is None:
         return DeadLetter(record, "empty_value", "record has no value (tombstone)")

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
-from aiokafka import ConsumerRecord
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from plumbing.tracing import TraceContext
 
 
+class KafkaRecord(Protocol):
+    """What we read of a Kafka record; aiokafka's ConsumerRecord and faust's Message both fit."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]] | None: ...
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One readable event: the Kafka record, its envelope and typed payload, its trace."""
 
-    record: ConsumerRecord
+    record: KafkaRecord
     envelope: Envelope
     payload: EventPayload
     trace: TraceContext | None

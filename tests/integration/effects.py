@@ -15,7 +15,8 @@ create table if not exists effects (
     event_id  uuid   not null,
     order_id  text   not null,
     amount    bigint not null,
-    trace_id  text
+    trace_id  text,
+    applied_by text not null default current_setting('application_name')
 )"""
 
 

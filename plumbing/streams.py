@@ -1,0 +1,108 @@
+"""faust-streaming apps built to UniSettle's rules, for stream work where agents, timers and
+tables earn their cost (the money path uses `plumbing.consumer` instead; see the README).
+
+The rules: agents run with concurrency 1 so one key's events stay in order; an exception never
+escapes an agent (faust would ack and skip the event) — it is caught inside and the event goes
+to `<topic>.dlq` with its reason, and the agent goes on; sessions are short, so a killed
+worker's partitions move within seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any
+
+import faust
+
+from contracts.registry import REGISTRY, EventRegistry
+from contracts.topics import dead_letter_topic
+from plumbing.dead_letters import DeadLetter, decode
+from plumbing.delivery import Delivery
+from plumbing.logs import get_logger
+from plumbing.retry import Backoff, is_transient
+from plumbing.settings import StackSettings
+from plumbing.tracing import current_trace
+
+log = get_logger(__name__)
+
+StreamHandler = Callable[[Delivery], Awaitable[None]]
+
+
+def stream_app(name: str, stack: StackSettings, **options: Any) -> faust.App:
+    """A faust app whose consumer group and internal topics carry the deployment's prefix."""
+    settings: dict[str, Any] = {
+        "broker": f"kafka://{stack.kafka_bootstrap_servers}",
+        "store": "memory://",
+        "web_enabled": False,
+        "broker_session_timeout": 6.0,
+        "broker_heartbeat_interval": 1.5,
+        "producer_acks": -1,
+        "topic_partitions": 6,
+        "topic_replication_factor": 1,
+        "consumer_auto_offset_reset": "earliest",
+    }
+    settings.update(options)
+    return faust.App(f"{stack.topic_prefix}{name}", **settings)
+
+
+def guarded_agent(
+    app: faust.App,
+    topic_name: str,
+    handler: StreamHandler,
+    *,
+    name: str,
+    registry: EventRegistry = REGISTRY,
+) -> Any:
+    """Register an agent on `topic_name` (a physical name) that hands readable events to `handler`
+    and dead-letters what it cannot read or what the handler refuses."""
+    source = app.topic(topic_name, value_serializer="raw", key_serializer="raw")
+    dlq = app.topic(dead_letter_topic(topic_name), value_serializer="raw", key_serializer="raw")
+
+    async def dead_letter(letter: DeadLetter) -> None:
+        record = letter.record
+        headers = [
+            *list(record.headers or ()),
+            ("dlq.reason_code", letter.reason_code.encode()),
+            ("dlq.reason", letter.reason.encode()),
+            ("dlq.consumer", name.encode()),
+            ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        sent = await dlq.send(key=record.key, value=record.value or b"", headers=headers)
+        await sent  # delivered before the source event is acknowledged
+        log.warning(
+            "event dead-lettered",
+            consumer=name,
+            reason_code=letter.reason_code,
+            source=f"{record.topic}/{record.partition}/{record.offset}",
+        )
+
+    async def process(stream: AsyncIterable[Any]) -> None:
+        async for event in stream.events():  # type: ignore[attr-defined]
+            message = event.message
+            decoded = decode(message, registry)
+            if isinstance(decoded, DeadLetter):
+                await dead_letter(decoded)
+                continue
+            token = current_trace.set(decoded.trace)
+            try:
+                await _handle_with_retry(handler, decoded)
+            except Exception as exc:  # noqa: BLE001 - must not escape the agent, see module doc
+                await dead_letter(DeadLetter.from_failure(message, decoded, exc))
+            finally:
+                current_trace.reset(token)
+
+    process.__name__ = name
+    return app.agent(source, name=name, concurrency=1)(process)
+
+
+async def _handle_with_retry(handler: StreamHandler, delivery: Delivery) -> None:
+    backoff = Backoff()
+    while True:
+        try:
+            await handler(delivery)
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("transient failure in stream handler; retrying", error=repr(exc))
+            await backoff.wait()
