@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
@@ -123,7 +124,12 @@ class BatchConsumer:
                 if not records:
                     continue
                 await self._apply_with_retry(records)
-                await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs})
+                try:
+                    await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs})
+                except (CommitFailedError, IllegalStateError) as exc:
+                    # A rebalance took the partitions after our transaction committed: their new
+                    # owner re-reads these records, and our dedup rows make them no-ops.
+                    log.warning("offset commit lost to a rebalance", consumer=self.name, error=repr(exc))
         finally:
             await consumer.stop()
 

@@ -8,6 +8,7 @@ import pytest
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
 from plumbing.consumer import BatchConsumer, ConsumerSettings
+from plumbing.delivery import Delivery
 from plumbing.outbox import Outbox
 from plumbing.relay import OutboxRelay
 from plumbing.topic_admin import ensure_topics, service_topics
@@ -131,3 +132,26 @@ async def test_the_consumer_continues_the_producers_trace(
     async with running(consumer.run):
         await eventually(lambda: count_is(messaging_db, 1), what="the effect")
     assert await pool.fetchval("select trace_id from effects") == trace.trace_id
+
+
+async def test_a_transient_failure_is_retried_and_the_event_applied_once(
+    stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
+) -> None:
+    topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
+    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    failures = [ConnectionResetError("database went away")]
+
+    async def flaky(conn: asyncpg.Connection, delivery: Delivery) -> None:
+        if failures:
+            raise failures.pop()
+        await HANDLERS[delivery.envelope.event_type](conn, delivery)
+
+    consumer = make_consumer(stack, pool, topic_prefix)
+    consumer.handlers = {event_type: flaky for event_type in HANDLERS}
+    async with running(consumer.run):
+        await produce(stack.kafka, topic, [reservation(1, 650)])
+        await eventually(lambda: count_is(messaging_db, 1), what="the retried effect")
+
+    assert consumer.stats.retries == 1
+    assert consumer.stats.dead_lettered == 0
+    assert await pool.fetchval("select count(*) from dead_letters") == 0

@@ -1,0 +1,37 @@
+"""Log lines are JSON with the trace id; tenant scope keeps universities apart."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import require_tenant
+from plumbing.errors import Forbidden
+from plumbing.logs import JsonFormatter
+from plumbing.tracing import TraceContext, current_trace
+
+
+def test_log_lines_are_json_with_fields_and_the_current_trace() -> None:
+    record = logging.LogRecord("settlement.escrow", logging.INFO, __file__, 1, "escrow held", None, None)
+    record.fields = {"order_id": "O-1", "amount_minor": 12_345}
+    trace = TraceContext.new()
+    token = current_trace.set(trace)
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        current_trace.reset(token)
+    assert line["msg"] == "escrow held" and line["level"] == "info"
+    assert line["order_id"] == "O-1" and line["amount_minor"] == 12_345
+    assert line["trace_id"] == trace.trace_id
+
+
+def test_one_university_cannot_reach_anothers_data_but_platform_ops_can() -> None:
+    finance_a = Principal(subject="f", role=Role.UNIVERSITY_FINANCE, tenant_id="tsinghua")
+    require_tenant(finance_a, "tsinghua")
+    with pytest.raises(Forbidden) as caught:
+        require_tenant(finance_a, "pku")
+    assert caught.value.code == "other_tenant"
+    require_tenant(Principal(subject="ops", role=Role.PLATFORM_OPS, tenant_id="platform"), "pku")
