@@ -124,29 +124,26 @@ class _ListingEvent(_SupplierEvent):
     sku: Id
 
 
-class ListingPublished(_ListingEvent):
+class _ListingDetails(_ListingEvent):
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+    unit: Annotated[str, Field(min_length=1, max_length=50)]
+    price: Money
+    category: BudgetCategory
+    hazard_class: Annotated[str | None, Field(max_length=64)] = None
+    cas_number: CasNumber | None = None
+
+
+class ListingPublished(_ListingDetails):
     event_type: ClassVar[str] = "suppliers.ListingPublished"
     summary: ClassVar[str] = "A product is on sale at a price (version 1)."
 
-    name: Annotated[str, Field(min_length=1, max_length=500)]
-    unit: Annotated[str, Field(min_length=1, max_length=50)]
-    price: Money
-    category: BudgetCategory
-    hazard_class: Annotated[str | None, Field(max_length=64)] = None
-    cas_number: CasNumber | None = None
     listing_version: Annotated[int, Field(ge=1)]
 
 
-class ListingChanged(_ListingEvent):
+class ListingChanged(_ListingDetails):
     event_type: ClassVar[str] = "suppliers.ListingChanged"
     summary: ClassVar[str] = "A listing's price or details changed; orders keep the version they bought."
 
-    name: Annotated[str, Field(min_length=1, max_length=500)]
-    unit: Annotated[str, Field(min_length=1, max_length=50)]
-    price: Money
-    category: BudgetCategory
-    hazard_class: Annotated[str | None, Field(max_length=64)] = None
-    cas_number: CasNumber | None = None
     listing_version: Annotated[int, Field(ge=2)]
 
 
