@@ -129,8 +129,9 @@ class _ListingDetails(_ListingEvent):
     unit: Annotated[str, Field(min_length=1, max_length=50)]
     price: Money
     category: BudgetCategory
-    hazard_class: Annotated[str | None, Field(max_length=64)] = None
+    hazard_class: Annotated[str | None, Field(max_length=64, examples=["flammable,toxic"])] = None
     cas_number: CasNumber | None = None
+    hazardous: bool = Field(default=False, description="needs a hazardous-chemicals licence to sell")
 
 
 class ListingPublished(_ListingDetails):
