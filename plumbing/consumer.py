@@ -106,15 +106,8 @@ class BatchConsumer:
             max_poll_records=self.settings.max_batch,
             **self.settings.extra,
         )
-        backoff = Backoff()
-        while True:
-            try:
-                await consumer.start()
-                break
-            except Exception as exc:  # noqa: BLE001 - broker not reachable yet
-                log.warning("consumer cannot reach Kafka", consumer=self.name, error=repr(exc))
-                await backoff.wait()
         try:
+            await self._start(consumer)
             self.ready.set()
             while True:
                 batches = await consumer.getmany(
@@ -132,6 +125,16 @@ class BatchConsumer:
                     log.warning("offset commit lost to a rebalance", consumer=self.name, error=repr(exc))
         finally:
             await consumer.stop()
+
+    async def _start(self, consumer: AIOKafkaConsumer) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await consumer.start()
+                return
+            except Exception as exc:  # noqa: BLE001 - broker not reachable yet
+                log.warning("consumer cannot reach Kafka", consumer=self.name, error=repr(exc))
+                await backoff.wait()
 
     async def _apply_with_retry(self, records: list[ConsumerRecord]) -> None:
         backoff = Backoff()

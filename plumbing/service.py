@@ -32,6 +32,9 @@ from plumbing.tracing import TraceContext, current_trace
 log = get_logger(__name__)
 
 
+Background = tuple[str, Callable[[], Awaitable[None]]]
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -40,6 +43,9 @@ class ServiceSpec:
     consumes: Sequence[Topic] = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     routers: Sequence[APIRouter] = ()
+    # Called once the pool and outbox exist (app.state.pool, app.state.outbox): builds the
+    # service's own state and returns its background loops (timers, scheduled checks).
+    setup: Callable[[FastAPI], Awaitable[Sequence[Background]]] | None = None
 
 
 async def supervise(name: str, run: Callable[[], Awaitable[None]]) -> None:
@@ -93,9 +99,12 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         app.state.consumer = consumer
         app.state.relay = relay
         app.state.broker_probe = probe
-        tasks = [asyncio.create_task(supervise("relay", relay.run), name="relay")]
+        background: list[Background] = [("relay", relay.run)]
         if spec.consumes:
-            tasks.append(asyncio.create_task(supervise("consumer", consumer.run), name="consumer"))
+            background.append(("consumer", consumer.run))
+        if spec.setup is not None:
+            background += await spec.setup(app)
+        tasks = [asyncio.create_task(supervise(name, run), name=name) for name, run in background]
         log.info("service started", port=settings.http_port, consumes=[t.value for t in spec.consumes])
         try:
             yield

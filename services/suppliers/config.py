@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from plumbing.settings import ServiceSettings
@@ -12,3 +13,7 @@ class SuppliersSettings(ServiceSettings):
 
     database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/suppliers"
     http_port: int = 8003
+    licence_check_interval_seconds: float = Field(default=3600, gt=0)
+    # The bank simulator stands in for the bank until a real adapter exists.
+    bank_simulator_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    bank_simulator_latency_seconds: float = Field(default=0.0, ge=0, le=30)

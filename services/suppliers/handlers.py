@@ -1,7 +1,298 @@
-"""Event handlers of the suppliers service, registered in HANDLERS at the bottom."""
+"""The suppliers service's commands, one function each; the API calls them. Each runs in one
+transaction: load the supplier (locked), apply the rule, save state and events together."""
 
 from __future__ import annotations
 
-from plumbing.delivery import Handler
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
 
+import asyncpg
+
+from contracts.events.common import Actor, BudgetCategory
+from contracts.events.suppliers import Contact
+from plumbing.auth import Principal
+from plumbing.clock import Clock
+from plumbing.delivery import Handler
+from plumbing.outbox import Outbox
+from services.suppliers.adapters import repository as repo
+from services.suppliers.adapters.bank import BankPort
+from services.suppliers.domain.bank_account import MAX_DEPOSIT_MINOR, MIN_DEPOSIT_MINOR, Answer, BankAccount
+from services.suppliers.domain.documents import Document, DocumentKind, check_document
+from services.suppliers.domain.errors import (
+    AlreadyRegistered,
+    CreditCodeTaken,
+    IllegalTransition,
+    ListingNotFound,
+    SupplierNotFound,
+    VerificationFailed,
+)
+from services.suppliers.domain.listing import Listing, ListingDetails
+from services.suppliers.domain.supplier import Supplier
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    pool: asyncpg.Pool
+    outbox: Outbox
+    clock: Clock
+    bank: BankPort
+
+    @property
+    def today(self) -> date:
+        return self.clock.now().date()
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(user_id=principal.subject, role=principal.role.value)
+
+
+def _correlation(supplier_id: str) -> str:
+    return f"supplier:{supplier_id}"
+
+
+async def _change(
+    ctx: Context, supplier_id: str, change: Callable[[Supplier, asyncpg.Connection], T]
+) -> tuple[Supplier, T]:
+    """Run `change` on the locked supplier and save state and events in one transaction."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        supplier = await repo.get(conn, supplier_id, for_update=True)
+        if supplier is None:
+            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        result = change(supplier, conn)
+        await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
+        return supplier, result
+
+
+# ---------------------------------------------------------------- onboarding
+
+
+async def register(
+    ctx: Context,
+    supplier_id: str,
+    legal_name: str,
+    credit_code: str,
+    contact: Contact,
+    categories: list[BudgetCategory],
+) -> tuple[Supplier, bool]:
+    """Register; the same registration again returns the supplier unchanged (created=False)."""
+    supplier = Supplier.register(supplier_id, legal_name, credit_code, contact, categories)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if await repo.add(conn, supplier):
+            await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
+            return supplier, True
+        existing = await repo.get(conn, supplier_id)
+    if existing is None:
+        raise CreditCodeTaken("another supplier is registered with this credit code")
+    same = (existing.legal_name, existing.credit_code, existing.contact, existing.categories) == (
+        supplier.legal_name,
+        supplier.credit_code,
+        supplier.contact,
+        supplier.categories,
+    )
+    if not same:
+        raise AlreadyRegistered("this supplier is already registered with other details")
+    return existing, False
+
+
+async def upload_document(
+    ctx: Context,
+    supplier_id: str,
+    kind: DocumentKind,
+    content_type: str,
+    content: bytes,
+    valid_until: date | None,
+    licence_number: str | None,
+) -> tuple[Document, bool]:
+    """Store a checked document; uploading the same bytes again changes nothing (created=False)."""
+    doc = check_document(
+        kind, content_type, content, valid_until=valid_until, licence_number=licence_number, today=ctx.today
+    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        supplier = await repo.get(conn, supplier_id, for_update=True)
+        if supplier is None:
+            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        created = await repo.add_document(conn, supplier_id, doc, content)
+        if created:
+            supplier.attach(doc, ctx.today)
+            await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
+    return doc, created
+
+
+async def submit_for_review(ctx: Context, supplier_id: str) -> Supplier:
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.submit_for_review())
+    return supplier
+
+
+async def approve(ctx: Context, supplier_id: str, by: Principal) -> Supplier:
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.approve(actor(by)))
+    return supplier
+
+
+async def reject(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reject(actor(by), reason))
+    return supplier
+
+
+async def suspend(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.suspend(actor(by), reason))
+    return supplier
+
+
+async def reinstate(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reinstate(actor(by), reason))
+    return supplier
+
+
+# ---------------------------------------------------------------- bank account
+
+
+def _deposit_amount() -> int:
+    return MIN_DEPOSIT_MINOR + secrets.randbelow(MAX_DEPOSIT_MINOR - MIN_DEPOSIT_MINOR + 1)
+
+
+async def change_bank_account(
+    ctx: Context, supplier_id: str, bank_name: str, account_number: str, holder_name: str
+) -> Supplier:
+    """Check the holder, send the micro-deposit, then record the new (pending) account.
+
+    The bank is called outside any transaction; if recording fails afterwards the supplier
+    simply asks again and gets a new deposit.
+    """
+    async with ctx.pool.acquire() as conn:
+        supplier = await repo.get(conn, supplier_id)
+    if supplier is None:
+        raise SupplierNotFound(f"no supplier {supplier_id!r}")
+    account = BankAccount.open(
+        account_id=str(uuid.uuid4()),
+        bank_name=bank_name,
+        account_number=account_number,
+        holder_name=holder_name,
+        legal_name=supplier.legal_name,
+        deposit_minor=_deposit_amount(),
+        sent_at=ctx.clock.now(),
+    )
+    await ctx.bank.send_micro_deposit(
+        reference=f"verify:{account.account_id}",
+        account_number=account_number,
+        holder_name=holder_name,
+        amount_minor=account.deposit_minor,
+    )
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.change_bank_account(account))
+    return supplier
+
+
+async def confirm_deposit(ctx: Context, supplier_id: str, amount_minor: int) -> Supplier:
+    """A wrong answer is counted (committed) before it is refused."""
+    supplier, answer = await _change(
+        ctx, supplier_id, lambda s, _: s.answer_deposit(amount_minor, ctx.clock.now())
+    )
+    if answer is not Answer.VERIFIED:
+        account = supplier.bank_account
+        assert account is not None
+        left = max(0, 3 - account.wrong_answers)
+        raise VerificationFailed(
+            "that is not the amount we sent" + ("; verification is now locked" if left == 0 else ""),
+            details={"attempts_left": left},
+        )
+    return supplier
+
+
+async def reset_verification(ctx: Context, supplier_id: str) -> Supplier:
+    """Operations unlock verification: a new micro-deposit to the same account."""
+    async with ctx.pool.acquire() as conn:
+        supplier = await repo.get(conn, supplier_id)
+    if supplier is None:
+        raise SupplierNotFound(f"no supplier {supplier_id!r}")
+    if supplier.bank_account is None:
+        raise IllegalTransition("no bank account to verify", code="no_pending_verification")
+    account, amount = supplier.bank_account, _deposit_amount()
+    await ctx.bank.send_micro_deposit(
+        reference=f"verify:{account.account_id}:{uuid.uuid4()}",
+        account_number=account.account_number,
+        holder_name=account.holder_name,
+        amount_minor=amount,
+    )
+    supplier, _ = await _change(
+        ctx, supplier_id, lambda s, _: s.restart_verification(amount, ctx.clock.now())
+    )
+    return supplier
+
+
+# ---------------------------------------------------------------- listings
+
+
+async def publish_listing(ctx: Context, supplier_id: str, sku: str, details: ListingDetails) -> Listing:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        supplier = await repo.get(conn, supplier_id, for_update=True)
+        if supplier is None:
+            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        existing = await repo.get_listing(conn, supplier_id, sku)
+        listing = supplier.publish(sku, details, ctx.today, existing)
+        await repo.save_listing(conn, listing)
+        await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
+        return listing
+
+
+async def change_listing(ctx: Context, supplier_id: str, sku: str, details: ListingDetails) -> Listing:
+    return await _on_listing(ctx, supplier_id, sku, lambda s, listing: s.change(listing, details, ctx.today))
+
+
+async def withdraw_listing(ctx: Context, supplier_id: str, sku: str) -> Listing:
+    return await _on_listing(ctx, supplier_id, sku, lambda s, listing: s.withdraw(listing))
+
+
+async def _on_listing(
+    ctx: Context, supplier_id: str, sku: str, act: Callable[[Supplier, Listing], object]
+) -> Listing:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        supplier = await repo.get(conn, supplier_id, for_update=True)
+        if supplier is None:
+            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        listing = await repo.get_listing(conn, supplier_id, sku)
+        if listing is None:
+            raise ListingNotFound(f"supplier {supplier_id!r} has no listing {sku!r}")
+        act(supplier, listing)
+        await repo.save_listing(conn, listing)
+        await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
+        return listing
+
+
+# ---------------------------------------------------------------- scheduled
+
+
+async def expire_licences(ctx: Context) -> list[str]:
+    """Withdraw hazardous listings of every supplier whose licence expired; returns their ids."""
+    today = ctx.today
+    async with ctx.pool.acquire() as conn:
+        due = [
+            r["supplier_id"]
+            for r in await conn.fetch(
+                """select supplier_id from suppliers where hazardous_licence_until <= $1
+                   and not hazardous_licence_expired order by supplier_id""",
+                today,
+            )
+        ]
+    expired: list[str] = []
+    for supplier_id in due:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            supplier = await repo.get(conn, supplier_id, for_update=True)
+            if supplier is None:
+                continue
+            withdrawn = supplier.expire_hazardous_licence(today, await repo.listings_of(conn, supplier_id))
+            for listing in withdrawn:
+                await repo.save_listing(conn, listing)
+            if supplier.events:
+                await repo.save(conn, supplier, ctx.outbox, correlation_id=f"licence-expiry:{today}")
+                expired.append(supplier_id)
+    return expired
+
+
+# Events this service consumes: none needs an effect yet (payout results will feed supplier
+# profiles once settlement emits them).
 HANDLERS: dict[str, Handler] = {}

@@ -1,27 +1,64 @@
-"""Composition root of the suppliers service: settings, database, consumers, relay and the API."""
+"""Composition root of the suppliers service: settings, database, bank, scheduled checks, API."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from contracts.topics import Topic
-from plumbing.service import ServiceSpec, create_app, serve
+from plumbing.clock import Clock, SystemClock
+from plumbing.logs import get_logger
+from plumbing.service import Background, ServiceSpec, create_app, serve
+from services.suppliers import handlers
+from services.suppliers.adapters.bank import BankSimulator
+from services.suppliers.api import bank_account, bank_simulator, documents, listings, suppliers
 from services.suppliers.config import SuppliersSettings
-from services.suppliers.handlers import HANDLERS
 
 CONSUMES = (Topic.SETTLEMENT_EVENTS,)
+log = get_logger(__name__)
 
 
-def build(settings: SuppliersSettings | None = None) -> FastAPI:
+def build(settings: SuppliersSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or SuppliersSettings()
+    clock = clock or SystemClock()
+
+    async def setup(app: FastAPI) -> Sequence[Background]:
+        bank = BankSimulator(
+            app.state.pool,
+            failure_rate=settings.bank_simulator_failure_rate,
+            latency_seconds=settings.bank_simulator_latency_seconds,
+        )
+        ctx = handlers.Context(pool=app.state.pool, outbox=app.state.outbox, clock=clock, bank=bank)
+        app.state.suppliers = ctx
+        app.state.bank_simulator = bank
+
+        async def licence_expiry() -> None:
+            while True:
+                expired = await handlers.expire_licences(ctx)
+                if expired:
+                    log.info("hazardous licences expired", suppliers=expired)
+                await asyncio.sleep(settings.licence_check_interval_seconds)
+
+        return [("licence-expiry", licence_expiry)]
+
     return create_app(
         ServiceSpec(
             name="suppliers",
-            settings=settings or SuppliersSettings(),
+            settings=settings,
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
-            handlers=HANDLERS,
+            handlers=handlers.HANDLERS,
+            routers=[
+                suppliers.router,
+                documents.router,
+                bank_account.router,
+                listings.router,
+                bank_simulator.router,
+            ],
+            setup=setup,
         )
     )
 

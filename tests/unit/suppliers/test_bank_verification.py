@@ -17,7 +17,9 @@ from tests.unit.suppliers.builders import NOW, account, registered
 
 def test_the_holder_must_be_the_legal_name_up_to_case_width_and_spaces() -> None:
     account(holder="SHANGHAI  KEFENG Chemical Technology Co., Ltd.")
-    account(holder="Ｓｈａｎｇｈａｉ Kefeng Chemical Technology Co., Ltd.")  # full-width letters
+    account(
+        holder="\uff33\uff48\uff41\uff4e\uff47\uff48\uff41\uff49 Kefeng Chemical Technology Co., Ltd."
+    )  # full-width
     with pytest.raises(HolderNameMismatch):
         account(holder="Shanghai Kefeng Trading Co., Ltd.")
 

@@ -1,0 +1,55 @@
+"""Dependencies of the suppliers API: the command context and who may touch which supplier."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import CurrentPrincipal, require_roles
+from plumbing.errors import Forbidden
+from services.suppliers.domain.errors import NotYourSupplier
+from services.suppliers.handlers import Context
+
+
+def _context(request: Request) -> Context:
+    ctx: Context = request.app.state.suppliers
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(_context)]
+SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+    """The supplier itself, acting on its own record."""
+    if principal.role is not Role.SUPPLIER:
+        raise Forbidden(
+            f"role {principal.role.value!r} may not do this", details={"allowed_roles": ["supplier"]}
+        )
+    if principal.supplier_id != supplier_id:
+        raise NotYourSupplier("a supplier may act only on its own record")
+    return principal
+
+
+def _self_or_ops(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+    if principal.role is Role.PLATFORM_OPS:
+        return principal
+    return _self_service(principal, supplier_id)
+
+
+def _reader(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+    """The supplier itself, operations, or an integration (which sees ACTIVE suppliers only)."""
+    if principal.role in (Role.PLATFORM_OPS, Role.INTEGRATION):
+        return principal
+    return _self_service(principal, supplier_id)
+
+
+SupplierSelf = Annotated[Principal, Depends(_self_service)]
+SelfOrOps = Annotated[Principal, Depends(_self_or_ops)]
+SupplierReader = Annotated[Principal, Depends(_reader)]
+Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
+SupplierRole = Annotated[Principal, Depends(require_roles(Role.SUPPLIER))]
+ListReader = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS, Role.INTEGRATION, Role.SUPPLIER))]
+CatalogReader = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS, Role.INTEGRATION))]
