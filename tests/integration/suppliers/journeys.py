@@ -8,8 +8,9 @@ from tests.integration.suppliers.conftest import SuppliersApi
 
 PDF = b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17
-KEFENG = {
-    "legal_name": "Shanghai Kefeng Chemical Technology Co., Ltd.",
+LEGAL_NAME = "Shanghai Kefeng Chemical Technology Co., Ltd."
+KEFENG: dict[str, Any] = {
+    "legal_name": LEGAL_NAME,
     "credit_code": "91310115AL7LL93D6F",
     "contact": {"name": "Li Wei", "email": "li.wei@kefeng.example", "phone": "+86 21 5555 0100"},
     "categories": ["reagents", "consumables"],
@@ -81,7 +82,7 @@ async def deposit_seen(api: SuppliersApi, sid: str) -> int:
     return int(lines[0]["amount_minor"])
 
 
-async def give_bank_account(api: SuppliersApi, sid: str, holder: str = KEFENG["legal_name"]) -> Any:
+async def give_bank_account(api: SuppliersApi, sid: str, holder: str = LEGAL_NAME) -> Any:
     return await api.http.put(
         f"/v1/suppliers/{sid}/bank-account",
         json={
