@@ -150,6 +150,7 @@ class CloseReason(StrEnum):
     APPROVAL_TIMEOUT = "approval_timeout"
     APPROVAL_DENIED = "approval_denied"
     PAYMENT_TIMEOUT = "payment_timeout"
+    FULLY_REFUNDED = "fully_refunded"
 
 
 class OrderClosed(_OrderEvent):

@@ -1,0 +1,54 @@
+"""What the order rules refuse, each with a stable code."""
+
+from __future__ import annotations
+
+from plumbing.errors import AppError, Conflict, Forbidden, NotFound, RuleViolation
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class NotYourOrder(Forbidden):
+    code = "not_your_order"
+
+
+class UnknownGrant(RuleViolation):
+    code = "unknown_grant"
+
+
+class NotAuthorisedOnGrant(Forbidden):
+    code = "not_authorised_on_grant"
+
+
+class SupplierNotSelling(RuleViolation):
+    code = "supplier_not_active"
+
+
+class UnknownSku(RuleViolation):
+    code = "unknown_sku"
+
+
+class StalePrice(Conflict):
+    code = "stale_price"
+
+
+class HazardousNotLicensed(RuleViolation):
+    code = "supplier_not_licensed_for_hazardous"
+
+
+class AmountTooLarge(RuleViolation):
+    code = "amount_too_large"
+
+
+class IdempotencyKeyReused(AppError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class NotAnApprover(Forbidden):
+    code = "not_an_approver"

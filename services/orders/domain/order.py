@@ -1,0 +1,456 @@
+"""The order aggregate: one supplier's share of a checkout, from placement through approval,
+escrow and fulfilment to completion — with its deadlines and a timeline of every change.
+
+States follow Taobao's escrow trade (PAID ≈ WAIT_SELLER_SEND_GOODS, SHIPPED ≈
+WAIT_BUYER_CONFIRM_GOODS, COMPLETED ≈ TRADE_FINISHED) plus the university's approval step.
+Settlement reserves the funds as soon as an order is placed (the grant is encumbered while
+approvers decide); an order is PAID once the funds are held and every approval is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from contracts.events.base import EventPayload
+from contracts.events.common import Actor
+from contracts.events.orders import (
+    ApprovalReason,
+    CancelReason,
+    CloseReason,
+    OrderApprovalDenied,
+    OrderApprovalRequested,
+    OrderApproved,
+    OrderCancelled,
+    OrderClosed,
+    OrderCompleted,
+    OrderLine,
+    OrderPaid,
+    OrderPlaced,
+    OrderReceived,
+    OrderRefundStateChanged,
+    OrderRejected,
+    OrderShipped,
+)
+from contracts.money import Money
+from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder
+from services.orders.domain.policy import Deadlines
+
+SYSTEM = Actor(user_id="system", role="system")
+
+
+class OrderStatus(StrEnum):
+    AWAITING_FUNDS = "AWAITING_FUNDS"
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    RECEIVED = "RECEIVED"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    CLOSED = "CLOSED"
+
+
+OPEN_BEFORE_PAYMENT = frozenset({OrderStatus.AWAITING_FUNDS, OrderStatus.PENDING_APPROVAL})
+CANCELLABLE = OPEN_BEFORE_PAYMENT | {OrderStatus.PAID}
+
+
+class Funds(StrEnum):
+    PENDING = "pending"
+    RESERVED = "reserved"
+    REJECTED = "rejected"
+    RELEASED = "released"
+
+
+class TimerKind(StrEnum):
+    APPROVAL = "approval"
+    PAYMENT = "payment"
+    SHIP = "ship"
+    AUTO_CONFIRM = "auto_confirm"
+
+
+@dataclass
+class Timer:
+    """A deadline; paused timers keep the time that was left instead of a due time."""
+
+    due_at: datetime | None
+    remaining: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    actor: Actor
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    reason: str | None = None
+
+
+# Who approves what: the grant's PI for money, a safety officer of the university for hazards.
+PI_REASONS = frozenset({ApprovalReason.OVER_THRESHOLD, ApprovalReason.LAB_MEMBER_PURCHASE})
+
+
+@dataclass
+class Order:
+    order_id: str
+    checkout_id: str
+    tenant_id: str
+    grant_id: str
+    pi_id: str
+    buyer: Actor
+    supplier_id: str
+    lines: list[OrderLine]
+    total_minor: int
+    currency: str
+    placed_at: datetime
+    status: OrderStatus
+    funds: Funds = Funds.PENDING
+    approvals_required: list[ApprovalReason] = field(default_factory=list)
+    approvals_given: dict[ApprovalReason, Actor] = field(default_factory=dict)
+    carrier: str | None = None
+    tracking_number: str | None = None
+    refund_open: bool = False
+    refunded_minor: int = 0
+    external_ref: str | None = None
+    version: int = 0
+    timers: dict[TimerKind, Timer] = field(default_factory=dict)
+    events: list[EventPayload] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- placement and approval
+    @classmethod
+    def place(
+        cls,
+        *,
+        order_id: str,
+        checkout_id: str,
+        tenant_id: str,
+        grant_id: str,
+        pi_id: str,
+        buyer: Actor,
+        supplier_id: str,
+        lines: list[OrderLine],
+        approvals: list[ApprovalReason],
+        now: datetime,
+        deadlines: Deadlines,
+        external_ref: str | None = None,
+    ) -> Order:
+        total = sum(line.line_total_minor for line in lines)
+        status = OrderStatus.PENDING_APPROVAL if approvals else OrderStatus.AWAITING_FUNDS
+        order = cls(
+            order_id,
+            checkout_id,
+            tenant_id,
+            grant_id,
+            pi_id,
+            buyer,
+            supplier_id,
+            lines,
+            total,
+            "CNY",
+            now,
+            status,
+            approvals_required=sorted(set(approvals)),
+            external_ref=external_ref,
+        )
+        order.events.append(
+            OrderPlaced(
+                order_id=order_id,
+                checkout_id=checkout_id,
+                grant_id=grant_id,
+                buyer=buyer,
+                supplier_id=supplier_id,
+                lines=lines,
+                total=Money.cny(total),
+                approvals_required=order.approvals_required,
+                external_ref=external_ref,
+            )
+        )
+        order._note(now, "placed", buyer, None, status)
+        order.timers[TimerKind.PAYMENT] = Timer(now + deadlines.payment)
+        if approvals:
+            deadline = now + deadlines.approval
+            order.timers[TimerKind.APPROVAL] = Timer(deadline)
+            order.events.append(
+                OrderApprovalRequested(
+                    order_id=order_id,
+                    grant_id=grant_id,
+                    reasons=order.approvals_required,
+                    approver_roles=sorted(
+                        {
+                            "safety_officer"
+                            if r is ApprovalReason.HAZARDOUS_ITEM
+                            else "principal_investigator"
+                            for r in order.approvals_required
+                        }
+                    ),
+                    deadline=deadline,
+                )
+            )
+        return order
+
+    @property
+    def approvals_pending(self) -> list[ApprovalReason]:
+        return [r for r in self.approvals_required if r not in self.approvals_given]
+
+    def approve(self, approver: Actor, now: datetime, deadlines: Deadlines) -> list[ApprovalReason]:
+        """Give every pending approval this approver may give; returns them."""
+        self._require({OrderStatus.PENDING_APPROVAL}, "approve")
+        mine = [r for r in self.approvals_pending if self._may_approve(approver, r)]
+        if not mine:
+            raise NotAnApprover(
+                "nothing on this order is yours to approve",
+                details={"pending": [r.value for r in self.approvals_pending]},
+            )
+        for reason in mine:
+            self.approvals_given[reason] = approver
+            self.events.append(
+                OrderApproved(
+                    order_id=self.order_id,
+                    approver=approver,
+                    reason=reason,
+                    fully_approved=not self.approvals_pending,
+                )
+            )
+        if self.approvals_pending:
+            self._note(now, "approved", approver, self.status, self.status, ", ".join(mine))
+            return mine
+        self.timers.pop(TimerKind.APPROVAL, None)
+        if self.funds is Funds.RESERVED:
+            self._paid(now, deadlines, approver, "approved")
+        else:
+            self._move(now, "approved", approver, OrderStatus.AWAITING_FUNDS, ", ".join(mine))
+        return mine
+
+    def _may_approve(self, approver: Actor, reason: ApprovalReason) -> bool:
+        if reason is ApprovalReason.HAZARDOUS_ITEM:
+            return approver.role == "safety_officer"
+        return approver.role == "researcher" and approver.user_id == self.pi_id
+
+    def deny(self, approver: Actor, reason: str, now: datetime) -> None:
+        self._require({OrderStatus.PENDING_APPROVAL}, "deny")
+        if not any(self._may_approve(approver, r) for r in self.approvals_pending):
+            raise NotAnApprover("only a pending approver may deny this order")
+        self.events.append(OrderApprovalDenied(order_id=self.order_id, approver=approver, reason=reason))
+        self._close(CloseReason.APPROVAL_DENIED, now, approver, reason)
+
+    # ---------------------------------------------------------------- settlement answers
+    def funds_reserved(self, now: datetime, deadlines: Deadlines) -> bool:
+        """Escrow holds the money. False when the order no longer wants it (settlement voids it
+        when it sees the cancellation)."""
+        if self.status not in OPEN_BEFORE_PAYMENT or self.funds is not Funds.PENDING:
+            self._note(now, "funds reserved after the order ended", SYSTEM, self.status, self.status)
+            return False
+        self.funds = Funds.RESERVED
+        self.timers.pop(TimerKind.PAYMENT, None)
+        if self.status is OrderStatus.AWAITING_FUNDS:
+            self._paid(now, deadlines, SYSTEM, "funds reserved")
+        else:
+            self._note(now, "funds reserved", SYSTEM, self.status, self.status, "waiting for approval")
+        return True
+
+    def funds_rejected(self, reason_code: str, detail: str, now: datetime) -> bool:
+        if self.status not in OPEN_BEFORE_PAYMENT:
+            self._note(
+                now, "funds rejected after the order ended", SYSTEM, self.status, self.status, reason_code
+            )
+            return False
+        self.funds = Funds.REJECTED
+        self.timers.clear()
+        self.events.append(OrderRejected(order_id=self.order_id, reason_code=reason_code, detail=detail))
+        self._move(
+            now, "funds rejected", SYSTEM, OrderStatus.REJECTED, f"{reason_code}: {detail}".rstrip(": ")
+        )
+        return True
+
+    def escrow_released(self, settled_minor: int, now: datetime) -> bool:
+        if self.status is not OrderStatus.RECEIVED:
+            self._note(now, "escrow released", SYSTEM, self.status, self.status)
+            return False
+        self.funds = Funds.RELEASED
+        self.events.append(
+            OrderCompleted(
+                order_id=self.order_id, supplier_id=self.supplier_id, settled=Money.cny(settled_minor)
+            )
+        )
+        self._move(now, "escrow released", SYSTEM, OrderStatus.COMPLETED)
+        return True
+
+    def _paid(self, now: datetime, deadlines: Deadlines, actor: Actor, action: str) -> None:
+        ship_by = now + deadlines.ship
+        self.timers[TimerKind.SHIP] = Timer(ship_by)
+        self.events.append(
+            OrderPaid(
+                order_id=self.order_id,
+                supplier_id=self.supplier_id,
+                amount=Money.cny(self.total_minor),
+                ship_by=ship_by,
+            )
+        )
+        self._move(now, action, actor, OrderStatus.PAID)
+
+    # ---------------------------------------------------------------- fulfilment
+    def ship(
+        self, by: Actor, carrier: str | None, tracking_number: str | None, now: datetime, deadlines: Deadlines
+    ) -> None:
+        self._require({OrderStatus.PAID}, "ship")
+        self.carrier, self.tracking_number = carrier, tracking_number
+        wait = deadlines.auto_confirm if carrier else deadlines.auto_confirm_without_logistics
+        self.timers.pop(TimerKind.SHIP, None)
+        self.timers[TimerKind.AUTO_CONFIRM] = Timer(now + wait)
+        if self.refund_open:
+            self._pause(now)
+        self.events.append(
+            OrderShipped(
+                order_id=self.order_id,
+                supplier_id=self.supplier_id,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                auto_confirm_at=now + wait,
+            )
+        )
+        self._move(
+            now,
+            "shipped",
+            by,
+            OrderStatus.SHIPPED,
+            f"{carrier or 'no logistics'} {tracking_number or ''}".strip(),
+        )
+
+    def confirm_receipt(self, by: Actor, now: datetime, *, automatic: bool = False) -> None:
+        self._require({OrderStatus.SHIPPED}, "confirm receipt of")
+        if not automatic and by.user_id != self.buyer.user_id:
+            raise NotYourOrder("only the buyer confirms receipt")
+        self.timers.pop(TimerKind.AUTO_CONFIRM, None)
+        self.events.append(
+            OrderReceived(
+                order_id=self.order_id,
+                supplier_id=self.supplier_id,
+                grant_id=self.grant_id,
+                confirmed_by=by,
+                auto_confirmed=automatic,
+                amount=Money.cny(self.total_minor - self.refunded_minor),
+            )
+        )
+        self._move(
+            now, "receipt auto-confirmed" if automatic else "receipt confirmed", by, OrderStatus.RECEIVED
+        )
+
+    def cancel(self, by: Actor, reason_code: CancelReason, reason: str, now: datetime) -> None:
+        allowed = CANCELLABLE if reason_code is not CancelReason.NOT_SHIPPED_IN_TIME else {OrderStatus.PAID}
+        self._require(allowed, "cancel")
+        if reason_code is CancelReason.BUYER_CANCELLED and by.user_id != self.buyer.user_id:
+            raise NotYourOrder("only the buyer may cancel this order")
+        self.timers.clear()
+        self.events.append(
+            OrderCancelled(
+                order_id=self.order_id,
+                grant_id=self.grant_id,
+                cancelled_by=by,
+                reason_code=reason_code,
+                reason=reason,
+            )
+        )
+        self._move(now, "cancelled", by, OrderStatus.CANCELLED, f"{reason_code.value}: {reason}".rstrip(": "))
+
+    def _close(self, reason_code: CloseReason, now: datetime, by: Actor, reason: str | None = None) -> None:
+        self.timers.clear()
+        self.events.append(
+            OrderClosed(order_id=self.order_id, grant_id=self.grant_id, reason_code=reason_code)
+        )
+        self._move(now, "closed", by, OrderStatus.CLOSED, reason or reason_code.value)
+
+    # ---------------------------------------------------------------- timers
+    def fire(self, kind: TimerKind, now: datetime) -> bool:
+        """A deadline passed. Acts only if the order is still where the deadline was set for."""
+        timer = self.timers.get(kind)
+        if timer is None or timer.due_at is None or timer.due_at > now:
+            return False
+        del self.timers[kind]
+        if kind is TimerKind.APPROVAL and self.status is OrderStatus.PENDING_APPROVAL:
+            self._close(CloseReason.APPROVAL_TIMEOUT, now, SYSTEM)
+        elif kind is TimerKind.PAYMENT and self.status in OPEN_BEFORE_PAYMENT and self.funds is Funds.PENDING:
+            self._close(CloseReason.PAYMENT_TIMEOUT, now, SYSTEM)
+        elif kind is TimerKind.SHIP and self.status is OrderStatus.PAID:
+            self.cancel(SYSTEM, CancelReason.NOT_SHIPPED_IN_TIME, "the supplier did not ship in time", now)
+        elif kind is TimerKind.AUTO_CONFIRM and self.status is OrderStatus.SHIPPED:
+            self.confirm_receipt(SYSTEM, now, automatic=True)
+        else:
+            return False
+        return True
+
+    def _pause(self, now: datetime) -> None:
+        timer = self.timers.get(TimerKind.AUTO_CONFIRM)
+        if timer is not None and timer.due_at is not None:
+            self.timers[TimerKind.AUTO_CONFIRM] = Timer(None, max(timer.due_at - now, timedelta(0)))
+
+    def _resume(self, now: datetime) -> None:
+        timer = self.timers.get(TimerKind.AUTO_CONFIRM)
+        if timer is not None and timer.due_at is None and timer.remaining is not None:
+            self.timers[TimerKind.AUTO_CONFIRM] = Timer(now + timer.remaining)
+
+    # ---------------------------------------------------------------- refunds
+    def refund_opened(self, now: datetime) -> None:
+        self.refund_open = True
+        self._pause(now)
+        self._refund_changed(now, "refund requested", "receipt timer paused")
+
+    def refund_closed(self, now: datetime) -> None:
+        self.refund_open = False
+        self._resume(now)
+        self._refund_changed(now, "refund closed", "receipt timer resumed")
+
+    def refund_completed(self, amount_minor: int, now: datetime) -> None:
+        self.refund_open = False
+        self.refunded_minor = min(self.total_minor, self.refunded_minor + amount_minor)
+        self._resume(now)
+        self._refund_changed(now, "refund paid", f"{amount_minor} fen back to the grant")
+        if self.refunded_minor >= self.total_minor and self.status in (OrderStatus.PAID, OrderStatus.SHIPPED):
+            self._close(CloseReason.FULLY_REFUNDED, now, SYSTEM)
+
+    @property
+    def refund_state(self) -> str:
+        if self.refund_open:
+            return "in_progress"
+        if self.refunded_minor == 0:
+            return "none"
+        return "fully_refunded" if self.refunded_minor >= self.total_minor else "partially_refunded"
+
+    def _refund_changed(self, now: datetime, action: str, reason: str) -> None:
+        paused = TimerKind.AUTO_CONFIRM in self.timers and self.timers[TimerKind.AUTO_CONFIRM].due_at is None
+        self.events.append(
+            OrderRefundStateChanged(
+                order_id=self.order_id,
+                refund_state=self.refund_state,
+                refunded=Money.cny(self.refunded_minor),
+                auto_confirm_paused=paused,
+            )
+        )
+        self._note(now, action, SYSTEM, self.status, self.status, reason)
+
+    # ---------------------------------------------------------------- plumbing
+    def _require(self, allowed: set[OrderStatus] | frozenset[OrderStatus], action: str) -> None:
+        if self.status not in allowed:
+            raise IllegalTransition(
+                f"cannot {action} an order that is {self.status.value}",
+                details={"status": self.status.value, "allowed_from": sorted(s.value for s in allowed)},
+            )
+
+    def _move(
+        self, now: datetime, action: str, actor: Actor, to: OrderStatus, reason: str | None = None
+    ) -> None:
+        self._note(now, action, actor, self.status, to, reason)
+        self.status = to
+
+    def _note(
+        self,
+        now: datetime,
+        action: str,
+        actor: Actor,
+        frm: OrderStatus | None,
+        to: OrderStatus,
+        reason: str | None = None,
+    ) -> None:
+        self.timeline.append(TimelineEntry(now, action, actor, frm, to, reason))

@@ -1,0 +1,127 @@
+"""Every legal transition of an order, and the illegal ones refused with the state named."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.events.common import Actor
+from contracts.events.orders import ApprovalReason, CancelReason
+from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder
+from services.orders.domain.order import Funds, Order, OrderStatus, TimerKind
+from tests.unit.orders.builders import BUYER, DEADLINES, NOW, PI, SAFETY, SUPPLIER, order, paid, shipped
+
+
+def status(o: Order) -> OrderStatus:
+    return o.status
+
+
+def types(o: Order) -> list[str]:
+    return [e.event_type.split(".")[1] for e in o.events]
+
+
+def test_the_happy_path_to_completed() -> None:
+    o = order()
+    assert status(o) is OrderStatus.AWAITING_FUNDS
+    o.funds_reserved(NOW, DEADLINES)
+    assert status(o) is OrderStatus.PAID and set(o.timers) == {TimerKind.SHIP}
+    o.ship(SUPPLIER, "SF Express", "SF1", NOW, DEADLINES)
+    assert status(o) is OrderStatus.SHIPPED and set(o.timers) == {TimerKind.AUTO_CONFIRM}
+    o.confirm_receipt(BUYER, NOW)
+    assert status(o) is OrderStatus.RECEIVED and o.timers == {}
+    o.escrow_released(o.total_minor, NOW)
+    assert status(o) is OrderStatus.COMPLETED
+    assert types(o) == ["OrderPlaced", "OrderPaid", "OrderShipped", "OrderReceived", "OrderCompleted"]
+    assert [(e.from_status, e.to_status) for e in o.timeline] == [
+        (None, OrderStatus.AWAITING_FUNDS),
+        (OrderStatus.AWAITING_FUNDS, OrderStatus.PAID),
+        (OrderStatus.PAID, OrderStatus.SHIPPED),
+        (OrderStatus.SHIPPED, OrderStatus.RECEIVED),
+        (OrderStatus.RECEIVED, OrderStatus.COMPLETED),
+    ]
+
+
+def test_funds_rejected_rejects_the_order() -> None:
+    o = order()
+    o.funds_rejected("insufficient_budget", "reagents has 100 fen left", NOW)
+    assert status(o) is OrderStatus.REJECTED and o.funds is Funds.REJECTED and o.timers == {}
+    assert o.events[-1].reason_code == "insufficient_budget"  # type: ignore[attr-defined]
+
+
+def test_approval_by_pi_and_safety_officer_then_funds() -> None:
+    o = order([ApprovalReason.OVER_THRESHOLD, ApprovalReason.HAZARDOUS_ITEM])
+    assert status(o) is OrderStatus.PENDING_APPROVAL
+    assert types(o) == ["OrderPlaced", "OrderApprovalRequested"]
+    with pytest.raises(NotAnApprover):
+        o.approve(Actor(user_id="alice", role="researcher"), NOW, DEADLINES)  # not the PI
+    assert o.approve(PI, NOW, DEADLINES) == [ApprovalReason.OVER_THRESHOLD]
+    assert status(o) is OrderStatus.PENDING_APPROVAL
+    assert o.approve(SAFETY, NOW, DEADLINES) == [ApprovalReason.HAZARDOUS_ITEM]
+    assert status(o) is OrderStatus.AWAITING_FUNDS  # approved; escrow not yet held
+    o.funds_reserved(NOW, DEADLINES)
+    assert status(o) is OrderStatus.PAID
+
+
+def test_funds_before_approval_pays_on_the_last_approval() -> None:
+    o = order([ApprovalReason.LAB_MEMBER_PURCHASE])
+    o.funds_reserved(NOW, DEADLINES)
+    assert status(o) is OrderStatus.PENDING_APPROVAL and o.funds is Funds.RESERVED
+    o.approve(PI, NOW, DEADLINES)
+    assert status(o) is OrderStatus.PAID
+    assert types(o)[-2:] == ["OrderApproved", "OrderPaid"]
+
+
+def test_denial_closes_the_order() -> None:
+    o = order([ApprovalReason.HAZARDOUS_ITEM])
+    o.deny(SAFETY, "no fume hood booked", NOW)
+    assert status(o) is OrderStatus.CLOSED
+    assert types(o)[-2:] == ["OrderApprovalDenied", "OrderClosed"]
+
+
+@pytest.mark.parametrize("start", ["awaiting", "pending", "paid"])
+def test_the_buyer_cancels_before_shipping(start: str) -> None:
+    o = {"awaiting": order, "pending": lambda: order([ApprovalReason.OVER_THRESHOLD]), "paid": paid}[start]()
+    with pytest.raises(NotYourOrder):
+        o.cancel(Actor(user_id="mallory", role="researcher"), CancelReason.BUYER_CANCELLED, "", NOW)
+    o.cancel(BUYER, CancelReason.BUYER_CANCELLED, "ordered twice", NOW)
+    assert status(o) is OrderStatus.CANCELLED and o.timers == {}
+
+
+def test_the_supplier_declines_a_paid_order() -> None:
+    o = paid()
+    o.cancel(SUPPLIER, CancelReason.OUT_OF_STOCK, "backordered until March", NOW)
+    assert status(o) is OrderStatus.CANCELLED
+    assert o.events[-1].reason_code is CancelReason.OUT_OF_STOCK  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("make", "act"),
+    [
+        (order, lambda o: o.confirm_receipt(BUYER, NOW)),  # confirming an unshipped order
+        (order, lambda o: o.ship(SUPPLIER, "SF", "1", NOW, DEADLINES)),  # shipping before payment
+        (shipped, lambda o: o.cancel(BUYER, CancelReason.BUYER_CANCELLED, "", NOW)),  # cancel after shipping
+        (shipped, lambda o: o.ship(SUPPLIER, "SF", "1", NOW, DEADLINES)),  # shipping twice
+        (paid, lambda o: o.approve(PI, NOW, DEADLINES)),  # approving what needs no approval
+        (order, lambda o: o.deny(PI, "no", NOW)),
+    ],
+)
+def test_illegal_transitions_are_refused_and_change_nothing(make: object, act: object) -> None:
+    o = make()  # type: ignore[operator]
+    before = (o.status, len(o.events), dict(o.timers))
+    with pytest.raises(IllegalTransition) as caught:
+        act(o)  # type: ignore[operator]
+    assert caught.value.details["status"] == o.status.value
+    assert (o.status, len(o.events), dict(o.timers)) == before
+
+
+def test_only_the_buyer_confirms_receipt() -> None:
+    with pytest.raises(NotYourOrder):
+        shipped().confirm_receipt(Actor(user_id="bob", role="researcher"), NOW)
+
+
+def test_late_settlement_answers_do_not_revive_a_cancelled_order() -> None:
+    o = order()
+    o.cancel(BUYER, CancelReason.BUYER_CANCELLED, "", NOW)
+    assert o.funds_reserved(NOW, DEADLINES) is False
+    assert o.funds_rejected("insufficient_budget", "", NOW) is False
+    assert status(o) is OrderStatus.CANCELLED
+    assert o.timeline[-1].action == "funds rejected after the order ended"
