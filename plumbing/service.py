@@ -41,7 +41,8 @@ class ServiceSpec:
     settings: ServiceSettings
     migrations: Path
     consumes: Sequence[Topic] = ()
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    # Event handlers, or a function of the app building them once setup has run.
+    handlers: Mapping[str, Handler] | Callable[[FastAPI], Mapping[str, Handler]] = field(default_factory=dict)
     routers: Sequence[APIRouter] = ()
     # Called once the pool and outbox exist (app.state.pool, app.state.outbox): builds the
     # service's own state and returns its background loops (timers, scheduled checks).
@@ -83,27 +84,27 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                 dedup_retention=timedelta(hours=settings.dedup_retention_hours),
             ),
         )
+        probe = BrokerProbe(stack.kafka_bootstrap_servers)
+        app.state.pool = pool
+        app.state.outbox = outbox
+        app.state.relay = relay
+        app.state.broker_probe = probe
+        background: list[Background] = [("relay", relay.run)]
+        if spec.setup is not None:
+            background += await spec.setup(app)
         consumer = BatchConsumer(
             name=spec.name,
             topics=[with_prefix(stack.topic_prefix, t.value) for t in spec.consumes],
-            handlers=spec.handlers,
+            handlers=spec.handlers(app) if callable(spec.handlers) else spec.handlers,
             pool=pool,
             bootstrap_servers=stack.kafka_bootstrap_servers,
             outbox=outbox,
             group_id=f"{stack.topic_prefix}{spec.name}",
             settings=ConsumerSettings(max_batch=settings.consumer_max_batch),
         )
-        probe = BrokerProbe(stack.kafka_bootstrap_servers)
-        app.state.pool = pool
-        app.state.outbox = outbox
         app.state.consumer = consumer
-        app.state.relay = relay
-        app.state.broker_probe = probe
-        background: list[Background] = [("relay", relay.run)]
         if spec.consumes:
             background.append(("consumer", consumer.run))
-        if spec.setup is not None:
-            background += await spec.setup(app)
         tasks = [asyncio.create_task(supervise(name, run), name=name) for name, run in background]
         log.info("service started", port=settings.http_port, consumes=[t.value for t in spec.consumes])
         try:

@@ -1,7 +1,364 @@
-"""Event handlers of the orders service, registered in HANDLERS at the bottom."""
+"""The orders service's commands and event handlers, one function each, registered at the bottom.
+Each command runs in one transaction: lock the order, apply the rule, save state and events."""
 
 from __future__ import annotations
 
-from plumbing.delivery import Handler
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-HANDLERS: dict[str, Handler] = {}
+import asyncpg
+
+from contracts.events.commands import CancelOrder, PlaceOrder
+from contracts.events.common import Actor
+from contracts.events.orders import CancelReason
+from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
+from contracts.events.settlement import EscrowReleased, FundsRejected, FundsReserved
+from plumbing.clock import Clock
+from plumbing.delivery import Delivery, Handler, PoisonEvent
+from plumbing.errors import AppError
+from plumbing.outbox import Outbox
+from services.orders.adapters import projections
+from services.orders.adapters import repository as repo
+from services.orders.domain.checkout import CartLine, split_cart
+from services.orders.domain.errors import IdempotencyKeyReused, NotYourOrder, OrderNotFound
+from services.orders.domain.order import Order, TimerKind
+from services.orders.domain.policy import Deadlines
+
+
+@dataclass
+class Context:
+    pool: asyncpg.Pool
+    outbox: Outbox
+    clock: Clock
+    deadlines: Deadlines
+
+
+@dataclass(frozen=True)
+class Buyer:
+    tenant_id: str
+    actor: Actor
+
+
+# ---------------------------------------------------------------- checkout
+
+
+def request_hash(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def place_orders(
+    conn: asyncpg.Connection,
+    ctx: Context,
+    buyer: Buyer,
+    grant_id: str,
+    cart: list[CartLine],
+    checkout_id: str,
+    external_ref: str | None = None,
+) -> list[Order]:
+    """Split the cart and place one order per supplier, inside the caller's transaction."""
+    grant = await projections.grant(conn, grant_id)
+    suppliers, listings = await projections.catalog_for(conn, [(c.supplier_id, c.sku) for c in cart])
+    now = ctx.clock.now()
+    shares = split_cart(cart, grant, buyer.actor, buyer.tenant_id, suppliers, listings, now.date())
+    assert grant is not None
+    orders = []
+    for share in shares:
+        order = Order.place(
+            order_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"unisettle:{checkout_id}:{share.supplier_id}")),
+            checkout_id=checkout_id,
+            tenant_id=buyer.tenant_id,
+            grant_id=grant_id,
+            pi_id=grant.pi_id,
+            buyer=buyer.actor,
+            supplier_id=share.supplier_id,
+            lines=share.lines,
+            approvals=share.approvals,
+            now=now,
+            deadlines=ctx.deadlines,
+            external_ref=external_ref,
+        )
+        await repo.add(conn, order, ctx.outbox)
+        orders.append(order)
+    return orders
+
+
+async def checkout(
+    ctx: Context,
+    buyer: Buyer,
+    grant_id: str,
+    cart: list[CartLine],
+    idempotency_key: str,
+    render: Callable[[str, list[Order]], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """Place a checkout once per idempotency key: the same key and body return the first answer
+    (created=False); the same key with another body is refused."""
+    digest = request_hash({"grant_id": grant_id, "cart": [c.__dict__ for c in cart]})
+    for _ in range(2):
+        async with ctx.pool.acquire() as conn:
+            earlier = await conn.fetchrow(
+                """select request_hash, response from checkouts
+                   where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3""",
+                buyer.tenant_id,
+                buyer.actor.user_id,
+                idempotency_key,
+            )
+            if earlier is not None:
+                if earlier["request_hash"] != digest:
+                    raise IdempotencyKeyReused("this Idempotency-Key was used for a different checkout")
+                return json.loads(earlier["response"]), False
+            try:
+                async with conn.transaction():
+                    checkout_id = str(uuid.uuid4())
+                    orders = await place_orders(conn, ctx, buyer, grant_id, cart, checkout_id)
+                    response = render(checkout_id, orders)
+                    stored = await conn.fetchval(
+                        """insert into checkouts (tenant_id, buyer_id, idempotency_key, request_hash,
+                               checkout_id, response) values ($1, $2, $3, $4, $5, $6::jsonb)
+                           on conflict do nothing returning true""",
+                        buyer.tenant_id,
+                        buyer.actor.user_id,
+                        idempotency_key,
+                        digest,
+                        checkout_id,
+                        json.dumps(response, default=str),
+                    )
+                    if not stored:
+                        raise _LostRace  # a concurrent request with this key won: undo ours
+                return response, True
+            except _LostRace:
+                continue  # read and answer with the winner's response
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _LostRace(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- actions on one order
+
+
+async def act(
+    ctx: Context,
+    order_id: str,
+    action: Callable[[Order], object],
+    visible: Callable[[Order], bool] = lambda _: True,
+) -> Order:
+    """Apply `action` to the locked order and save it; `visible` says whether the caller may."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        order = await repo.get(conn, order_id, for_update=True)
+        if order is None or not visible(order):
+            raise OrderNotFound(f"no order {order_id!r}")
+        action(order)
+        await repo.save(conn, order, ctx.outbox)
+        return order
+
+
+def supplier_of(supplier_id: str | None) -> Callable[[Order], bool]:
+    def check(order: Order) -> bool:
+        if order.supplier_id != supplier_id:
+            raise NotYourOrder("this order belongs to another supplier")
+        return True
+
+    return check
+
+
+# ---------------------------------------------------------------- deadlines
+
+
+async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
+    """Fire every deadline that has passed; returns how many changed an order."""
+    now = ctx.clock.now()
+    fired = 0
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        due = await conn.fetch(
+            """select order_id, kind from order_timers where due_at <= $1
+               order by due_at limit $2 for update skip locked""",
+            now,
+            limit,
+        )
+        for row in due:
+            order = await repo.get(conn, row["order_id"], for_update=True)
+            if order is None:
+                continue
+            if order.fire(TimerKind(row["kind"]), now):
+                fired += 1
+            await repo.save(conn, order, ctx.outbox)
+    return fired
+
+
+# ---------------------------------------------------------------- events from other services
+
+
+def on_order_event(apply: Callable[[Order, Delivery, Context], object]) -> Callable[[Context], Handler]:
+    """A handler that applies a settlement or refunds event to the order it names."""
+
+    def bind(ctx: Context) -> Handler:
+        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
+            order_id: str = delivery.payload.order_id  # type: ignore[attr-defined]
+            order = await repo.get(conn, order_id, for_update=True)
+            if order is None:
+                raise PoisonEvent("unknown_order", f"no order {order_id!r}")
+            apply(order, delivery, ctx)
+            await repo.save(conn, order, ctx.outbox, causation_id=delivery.envelope.event_id)
+
+        return handle
+
+    return bind
+
+
+def _funds_reserved(order: Order, d: Delivery, ctx: Context) -> None:
+    order.funds_reserved(ctx.clock.now(), ctx.deadlines)
+
+
+def _funds_rejected(order: Order, d: Delivery, ctx: Context) -> None:
+    p = d.payload
+    assert isinstance(p, FundsRejected)
+    order.funds_rejected(p.reason_code.value, p.detail, ctx.clock.now())
+
+
+def _escrow_released(order: Order, d: Delivery, ctx: Context) -> None:
+    p = d.payload
+    assert isinstance(p, EscrowReleased)
+    order.escrow_released(p.gross.amount_minor, ctx.clock.now())
+
+
+def _refund_requested(order: Order, d: Delivery, ctx: Context) -> None:
+    order.refund_opened(ctx.clock.now())
+
+
+def _refund_closed(order: Order, d: Delivery, ctx: Context) -> None:
+    order.refund_closed(ctx.clock.now())
+
+
+def _refund_completed(order: Order, d: Delivery, ctx: Context) -> None:
+    p = d.payload
+    assert isinstance(p, RefundCompleted)
+    order.refund_completed(p.amount.amount_minor, ctx.clock.now())
+
+
+def projection(apply: Callable[[asyncpg.Connection, Any, Any], Any]) -> Callable[[Context], Handler]:
+    def bind(ctx: Context) -> Handler:
+        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
+            await apply(conn, delivery.envelope, delivery.payload)
+
+        return handle
+
+    return bind
+
+
+# ---------------------------------------------------------------- platform commands
+
+
+def _command(ctx: Context) -> Handler:
+    async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
+        command = delivery.payload
+        assert isinstance(command, PlaceOrder | CancelOrder)
+        kind = "place" if isinstance(command, PlaceOrder) else "cancel"
+        digest = request_hash(command.model_dump(mode="json"))
+        claimed = await conn.fetchval(
+            """insert into platform_commands (platform_id, external_ref, kind, request_hash)
+               values ($1, $2, $3, $4) on conflict do nothing returning true""",
+            command.platform_id,
+            command.external_ref,
+            kind,
+            digest,
+        )
+        if not claimed:
+            earlier = await conn.fetchval(
+                """select request_hash from platform_commands
+                   where platform_id = $1 and external_ref = $2 and kind = $3""",
+                command.platform_id,
+                command.external_ref,
+                kind,
+            )
+            if earlier == digest:
+                return  # the same command again: already done
+            raise PoisonEvent("duplicate_external_ref", f"{command.external_ref} was used for another {kind}")
+        buyer = Buyer(
+            delivery.envelope.tenant_id,
+            command.buyer if isinstance(command, PlaceOrder) else command.requested_by,
+        )
+        try:
+            if isinstance(command, PlaceOrder):
+                checkout_id = f"{command.platform_id}:{command.external_ref}"
+                cart = [CartLine(x.supplier_id, x.sku, x.quantity, x.unit_price_minor) for x in command.lines]
+                await place_orders(
+                    conn, ctx, buyer, command.grant_id, cart, checkout_id, command.external_ref
+                )
+                await conn.execute(
+                    """update platform_commands set checkout_id = $4
+                       where platform_id = $1 and external_ref = $2 and kind = $3""",
+                    command.platform_id,
+                    command.external_ref,
+                    kind,
+                    checkout_id,
+                )
+            else:
+                await _cancel_by_platform(conn, ctx, command, buyer)
+        except AppError as exc:
+            raise PoisonEvent(exc.code, exc.message) from exc
+
+    return handle
+
+
+async def _cancel_by_platform(
+    conn: asyncpg.Connection, ctx: Context, command: CancelOrder, buyer: Buyer
+) -> None:
+    checkout_id = f"{command.platform_id}:{command.external_ref}"
+    ids = [
+        r["order_id"]
+        for r in await conn.fetch(
+            "select order_id from orders where checkout_id = $1 and tenant_id = $2 order by order_id",
+            checkout_id,
+            buyer.tenant_id,
+        )
+    ]
+    if not ids:
+        raise OrderNotFound(f"no orders were placed as {command.external_ref!r}")
+    for order_id in ids:
+        order = await repo.get(conn, order_id, for_update=True)
+        assert order is not None
+        order.cancel(buyer.actor, CancelReason.BUYER_CANCELLED, command.reason, ctx.clock.now())
+        await repo.save(conn, order, ctx.outbox)
+
+
+HANDLER_FACTORIES: dict[str, Callable[[Context], Handler]] = {
+    FundsReserved.event_type: on_order_event(_funds_reserved),
+    FundsRejected.event_type: on_order_event(_funds_rejected),
+    EscrowReleased.event_type: on_order_event(_escrow_released),
+    RefundRequested.event_type: on_order_event(_refund_requested),
+    RefundClosed.event_type: on_order_event(_refund_closed),
+    RefundCompleted.event_type: on_order_event(_refund_completed),
+    PlaceOrder.event_type: _command,
+    CancelOrder.event_type: _command,
+    **{
+        name: projection(projections.apply_grant_event)
+        for name in ("settlement.GrantRegistered", "settlement.GrantBuyersChanged", "settlement.GrantClosed")
+    },
+    **{
+        name: projection(projections.apply_supplier_event)
+        for name in (
+            "suppliers.SupplierActivated",
+            "suppliers.SupplierSuspended",
+            "suppliers.SupplierReinstated",
+            "suppliers.LicenceExpired",
+            "suppliers.LicenceRenewed",
+            "suppliers.ListingPublished",
+            "suppliers.ListingChanged",
+            "suppliers.ListingWithdrawn",
+            "suppliers.SupplierRegistered",
+            "suppliers.SupplierApproved",
+            "suppliers.SupplierRejected",
+            "suppliers.BankAccountChanged",
+            "suppliers.BankAccountVerified",
+        )
+    },
+}
+
+
+def handlers(ctx: Context) -> dict[str, Handler]:
+    return {name: factory(ctx) for name, factory in HANDLER_FACTORIES.items()}

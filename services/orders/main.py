@@ -1,32 +1,58 @@
-"""Composition root of the orders service: settings, database, consumers, relay and the API."""
+"""Composition root of the orders service: settings, database, consumers, deadlines and the API."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from contracts.topics import Topic
-from plumbing.service import ServiceSpec, create_app, serve
+from plumbing.clock import Clock, SystemClock
+from plumbing.delivery import Handler
+from plumbing.logs import get_logger
+from plumbing.service import Background, ServiceSpec, create_app, serve
+from services.orders import handlers
+from services.orders.api import actions, checkouts, orders
 from services.orders.config import OrdersSettings
-from services.orders.handlers import HANDLERS
 
-CONSUMES = (
-    Topic.SETTLEMENT_EVENTS,
-    Topic.SUPPLIERS_EVENTS,
-    Topic.REFUNDS_EVENTS,
-    Topic.ORDERS_COMMANDS,
-)
+CONSUMES = (Topic.SETTLEMENT_EVENTS, Topic.SUPPLIERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.ORDERS_COMMANDS)
+log = get_logger(__name__)
 
 
-def build(settings: OrdersSettings | None = None) -> FastAPI:
+def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or OrdersSettings()
+    clock = clock or SystemClock()
+
+    async def setup(app: FastAPI) -> Sequence[Background]:
+        ctx = handlers.Context(
+            pool=app.state.pool, outbox=app.state.outbox, clock=clock, deadlines=settings.deadlines()
+        )
+        app.state.orders = ctx
+
+        async def deadlines() -> None:
+            while True:
+                fired = await handlers.fire_due_timers(ctx)
+                if fired:
+                    log.info("deadlines fired", orders=fired)
+                else:
+                    await asyncio.sleep(settings.timer_poll_seconds)
+
+        return [("deadlines", deadlines)]
+
+    def event_handlers(app: FastAPI) -> dict[str, Handler]:
+        return handlers.handlers(app.state.orders)
+
     return create_app(
         ServiceSpec(
             name="orders",
-            settings=settings or OrdersSettings(),
+            settings=settings,
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
-            handlers=HANDLERS,
+            handlers=event_handlers,
+            routers=[checkouts.router, orders.router, actions.router],
+            setup=setup,
         )
     )
 

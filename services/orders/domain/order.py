@@ -116,8 +116,9 @@ class Order:
     external_ref: str | None = None
     version: int = 0
     timers: dict[TimerKind, Timer] = field(default_factory=dict)
-    events: list[EventPayload] = field(default_factory=list)
-    timeline: list[TimelineEntry] = field(default_factory=list)
+    events: list[EventPayload] = field(default_factory=list)  # new, not yet saved
+    timeline: list[TimelineEntry] = field(default_factory=list)  # new, not yet saved
+    timeline_saved: int = 0  # how many timeline entries are already stored
 
     # ---------------------------------------------------------------- placement and approval
     @classmethod

@@ -1,0 +1,164 @@
+"""What orders keeps of other services' events: the catalog (suppliers.events) and grants
+(settlement.events). Each row keeps the last aggregate version applied, so duplicates and stale
+events change nothing."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from contracts.envelope import Envelope
+from contracts.events.base import EventPayload
+from contracts.events.common import BudgetCategory
+from contracts.events.settlement import GrantBuyersChanged, GrantClosed, GrantRegistered
+from contracts.events.suppliers import (
+    LicenceExpired,
+    LicenceRenewed,
+    ListingChanged,
+    ListingPublished,
+    ListingWithdrawn,
+    SupplierActivated,
+    SupplierReinstated,
+    SupplierSuspended,
+)
+from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
+
+
+async def _advance(conn: asyncpg.Connection, table: str, key: str, key_value: str, version: int) -> bool:
+    """Claim `version` for the aggregate; False when it (or a later one) was already applied."""
+    row = await conn.fetchrow(
+        f"update {table} set version = $2 where {key} = $1 and version < $2 returning 1", key_value, version
+    )
+    return row is not None
+
+
+async def apply_supplier_event(conn: asyncpg.Connection, envelope: Envelope, event: EventPayload) -> None:
+    sid: str = event.supplier_id  # type: ignore[attr-defined]
+    await conn.execute(
+        """insert into catalog_suppliers (supplier_id, state, version) values ($1, 'REGISTERED', 0)
+           on conflict do nothing""",
+        sid,
+    )
+    if not await _advance(conn, "catalog_suppliers", "supplier_id", sid, envelope.aggregate_version):
+        return
+    if isinstance(event, SupplierActivated):
+        await conn.execute(
+            """update catalog_suppliers set state = 'ACTIVE', hazardous_licence_until = $2
+               where supplier_id = $1""",
+            sid,
+            event.hazardous_licence_valid_until,
+        )
+    elif isinstance(event, SupplierReinstated):
+        await conn.execute("update catalog_suppliers set state = 'ACTIVE' where supplier_id = $1", sid)
+    elif isinstance(event, SupplierSuspended):
+        await conn.execute("update catalog_suppliers set state = 'SUSPENDED' where supplier_id = $1", sid)
+    elif isinstance(event, LicenceRenewed):
+        await conn.execute(
+            "update catalog_suppliers set hazardous_licence_until = $2 where supplier_id = $1",
+            sid,
+            event.valid_until,
+        )
+    elif isinstance(event, LicenceExpired):
+        await conn.execute(
+            "update catalog_suppliers set hazardous_licence_until = null where supplier_id = $1", sid
+        )
+    elif isinstance(event, ListingPublished | ListingChanged):
+        await conn.execute(
+            """insert into catalog_listings (listing_id, supplier_id, sku, active, version, name, unit,
+                   price_minor, category, hazardous, cas_number)
+               values ($1, $2, $3, true, $4, $5, $6, $7, $8, $9, $10)
+               on conflict (listing_id) do update set active = true, version = excluded.version,
+                   name = excluded.name, unit = excluded.unit, price_minor = excluded.price_minor,
+                   category = excluded.category, hazardous = excluded.hazardous,
+                   cas_number = excluded.cas_number""",
+            event.listing_id,
+            sid,
+            event.sku,
+            event.listing_version,
+            event.name,
+            event.unit,
+            event.price.amount_minor,
+            event.category.value,
+            event.hazardous,
+            event.cas_number,
+        )
+    elif isinstance(event, ListingWithdrawn):
+        await conn.execute(
+            "update catalog_listings set active = false where listing_id = $1", event.listing_id
+        )
+
+
+async def apply_grant_event(conn: asyncpg.Connection, envelope: Envelope, event: EventPayload) -> None:
+    gid: str = event.grant_id  # type: ignore[attr-defined]
+    if isinstance(event, GrantRegistered):
+        await conn.execute(
+            """insert into grants (grant_id, tenant_id, pi_id, authorised_buyers, approval_threshold_minor,
+                   open, version) values ($1, $2, $3, $4, $5, true, $6) on conflict do nothing""",
+            gid,
+            envelope.tenant_id,
+            event.pi_id,
+            event.authorised_buyers,
+            event.approval_threshold.amount_minor,
+            envelope.aggregate_version,
+        )
+        return
+    if not await _advance(conn, "grants", "grant_id", gid, envelope.aggregate_version):
+        return
+    if isinstance(event, GrantBuyersChanged):
+        await conn.execute(
+            "update grants set authorised_buyers = $2, approval_threshold_minor = $3 where grant_id = $1",
+            gid,
+            event.authorised_buyers,
+            event.approval_threshold.amount_minor,
+        )
+    elif isinstance(event, GrantClosed):
+        await conn.execute("update grants set open = false where grant_id = $1", gid)
+
+
+async def grant(conn: asyncpg.Connection, grant_id: str) -> GrantInfo | None:
+    row = await conn.fetchrow("select * from grants where grant_id = $1", grant_id)
+    if row is None:
+        return None
+    return GrantInfo(
+        row["grant_id"],
+        row["tenant_id"],
+        row["pi_id"],
+        frozenset(row["authorised_buyers"]),
+        row["approval_threshold_minor"],
+        row["open"],
+    )
+
+
+async def catalog_for(
+    conn: asyncpg.Connection, keys: list[tuple[str, str]]
+) -> tuple[dict[str, CatalogSupplier], dict[tuple[str, str], CatalogListing]]:
+    """The suppliers and listings a cart names, in two queries."""
+    supplier_ids = sorted({s for s, _ in keys})
+    suppliers = {
+        r["supplier_id"]: CatalogSupplier(
+            r["supplier_id"], r["state"] == "ACTIVE", r["hazardous_licence_until"]
+        )
+        for r in await conn.fetch("select * from catalog_suppliers where supplier_id = any($1)", supplier_ids)
+    }
+    rows = await conn.fetch(
+        """select * from catalog_listings l join unnest($1::text[], $2::text[]) as k(supplier_id, sku)
+           using (supplier_id, sku)""",
+        [s for s, _ in keys],
+        [k for _, k in keys],
+    )
+    listings = {
+        (r["supplier_id"], r["sku"]): CatalogListing(
+            r["listing_id"],
+            r["supplier_id"],
+            r["sku"],
+            r["version"],
+            r["name"],
+            r["unit"],
+            r["price_minor"],
+            BudgetCategory(r["category"]),
+            r["hazardous"],
+            r["cas_number"],
+            r["active"],
+        )
+        for r in rows
+    }
+    return suppliers, listings

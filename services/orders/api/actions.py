@@ -1,0 +1,99 @@
+"""What buyers, approvers and suppliers do to an order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter
+
+from contracts.events.common import Actor
+from contracts.events.orders import CancelReason
+from plumbing.auth import Principal
+from services.orders import handlers
+from services.orders.adapters import queries
+from services.orders.api.deps import ApproverRole, BuyerRole, Ctx, OrderIdPath, SupplierRole
+from services.orders.api.schemas import OrderOut, ReasonIn, ShipIn
+from services.orders.domain.order import Order
+
+router = APIRouter(prefix="/v1/orders/{order_id}", tags=["order actions"])
+
+
+def actor(p: Principal) -> Actor:
+    return Actor(user_id=p.subject, role=p.role.value)
+
+
+def same_university(p: Principal) -> Callable[[Order], bool]:
+    return lambda order: order.tenant_id == p.tenant_id
+
+
+@router.post("/approve", response_model=OrderOut)
+async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> OrderOut:
+    """The grant's PI approves amount and lab-member purchases; a safety officer of the same
+    university approves hazardous items."""
+    order = await handlers.act(
+        ctx,
+        order_id,
+        lambda o: o.approve(actor(approver), ctx.clock.now(), ctx.deadlines),
+        same_university(approver),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/deny", response_model=OrderOut)
+async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: ApproverRole) -> OrderOut:
+    order = await handlers.act(
+        ctx,
+        order_id,
+        lambda o: o.deny(actor(approver), body.reason, ctx.clock.now()),
+        same_university(approver),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/cancel", response_model=OrderOut)
+async def cancel(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, buyer: BuyerRole) -> OrderOut:
+    """The buyer cancels before shipping; settlement returns the escrow to the grant."""
+    order = await handlers.act(
+        ctx,
+        order_id,
+        lambda o: o.cancel(actor(buyer), CancelReason.BUYER_CANCELLED, body.reason, ctx.clock.now()),
+        lambda o: queries.may_see(buyer, o),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/confirm-receipt", response_model=OrderOut)
+async def confirm_receipt(order_id: OrderIdPath, ctx: Ctx, buyer: BuyerRole) -> OrderOut:
+    """The buyer confirms the goods arrived: settlement releases the escrow to the supplier."""
+    order = await handlers.act(
+        ctx,
+        order_id,
+        lambda o: o.confirm_receipt(actor(buyer), ctx.clock.now()),
+        lambda o: queries.may_see(buyer, o),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/ship", response_model=OrderOut)
+async def ship(order_id: OrderIdPath, body: ShipIn, ctx: Ctx, supplier: SupplierRole) -> OrderOut:
+    """The supplier ships, with carrier and tracking number (without them, receipt confirms
+    itself after 30 days instead of 10)."""
+    order = await handlers.act(
+        ctx,
+        order_id,
+        lambda o: o.ship(actor(supplier), body.carrier, body.tracking_number, ctx.clock.now(), ctx.deadlines),
+        handlers.supplier_of(supplier.supplier_id),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/decline", response_model=OrderOut)
+async def decline(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, supplier: SupplierRole) -> OrderOut:
+    """The supplier cannot fulfil (out of stock): the order is cancelled and the escrow voided."""
+    order = await handlers.act(
+        ctx,
+        order_id,
+        lambda o: o.cancel(actor(supplier), CancelReason.OUT_OF_STOCK, body.reason, ctx.clock.now()),
+        handlers.supplier_of(supplier.supplier_id),
+    )
+    return OrderOut.of(order)

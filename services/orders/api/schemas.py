@@ -1,0 +1,122 @@
+"""Request and response bodies of the orders API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.events.common import Actor
+from contracts.events.orders import OrderLine
+from services.orders.domain.order import Order
+
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CartLineIn(_Body):
+    supplier_id: Id
+    sku: Id
+    quantity: Annotated[int, Field(ge=1, le=1_000_000)]
+    unit_price_minor: Annotated[
+        int, Field(gt=0, le=10**12, description="the price shown to the buyer, in fen")
+    ]
+
+
+class CheckoutIn(_Body):
+    grant_id: Id
+    lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=500)]
+
+
+class ReasonIn(_Body):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ShipIn(_Body):
+    carrier: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    tracking_number: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+
+
+class DeadlineOut(BaseModel):
+    kind: str
+    due_at: datetime | None
+    paused: bool
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    checkout_id: str
+    tenant_id: str
+    grant_id: str
+    buyer: Actor
+    supplier_id: str
+    status: str
+    funds: str
+    lines: list[OrderLine]
+    total_minor: int
+    currency: str
+    approvals_required: list[str]
+    approvals_pending: list[str]
+    carrier: str | None
+    tracking_number: str | None
+    refund_state: str
+    refunded_minor: int
+    deadlines: list[DeadlineOut]
+    external_ref: str | None
+    placed_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, o: Order) -> OrderOut:
+        return cls(
+            order_id=o.order_id,
+            checkout_id=o.checkout_id,
+            tenant_id=o.tenant_id,
+            grant_id=o.grant_id,
+            buyer=o.buyer,
+            supplier_id=o.supplier_id,
+            status=o.status.value,
+            funds=o.funds.value,
+            lines=o.lines,
+            total_minor=o.total_minor,
+            currency=o.currency,
+            approvals_required=[r.value for r in o.approvals_required],
+            approvals_pending=[r.value for r in o.approvals_pending],
+            carrier=o.carrier,
+            tracking_number=o.tracking_number,
+            refund_state=o.refund_state,
+            refunded_minor=o.refunded_minor,
+            deadlines=[
+                DeadlineOut(kind=k.value, due_at=t.due_at, paused=t.due_at is None)
+                for k, t in sorted(o.timers.items())
+            ],
+            external_ref=o.external_ref,
+            placed_at=o.placed_at,
+            version=o.version,
+        )
+
+
+class CheckoutOut(BaseModel):
+    checkout_id: str
+    orders: list[OrderOut]
+    total_minor: int
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class TimelineEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor_id: str
+    actor_role: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
