@@ -176,7 +176,7 @@ async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
     async with ctx.pool.acquire() as conn, conn.transaction():
         due = await conn.fetch(
             """select order_id, kind from order_timers where due_at <= $1
-               order by due_at limit $2 for update skip locked""",
+               order by due_at, kind limit $2 for update skip locked""",
             now,
             limit,
         )

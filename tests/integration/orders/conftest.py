@@ -43,12 +43,24 @@ START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 UNI = "tsinghua"
 GRANT = "G-NSFC-2026-001"
 PI, BUYER, MEMBER, OFFICER = "prof-wang", "alice", "bob", "officer-zhao"
-CATALOG = {
+CatalogItem = tuple[str, str, int, str, bool, str | None]
+CATALOG: dict[str, tuple[date | None, list[CatalogItem]]] = {
     # supplier: (hazardous licence until, [(sku, name, price, category, hazardous, cas)])
-    "SUP-002": (date(2027, 6, 30), [("RG-0002", "Acetone", 2800, "reagents", True, "67-64-1"),
-                                    ("RG-0020", "Glycine", 6800, "reagents", False, "56-40-6")]),
-    "SUP-004": (None, [("CS-0001", "Pipette tips 10 uL, filtered", 4500, "consumables", False, None),
-                       ("CS-0002", "Pipette tips 200 uL", 2800, "consumables", False, None)]),
+    "SUP-002": (
+        date(2027, 6, 30),
+        [
+            ("RG-0002", "Acetone", 2800, "reagents", True, "67-64-1"),
+            ("RG-0020", "Glycine", 6800, "reagents", False, "56-40-6"),
+        ],
+    ),
+    "SUP-004": (
+        None,
+        [
+            ("CS-0001", "Pipette tips 10 uL, filtered", 4500, "consumables", False, None),
+            ("CS-0002", "Pipette tips 200 uL", 2800, "consumables", False, None),
+            ("EQ-0001", "Cryo-electron microscope", 5_000_000_000, "equipment", False, None),
+        ],
+    ),
 }
 
 
@@ -76,12 +88,20 @@ class OrdersApi:
     def topic(self, topic: Topic) -> str:
         return with_prefix(self.topic_prefix, topic.value)
 
-    async def publish(self, topic: Topic, aggregate_id: str, *events: EventPayload, tenant: str = UNI) -> None:
+    async def publish(
+        self, topic: Topic, aggregate_id: str, *events: EventPayload, tenant: str = UNI
+    ) -> None:
         """Publish events as their producing service would: one stream per aggregate."""
         counter = self.versions.setdefault(aggregate_id, itertools.count(1))
         envelopes = [
-            Envelope.of(e, producer=topic.value.split(".")[0], aggregate_id=aggregate_id,
-                        aggregate_version=next(counter), tenant_id=tenant, correlation_id=aggregate_id)
+            Envelope.of(
+                e,
+                producer=topic.value.split(".")[0],
+                aggregate_id=aggregate_id,
+                aggregate_version=next(counter),
+                tenant_id=tenant,
+                correlation_id=aggregate_id,
+            )
             for e in events
         ]
         await produce(self.stack.kafka, self.topic(topic), envelopes)
@@ -91,20 +111,38 @@ class OrdersApi:
         oid, amount = order["order_id"], Money.cny(order["total_minor"])
         event: EventPayload
         if outcome == "reserved":
-            event = FundsReserved(order_id=oid, grant_id=order["grant_id"], supplier_id=order["supplier_id"],
-                                  amount=amount, by_category={BudgetCategory.REAGENTS: amount.amount_minor},
-                                  transfer_ids=[uuid.uuid5(uuid.NAMESPACE_URL, f"{oid}:escrow")])
+            event = FundsReserved(
+                order_id=oid,
+                grant_id=order["grant_id"],
+                supplier_id=order["supplier_id"],
+                amount=amount,
+                by_category={BudgetCategory.REAGENTS: amount.amount_minor},
+                transfer_ids=[uuid.uuid5(uuid.NAMESPACE_URL, f"{oid}:escrow")],
+            )
         elif outcome == "rejected":
-            event = FundsRejected(order_id=oid, grant_id=order["grant_id"],
-                                  reason_code=FundsRejectedReason.INSUFFICIENT_BUDGET, detail=extra["detail"])
+            event = FundsRejected(
+                order_id=oid,
+                grant_id=order["grant_id"],
+                reason_code=FundsRejectedReason.INSUFFICIENT_BUDGET,
+                detail=extra["detail"],
+            )
         else:
-            event = EscrowReleased(order_id=oid, grant_id=order["grant_id"], supplier_id=order["supplier_id"],
-                                   gross=amount, fee=Money.cny(0), net_to_supplier=amount,
-                                   receivable_recovered=Money.cny(0), transfer_ids=[])
+            event = EscrowReleased(
+                order_id=oid,
+                grant_id=order["grant_id"],
+                supplier_id=order["supplier_id"],
+                gross=amount,
+                fee=Money.cny(0),
+                net_to_supplier=amount,
+                receivable_recovered=Money.cny(0),
+                transfer_ids=[],
+            )
         await self.publish(Topic.SETTLEMENT_EVENTS, f"settle:{oid}", event)
 
-    async def order(self, order_id: str, wait_for: str | None = None, who: dict[str, str] | None = None) -> Any:
-        params = {"wait_for": wait_for, "timeout": 20} if wait_for else {}
+    async def order(
+        self, order_id: str, wait_for: str | None = None, who: dict[str, str] | None = None
+    ) -> Any:
+        params: dict[str, str | int] = {"wait_for": wait_for, "timeout": 20} if wait_for else {}
         response = await self.http.get(f"/v1/orders/{order_id}", params=params, headers=who or self.buyer())
         assert response.status_code == 200, response.text
         return response.json()
@@ -120,27 +158,51 @@ class OrdersApi:
 
 async def seed(api: OrdersApi, threshold_minor: int = 500_000) -> None:
     """A grant and two active suppliers with listings, as settlement and suppliers publish them."""
-    await api.publish(Topic.SETTLEMENT_EVENTS, GRANT, GrantRegistered(
-        grant_id=GRANT, code="NSFC-22375001", title="Catalytic asymmetric synthesis", pi_id=PI,
-        authorised_buyers=[BUYER, MEMBER], budget_by_category={BudgetCategory.REAGENTS: 5_000_000},
-        period_start=date(2026, 1, 1), period_end=date(2028, 12, 31),
-        approval_threshold=Money.cny(threshold_minor),
-    ))
+    await api.publish(
+        Topic.SETTLEMENT_EVENTS,
+        GRANT,
+        GrantRegistered(
+            grant_id=GRANT,
+            code="NSFC-22375001",
+            title="Catalytic asymmetric synthesis",
+            pi_id=PI,
+            authorised_buyers=[BUYER, MEMBER],
+            budget_by_category={BudgetCategory.REAGENTS: 5_000_000},
+            period_start=date(2026, 1, 1),
+            period_end=date(2028, 12, 31),
+            approval_threshold=Money.cny(threshold_minor),
+        ),
+    )
     for sid, (licence, items) in CATALOG.items():
-        events: list[EventPayload] = [SupplierActivated(supplier_id=sid, legal_name=f"{sid} Co., Ltd.",
-                                                        hazardous_licence_valid_until=licence)]
+        events: list[EventPayload] = [
+            SupplierActivated(
+                supplier_id=sid, legal_name=f"{sid} Co., Ltd.", hazardous_licence_valid_until=licence
+            )
+        ]
         events += [
-            ListingPublished(supplier_id=sid, listing_id=f"{sid}:{sku}", sku=sku, name=name, unit="unit",
-                             price=Money.cny(price), category=BudgetCategory(cat), hazardous=hz,
-                             hazard_class="flammable" if hz else None, cas_number=cas, listing_version=1)
+            ListingPublished(
+                supplier_id=sid,
+                listing_id=f"{sid}:{sku}",
+                sku=sku,
+                name=name,
+                unit="unit",
+                price=Money.cny(price),
+                category=BudgetCategory(cat),
+                hazardous=hz,
+                hazard_class="flammable" if hz else None,
+                cas_number=cas,
+                listing_version=1,
+            )
             for sku, name, price, cat, hz, cas in items
         ]
         await api.publish(Topic.SUPPLIERS_EVENTS, sid, *events, tenant="platform")
     conn = await asyncpg.connect(api.dsn)
     try:
+
         async def projected() -> bool:
-            return bool(await conn.fetchval("select count(*) = 4 from catalog_listings")) and bool(
-                await conn.fetchval("select count(*) = 1 from grants"))
+            return bool(await conn.fetchval("select count(*) = 5 from catalog_listings")) and bool(
+                await conn.fetchval("select count(*) = 1 from grants")
+            )
 
         await eventually(projected, what="the catalog and grant projections")
     finally:
@@ -151,24 +213,33 @@ async def seed(api: OrdersApi, threshold_minor: int = 500_000) -> None:
 async def api(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[OrdersApi]:
     stack_settings = StackSettings(kafka_bootstrap_servers=stack.kafka, topic_prefix=topic_prefix)
     clock = FixedClock(START)
-    app = build(OrdersSettings(database_url=fresh_db, http_port=0, stack=stack_settings,
-                               timer_poll_seconds=3600), clock)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders") as http:
-            running = OrdersApi(app, http, clock, app.state.token_codec, stack, fresh_db, topic_prefix)
-            await seed(running)
-            yield running
+    app = build(
+        OrdersSettings(database_url=fresh_db, http_port=0, stack=stack_settings, timer_poll_seconds=3600),
+        clock,
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders") as http,
+    ):
+        running = OrdersApi(app, http, clock, app.state.token_codec, stack, fresh_db, topic_prefix)
+        await seed(running)
+        yield running
 
 
 def cart(*lines: tuple[str, str, int, int]) -> dict[str, Any]:
-    return {"grant_id": GRANT, "lines": [
-        {"supplier_id": s, "sku": k, "quantity": q, "unit_price_minor": p} for s, k, q, p in lines
-    ]}
+    return {
+        "grant_id": GRANT,
+        "lines": [{"supplier_id": s, "sku": k, "quantity": q, "unit_price_minor": p} for s, k, q, p in lines],
+    }
 
 
-async def checkout(api: OrdersApi, body: dict[str, Any], key: str | None = None,
-                   who: dict[str, str] | None = None) -> Any:
-    response = await api.http.post("/v1/checkouts", json=body,
-                                   headers={**(who or api.buyer()), "Idempotency-Key": key or str(uuid.uuid4())})
+async def checkout(
+    api: OrdersApi, body: dict[str, Any], key: str | None = None, who: dict[str, str] | None = None
+) -> Any:
+    response = await api.http.post(
+        "/v1/checkouts",
+        json=body,
+        headers={**(who or api.buyer()), "Idempotency-Key": key or str(uuid.uuid4())},
+    )
     assert response.status_code == 201, response.text
     return response.json()

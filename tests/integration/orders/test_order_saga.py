@@ -24,8 +24,11 @@ async def test_multi_supplier_checkout_to_completed(api: OrdersApi) -> None:
         assert (await api.order(order["order_id"], wait_for="PAID"))["status"] == "PAID"
 
     tips = by_supplier["SUP-004"]["order_id"]
-    shipped = await api.http.post(f"/v1/orders/{tips}/ship", json={"carrier": "SF Express",
-                                  "tracking_number": "SF1402345678"}, headers=api.supplier("SUP-004"))
+    shipped = await api.http.post(
+        f"/v1/orders/{tips}/ship",
+        json={"carrier": "SF Express", "tracking_number": "SF1402345678"},
+        headers=api.supplier("SUP-004"),
+    )
     assert shipped.json()["status"] == "SHIPPED"
     received = await api.http.post(f"/v1/orders/{tips}/confirm-receipt", headers=api.buyer())
     assert received.json()["status"] == "RECEIVED"
@@ -33,9 +36,16 @@ async def test_multi_supplier_checkout_to_completed(api: OrdersApi) -> None:
     assert (await api.order(tips, wait_for="COMPLETED"))["status"] == "COMPLETED"
 
     events = await api.events_on_orders_topic(at_least=7)  # 2 for one order, 5 for the other
-    mine = [(e["event_type"].split(".")[1], e["aggregate_version"]) for e in events if e["aggregate_id"] == tips]
-    assert mine == [("OrderPlaced", 1), ("OrderPaid", 2), ("OrderShipped", 3), ("OrderReceived", 4),
-                    ("OrderCompleted", 5)]
+    mine = [
+        (e["event_type"].split(".")[1], e["aggregate_version"]) for e in events if e["aggregate_id"] == tips
+    ]
+    assert mine == [
+        ("OrderPlaced", 1),
+        ("OrderPaid", 2),
+        ("OrderShipped", 3),
+        ("OrderReceived", 4),
+        ("OrderCompleted", 5),
+    ]
     placed = next(e for e in events if e["aggregate_id"] == tips)
     assert placed["correlation_id"] == result["checkout_id"] and placed["tenant_id"] == "tsinghua"
     assert placed["payload"]["lines"][0]["unit_price_minor"] == 2800
@@ -61,7 +71,9 @@ async def test_funds_rejected_makes_the_order_rejected_with_settlements_reason(a
 
 
 async def test_hazardous_and_over_threshold_orders_wait_for_pi_and_safety_officer(api: OrdersApi) -> None:
-    order = (await checkout(api, cart(("SUP-002", "RG-0002", 200, 2800))))["orders"][0]  # 560,000 fen, flammable
+    order = (await checkout(api, cart(("SUP-002", "RG-0002", 200, 2800))))["orders"][
+        0
+    ]  # 560,000 fen, flammable
     assert order["status"] == "PENDING_APPROVAL"
     assert order["approvals_pending"] == ["hazardous_item", "over_threshold"]
     oid = order["order_id"]
@@ -69,7 +81,9 @@ async def test_hazardous_and_over_threshold_orders_wait_for_pi_and_safety_office
 
     not_pi = await api.http.post(f"/v1/orders/{oid}/approve", headers=api.buyer(BUYER))
     assert not_pi.status_code == 403 and not_pi.json()["error"]["code"] == "not_an_approver"
-    other_uni = await api.http.post(f"/v1/orders/{oid}/approve", headers=api.auth(Role.SAFETY_OFFICER, "x", "pku"))
+    other_uni = await api.http.post(
+        f"/v1/orders/{oid}/approve", headers=api.auth(Role.SAFETY_OFFICER, "x", "pku")
+    )
     assert other_uni.status_code == 404
     after_pi = await api.http.post(f"/v1/orders/{oid}/approve", headers=api.auth(Role.RESEARCHER, PI))
     assert after_pi.json()["approvals_pending"] == ["hazardous_item"]
@@ -83,6 +97,9 @@ async def test_lab_member_purchases_wait_for_the_pi(api: OrdersApi) -> None:
     member = api.auth(Role.LAB_MEMBER, MEMBER)
     order = (await checkout(api, cart(("SUP-004", "CS-0002", 1, 2800)), who=member))["orders"][0]
     assert order["approvals_pending"] == ["lab_member_purchase"]
-    denied = await api.http.post(f"/v1/orders/{order['order_id']}/deny", json={"reason": "use the shared stock"},
-                                 headers=api.auth(Role.RESEARCHER, PI))
+    denied = await api.http.post(
+        f"/v1/orders/{order['order_id']}/deny",
+        json={"reason": "use the shared stock"},
+        headers=api.auth(Role.RESEARCHER, PI),
+    )
     assert denied.json()["status"] == "CLOSED"
