@@ -49,6 +49,15 @@ def _relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from services.settlement.check import main as check_main
+    from services.settlement.config import SettlementSettings
+
+    return asyncio.run(check_main(args.dsn or SettlementSettings().database_url))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="unisettle", description="UniSettle operator commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -64,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     relay.add_argument("--dsn", required=True, help="the service database")
     relay.add_argument("--name", required=True, help="relay name; one relay per name publishes at a time")
     relay.set_defaults(run=_relay)
+    check = commands.add_parser("check", help="verify the money invariants over settlement's database")
+    check.add_argument("--dsn", help="settlement database (default: SETTLEMENT_DATABASE_URL)")
+    check.set_defaults(run=_check)
     return root
 
 

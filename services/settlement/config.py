@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from plumbing.settings import ServiceSettings
@@ -12,3 +13,5 @@ class SettlementSettings(ServiceSettings):
 
     database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/settlement"
     http_port: int = 8002
+    # The platform fee in basis points of each released escrow, rounded half up to the fen.
+    fee_rate_bp: int = Field(default=60, ge=0, le=10_000)

@@ -1,27 +1,45 @@
-"""Composition root of the settlement service: settings, database, consumers, relay and the API."""
+"""Composition root of the settlement service: settings, ledger database, consumers and the API."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from contracts.topics import Topic
-from plumbing.service import ServiceSpec, create_app, serve
+from plumbing.clock import Clock, SystemClock
+from plumbing.delivery import Handler
+from plumbing.service import Background, ServiceSpec, create_app, serve
+from services.settlement import handlers
+from services.settlement.api import escrow, grants, universities
 from services.settlement.config import SettlementSettings
-from services.settlement.handlers import HANDLERS
 
 CONSUMES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SUPPLIERS_EVENTS)
 
 
-def build(settings: SettlementSettings | None = None) -> FastAPI:
+def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or SettlementSettings()
+    clock = clock or SystemClock()
+
+    async def setup(app: FastAPI) -> Sequence[Background]:
+        app.state.settlement = handlers.Context(
+            pool=app.state.pool, outbox=app.state.outbox, clock=clock, fee_rate_bp=settings.fee_rate_bp
+        )
+        return []
+
+    def event_handlers(app: FastAPI) -> dict[str, Handler]:
+        return handlers.handlers(app.state.settlement)
+
     return create_app(
         ServiceSpec(
             name="settlement",
-            settings=settings or SettlementSettings(),
+            settings=settings,
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
-            handlers=HANDLERS,
+            handlers=event_handlers,
+            routers=[grants.router, universities.router, escrow.router],
+            setup=setup,
         )
     )
 

@@ -1,0 +1,140 @@
+"""The ledger in Postgres: the same rules as `domain.ledger`, applied inside the caller's
+transaction. Transfer ids are deterministic, so a replay is recognised and changes nothing; the
+same id with other contents is refused. The database's own constraint keeps grants in limit."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
+from services.settlement.domain.ledger import Transfer, TransferKind
+
+NAMESPACE = uuid.UUID("5f0c7d0e-2a55-4d5e-9a43-6b1f3a1d2c01")
+
+
+def transfer_id(cause: str) -> uuid.UUID:
+    """A transfer id derived from its cause, e.g. `order:O-1:escrow:reagents`."""
+    return uuid.uuid5(NAMESPACE, cause)
+
+
+async def open_account(
+    conn: asyncpg.Connection,
+    account_id: str,
+    kind: str,
+    *,
+    owner_id: str | None = None,
+    tenant_id: str | None = None,
+    category: str | None = None,
+    limited: bool = False,
+) -> None:
+    await conn.execute(
+        """insert into accounts (account_id, kind, owner_id, tenant_id, category,
+            debits_must_not_exceed_credits)
+           values ($1, $2, $3, $4, $5, $6) on conflict (account_id) do nothing""",
+        account_id,
+        kind,
+        owner_id,
+        tenant_id,
+        category,
+        limited,
+    )
+
+
+async def apply(conn: asyncpg.Connection, t: Transfer) -> bool:
+    """Record and apply one transfer; False when this exact transfer was applied before."""
+    earlier = await conn.fetchrow("select * from transfers where transfer_id = $1", t.transfer_id)
+    if earlier is not None:
+        same = (
+            earlier["debit_account"],
+            earlier["credit_account"],
+            earlier["amount"],
+            earlier["kind"],
+            earlier["code"],
+            earlier["pending_id"],
+            earlier["order_id"],
+        ) == (t.debit_account, t.credit_account, t.amount, t.kind.value, t.code, t.pending_id, t.order_id)
+        if not same:
+            raise TransferMismatch(f"transfer {t.transfer_id} was already recorded with other contents")
+        return False
+    pending_amount = 0
+    if t.kind in (TransferKind.POST_PENDING, TransferKind.VOID_PENDING):
+        pending_amount = await _claim_pending(conn, t)
+    await conn.execute(
+        """insert into transfers (transfer_id, debit_account, credit_account, amount, kind, code, pending_id,
+               order_id) values ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        t.transfer_id,
+        t.debit_account,
+        t.credit_account,
+        t.amount,
+        t.kind.value,
+        t.code,
+        t.pending_id,
+        t.order_id,
+    )
+    try:
+        if t.kind is TransferKind.POSTED:
+            await _move(conn, t.debit_account, t.credit_account, posted=t.amount)
+        elif t.kind is TransferKind.PENDING:
+            await _move(conn, t.debit_account, t.credit_account, pending=t.amount)
+            await conn.execute(
+                "insert into pending_transfers (transfer_id, state) values ($1, 'pending')", t.transfer_id
+            )
+        else:
+            posted = t.amount if t.kind is TransferKind.POST_PENDING else 0
+            await _move(conn, t.debit_account, t.credit_account, pending=-pending_amount, posted=posted)
+            await conn.execute(
+                "update pending_transfers set resolved_by = $2 where transfer_id = $1",
+                t.pending_id,
+                t.transfer_id,
+            )
+    except asyncpg.CheckViolationError as exc:
+        raise LimitExceeded(f"{t.debit_account} cannot pay {t.amount} fen") from exc
+    return True
+
+
+async def _claim_pending(conn: asyncpg.Connection, t: Transfer) -> int:
+    """Mark the pending transfer resolved (exactly once); returns its amount."""
+    pending = await conn.fetchrow(
+        """update pending_transfers p set state = $2 from transfers t
+           where p.transfer_id = $1 and p.state = 'pending' and t.transfer_id = p.transfer_id
+           returning t.debit_account, t.credit_account, t.amount""",
+        t.pending_id,
+        "posted" if t.kind is TransferKind.POST_PENDING else "voided",
+    )
+    if pending is None:
+        raise PendingAlreadyResolved(f"pending transfer {t.pending_id} is unknown or already resolved")
+    if (pending["debit_account"], pending["credit_account"]) != (t.debit_account, t.credit_account):
+        raise TransferMismatch("a resolution must name the pending transfer's accounts")
+    if t.kind is TransferKind.POST_PENDING and not 0 < t.amount <= pending["amount"]:
+        raise TransferMismatch("a post moves between 1 fen and the pending amount")
+    return int(pending["amount"])
+
+
+async def _move(
+    conn: asyncpg.Connection, debit: str, credit: str, *, pending: int = 0, posted: int = 0
+) -> None:
+    await conn.execute(
+        """update accounts set debits_pending = debits_pending + $2, debits_posted = debits_posted + $3
+           where account_id = $1""",
+        debit,
+        pending,
+        posted,
+    )
+    await conn.execute(
+        """update accounts set credits_pending = credits_pending + $2, credits_posted = credits_posted + $3
+           where account_id = $1""",
+        credit,
+        pending,
+        posted,
+    )
+
+
+async def available(conn: asyncpg.Connection, account_id: str, *, lock: bool = False) -> int | None:
+    row = await conn.fetchrow(
+        "select credits_posted - debits_posted - debits_pending as available from accounts"
+        " where account_id = $1" + (" for update" if lock else ""),
+        account_id,
+    )
+    return None if row is None else int(row["available"])

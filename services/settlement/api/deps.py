@@ -1,0 +1,28 @@
+"""Dependencies of the settlement API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import require_roles
+from services.settlement.handlers import Context
+
+
+def _context(request: Request) -> Context:
+    ctx: Context = request.app.state.settlement
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(_context)]
+GrantIdPath = Annotated[str, Path(min_length=1, max_length=200)]
+Finance = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE))]
+GrantReader = Annotated[
+    Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.RESEARCHER, Role.PLATFORM_OPS))
+]
+EscrowReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.PLATFORM_OPS, Role.RESEARCHER, Role.SUPPLIER)),
+]

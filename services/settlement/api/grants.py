@@ -1,0 +1,156 @@
+"""Grants and their funding execution, for university finance (and a PI for their own grants)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from contracts.events.common import Actor
+from plumbing.auth import Principal, Role
+from services.settlement import grant_commands
+from services.settlement.adapters import execution_queries as figures_q
+from services.settlement.adapters import grants_repo
+from services.settlement.api.deps import Ctx, Finance, GrantIdPath, GrantReader
+from services.settlement.api.schemas import (
+    BudgetIn,
+    BuyersIn,
+    ExecutionOut,
+    FiguresOut,
+    GrantIn,
+    GrantOut,
+    MonthOut,
+    OutlookOut,
+    ReasonIn,
+)
+from services.settlement.domain.errors import GrantNotFound
+from services.settlement.domain.execution import outlook
+from services.settlement.domain.grant import Grant
+
+router = APIRouter(prefix="/v1/grants", tags=["grants"])
+
+
+def actor(p: Principal) -> Actor:
+    return Actor(user_id=p.subject, role=p.role.value)
+
+
+def grant_out(g: Grant) -> GrantOut:
+    return GrantOut(
+        grant_id=g.grant_id,
+        tenant_id=g.tenant_id,
+        code=g.code,
+        title=g.title,
+        pi_id=g.pi_id,
+        authorised_buyers=g.authorised_buyers,
+        budget_by_category={k.value: v for k, v in g.budget.items()},
+        period_start=g.period_start,
+        period_end=g.period_end,
+        approval_threshold_minor=g.approval_threshold_minor,
+        execution_targets=g.targets,
+        open=g.open,
+        version=g.version,
+    )
+
+
+@router.post("", response_model=GrantOut, status_code=status.HTTP_201_CREATED)
+async def register(body: GrantIn, ctx: Ctx, finance: Finance) -> GrantOut:
+    """Register a grant of the caller's university with its budget by category."""
+    grant = Grant(
+        grant_id=body.grant_id or grant_commands.new_grant_id(),
+        tenant_id=finance.tenant_id,
+        code=body.code,
+        title=body.title,
+        pi_id=body.pi_id,
+        authorised_buyers=sorted(set(body.authorised_buyers)),
+        budget=dict(body.budget_by_category),
+        period_start=body.period_start,
+        period_end=body.period_end,
+        approval_threshold_minor=body.approval_threshold_minor,
+        targets=body.execution_targets,
+    )
+    return grant_out(await grant_commands.register(ctx, grant, actor(finance)))
+
+
+@router.post("/{grant_id}/budget", response_model=GrantOut)
+async def adjust_budget(grant_id: GrantIdPath, body: BudgetIn, ctx: Ctx, finance: Finance) -> GrantOut:
+    """Set one category's budget, with a reason; never below what is already committed."""
+    return grant_out(
+        await grant_commands.adjust_budget(
+            ctx, finance.tenant_id, grant_id, body.category, body.budget_minor, body.reason, actor(finance)
+        )
+    )
+
+
+@router.put("/{grant_id}/buyers", response_model=GrantOut)
+async def change_buyers(grant_id: GrantIdPath, body: BuyersIn, ctx: Ctx, finance: Finance) -> GrantOut:
+    return grant_out(
+        await grant_commands.change_buyers(
+            ctx,
+            finance.tenant_id,
+            grant_id,
+            body.authorised_buyers,
+            body.approval_threshold_minor,
+            actor(finance),
+        )
+    )
+
+
+@router.post("/{grant_id}/close", response_model=GrantOut)
+async def close(grant_id: GrantIdPath, body: ReasonIn, ctx: Ctx, finance: Finance) -> GrantOut:
+    return grant_out(
+        await grant_commands.close(ctx, finance.tenant_id, grant_id, body.reason, actor(finance))
+    )
+
+
+async def _readable(ctx: Ctx, principal: Principal, grant_id: str) -> Grant:
+    async with ctx.pool.acquire() as conn:
+        grant = await grants_repo.get(conn, grant_id)
+    visible = grant is not None and (
+        principal.role is Role.PLATFORM_OPS
+        or (
+            grant.tenant_id == principal.tenant_id
+            and (principal.role is Role.UNIVERSITY_FINANCE or principal.subject == grant.pi_id)
+        )
+    )
+    if grant is None or not visible:
+        raise GrantNotFound(f"no grant {grant_id!r} you may read")
+    return grant
+
+
+@router.get("/{grant_id}", response_model=GrantOut)
+async def get_grant(grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader) -> GrantOut:
+    return grant_out(await _readable(ctx, reader, grant_id))
+
+
+async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
+    async with ctx.pool.acquire() as conn:
+        categories = await figures_q.by_category(conn, grant.grant_id)
+        months = await figures_q.by_month(conn, grant.grant_id)
+    total = figures_q.total(categories)
+    today = ctx.today
+    view = outlook(
+        total,
+        grant.period_start,
+        grant.period_end,
+        today,
+        grant.target_rate_bp(today),
+        grant.target_rate_bp(grant.period_end),
+    )
+    return ExecutionOut(
+        grant_id=grant.grant_id,
+        code=grant.code,
+        title=grant.title,
+        pi_id=grant.pi_id,
+        open=grant.open,
+        period_start=grant.period_start,
+        period_end=grant.period_end,
+        total=FiguresOut.of(total),
+        by_category={c: FiguresOut.of(f) for c, f in categories.items()},
+        by_month=[MonthOut(month=m["month"], category=m["category"], expended=m["expended"]) for m in months],
+        outlook=OutlookOut.of(view),
+    )
+
+
+@router.get("/{grant_id}/execution", response_model=ExecutionOut)
+async def execution(grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader) -> ExecutionOut:
+    """Budget, encumbered (held in escrow), expended (posted, net of refunds), available and the
+    execution rate, by category and month; burn rate and the projection against the target."""
+    return await execution_of(ctx, await _readable(ctx, reader, grant_id))

@@ -1,0 +1,127 @@
+"""`unisettle check`: verify the money invariants of DESIGN.md over settlement's database.
+Prints every check with its result; exits non-zero on any breach."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+async def _balanced(conn: asyncpg.Connection) -> str | None:
+    row = await conn.fetchrow(
+        """select sum(debits_pending) dp, sum(credits_pending) cp, sum(debits_posted) dpo,
+            sum(credits_posted) cpo
+           from accounts"""
+    )
+    if (row["dp"], row["dpo"]) != (row["cp"], row["cpo"]):
+        return f"pending {row['dp']} vs {row['cp']}, posted {row['dpo']} vs {row['cpo']}"
+    return None
+
+
+async def _accounts_match_transfers(conn: asyncpg.Connection) -> str | None:
+    rows = await conn.fetch(
+        """with moves as (
+               select debit_account as account, amount as dpo, 0::bigint as cpo, 0::bigint as dp,
+               0::bigint as cp
+                 from transfers where kind in ('posted', 'post_pending')
+               union all select credit_account, 0, amount, 0,
+               0 from transfers where kind in ('posted', 'post_pending')
+               union all select t.debit_account, 0, 0, t.amount, 0 from transfers t
+                 join pending_transfers p using (transfer_id) where p.state = 'pending'
+               union all select t.credit_account, 0, 0, 0, t.amount from transfers t
+                 join pending_transfers p using (transfer_id) where p.state = 'pending')
+           select a.account_id from accounts a left join (
+               select account, sum(dpo) dpo, sum(cpo) cpo, sum(dp) dp,
+               sum(cp) cp from moves group by account) m
+             on m.account = a.account_id
+           where (a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending)
+              <> (coalesce(m.dpo, 0), coalesce(m.cpo, 0), coalesce(m.dp, 0), coalesce(m.cp, 0))
+           limit 5"""
+    )
+    return f"totals differ from transfers on {[r['account_id'] for r in rows]}" if rows else None
+
+
+async def _grants_within_budget(conn: asyncpg.Connection) -> str | None:
+    over = await conn.fetch(
+        """select account_id from accounts where kind = 'grant'
+           and debits_pending + debits_posted > credits_posted limit 5"""
+    )
+    figures = await conn.fetch(
+        "select grant_id, category from grant_figures where encumbered + expended > budget limit 5"
+    )
+    if over or figures:
+        return f"over budget: {[r['account_id'] for r in over]} {[tuple(r) for r in figures]}"
+    return None
+
+
+async def _figures_match_ledger(conn: asyncpg.Connection) -> str | None:
+    rows = await conn.fetch(
+        """select f.grant_id, f.category from grant_figures f
+           join accounts a on a.account_id = 'grant:' || f.grant_id || ':' || f.category
+           where f.encumbered <> a.debits_pending
+              or f.expended <> coalesce((select sum(amount) from transfers t where t.debit_account
+              = a.account_id
+                                           and t.code = 'escrow_release'), 0)
+           limit 5"""
+    )
+    return f"figures differ from the ledger for {[tuple(r) for r in rows]}" if rows else None
+
+
+async def _escrows_resolved_once(conn: asyncpg.Connection) -> str | None:
+    rows = await conn.fetch(
+        """select e.order_id, e.status, array_agg(distinct p.state) states,
+                  coalesce(sum(t.amount) filter (where t.kind = 'pending'), 0) escrowed,
+                  coalesce((select sum(r.amount) from transfers r where r.order_id = e.order_id
+                            and r.kind = 'post_pending'), 0) posted
+           from escrows e
+           left join transfers t on t.order_id = e.order_id and t.kind = 'pending'
+           left join pending_transfers p on p.transfer_id = t.transfer_id
+           group by e.order_id, e.status"""
+    )
+    expected = {"held": ["pending"], "released": ["posted"], "voided": ["voided"], "rejected": [None]}
+    bad = [
+        r["order_id"]
+        for r in rows
+        if sorted(r["states"], key=str) != expected[r["status"]]
+        or r["posted"] > r["escrowed"]
+        or (r["status"] != "rejected" and r["escrowed"] == 0)
+    ]
+    return f"escrow and transfers disagree for {bad[:5]}" if bad else None
+
+
+CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] = [
+    ("1. debits equal credits, pending and posted", _balanced),
+    ("1. account totals equal the sum of their transfers", _accounts_match_transfers),
+    ("2. no grant below zero; encumbered + expended <= budget", _grants_within_budget),
+    ("2. execution figures agree with the ledger", _figures_match_ledger),
+    ("3. each escrow resolved exactly once; posted <= escrowed", _escrows_resolved_once),
+]
+
+
+async def run_checks(conn: asyncpg.Connection) -> list[CheckResult]:
+    results = []
+    for name, check in CHECKS:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            problem = await check(conn)
+        results.append(CheckResult(name, problem is None, problem or "ok"))
+    return results
+
+
+async def main(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        results = await run_checks(conn)
+    finally:
+        await conn.close()
+    for r in results:
+        print(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+    return 0 if all(r.ok for r in results) else 1

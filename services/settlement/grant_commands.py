@@ -1,0 +1,203 @@
+"""University finance's commands on grants: register, adjust a budget, change buyers, close.
+Budgets are ledger transfers from the university's funding account to the grant's accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from contracts.events.common import Actor, BudgetCategory
+from contracts.events.settlement import GrantBudgetAdjusted, GrantBuyersChanged, GrantClosed, GrantRegistered
+from contracts.money import Money
+from services.settlement import accounts
+from services.settlement.adapters import grants_repo
+from services.settlement.adapters import ledger_store as ledger
+from services.settlement.domain.errors import (
+    BudgetBelowCommitted,
+    GrantClosedError,
+    GrantExists,
+    GrantNotFound,
+    LimitExceeded,
+)
+from services.settlement.domain.grant import Grant
+from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.handlers import Context, emit, figures
+
+
+async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        grant.version = 1
+        if not await grants_repo.add(conn, grant):
+            raise GrantExists(f"grant {grant.grant_id!r} (or code {grant.code!r}) is already registered")
+        await ledger.open_account(
+            conn, accounts.funding(grant.tenant_id), "funding", tenant_id=grant.tenant_id
+        )
+        for category, amount in sorted(grant.budget.items()):
+            account = accounts.grant(grant.grant_id, category.value)
+            await ledger.open_account(
+                conn,
+                account,
+                "grant",
+                owner_id=grant.grant_id,
+                tenant_id=grant.tenant_id,
+                category=category.value,
+                limited=True,
+            )
+            await figures(conn, grant.grant_id, category.value)
+            if amount:
+                await _fund(conn, grant, category, amount, f"grant:{grant.grant_id}:budget:{category.value}")
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=grant.grant_id,
+            first_version=1,
+            tenant_id=grant.tenant_id,
+            correlation_id=f"grant:{grant.grant_id}",
+            events=[
+                GrantRegistered(
+                    grant_id=grant.grant_id,
+                    code=grant.code,
+                    title=grant.title,
+                    pi_id=grant.pi_id,
+                    authorised_buyers=grant.authorised_buyers,
+                    budget_by_category=grant.budget,
+                    period_start=grant.period_start,
+                    period_end=grant.period_end,
+                    approval_threshold=Money.cny(grant.approval_threshold_minor),
+                    execution_targets=grant.targets,
+                )
+            ],
+        )
+    return grant
+
+
+async def _fund(conn, grant: Grant, category: BudgetCategory, delta: int, cause: str) -> None:  # type: ignore[no-untyped-def]
+    """Move budget between the university's funding account and the grant (delta may be negative)."""
+    funding, account = accounts.funding(grant.tenant_id), accounts.grant(grant.grant_id, category.value)
+    debit, credit = (funding, account) if delta > 0 else (account, funding)
+    await ledger.apply(
+        conn, Transfer(ledger.transfer_id(cause), debit, credit, abs(delta), TransferKind.POSTED, "budget")
+    )
+    await figures(conn, grant.grant_id, category.value, budget=delta)
+
+
+async def adjust_budget(
+    ctx: Context,
+    tenant_id: str,
+    grant_id: str,
+    category: BudgetCategory,
+    budget_minor: int,
+    reason: str,
+    by: Actor,
+) -> Grant:
+    """Set a category's budget; never below what is already encumbered and spent."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        grant = await _load(conn, tenant_id, grant_id)
+        previous = grant.budget.get(category, 0)
+        delta = budget_minor - previous
+        if delta:
+            account = accounts.grant(grant_id, category.value)
+            await ledger.open_account(
+                conn,
+                account,
+                "grant",
+                owner_id=grant_id,
+                tenant_id=tenant_id,
+                category=category.value,
+                limited=True,
+            )
+            committed = (
+                await conn.fetchval(
+                    "select encumbered + expended from grant_figures where grant_id = $1 and category = $2",
+                    grant_id,
+                    category.value,
+                )
+                or 0
+            )
+            if budget_minor < committed:
+                raise BudgetBelowCommitted(
+                    f"{category.value} has {committed} fen committed", details={"committed_minor": committed}
+                )
+            try:
+                await _fund(conn, grant, category, delta, f"grant:{grant_id}:adjust:{grant.version + 1}")
+            except LimitExceeded as exc:
+                raise BudgetBelowCommitted(str(exc)) from exc
+        grant.budget[category] = budget_minor
+        grant.version += 1
+        await grants_repo.save(conn, grant)
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=grant_id,
+            first_version=grant.version,
+            tenant_id=tenant_id,
+            correlation_id=f"grant:{grant_id}",
+            events=[
+                GrantBudgetAdjusted(
+                    grant_id=grant_id,
+                    category=category,
+                    previous_minor=previous,
+                    budget_minor=budget_minor,
+                    reason=reason,
+                    adjusted_by=by,
+                )
+            ],
+        )
+    return grant
+
+
+async def change_buyers(
+    ctx: Context, tenant_id: str, grant_id: str, buyers: list[str], threshold_minor: int, by: Actor
+) -> Grant:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        grant = await _load(conn, tenant_id, grant_id)
+        grant.authorised_buyers, grant.approval_threshold_minor = sorted(set(buyers)), threshold_minor
+        grant.version += 1
+        await grants_repo.save(conn, grant)
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=grant_id,
+            first_version=grant.version,
+            tenant_id=tenant_id,
+            correlation_id=f"grant:{grant_id}",
+            events=[
+                GrantBuyersChanged(
+                    grant_id=grant_id,
+                    authorised_buyers=grant.authorised_buyers,
+                    approval_threshold=Money.cny(threshold_minor),
+                    changed_by=by,
+                )
+            ],
+        )
+    return grant
+
+
+async def close(ctx: Context, tenant_id: str, grant_id: str, reason: str, by: Actor) -> Grant:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        grant = await _load(conn, tenant_id, grant_id)
+        if not grant.open:
+            raise GrantClosedError(f"grant {grant.code} is already closed")
+        grant.open = False
+        grant.version += 1
+        await grants_repo.save(conn, grant)
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=grant_id,
+            first_version=grant.version,
+            tenant_id=tenant_id,
+            correlation_id=f"grant:{grant_id}",
+            events=[GrantClosed(grant_id=grant_id, closed_by=by, reason=reason)],
+        )
+    return grant
+
+
+async def _load(conn, tenant_id: str, grant_id: str) -> Grant:  # type: ignore[no-untyped-def]
+    grant = await grants_repo.get(conn, grant_id, for_update=True)
+    if grant is None or grant.tenant_id != tenant_id:
+        raise GrantNotFound(f"no grant {grant_id!r} at this university")
+    return grant
+
+
+def new_grant_id() -> str:
+    return f"G-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,103 @@
+-- The double-entry ledger, grants, escrows and pre-aggregated funding-execution figures.
+
+create table accounts (
+    account_id       text primary key,
+    kind             text    not null check (kind in ('funding', 'grant', 'supplier_payable',
+                         'supplier_receivable', 'fee_income', 'guarantee_fund', 'bank', 'suspense')),
+    owner_id         text,
+    tenant_id        text,
+    category         text,
+    debits_must_not_exceed_credits boolean not null default false,
+    debits_pending   bigint  not null default 0 check (debits_pending >= 0),
+    debits_posted    bigint  not null default 0 check (debits_posted >= 0),
+    credits_pending  bigint  not null default 0 check (credits_pending >= 0),
+    credits_posted   bigint  not null default 0 check (credits_posted >= 0),
+    -- A grant can never spend more than it was given, pending reservations included. This is the
+    -- database's own guard, whatever the code above it does.
+    constraint within_limit check (
+        not debits_must_not_exceed_credits or debits_pending + debits_posted <= credits_posted
+    )
+);
+
+-- Transfers are immutable: no update or delete ever touches this table.
+create table transfers (
+    transfer_id     uuid primary key,
+    debit_account   text        not null references accounts,
+    credit_account  text        not null references accounts,
+    amount          bigint      not null check (amount >= 0),
+    kind            text        not null check (kind in ('posted', 'pending', 'post_pending', 'void_pending')),
+    code            text        not null,
+    pending_id      uuid references transfers,
+    order_id        text,
+    created_at      timestamptz not null default now(),
+    check (debit_account <> credit_account),
+    check ((kind in ('post_pending', 'void_pending')) = (pending_id is not null))
+);
+create index transfers_by_order on transfers (order_id) where order_id is not null;
+create unique index one_resolution_per_pending on transfers (pending_id) where pending_id is not null;
+
+create function transfers_are_immutable() returns trigger language plpgsql as $$
+begin
+    raise exception 'transfers are immutable';
+end $$;
+create trigger transfers_immutable before update or delete on transfers
+    for each row execute function transfers_are_immutable();
+
+-- The state of each two-phase transfer, resolved exactly once.
+create table pending_transfers (
+    transfer_id  uuid primary key references transfers,
+    state        text not null check (state in ('pending', 'posted', 'voided')),
+    resolved_by  uuid references transfers
+);
+
+create table grants (
+    grant_id                  text primary key,
+    tenant_id                 text    not null,
+    code                      text    not null,
+    title                     text    not null,
+    pi_id                     text    not null,
+    authorised_buyers         text[]  not null,
+    period_start              date    not null,
+    period_end                date    not null,
+    approval_threshold_minor  bigint  not null check (approval_threshold_minor >= 0),
+    targets                   jsonb   not null default '[]'::jsonb,
+    open                      boolean not null default true,
+    version                   integer not null,
+    unique (tenant_id, code),
+    check (period_start <= period_end)
+);
+
+create table escrows (
+    order_id      text primary key,
+    grant_id      text        not null references grants,
+    tenant_id     text        not null,
+    supplier_id   text        not null,
+    amount        bigint      not null check (amount >= 0),
+    by_category   jsonb       not null,
+    status        text        not null check (status in ('held', 'released', 'voided', 'rejected')),
+    reason        text,
+    fee           bigint      not null default 0,
+    version       integer     not null,
+    updated_at    timestamptz not null default now()
+);
+create index escrows_by_grant on escrows (grant_id);
+
+-- Funding execution, kept up to date in the same transaction as the money moves, so that a
+-- read never scans the ledger.
+create table grant_figures (
+    grant_id    text   not null references grants,
+    category    text   not null,
+    budget      bigint not null default 0,
+    encumbered  bigint not null default 0,
+    expended    bigint not null default 0,
+    refunded    bigint not null default 0,
+    primary key (grant_id, category),
+    check (encumbered >= 0 and expended >= 0 and encumbered + expended <= budget)
+);
+create table grant_monthly (
+    grant_id  text   not null references grants,
+    category  text   not null,
+    month     date   not null,
+    expended  bigint not null default 0,
+    primary key (grant_id, category, month)
+);
