@@ -184,10 +184,17 @@ async def on_order_placed(conn: asyncpg.Connection, delivery: Delivery, ctx: Con
 
 
 async def _held_escrow(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
+    """The escrow if it is held, else None."""
     escrow = await conn.fetchrow("select * from escrows where order_id = $1 for update", order_id)
     if escrow is None:
         raise PoisonEvent("escrow_not_found", f"order {order_id!r} was never escrowed")
     return escrow if escrow["status"] == "held" else None
+
+
+async def _resolved_by(conn: asyncpg.Connection, order_id: str, cause: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval("select resolved_by = $2 from escrows where order_id = $1", order_id, cause)
+    )
 
 
 async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
@@ -214,7 +221,7 @@ async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
             ),
         )
         await figures(conn, escrow["grant_id"], category, encumbered=-amount)
-    await _set_status(conn, escrow, "voided", ended.reason_code.value)
+    await _set_status(conn, escrow, "voided", ended.reason_code.value, delivery.envelope.event_id)
     await emit(
         conn,
         ctx,
@@ -240,6 +247,8 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
     assert isinstance(received, OrderReceived)
     escrow = await _held_escrow(conn, received.order_id)
     if escrow is None:
+        if await _resolved_by(conn, received.order_id, delivery.envelope.event_id):
+            return  # a replay of the release itself, beyond the dedup window
         status = await conn.fetchval("select status from escrows where order_id = $1", received.order_id)
         raise PoisonEvent("escrow_not_held", f"order {received.order_id!r} escrow is {status}, not held")
     oid, sid, gid = received.order_id, escrow["supplier_id"], escrow["grant_id"]
@@ -284,7 +293,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
         await ledger.apply(conn, t)
         ids.append(t.transfer_id)
     await conn.execute("update escrows set fee = $2 where order_id = $1", oid, fee)
-    await _set_status(conn, escrow, "released", None)
+    await _set_status(conn, escrow, "released", None, delivery.envelope.event_id)
     await emit(
         conn,
         ctx,
@@ -309,14 +318,15 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
 
 
 async def _set_status(
-    conn: asyncpg.Connection, escrow: asyncpg.Record, status: str, reason: str | None
+    conn: asyncpg.Connection, escrow: asyncpg.Record, status: str, reason: str | None, cause: uuid.UUID
 ) -> None:
     await conn.execute(
-        """update escrows set status = $2, reason = $3, version = version + 1, updated_at = now()
-           where order_id = $1""",
+        """update escrows set status = $2, reason = $3, resolved_by = $4, version = version + 1,
+               updated_at = now() where order_id = $1""",
         escrow["order_id"],
         status,
         reason,
+        cause,
     )
 
 
@@ -330,12 +340,11 @@ async def figures(
     budget: int = 0,
     refunded: int = 0,
 ) -> None:
-    await conn.execute(
-        """insert into grant_figures (grant_id, category, budget, encumbered, expended, refunded)
-           values ($1, $2, $3, $4, $5, $6)
-           on conflict (grant_id, category) do update set budget = grant_figures.budget + $3,
-               encumbered = grant_figures.encumbered + $4, expended = grant_figures.expended + $5,
-               refunded = grant_figures.refunded + $6""",
+    """Move the pre-aggregated execution figures with the money (same transaction)."""
+    # A plain update: an upsert would check its insert row (budget 0) against the constraint first.
+    status = await conn.execute(
+        """update grant_figures set budget = budget + $3, encumbered = encumbered + $4,
+               expended = expended + $5, refunded = refunded + $6 where grant_id = $1 and category = $2""",
         grant_id,
         category,
         budget,
@@ -343,6 +352,17 @@ async def figures(
         expended,
         refunded,
     )
+    if status == "UPDATE 0":
+        await conn.execute(
+            """insert into grant_figures (grant_id, category, budget, encumbered, expended, refunded)
+               values ($1, $2, $3, $4, $5, $6)""",
+            grant_id,
+            category,
+            budget,
+            encumbered,
+            expended,
+            refunded,
+        )
 
 
 def bind(ctx: Context, fn: Callable[[asyncpg.Connection, Delivery, Context], object]) -> Handler:

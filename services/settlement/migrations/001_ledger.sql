@@ -69,7 +69,7 @@ create table grants (
 
 create table escrows (
     order_id      text primary key,
-    grant_id      text        not null references grants,
+    grant_id      text        not null,  -- may name an unknown grant (a rejected order)
     tenant_id     text        not null,
     supplier_id   text        not null,
     amount        bigint      not null check (amount >= 0),
@@ -77,6 +77,7 @@ create table escrows (
     status        text        not null check (status in ('held', 'released', 'voided', 'rejected')),
     reason        text,
     fee           bigint      not null default 0,
+    resolved_by   uuid,       -- the event that released or voided it: its replay is recognised
     version       integer     not null,
     updated_at    timestamptz not null default now()
 );
