@@ -17,3 +17,18 @@ def supplier_payable(supplier_id: str) -> str:
 
 
 FEE_INCOME = "platform:fee_income"
+
+
+def supplier_receivable(supplier_id: str) -> str:
+    """What a supplier owes the platform: refunds the guarantee fund advanced for it."""
+    return f"supplier:{supplier_id}:receivable"
+
+
+CAPITAL = "platform:capital"
+GUARANTEE_FUND = "platform:guarantee_fund"  # limited: it can advance only what it holds
+GUARANTEE_ADVANCED = "platform:guarantee_advanced"  # the fund's money out on advances
+
+
+def escrow_pending(order_id: str, category: str, generation: int) -> str:
+    """The cause of an escrow's pending transfer; a refund while held re-reserves as generation+1."""
+    return f"order:{order_id}:escrow:{category}" + (f":g{generation}" if generation else "")

@@ -68,9 +68,12 @@ async def _figures_match_ledger(conn: asyncpg.Connection) -> str | None:
         """select f.grant_id, f.category from grant_figures f
            join accounts a on a.account_id = 'grant:' || f.grant_id || ':' || f.category
            where f.encumbered <> a.debits_pending
-              or f.expended <> coalesce((select sum(amount) from transfers t where t.debit_account
-              = a.account_id
+              or f.expended <> coalesce((select sum(amount) from transfers t
+                                         where t.debit_account = a.account_id
                                            and t.code = 'escrow_release'), 0)
+                             - coalesce((select sum(amount) from transfers t
+                                         where t.credit_account = a.account_id
+                                           and t.code in ('refund_supplier_balance', 'refund_advance')), 0)
            limit 5"""
     )
     return f"figures differ from the ledger for {[tuple(r) for r in rows]}" if rows else None
@@ -78,24 +81,62 @@ async def _figures_match_ledger(conn: asyncpg.Connection) -> str | None:
 
 async def _escrows_resolved_once(conn: asyncpg.Connection) -> str | None:
     rows = await conn.fetch(
-        """select e.order_id, e.status, array_agg(distinct p.state) states,
-                  coalesce(sum(t.amount) filter (where t.kind = 'pending'), 0) escrowed,
+        """select e.order_id, e.status, e.amount,
+                  count(*) filter (where p.state = 'pending') pending,
+                  count(t.transfer_id) escrows,
                   coalesce((select sum(r.amount) from transfers r where r.order_id = e.order_id
                             and r.kind = 'post_pending'), 0) posted
            from escrows e
            left join transfers t on t.order_id = e.order_id and t.kind = 'pending'
            left join pending_transfers p on p.transfer_id = t.transfer_id
-           group by e.order_id, e.status"""
+           group by e.order_id, e.status, e.amount"""
     )
-    expected = {"held": ["pending"], "released": ["posted"], "voided": ["voided"], "rejected": [None]}
-    bad = [
-        r["order_id"]
-        for r in rows
-        if sorted(r["states"], key=str) != expected[r["status"]]
-        or r["posted"] > r["escrowed"]
-        or (r["status"] != "rejected" and r["escrowed"] == 0)
-    ]
+
+    def consistent(r: asyncpg.Record) -> bool:
+        if r["posted"] > r["amount"]:
+            return False
+        expected: dict[str, bool] = {
+            "held": r["pending"] >= 1 and r["posted"] == 0,
+            "released": r["pending"] == 0 and r["posted"] > 0,
+            "voided": r["pending"] == 0 and r["posted"] == 0 and r["escrows"] > 0,
+            "refunded": r["pending"] == 0 and r["posted"] == 0 and r["escrows"] > 0,
+            "rejected": r["escrows"] == 0,
+        }
+        return expected[r["status"]]
+
+    bad = [r["order_id"] for r in rows if not consistent(r)]
     return f"escrow and transfers disagree for {bad[:5]}" if bad else None
+
+
+async def _paid_equals_settled_plus_refunded(conn: asyncpg.Connection) -> str | None:
+    rows = await conn.fetch(
+        """select e.order_id from escrows e
+           where e.refunded <> coalesce(
+                     (select sum(amount) from refund_payments r where r.order_id = e.order_id), 0)
+              or e.refunded > e.amount
+              or (e.status = 'released' and e.amount <> coalesce(
+                    (select sum(amount) from refund_payments r where r.order_id = e.order_id
+                       and r.source = 'escrow'), 0)
+                  + coalesce((select sum(amount) from transfers t where t.order_id = e.order_id
+                                and t.kind = 'post_pending'), 0))
+           limit 5"""
+    )
+    return f"paid <> settled + refunded for {[r['order_id'] for r in rows]}" if rows else None
+
+
+async def _receivables_covered(conn: asyncpg.Connection) -> str | None:
+    owed_by = "coalesce(sum(debits_posted - credits_posted) filter (where kind = 'supplier_receivable'), 0)"
+    out = "coalesce(sum(credits_posted - debits_posted) filter (where kind = 'guarantee_advanced'), 0)"
+    row = await conn.fetchrow(
+        f"""select {owed_by} owed, {out} out,
+                   coalesce(sum(credits_posted) filter (where kind = 'guarantee_fund'), 0)
+                   - coalesce((select sum(amount) from transfers
+                               where code = 'receivable_replenish'), 0) capital
+            from accounts"""
+    )
+    if row["owed"] != row["out"] or row["owed"] > row["capital"]:
+        return f"receivables {row['owed']}, advanced {row['out']}, fund capital {row['capital']}"
+    return None
 
 
 CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] = [
@@ -104,6 +145,8 @@ CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] 
     ("2. no grant below zero; encumbered + expended <= budget", _grants_within_budget),
     ("2. execution figures agree with the ledger", _figures_match_ledger),
     ("3. each escrow resolved exactly once; posted <= escrowed", _escrows_resolved_once),
+    ("4. per order: paid = settled + refunded; refunds <= order amount", _paid_equals_settled_plus_refunded),
+    ("6. supplier receivables <= guarantee fund, matched by advances", _receivables_covered),
 ]
 
 

@@ -15,3 +15,5 @@ class SettlementSettings(ServiceSettings):
     http_port: int = 8002
     # The platform fee in basis points of each released escrow, rounded half up to the fen.
     fee_rate_bp: int = Field(default=60, ge=0, le=10_000)
+    # What the guarantee fund can advance at once for refunds suppliers cannot cover.
+    guarantee_fund_capital_minor: int = Field(default=10_000_000, ge=0)

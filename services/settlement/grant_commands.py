@@ -11,6 +11,7 @@ from contracts.money import Money
 from services.settlement import accounts
 from services.settlement.adapters import grants_repo
 from services.settlement.adapters import ledger_store as ledger
+from services.settlement.context import Context, emit, figures
 from services.settlement.domain.errors import (
     BudgetBelowCommitted,
     GrantClosedError,
@@ -20,7 +21,6 @@ from services.settlement.domain.errors import (
 )
 from services.settlement.domain.grant import Grant
 from services.settlement.domain.ledger import Transfer, TransferKind
-from services.settlement.handlers import Context, emit, figures
 
 
 async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:

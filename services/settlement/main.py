@@ -11,9 +11,10 @@ from contracts.topics import Topic
 from plumbing.clock import Clock, SystemClock
 from plumbing.delivery import Handler
 from plumbing.service import Background, ServiceSpec, create_app, serve
-from services.settlement import handlers
+from services.settlement import guarantee, handlers
 from services.settlement.api import escrow, grants, universities
 from services.settlement.config import SettlementSettings
+from services.settlement.context import Context
 
 CONSUMES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SUPPLIERS_EVENTS)
 
@@ -23,9 +24,10 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
     clock = clock or SystemClock()
 
     async def setup(app: FastAPI) -> Sequence[Background]:
-        app.state.settlement = handlers.Context(
+        app.state.settlement = Context(
             pool=app.state.pool, outbox=app.state.outbox, clock=clock, fee_rate_bp=settings.fee_rate_bp
         )
+        await guarantee.ensure_fund(app.state.pool, settings.guarantee_fund_capital_minor)
         return []
 
     def event_handlers(app: FastAPI) -> dict[str, Handler]:

@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Request
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
-from services.settlement.handlers import Context
+from services.settlement.context import Context
 
 
 def _context(request: Request) -> Context:

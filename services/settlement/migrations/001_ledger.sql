@@ -3,7 +3,8 @@
 create table accounts (
     account_id       text primary key,
     kind             text    not null check (kind in ('funding', 'grant', 'supplier_payable',
-                         'supplier_receivable', 'fee_income', 'guarantee_fund', 'bank', 'suspense')),
+                         'supplier_receivable', 'fee_income', 'guarantee_fund', 'guarantee_advanced',
+                         'capital', 'bank', 'suspense')),
     owner_id         text,
     tenant_id        text,
     category         text,
@@ -73,8 +74,12 @@ create table escrows (
     tenant_id     text        not null,
     supplier_id   text        not null,
     amount        bigint      not null check (amount >= 0),
-    by_category   jsonb       not null,
-    status        text        not null check (status in ('held', 'released', 'voided', 'rejected')),
+    by_category   jsonb       not null,  -- the order amount by budget category
+    held          jsonb       not null default '{}'::jsonb,  -- what is still pending, by category
+    generation    integer     not null default 0,  -- bumped when a refund re-reserves the remainder
+    refunded      bigint      not null default 0 check (refunded >= 0 and refunded <= amount),
+    refunded_by_category jsonb not null default '{}'::jsonb,
+    status        text        not null check (status in ('held', 'released', 'voided', 'refunded', 'rejected')),
     reason        text,
     fee           bigint      not null default 0,
     resolved_by   uuid,       -- the event that released or voided it: its replay is recognised
@@ -82,6 +87,17 @@ create table escrows (
     updated_at    timestamptz not null default now()
 );
 create index escrows_by_grant on escrows (grant_id);
+
+-- Every agreed refund paid, once, with where the money came from.
+create table refund_payments (
+    refund_id     text primary key,
+    order_id      text        not null references escrows,
+    amount        bigint      not null check (amount > 0),
+    source        text        not null check (source in ('escrow', 'supplier_balance', 'guarantee_advance')),
+    agreed_event  uuid        not null,
+    paid_at       timestamptz not null default now()
+);
+create index refund_payments_by_order on refund_payments (order_id);
 
 -- Funding execution, kept up to date in the same transaction as the money moves, so that a
 -- read never scans the ledger.

@@ -1,0 +1,353 @@
+"""The escrow saga: reserve when an order is placed, release to the supplier on receipt (minus
+the platform fee, recovering what the supplier owes the guarantee fund), void when the order
+ends without trade. Every movement is a ledger transfer whose id is derived from its cause."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+
+import asyncpg
+
+from contracts.envelope import Envelope
+from contracts.events.base import EventPayload
+from contracts.events.common import BudgetCategory
+from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
+from contracts.events.settlement import (
+    EscrowReleased,
+    EscrowVoided,
+    FundsRejected,
+    FundsRejectedReason,
+    FundsReserved,
+    ReceivableRecovered,
+)
+from contracts.money import Money
+from plumbing.delivery import Delivery, PoisonEvent
+from services.settlement import accounts
+from services.settlement.adapters import grants_repo
+from services.settlement.adapters import ledger_store as ledger
+from services.settlement.context import Context, emit, figures
+from services.settlement.domain.fees import platform_fee
+from services.settlement.domain.ledger import Transfer, TransferKind
+
+
+def _by_category(order: OrderPlaced) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for line in order.lines:
+        totals[line.category.value] += line.line_total_minor
+    return dict(sorted(totals.items()))
+
+
+async def _refusal(
+    conn: asyncpg.Connection,
+    ctx: Context,
+    envelope: Envelope,
+    order: OrderPlaced,
+    by_category: dict[str, int],
+) -> tuple[FundsRejectedReason, str] | None:
+    if order.total.currency != "CNY":
+        return (
+            FundsRejectedReason.CURRENCY_MISMATCH,
+            f"grants are in CNY, the order in {order.total.currency}",
+        )
+    grant = await grants_repo.get(conn, order.grant_id, for_update=True)
+    if grant is None:
+        return FundsRejectedReason.UNKNOWN_GRANT, f"no grant {order.grant_id!r}"
+    refusal = grant.refusal(envelope.tenant_id, order.buyer.user_id, ctx.today)
+    if refusal is not None:
+        return refusal
+    for category, amount in by_category.items():
+        left = await ledger.available(conn, accounts.grant(order.grant_id, category), lock=True)
+        if left is None or left < amount:
+            return (
+                FundsRejectedReason.INSUFFICIENT_BUDGET,
+                f"{category} has {left or 0} fen available, the order needs {amount}",
+            )
+    return None
+
+
+async def reserve(
+    conn: asyncpg.Connection,
+    order_id: str,
+    grant_id: str,
+    supplier_id: str,
+    amounts: dict[str, int],
+    generation: int,
+) -> list[uuid.UUID]:
+    """Pending transfers grant → supplier payable, one per category."""
+    ids = []
+    for category, amount in amounts.items():
+        if amount == 0:
+            continue
+        t = Transfer(
+            ledger.transfer_id(accounts.escrow_pending(order_id, category, generation)),
+            accounts.grant(grant_id, category),
+            accounts.supplier_payable(supplier_id),
+            amount,
+            TransferKind.PENDING,
+            "escrow",
+            order_id=order_id,
+        )
+        await ledger.apply(conn, t)
+        ids.append(t.transfer_id)
+    return ids
+
+
+async def void(conn: asyncpg.Connection, escrow: asyncpg.Record, why: str) -> None:
+    """Void every pending transfer of the escrow's current generation."""
+    oid, gen = escrow["order_id"], escrow["generation"]
+    for category, amount in json.loads(escrow["held"]).items():
+        if amount == 0:
+            continue
+        await ledger.apply(
+            conn,
+            Transfer(
+                ledger.transfer_id(f"order:{oid}:void:{category}" + (f":g{gen}" if gen else "")),
+                accounts.grant(escrow["grant_id"], category),
+                accounts.supplier_payable(escrow["supplier_id"]),
+                amount,
+                TransferKind.VOID_PENDING,
+                why,
+                pending_id=ledger.transfer_id(accounts.escrow_pending(oid, category, gen)),
+                order_id=oid,
+            ),
+        )
+
+
+async def on_order_placed(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    order = delivery.payload
+    assert isinstance(order, OrderPlaced)
+    if await conn.fetchval("select 1 from escrows where order_id = $1", order.order_id):
+        return  # this order's money was already decided
+    by_category = _by_category(order)
+    refusal = await _refusal(conn, ctx, delivery.envelope, order, by_category)
+    event: EventPayload
+    if refusal is not None:
+        code, detail = refusal
+        status, event = (
+            "rejected",
+            FundsRejected(order_id=order.order_id, grant_id=order.grant_id, reason_code=code, detail=detail),
+        )
+    else:
+        await ledger.open_account(
+            conn, accounts.supplier_payable(order.supplier_id), "supplier_payable", owner_id=order.supplier_id
+        )
+        ids = await reserve(conn, order.order_id, order.grant_id, order.supplier_id, by_category, 0)
+        for category, amount in by_category.items():
+            await figures(conn, order.grant_id, category, encumbered=amount)
+        status, event = (
+            "held",
+            FundsReserved(
+                order_id=order.order_id,
+                grant_id=order.grant_id,
+                supplier_id=order.supplier_id,
+                amount=order.total,
+                by_category={BudgetCategory(c): a for c, a in by_category.items()},
+                transfer_ids=ids,
+            ),
+        )
+    await conn.execute(
+        """insert into escrows (order_id, grant_id, tenant_id, supplier_id, amount, by_category, held, status,
+               reason, version) values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, 1)""",
+        order.order_id,
+        order.grant_id,
+        delivery.envelope.tenant_id,
+        order.supplier_id,
+        order.total.amount_minor,
+        json.dumps(by_category),
+        json.dumps(by_category if status == "held" else {}),
+        status,
+        refusal[0].value if refusal else None,
+    )
+    await emit(
+        conn,
+        ctx,
+        aggregate_id=order.order_id,
+        first_version=1,
+        tenant_id=delivery.envelope.tenant_id,
+        correlation_id=delivery.envelope.correlation_id,
+        events=[event],
+        causation_id=delivery.envelope.event_id,
+    )
+
+
+async def locked_escrow(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record:
+    escrow = await conn.fetchrow("select * from escrows where order_id = $1 for update", order_id)
+    if escrow is None:
+        raise PoisonEvent("escrow_not_found", f"order {order_id!r} was never escrowed")
+    return escrow
+
+
+async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    """Cancelled or closed before receipt: the escrow goes back to the grant."""
+    ended = delivery.payload
+    assert isinstance(ended, OrderCancelled | OrderClosed)
+    escrow = await locked_escrow(conn, ended.order_id)
+    if escrow["status"] != "held":
+        return  # rejected, refunded or already voided: nothing is held
+    await void(conn, escrow, "escrow_void")
+    for category, amount in json.loads(escrow["held"]).items():
+        await figures(conn, escrow["grant_id"], category, encumbered=-amount)
+    await set_status(conn, escrow, "voided", ended.reason_code.value, delivery.envelope.event_id, held={})
+    left = escrow["amount"] - escrow["refunded"]
+    await emit(
+        conn,
+        ctx,
+        aggregate_id=ended.order_id,
+        first_version=escrow["version"] + 1,
+        tenant_id=escrow["tenant_id"],
+        correlation_id=delivery.envelope.correlation_id,
+        causation_id=delivery.envelope.event_id,
+        events=[
+            EscrowVoided(
+                order_id=ended.order_id,
+                grant_id=escrow["grant_id"],
+                amount=Money.cny(left),
+                reason_code=ended.reason_code.value,
+            )
+        ],
+    )
+
+
+async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    """Receipt confirmed: post the escrow to the supplier, take the fee, recover what it owes."""
+    received = delivery.payload
+    assert isinstance(received, OrderReceived)
+    escrow = await locked_escrow(conn, received.order_id)
+    if escrow["status"] != "held":
+        if escrow["resolved_by"] == delivery.envelope.event_id:
+            return  # a replay of this very release, beyond the dedup window
+        raise PoisonEvent(
+            "escrow_not_held", f"order {received.order_id!r} escrow is {escrow['status']}, not held"
+        )
+    oid, sid, gid, gen = received.order_id, escrow["supplier_id"], escrow["grant_id"], escrow["generation"]
+    ids = []
+    gross = 0
+    for category, amount in json.loads(escrow["held"]).items():
+        if amount == 0:
+            continue
+        t = Transfer(
+            ledger.transfer_id(f"order:{oid}:release:{category}"),
+            accounts.grant(gid, category),
+            accounts.supplier_payable(sid),
+            amount,
+            TransferKind.POST_PENDING,
+            "escrow_release",
+            pending_id=ledger.transfer_id(accounts.escrow_pending(oid, category, gen)),
+            order_id=oid,
+        )
+        await ledger.apply(conn, t)
+        ids.append(t.transfer_id)
+        gross += amount
+        await figures(conn, gid, category, encumbered=-amount, expended=amount)
+        await conn.execute(
+            """insert into grant_monthly (grant_id, category, month, expended) values ($1, $2, $3, $4)
+               on conflict (grant_id, category, month)
+               do update set expended = grant_monthly.expended + $4""",
+            gid,
+            category,
+            ctx.today.replace(day=1),
+            amount,
+        )
+    fee = platform_fee(gross, ctx.fee_rate_bp)
+    if fee:
+        await ledger.open_account(conn, accounts.FEE_INCOME, "fee_income")
+        t = Transfer(
+            ledger.transfer_id(f"order:{oid}:fee"),
+            accounts.supplier_payable(sid),
+            accounts.FEE_INCOME,
+            fee,
+            TransferKind.POSTED,
+            "platform_fee",
+            order_id=oid,
+        )
+        await ledger.apply(conn, t)
+        ids.append(t.transfer_id)
+    recovered, outstanding = await recover_receivable(conn, sid, oid, gross - fee)
+    events: list[EventPayload] = [
+        EscrowReleased(
+            order_id=oid,
+            grant_id=gid,
+            supplier_id=sid,
+            gross=Money.cny(gross),
+            fee=Money.cny(fee),
+            net_to_supplier=Money.cny(gross - fee - recovered),
+            receivable_recovered=Money.cny(recovered),
+            transfer_ids=ids,
+        )
+    ]
+    if recovered:
+        events.append(
+            ReceivableRecovered(
+                supplier_id=sid, order_id=oid, amount=Money.cny(recovered), outstanding=Money.cny(outstanding)
+            )
+        )
+    await conn.execute("update escrows set fee = $2 where order_id = $1", oid, fee)
+    await set_status(conn, escrow, "released", None, delivery.envelope.event_id, held={}, events=len(events))
+    await emit(
+        conn,
+        ctx,
+        aggregate_id=oid,
+        first_version=escrow["version"] + 1,
+        tenant_id=escrow["tenant_id"],
+        correlation_id=delivery.envelope.correlation_id,
+        causation_id=delivery.envelope.event_id,
+        events=events,
+    )
+
+
+async def recover_receivable(
+    conn: asyncpg.Connection, supplier_id: str, order_id: str, available: int
+) -> tuple[int, int]:
+    """Take what the supplier owes the guarantee fund out of this settlement; returns
+    (recovered, still outstanding)."""
+    owed = (
+        await conn.fetchval(
+            "select debits_posted - credits_posted from accounts where account_id = $1",
+            accounts.supplier_receivable(supplier_id),
+        )
+        or 0
+    )
+    recovered = min(owed, available)
+    if recovered > 0:
+        for cause, debit, credit in (
+            ("recover", accounts.supplier_payable(supplier_id), accounts.supplier_receivable(supplier_id)),
+            ("replenish", accounts.GUARANTEE_ADVANCED, accounts.GUARANTEE_FUND),
+        ):
+            await ledger.apply(
+                conn,
+                Transfer(
+                    ledger.transfer_id(f"order:{order_id}:{cause}"),
+                    debit,
+                    credit,
+                    recovered,
+                    TransferKind.POSTED,
+                    f"receivable_{cause}",
+                    order_id=order_id,
+                ),
+            )
+    return recovered, owed - recovered
+
+
+async def set_status(
+    conn: asyncpg.Connection,
+    escrow: asyncpg.Record,
+    status: str,
+    reason: str | None,
+    cause: uuid.UUID,
+    *,
+    held: dict[str, int],
+    events: int = 1,
+) -> None:
+    """Record the escrow's new state; `events` is how many events it emits (its version count)."""
+    await conn.execute(
+        """update escrows set status = $2, reason = $3, resolved_by = $4, held = $5::jsonb,
+               version = version + $6, updated_at = now() where order_id = $1""",
+        escrow["order_id"],
+        status,
+        reason,
+        cause,
+        json.dumps(held),
+        events,
+    )
