@@ -32,3 +32,6 @@ GUARANTEE_ADVANCED = "platform:guarantee_advanced"  # the fund's money out on ad
 def escrow_pending(order_id: str, category: str, generation: int) -> str:
     """The cause of an escrow's pending transfer; a refund while held re-reserves as generation+1."""
     return f"order:{order_id}:escrow:{category}" + (f":g{generation}" if generation else "")
+
+
+BANK = "platform:bank"  # mirror of the escrow bank account: payouts leave through it

@@ -17,3 +17,7 @@ class SettlementSettings(ServiceSettings):
     fee_rate_bp: int = Field(default=60, ge=0, le=10_000)
     # What the guarantee fund can advance at once for refunds suppliers cannot cover.
     guarantee_fund_capital_minor: int = Field(default=10_000_000, ge=0)
+    payout_interval_hours: float = Field(default=24, gt=0)
+    # The payout bank simulator stands in for the bank until a real adapter exists.
+    bank_simulator_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    bank_simulator_closed_accounts: list[str] = Field(default_factory=list)

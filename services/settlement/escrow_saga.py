@@ -131,7 +131,11 @@ async def on_order_placed(conn: asyncpg.Connection, delivery: Delivery, ctx: Con
         )
     else:
         await ledger.open_account(
-            conn, accounts.supplier_payable(order.supplier_id), "supplier_payable", owner_id=order.supplier_id
+            conn,
+            accounts.supplier_payable(order.supplier_id),
+            "supplier_payable",
+            owner_id=order.supplier_id,
+            limited=True,  # refunds and payouts can never take more than the supplier was credited
         )
         ids = await reserve(conn, order.order_id, order.grant_id, order.supplier_id, by_category, 0)
         for category, amount in by_category.items():

@@ -13,6 +13,8 @@ from contracts.events.refunds import RefundAgreed
 from plumbing.delivery import Delivery, Handler
 from services.settlement.context import Context
 from services.settlement.escrow_saga import on_order_ended, on_order_placed, on_order_received
+from services.settlement.payees import EVENTS as SUPPLIER_EVENTS
+from services.settlement.payees import on_supplier_event
 from services.settlement.refund_payments import on_refund_agreed
 
 EventFn = Callable[[asyncpg.Connection, Delivery, Context], Awaitable[None]]
@@ -23,6 +25,7 @@ TABLE: dict[str, EventFn] = {
     OrderClosed.event_type: on_order_ended,
     OrderReceived.event_type: on_order_received,
     RefundAgreed.event_type: on_refund_agreed,
+    **{e.event_type: on_supplier_event for e in SUPPLIER_EVENTS},
 }
 
 

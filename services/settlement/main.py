@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,13 +11,17 @@ from fastapi import FastAPI
 from contracts.topics import Topic
 from plumbing.clock import Clock, SystemClock
 from plumbing.delivery import Handler
+from plumbing.logs import get_logger
 from plumbing.service import Background, ServiceSpec, create_app, serve
-from services.settlement import guarantee, handlers
+from services.settlement import guarantee, handlers, payouts
+from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api import escrow, grants, universities
+from services.settlement.api import payouts as payouts_api
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context
 
 CONSUMES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SUPPLIERS_EVENTS)
+log = get_logger(__name__)
 
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -28,7 +33,21 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             pool=app.state.pool, outbox=app.state.outbox, clock=clock, fee_rate_bp=settings.fee_rate_bp
         )
         await guarantee.ensure_fund(app.state.pool, settings.guarantee_fund_capital_minor)
-        return []
+        bank = PayoutBankSimulator(
+            app.state.pool,
+            failure_rate=settings.bank_simulator_failure_rate,
+            closed_accounts=frozenset(settings.bank_simulator_closed_accounts),
+        )
+        app.state.payout_bank = bank
+
+        async def daily_payouts() -> None:
+            while True:
+                await asyncio.sleep(settings.payout_interval_hours * 3600)
+                today = clock.now().date()
+                report = await payouts.run(app.state.settlement, bank, f"daily-{today}", "scheduler")
+                log.info("payout run", run_id=report.run_id, paid=len(report.paid), skipped=report.skipped)
+
+        return [("payouts", daily_payouts)]
 
     def event_handlers(app: FastAPI) -> dict[str, Handler]:
         return handlers.handlers(app.state.settlement)
@@ -40,7 +59,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
             handlers=event_handlers,
-            routers=[grants.router, universities.router, escrow.router],
+            routers=[grants.router, universities.router, escrow.router, payouts_api.router],
             setup=setup,
         )
     )

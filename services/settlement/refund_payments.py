@@ -128,13 +128,7 @@ async def _after_release(
     """From the supplier's balance when it covers the refund, else advanced by the guarantee fund."""
     sid, gid = escrow["supplier_id"], escrow["grant_id"]
     amount = sum(split.values())
-    balance = (
-        await conn.fetchval(
-            "select credits_posted - debits_posted from accounts where account_id = $1 for update",
-            accounts.supplier_payable(sid),
-        )
-        or 0
-    )
+    balance = await ledger.available(conn, accounts.supplier_payable(sid), lock=True) or 0
     if balance >= amount:
         source, payer, code = (
             RefundSource.SUPPLIER_BALANCE,

@@ -118,3 +118,47 @@ create table grant_monthly (
     expended  bigint not null default 0,
     primary key (grant_id, category, month)
 );
+
+-- Who settlement may pay, from suppliers.events: state and the verified payout account.
+create table payees (
+    supplier_id       text primary key,
+    legal_name        text,
+    active            boolean not null default false,
+    bank_account_id   text,
+    account_masked    text,
+    account_verified  boolean not null default false,
+    version           integer not null
+);
+
+create table payout_runs (
+    run_id       text primary key,
+    started_by   text        not null,
+    started_at   timestamptz not null default now(),
+    payouts      integer     not null default 0,
+    total        bigint      not null default 0,
+    skipped      jsonb       not null default '{}'::jsonb
+);
+
+create table payouts (
+    payout_id        text primary key,
+    run_id           text        not null references payout_runs,
+    supplier_id      text        not null,
+    amount           bigint      not null check (amount > 0),
+    bank_account_id  text        not null,
+    status           text        not null check (status in ('pending', 'settled', 'failed')),
+    bank_reference   text,
+    failure          text,
+    created_at       timestamptz not null default now(),
+    resolved_at      timestamptz
+);
+create index payouts_by_supplier on payouts (supplier_id, created_at);
+create index payouts_pending on payouts (payout_id) where status = 'pending';
+
+-- The bank simulator's book of payouts (a stand-in for the bank's side).
+create table bank_simulator_payouts (
+    reference        text primary key,
+    bank_account_id  text        not null,
+    amount           bigint      not null,
+    outcome          text        not null,
+    created_at       timestamptz not null default now()
+);

@@ -95,7 +95,11 @@ class SettlementApi:
         return envelope
 
     async def place(
-        self, order_id: str, *lines: OrderLine, grant_id: str = GRANT_BODY["grant_id"]
+        self,
+        order_id: str,
+        *lines: OrderLine,
+        grant_id: str = GRANT_BODY["grant_id"],
+        supplier_id: str = "SUP-002",
     ) -> Envelope:
         return await self.order_event(
             order_id,
@@ -104,18 +108,18 @@ class SettlementApi:
                 checkout_id=f"C-{order_id}",
                 grant_id=grant_id,
                 buyer=ALICE,
-                supplier_id="SUP-002",
+                supplier_id=supplier_id,
                 lines=list(lines),
                 total=Money.cny(sum(x.line_total_minor for x in lines)),
             ),
         )
 
-    async def receive(self, order_id: str, amount: int) -> Envelope:
+    async def receive(self, order_id: str, amount: int, supplier_id: str = "SUP-002") -> Envelope:
         return await self.order_event(
             order_id,
             OrderReceived(
                 order_id=order_id,
-                supplier_id="SUP-002",
+                supplier_id=supplier_id,
                 grant_id=GRANT_BODY["grant_id"],
                 confirmed_by=ALICE,
                 auto_confirmed=False,

@@ -1,0 +1,132 @@
+"""Payout runs, payouts, supplier balances and the guarantee fund's exposure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import require_roles
+from plumbing.errors import Forbidden
+from services.settlement import accounts, payouts
+from services.settlement.api.deps import Ctx
+
+router = APIRouter(tags=["payouts"])
+Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
+OpsOrSupplier = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS, Role.SUPPLIER))]
+
+
+class RunOut(BaseModel):
+    run_id: str
+    paid: dict[str, int]
+    failed: dict[str, str]
+    skipped: dict[str, str]
+
+
+class PayoutOut(BaseModel):
+    payout_id: str
+    run_id: str
+    supplier_id: str
+    amount: int
+    status: str
+    bank_reference: str | None
+    failure: str | None
+    created_at: datetime
+
+
+class BalanceOut(BaseModel):
+    supplier_id: str
+    available: int
+    in_payout: int
+    paid_out: int
+    receivable: int
+
+
+class GuaranteeOut(BaseModel):
+    capital: int
+    advanced_outstanding: int
+    can_still_advance: int
+    receivables: dict[str, int]
+
+
+@router.post("/v1/payouts/runs", response_model=RunOut)
+async def start_run(ctx: Ctx, request: Request, ops: Ops) -> RunOut:
+    """Pay every active supplier's posted balance to its verified account, now."""
+    report = await payouts.run(
+        ctx, request.app.state.payout_bank, f"run-{uuid.uuid4().hex[:12]}", ops.subject
+    )
+    return RunOut(run_id=report.run_id, paid=report.paid, failed=report.failed, skipped=report.skipped)
+
+
+def _scope(principal: Principal, supplier_id: str | None) -> str | None:
+    if principal.role is Role.SUPPLIER:
+        if supplier_id not in (None, principal.supplier_id):
+            raise Forbidden("a supplier sees only its own payouts", code="not_your_supplier")
+        return principal.supplier_id
+    return supplier_id
+
+
+@router.get("/v1/payouts", response_model=list[PayoutOut])
+async def list_payouts(ctx: Ctx, principal: OpsOrSupplier, supplier_id: str | None = None) -> list[PayoutOut]:
+    supplier_id = _scope(principal, supplier_id)
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """select payout_id, run_id, supplier_id, amount, status, bank_reference, failure, created_at
+               from payouts where $1::text is null or supplier_id = $1 order by created_at desc limit 500""",
+            supplier_id,
+        )
+    return [PayoutOut(**dict(r)) for r in rows]
+
+
+@router.get("/v1/suppliers/{supplier_id}/balance", response_model=BalanceOut)
+async def balance(supplier_id: str, ctx: Ctx, principal: OpsOrSupplier) -> BalanceOut:
+    _scope(principal, supplier_id)
+    async with ctx.pool.acquire() as conn:
+        payable = await conn.fetchrow(
+            "select * from accounts where account_id = $1", accounts.supplier_payable(supplier_id)
+        )
+        receivable = await conn.fetchval(
+            "select debits_posted - credits_posted from accounts where account_id = $1",
+            accounts.supplier_receivable(supplier_id),
+        )
+        paid = await conn.fetchval(
+            "select coalesce(sum(amount), 0) from payouts where supplier_id = $1 and status = 'settled'",
+            supplier_id,
+        )
+    if payable is None:
+        return BalanceOut(
+            supplier_id=supplier_id, available=0, in_payout=0, paid_out=0, receivable=receivable or 0
+        )
+    return BalanceOut(
+        supplier_id=supplier_id,
+        available=payable["credits_posted"] - payable["debits_posted"] - payable["debits_pending"],
+        in_payout=payable["debits_pending"],
+        paid_out=paid,
+        receivable=receivable or 0,
+    )
+
+
+@router.get("/v1/guarantee", response_model=GuaranteeOut)
+async def guarantee(ctx: Ctx, _: Ops) -> GuaranteeOut:
+    """The guarantee fund: its capital, what it has advanced, and who owes it."""
+    async with ctx.pool.acquire() as conn:
+        fund = await conn.fetchrow("select * from accounts where account_id = $1", accounts.GUARANTEE_FUND)
+        capital = await conn.fetchval(
+            "select coalesce(sum(amount), 0) from transfers where code = 'guarantee_capital'"
+        )
+        owed = await conn.fetch(
+            """select owner_id, debits_posted - credits_posted as owed from accounts
+               where kind = 'supplier_receivable' and debits_posted > credits_posted order by owner_id"""
+        )
+    left = fund["credits_posted"] - fund["debits_posted"] if fund else 0
+    receivables = {r["owner_id"]: r["owed"] for r in owed}
+    return GuaranteeOut(
+        capital=capital,
+        advanced_outstanding=sum(receivables.values()),
+        can_still_advance=left,
+        receivables=receivables,
+    )

@@ -1,0 +1,229 @@
+"""Payout runs: each active supplier's posted balance goes to its verified bank account.
+
+A payout is a pending transfer (supplier payable → bank) committed before the bank is asked;
+the bank's answer posts it or voids it. Payouts left pending by a crash are asked again at the
+next run: the bank answers the same way per reference, so nothing is paid twice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutRunCompleted, PayoutSettled
+from contracts.money import Money
+from services.settlement import accounts
+from services.settlement.adapters import ledger_store as ledger
+from services.settlement.adapters.bank import PayoutBank
+from services.settlement.context import Context, emit
+from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.escrow_saga import recover_receivable
+
+PLATFORM = "platform"
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    paid: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: str) -> RunReport:
+    report = RunReport(run_id)
+    await resume_pending(ctx, bank)
+    async with ctx.pool.acquire() as conn:
+        inserted = await conn.fetchval(
+            """insert into payout_runs (run_id, started_by) values ($1, $2)
+               on conflict do nothing returning true""",
+            run_id,
+            started_by,
+        )
+        if not inserted:
+            return await _report_of(conn, run_id)
+        owed = await conn.fetch(
+            """select a.owner_id from accounts a where a.kind = 'supplier_payable'
+               and a.credits_posted - a.debits_posted - a.debits_pending > 0 order by a.owner_id"""
+        )
+    for row in owed:
+        sid = row["owner_id"]
+        payout = await _start(ctx, run_id, sid, report)
+        if payout is not None:
+            await _finish(ctx, bank, *payout, report)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        total = sum(report.paid.values())
+        await conn.execute(
+            "update payout_runs set payouts = $2, total = $3, skipped = $4::jsonb where run_id = $1",
+            run_id,
+            len(report.paid),
+            total,
+            json.dumps(report.skipped),
+        )
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=run_id,
+            first_version=1,
+            tenant_id=PLATFORM,
+            correlation_id=run_id,
+            events=[
+                PayoutRunCompleted(
+                    run_id=run_id, payouts=len(report.paid), total=Money.cny(total), skipped=report.skipped
+                )
+            ],
+        )
+    return report
+
+
+async def _start(
+    ctx: Context, run_id: str, supplier_id: str, report: RunReport
+) -> tuple[str, str, int] | None:
+    """Reserve the supplier's balance for a payout; None when it is skipped or owes nothing."""
+    payout_id = f"{run_id}:{supplier_id}"
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        payee = await conn.fetchrow("select * from payees where supplier_id = $1", supplier_id)
+        if payee is None or not payee["active"]:
+            report.skipped[supplier_id] = "supplier_not_active"
+            return None
+        if not payee["account_verified"]:
+            report.skipped[supplier_id] = "bank_account_unverified"
+            return None
+        payable = accounts.supplier_payable(supplier_id)
+        available = await ledger.available(conn, payable, lock=True) or 0
+        recovered, _ = await recover_receivable(conn, supplier_id, payout_id, available)
+        amount = available - recovered
+        if amount <= 0:
+            return None
+        await ledger.open_account(conn, accounts.BANK, "bank")
+        await ledger.apply(
+            conn,
+            Transfer(
+                ledger.transfer_id(f"payout:{payout_id}"),
+                payable,
+                accounts.BANK,
+                amount,
+                TransferKind.PENDING,
+                "payout",
+            ),
+        )
+        await conn.execute(
+            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status)
+               values ($1, $2, $3, $4, $5, 'pending')""",
+            payout_id,
+            run_id,
+            supplier_id,
+            amount,
+            payee["bank_account_id"],
+        )
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=payout_id,
+            first_version=1,
+            tenant_id=PLATFORM,
+            correlation_id=run_id,
+            events=[
+                PayoutInitiated(
+                    payout_id=payout_id,
+                    run_id=run_id,
+                    supplier_id=supplier_id,
+                    amount=Money.cny(amount),
+                    bank_account_id=payee["bank_account_id"],
+                    account_masked=payee["account_masked"] or "",
+                )
+            ],
+        )
+        return payout_id, payee["bank_account_id"], amount
+
+
+async def _finish(
+    ctx: Context,
+    bank: PayoutBank,
+    payout_id: str,
+    bank_account_id: str,
+    amount: int,
+    report: RunReport | None = None,
+) -> None:
+    outcome = await bank.pay(reference=payout_id, bank_account_id=bank_account_id, amount_minor=amount)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow("select * from payouts where payout_id = $1 for update", payout_id)
+        if row is None or row["status"] != "pending":
+            return
+        supplier_id = row["supplier_id"]
+        kind = TransferKind.POST_PENDING if outcome.settled else TransferKind.VOID_PENDING
+        await ledger.apply(
+            conn,
+            Transfer(
+                ledger.transfer_id(f"payout:{payout_id}:{'settle' if outcome.settled else 'fail'}"),
+                accounts.supplier_payable(supplier_id),
+                accounts.BANK,
+                amount,
+                kind,
+                "payout_settled" if outcome.settled else "payout_failed",
+                pending_id=ledger.transfer_id(f"payout:{payout_id}"),
+            ),
+        )
+        await conn.execute(
+            """update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = now()
+               where payout_id = $1""",
+            payout_id,
+            "settled" if outcome.settled else "failed",
+            outcome.bank_reference,
+            outcome.failure_code,
+        )
+        event = (
+            PayoutSettled(
+                payout_id=payout_id,
+                supplier_id=supplier_id,
+                amount=Money.cny(amount),
+                bank_reference=outcome.bank_reference or "",
+            )
+            if outcome.settled
+            else PayoutFailed(
+                payout_id=payout_id,
+                supplier_id=supplier_id,
+                amount=Money.cny(amount),
+                reason_code=outcome.failure_code or "bank_failed",
+                detail=outcome.detail,
+            )
+        )
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=payout_id,
+            first_version=2,
+            tenant_id=PLATFORM,
+            correlation_id=row["run_id"],
+            events=[event],
+        )
+    if report is not None:
+        if outcome.settled:
+            report.paid[supplier_id] = amount
+        else:
+            report.failed[supplier_id] = outcome.failure_code or "bank_failed"
+
+
+async def resume_pending(ctx: Context, bank: PayoutBank) -> int:
+    """Ask the bank again about payouts a crash left pending."""
+    async with ctx.pool.acquire() as conn:
+        pending = await conn.fetch(
+            "select payout_id, bank_account_id, amount from payouts where status = 'pending'"
+        )
+    for row in pending:
+        await _finish(ctx, bank, row["payout_id"], row["bank_account_id"], row["amount"])
+    return len(pending)
+
+
+async def _report_of(conn: asyncpg.Connection, run_id: str) -> RunReport:
+    rows = await conn.fetch(
+        "select supplier_id, amount, status, failure from payouts where run_id = $1", run_id
+    )
+    skipped = json.loads(await conn.fetchval("select skipped from payout_runs where run_id = $1", run_id))
+    return RunReport(
+        run_id,
+        paid={r["supplier_id"]: r["amount"] for r in rows if r["status"] == "settled"},
+        failed={r["supplier_id"]: r["failure"] for r in rows if r["status"] == "failed"},
+        skipped=skipped,
+    )
