@@ -15,7 +15,7 @@ from plumbing.logs import get_logger
 from plumbing.service import Background, ServiceSpec, create_app, serve
 from services.settlement import guarantee, handlers, payouts
 from services.settlement.adapters.bank import PayoutBankSimulator
-from services.settlement.api import escrow, grants, universities
+from services.settlement.api import escrow, grants, reconciliation, universities
 from services.settlement.api import payouts as payouts_api
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context
@@ -59,7 +59,13 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
             handlers=event_handlers,
-            routers=[grants.router, universities.router, escrow.router, payouts_api.router],
+            routers=[
+                grants.router,
+                universities.router,
+                escrow.router,
+                payouts_api.router,
+                reconciliation.router,
+            ],
             setup=setup,
         )
     )

@@ -109,13 +109,14 @@ async def _start(
             ),
         )
         await conn.execute(
-            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status)
-               values ($1, $2, $3, $4, $5, 'pending')""",
+            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status, created_at)
+               values ($1, $2, $3, $4, $5, 'pending', $6)""",
             payout_id,
             run_id,
             supplier_id,
             amount,
             payee["bank_account_id"],
+            ctx.clock.now(),
         )
         await emit(
             conn,
@@ -166,12 +167,13 @@ async def _finish(
             ),
         )
         await conn.execute(
-            """update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = now()
+            """update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = $5
                where payout_id = $1""",
             payout_id,
             "settled" if outcome.settled else "failed",
             outcome.bank_reference,
             outcome.failure_code,
+            ctx.clock.now(),
         )
         event = (
             PayoutSettled(

@@ -162,3 +162,23 @@ create table bank_simulator_payouts (
     outcome          text        not null,
     created_at       timestamptz not null default now()
 );
+
+-- Imported bank statements and how each line matched the ledger.
+create table bank_statements (
+    statement_id  text primary key,  -- sha256 of the file: importing it again changes nothing
+    imported_by   text        not null,
+    imported_at   timestamptz not null default now(),
+    lines         integer     not null
+);
+create table bank_statement_lines (
+    statement_id  text        not null references bank_statements,
+    line_no       integer     not null,
+    on_date       date        not null,
+    amount        bigint      not null check (amount > 0),
+    direction     text        not null check (direction in ('credit', 'debit')),
+    reference     text        not null,
+    matched       text        not null check (matched in ('payout', 'suspense')),
+    payout_id     text,
+    primary key (statement_id, line_no)
+);
+create unique index statement_matches_payout_once on bank_statement_lines (payout_id) where payout_id is not null;

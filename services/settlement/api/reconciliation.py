@@ -1,0 +1,51 @@
+"""Importing a bank statement and reading what it matched."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import require_roles
+from plumbing.errors import AppError
+from services.settlement import reconciliation
+from services.settlement.api.deps import Ctx
+
+router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
+Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+
+
+class ReportOut(BaseModel):
+    statement_id: str
+    matched: list[dict[str, object]]
+    surplus: list[dict[str, object]]  # 长款: on the statement, not in the ledger (parked in suspense)
+    shortage: list[dict[str, object]]  # 短款: in the ledger, not on the statement
+
+
+@router.post(
+    "/statements",
+    response_model=ReportOut,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+async def import_statement(request: Request, ctx: Ctx, ops: Ops) -> ReportOut:
+    """Import a CSV statement (`date,amount,direction,reference`; amounts in yuan, e.g. 1234.56;
+    direction credit or debit). Importing the same file again returns the same report."""
+    body = await request.body()
+    if len(body) > MAX_STATEMENT_BYTES:
+        raise AppError("the statement is too large", code="statement_too_large")
+    try:
+        content = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AppError("the statement must be UTF-8 text", code="malformed_statement") from exc
+    result = await reconciliation.import_statement(ctx, content, ops.subject)
+    return ReportOut(
+        statement_id=result.statement_id,
+        matched=result.matched,
+        surplus=result.surplus,
+        shortage=result.shortage,
+    )
