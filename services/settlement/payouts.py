@@ -109,7 +109,8 @@ async def _start(
             ),
         )
         await conn.execute(
-            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status, created_at)
+            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status,
+                   created_at)
                values ($1, $2, $3, $4, $5, 'pending', $6)""",
             payout_id,
             run_id,
