@@ -46,7 +46,7 @@ async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reade
         row = await conn.fetchrow("select * from escrows where order_id = $1", order_id)
         transfers = await conn.fetch(
             """select transfer_id, debit_account, credit_account, amount, kind, code, pending_id, created_at
-               from transfers where order_id = $1 order by created_at, transfer_id""",
+               from transfers where order_id = $1 order by seq""",
             order_id,
         )
     visible = row is not None and (

@@ -46,6 +46,16 @@ class BalanceOut(BaseModel):
     receivable: int
 
 
+class StatementEntryOut(BaseModel):
+    transfer_id: str
+    at: datetime
+    code: str
+    order_id: str | None
+    credit: int
+    debit: int
+    pending: bool
+
+
 class GuaranteeOut(BaseModel):
     capital: int
     advanced_outstanding: int
@@ -108,6 +118,37 @@ async def balance(supplier_id: str, ctx: Ctx, principal: OpsOrSupplier) -> Balan
         paid_out=paid,
         receivable=receivable or 0,
     )
+
+
+@router.get("/v1/suppliers/{supplier_id}/statement", response_model=list[StatementEntryOut])
+async def statement(supplier_id: str, ctx: Ctx, principal: OpsOrSupplier) -> list[StatementEntryOut]:
+    """Every movement on the supplier's payable account, newest first: escrow releases, fees,
+    refunds, receivable recoveries and payouts (pending ones flagged)."""
+    _scope(principal, supplier_id)
+    account = accounts.supplier_payable(supplier_id)
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """select t.transfer_id::text, t.created_at as at, t.code, t.order_id, t.kind,
+                      case when t.credit_account = $1 then t.amount else 0 end as credit,
+                      case when t.debit_account = $1 then t.amount else 0 end as debit
+               from transfers t where (t.debit_account = $1 or t.credit_account = $1)
+                 and t.kind in ('posted', 'post_pending', 'pending')
+                 and not (t.kind = 'pending' and t.code = 'escrow')
+               order by t.seq desc limit 1000""",
+            account,
+        )
+    return [
+        StatementEntryOut(
+            transfer_id=r["transfer_id"],
+            at=r["at"],
+            code=r["code"],
+            order_id=r["order_id"],
+            credit=r["credit"],
+            debit=r["debit"],
+            pending=r["kind"] == "pending",
+        )
+        for r in rows
+    ]
 
 
 @router.get("/v1/guarantee", response_model=GuaranteeOut)

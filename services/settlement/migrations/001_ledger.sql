@@ -23,6 +23,7 @@ create table accounts (
 -- Transfers are immutable: no update or delete ever touches this table.
 create table transfers (
     transfer_id     uuid primary key,
+    seq             bigserial   not null unique,  -- the order transfers were recorded in
     debit_account   text        not null references accounts,
     credit_account  text        not null references accounts,
     amount          bigint      not null check (amount >= 0),

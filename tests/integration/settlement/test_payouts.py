@@ -121,4 +121,11 @@ async def test_a_returned_payout_is_voided_and_paid_by_the_next_run(api: Settlem
     assert second["paid"] == {"SUP-002": 27_832}
     payouts = (await api.http.get("/v1/payouts", params={"supplier_id": "SUP-002"}, headers=ops)).json()
     assert sorted(p["status"] for p in payouts) == ["failed", "settled"]
+    lines = (await api.http.get("/v1/suppliers/SUP-002/statement", headers=ops)).json()
+    # newest first: the settled payout, the voided one's reservation, the fee, the release
+    assert [(x["code"], x["credit"], x["debit"]) for x in lines if not x["pending"]][-2:] == [
+        ("platform_fee", 0, 168),
+        ("escrow_release", 28_000, 0),
+    ]
+    assert ("payout_settled", 0, 27_832) in [(x["code"], x["credit"], x["debit"]) for x in lines]
     assert await api.check() == []
