@@ -1,7 +1,182 @@
-"""Event handlers of the refunds service, registered in HANDLERS at the bottom."""
+"""The refunds service's commands and event handlers, registered at the bottom. Each command
+runs in one transaction: lock the case, apply the rule, save the case, its timeline and events."""
 
 from __future__ import annotations
 
-from plumbing.delivery import Handler
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-HANDLERS: dict[str, Handler] = {}
+import asyncpg
+
+from contracts.events.common import Actor
+from contracts.events.orders import (
+    OrderCancelled,
+    OrderClosed,
+    OrderCompleted,
+    OrderPaid,
+    OrderPlaced,
+    OrderReceived,
+    OrderRejected,
+    OrderShipped,
+)
+from contracts.events.settlement import RefundSettled
+from plumbing.clock import Clock
+from plumbing.delivery import Delivery, Handler, PoisonEvent
+from plumbing.errors import NotFound
+from plumbing.outbox import Outbox
+from services.refunds.adapters import repository as repo
+from services.refunds.domain.case import Durations, RefundCase
+from services.refunds.domain.eligibility import check_request
+
+
+@dataclass
+class Context:
+    pool: asyncpg.Pool
+    outbox: Outbox
+    clock: Clock
+    durations: Durations
+
+
+async def request(
+    ctx: Context,
+    tenant_id: str,
+    buyer: Actor,
+    order_id: str,
+    amount_minor: int,
+    reason_code: str,
+    reason: str,
+    goods_return: bool,
+) -> RefundCase:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        order = await repo.order(conn, order_id, for_update=True)  # serialises requests on one order
+        now = ctx.clock.now()
+        check_request(
+            order,
+            buyer.user_id,
+            tenant_id,
+            amount_minor,
+            await repo.history(conn, order_id),
+            now,
+            ctx.durations,
+        )
+        assert order is not None
+        case = RefundCase.request(
+            refund_id=f"R-{uuid.uuid4().hex[:16]}",
+            order_id=order_id,
+            tenant_id=tenant_id,
+            grant_id=order.grant_id,
+            supplier_id=order.supplier_id,
+            buyer=buyer,
+            amount_minor=amount_minor,
+            reason_code=reason_code,
+            reason=reason,
+            goods_return=goods_return,
+            now=now,
+            durations=ctx.durations,
+        )
+        await repo.save(conn, case, ctx.outbox, new=True)
+        return case
+
+
+async def act(
+    ctx: Context,
+    refund_id: str,
+    action: Callable[[RefundCase], object],
+    visible: Callable[[RefundCase], bool],
+) -> RefundCase:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        case = await repo.get(conn, refund_id, for_update=True)
+        if case is None or not visible(case):
+            raise NotFound(f"no refund case {refund_id!r}", code="refund_not_found")
+        action(case)
+        await repo.save(conn, case, ctx.outbox)
+        return case
+
+
+async def fire_due(ctx: Context, limit: int = 200) -> int:
+    """Let silence decide every case whose deadline has passed."""
+    now, fired = ctx.clock.now(), 0
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        due = await conn.fetch(
+            """select refund_id from refund_cases where deadline <= $1 order by deadline
+               limit $2 for update skip locked""",
+            now,
+            limit,
+        )
+        for row in due:
+            case = await repo.get(conn, row["refund_id"], for_update=True)
+            if case is not None and case.fire(now, ctx.durations):
+                fired += 1
+                await repo.save(conn, case, ctx.outbox)
+    return fired
+
+
+# ---------------------------------------------------------------- events
+
+
+STATUS_OF = {
+    OrderPaid: "PAID",
+    OrderShipped: "SHIPPED",
+    OrderReceived: "RECEIVED",
+    OrderCompleted: "COMPLETED",
+    OrderCancelled: "CANCELLED",
+    OrderClosed: "CLOSED",
+    OrderRejected: "REJECTED",
+}
+
+
+async def on_order_event(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    event, envelope = delivery.payload, delivery.envelope
+    if isinstance(event, OrderPlaced):
+        await conn.execute(
+            """insert into orders_view (order_id, tenant_id, grant_id, buyer_id, supplier_id, total_minor,
+                   status, version) values ($1, $2, $3, $4, $5, $6, 'PLACED', $7) on conflict do nothing""",
+            event.order_id,
+            envelope.tenant_id,
+            event.grant_id,
+            event.buyer.user_id,
+            event.supplier_id,
+            event.total.amount_minor,
+            envelope.aggregate_version,
+        )
+        return
+    status = STATUS_OF[type(event)]
+    order_id: str = event.order_id  # type: ignore[attr-defined]
+    await conn.execute(
+        """update orders_view set status = $2, version = $3,
+               completed_at = case when $2 = 'COMPLETED' then $4 else completed_at end
+           where order_id = $1 and version < $3""",
+        order_id,
+        status,
+        envelope.aggregate_version,
+        ctx.clock.now(),
+    )
+
+
+async def on_refund_settled(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    settled = delivery.payload
+    assert isinstance(settled, RefundSettled)
+    case = await repo.get(conn, settled.refund_id, for_update=True)
+    if case is None:
+        raise PoisonEvent("refund_not_found", f"no refund case {settled.refund_id!r}")
+    if case.paid(settled.source, ctx.clock.now()):
+        await repo.save(conn, case, ctx.outbox, causation_id=delivery.envelope.event_id)
+
+
+EventFn = Callable[[asyncpg.Connection, Delivery, Context], Awaitable[None]]
+ORDER_EVENTS: tuple[type[EventPayload], ...] = (OrderPlaced, *STATUS_OF)
+TABLE: dict[str, EventFn] = {
+    **{event.event_type: on_order_event for event in ORDER_EVENTS},
+    RefundSettled.event_type: on_refund_settled,
+}
+
+
+def handlers(ctx: Context) -> dict[str, Handler]:
+    def bind(fn: EventFn) -> Handler:
+        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
+            await fn(conn, delivery, ctx)
+
+        return handle
+
+    return {event_type: bind(fn) for event_type, fn in TABLE.items()}

@@ -1,27 +1,57 @@
-"""Composition root of the refunds service: settings, database, consumers, relay and the API."""
+"""Composition root of the refunds service: settings, database, consumers, deadlines and the API."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from contracts.topics import Topic
-from plumbing.service import ServiceSpec, create_app, serve
+from plumbing.clock import Clock, SystemClock
+from plumbing.delivery import Handler
+from plumbing.logs import get_logger
+from plumbing.service import Background, ServiceSpec, create_app, serve
+from services.refunds import handlers
+from services.refunds.api import cases, guarantee
 from services.refunds.config import RefundsSettings
-from services.refunds.handlers import HANDLERS
 
 CONSUMES = (Topic.ORDERS_EVENTS, Topic.SETTLEMENT_EVENTS)
+log = get_logger(__name__)
 
 
-def build(settings: RefundsSettings | None = None) -> FastAPI:
+def build(settings: RefundsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or RefundsSettings()
+    clock = clock or SystemClock()
+
+    async def setup(app: FastAPI) -> Sequence[Background]:
+        ctx = handlers.Context(
+            pool=app.state.pool, outbox=app.state.outbox, clock=clock, durations=settings.durations()
+        )
+        app.state.refunds = ctx
+
+        async def deadlines() -> None:
+            while True:
+                if await handlers.fire_due(ctx):
+                    log.info("refund deadlines fired")
+                else:
+                    await asyncio.sleep(settings.timer_poll_seconds)
+
+        return [("deadlines", deadlines)]
+
+    def event_handlers(app: FastAPI) -> dict[str, Handler]:
+        return handlers.handlers(app.state.refunds)
+
     return create_app(
         ServiceSpec(
             name="refunds",
-            settings=settings or RefundsSettings(),
+            settings=settings,
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
-            handlers=HANDLERS,
+            handlers=event_handlers,
+            routers=[guarantee.router, cases.router],
+            setup=setup,
         )
     )
 

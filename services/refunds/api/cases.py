@@ -1,0 +1,226 @@
+"""Refund cases: buyers ask, suppliers answer, operations decide disputes; everyone reads the
+cases they are party to, with the timeline of who did what, when and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.events.common import Actor
+from contracts.events.refunds import DisputeDecision
+from plumbing.auth import Principal, Role
+from services.refunds import handlers
+from services.refunds.api.deps import Buyer, Ctx, Ops, Reader, RefundIdPath, Supplier
+from services.refunds.domain.case import NotYourCase, RefundCase
+
+router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequestIn(_Body):
+    order_id: Annotated[str, Field(min_length=1, max_length=200)]
+    amount_minor: Annotated[int, Field(gt=0, le=10**14)]
+    reason_code: Annotated[str, Field(min_length=1, max_length=64, examples=["damaged", "wrong_item"])]
+    reason: Text
+    goods_return: bool = False
+
+
+class ReasonIn(_Body):
+    reason: Text
+
+
+class ReturnIn(_Body):
+    carrier: Annotated[str, Field(min_length=1, max_length=100)]
+    tracking_number: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class DecisionIn(_Body):
+    decision: DisputeDecision
+    awarded_minor: Annotated[int, Field(ge=0, le=10**14)] = 0
+    reason: Text
+
+
+class StepOut(BaseModel):
+    at: datetime
+    action: str
+    actor_id: str
+    actor_role: str
+    to_status: str
+    reason: str | None
+
+
+class CaseOut(BaseModel):
+    refund_id: str
+    order_id: str
+    supplier_id: str
+    grant_id: str
+    buyer: Actor
+    amount_minor: int
+    reason_code: str
+    reason: str
+    goods_return: bool
+    status: str
+    deadline: datetime | None
+    agreed_at: datetime | None
+    pay_by: datetime | None
+    settled_at: datetime | None
+    source: str | None
+    timeline: list[StepOut] = []
+
+
+def actor(p: Principal) -> Actor:
+    return Actor(user_id=p.subject, role=p.role.value)
+
+
+def may_see(p: Principal, case: RefundCase) -> bool:
+    if p.role is Role.PLATFORM_OPS:
+        return True
+    if p.role is Role.SUPPLIER:
+        return case.supplier_id == p.supplier_id
+    if case.tenant_id != p.tenant_id:
+        return False
+    return p.role is Role.UNIVERSITY_FINANCE or case.buyer.user_id == p.subject
+
+
+def own_supplier(p: Principal) -> Callable[[RefundCase], bool]:
+    def check(case: RefundCase) -> bool:
+        if case.supplier_id != p.supplier_id:
+            raise NotYourCase("this case belongs to another supplier")
+        return True
+
+    return check
+
+
+async def out(ctx: Ctx, case: RefundCase) -> CaseOut:
+    async with ctx.pool.acquire() as conn:
+        steps = await conn.fetch(
+            """select at, action, actor_id, actor_role, to_status, reason from refund_steps
+               where refund_id = $1 order by seq""",
+            case.refund_id,
+        )
+    return CaseOut(
+        refund_id=case.refund_id,
+        order_id=case.order_id,
+        supplier_id=case.supplier_id,
+        grant_id=case.grant_id,
+        buyer=case.buyer,
+        amount_minor=case.amount_minor,
+        reason_code=case.reason_code,
+        reason=case.reason,
+        goods_return=case.goods_return,
+        status=case.status.value,
+        deadline=case.deadline,
+        agreed_at=case.agreed_at,
+        pay_by=case.pay_by,
+        settled_at=case.settled_at,
+        source=case.source.value if case.source else None,
+        timeline=[StepOut(**dict(s)) for s in steps],
+    )
+
+
+@router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)
+async def request(body: RequestIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
+    """Ask for a refund on a PAID, SHIPPED or received order, or within 7 days after completion."""
+    case = await handlers.request(
+        ctx,
+        buyer.tenant_id,
+        actor(buyer),
+        body.order_id,
+        body.amount_minor,
+        body.reason_code,
+        body.reason,
+        body.goods_return,
+    )
+    return await out(ctx, case)
+
+
+@router.get("/{refund_id}", response_model=CaseOut)
+async def get_case(refund_id: RefundIdPath, ctx: Ctx, reader: Reader) -> CaseOut:
+    return await out(ctx, await handlers.act(ctx, refund_id, lambda c: None, lambda c: may_see(reader, c)))
+
+
+@router.post("/{refund_id}/agree", response_model=CaseOut)
+async def agree(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOut:
+    case = await handlers.act(
+        ctx,
+        refund_id,
+        lambda c: c.agree(actor(supplier), ctx.clock.now(), ctx.durations),
+        own_supplier(supplier),
+    )
+    return await out(ctx, case)
+
+
+@router.post("/{refund_id}/refuse", response_model=CaseOut)
+async def refuse(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, supplier: Supplier) -> CaseOut:
+    case = await handlers.act(
+        ctx,
+        refund_id,
+        lambda c: c.refuse(actor(supplier), body.reason, ctx.clock.now(), ctx.durations),
+        own_supplier(supplier),
+    )
+    return await out(ctx, case)
+
+
+@router.post("/{refund_id}/confirm-goods", response_model=CaseOut)
+async def confirm_goods(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOut:
+    case = await handlers.act(
+        ctx,
+        refund_id,
+        lambda c: c.confirm_goods(actor(supplier), ctx.clock.now(), ctx.durations),
+        own_supplier(supplier),
+    )
+    return await out(ctx, case)
+
+
+@router.post("/{refund_id}/ship-back", response_model=CaseOut)
+async def ship_back(refund_id: RefundIdPath, body: ReturnIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
+    case = await handlers.act(
+        ctx,
+        refund_id,
+        lambda c: c.ship_back(
+            actor(buyer), body.carrier, body.tracking_number, ctx.clock.now(), ctx.durations
+        ),
+        lambda c: may_see(buyer, c),
+    )
+    return await out(ctx, case)
+
+
+@router.post("/{refund_id}/escalate", response_model=CaseOut)
+async def escalate(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
+    case = await handlers.act(
+        ctx,
+        refund_id,
+        lambda c: c.escalate(actor(buyer), body.reason, ctx.clock.now()),
+        lambda c: may_see(buyer, c),
+    )
+    return await out(ctx, case)
+
+
+@router.post("/{refund_id}/withdraw", response_model=CaseOut)
+async def withdraw(refund_id: RefundIdPath, ctx: Ctx, buyer: Buyer) -> CaseOut:
+    case = await handlers.act(
+        ctx, refund_id, lambda c: c.withdraw(actor(buyer), ctx.clock.now()), lambda c: may_see(buyer, c)
+    )
+    return await out(ctx, case)
+
+
+@router.post("/{refund_id}/decide", response_model=CaseOut)
+async def decide(refund_id: RefundIdPath, body: DecisionIn, ctx: Ctx, ops: Ops) -> CaseOut:
+    """Operations decide a dispute: a full or partial refund, or none."""
+    case = await handlers.act(
+        ctx,
+        refund_id,
+        lambda c: c.decide(
+            actor(ops), body.decision, body.awarded_minor, body.reason, ctx.clock.now(), ctx.durations
+        ),
+        lambda c: True,
+    )
+    return await out(ctx, case)

@@ -1,0 +1,60 @@
+"""How the refund guarantee is kept: per supplier, refunds agreed and paid, how fast, from where."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from plumbing.auth import Role
+from services.refunds.api.deps import Ctx, Reader
+
+router = APIRouter(prefix="/v1/refunds", tags=["guarantee"])
+
+
+class SupplierSla(BaseModel):
+    supplier_id: str
+    agreed: int
+    paid: int
+    paid_within_sla: int
+    overdue_unpaid: int
+    average_seconds_to_pay: float | None
+    by_source: dict[str, int]
+
+
+@router.get("/sla/report", response_model=list[SupplierSla])
+async def sla_report(ctx: Ctx, reader: Reader) -> list[SupplierSla]:
+    """SLA compliance and guarantee usage per supplier (a supplier sees its own line)."""
+    supplier = reader.supplier_id if reader.role is Role.SUPPLIER else None
+    tenant = reader.tenant_id if reader.role is Role.UNIVERSITY_FINANCE else None
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """select supplier_id,
+                      count(*) filter (where agreed_at is not null) agreed,
+                      count(*) filter (where settled_at is not null) paid,
+                      count(*) filter (where settled_at is not null and settled_at <= pay_by) within_sla,
+                      count(*) filter (where settled_at is null and pay_by < $3) overdue,
+                      avg(extract(epoch from settled_at - agreed_at))
+                        filter (where settled_at is not null) avg_s,
+                      coalesce(jsonb_object_agg(source, n)
+                        filter (where source is not null), '{}'::jsonb) by_source
+               from (select *, count(*) over (partition by supplier_id, source) n from refund_cases) c
+               where ($1::text is null or supplier_id = $1) and ($2::text is null or tenant_id = $2)
+               group by supplier_id order by supplier_id""",
+            supplier,
+            tenant,
+            ctx.clock.now(),
+        )
+    return [
+        SupplierSla(
+            supplier_id=r["supplier_id"],
+            agreed=r["agreed"],
+            paid=r["paid"],
+            paid_within_sla=r["within_sla"],
+            overdue_unpaid=r["overdue"],
+            average_seconds_to_pay=float(r["avg_s"]) if r["avg_s"] is not None else None,
+            by_source=json.loads(r["by_source"]),
+        )
+        for r in rows
+    ]
