@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from contracts.events.base import EventPayload
 from contracts.events.common import Actor
 from contracts.events.orders import (
     OrderCancelled,
@@ -115,7 +116,7 @@ async def fire_due(ctx: Context, limit: int = 200) -> int:
 # ---------------------------------------------------------------- events
 
 
-STATUS_OF = {
+STATUS_OF: dict[type[EventPayload], str] = {
     OrderPaid: "PAID",
     OrderShipped: "SHIPPED",
     OrderReceived: "RECEIVED",
