@@ -101,9 +101,17 @@ async def save(
         )
     else:
         await conn.execute(
-            """update refund_cases set amount_minor = $7, status = $11, deadline = $13, agreed_at = $14,
-                   pay_by = $15, settled_at = $16, source = $17, version = $18 where refund_id = $1""",
-            *values,
+            """update refund_cases set amount_minor = $2, status = $3, deadline = $4, agreed_at = $5,
+                   pay_by = $6, settled_at = $7, source = $8, version = $9 where refund_id = $1""",
+            case.refund_id,
+            case.amount_minor,
+            case.status.value,
+            case.deadline,
+            case.agreed_at,
+            case.pay_by,
+            case.settled_at,
+            case.source.value if case.source else None,
+            case.version,
         )
     await conn.executemany(
         """insert into refund_steps (refund_id, seq, at, action, actor_id, actor_role, to_status, reason)
