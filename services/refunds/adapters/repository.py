@@ -158,8 +158,9 @@ async def history(conn: asyncpg.Connection, order_id: str) -> History:
     r = await conn.fetchrow(
         """select count(*) cases,
                   max(refund_id) filter (where status not in ('COMPLETED', 'CLOSED')) open_case,
-                  coalesce(sum(amount_minor) filter (where status in ('AGREED', 'COMPLETED')), 0) committed
+                  coalesce(sum(amount_minor) filter (where status in ('AGREED', 'COMPLETED')),
+                           0)::bigint committed
            from refund_cases where order_id = $1""",
         order_id,
     )
-    return History(r["cases"], r["open_case"], r["committed"])
+    return History(int(r["cases"]), r["open_case"], int(r["committed"]))
