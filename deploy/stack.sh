@@ -88,6 +88,8 @@ kafka_up() {
         || { cat "$KAFKA_DIR/format.log" >&2; die "Kafka storage format failed"; }
     fi
     log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
+    # Every partition holds files open; allow as many as the machine lets us.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     nohup java -Xms512m -Xmx1g -XX:+UseG1GC \
       -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" \
       -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_DIR/server.properties" \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 
@@ -41,6 +41,21 @@ class Delivery:
 
 
 Handler = Callable[[asyncpg.Connection, Delivery], Awaitable[None]]
+C = TypeVar("C")
+
+
+def bind_handlers(
+    table: dict[str, Callable[[asyncpg.Connection, Delivery, C], Awaitable[None]]], ctx: C
+) -> dict[str, Handler]:
+    """Give each handler of a table its service context: `(conn, delivery, ctx)` → `(conn, delivery)`."""
+
+    def bind(fn: Callable[[asyncpg.Connection, Delivery, C], Awaitable[None]]) -> Handler:
+        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
+            await fn(conn, delivery, ctx)
+
+        return handle
+
+    return {event_type: bind(fn) for event_type, fn in table.items()}
 
 
 class PoisonEvent(Exception):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.containers import container_stack, docker_engine_available
-from tests.stack import Stack, create_database, drop_database, given_stack, local_stack
+from tests.stack import Stack, create_database, delete_topics, drop_database, given_stack, local_stack
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +32,9 @@ async def fresh_db(stack: Stack, request: pytest.FixtureRequest) -> AsyncIterato
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    """A unique topic prefix, so a rerun never reads an earlier run's events."""
-    return f"t{uuid.uuid4().hex[:10]}."
+async def topic_prefix(stack: Stack) -> AsyncIterator[str]:
+    """A unique topic prefix, so a rerun never reads an earlier run's events; the test's topics
+    are deleted afterwards so that a long-lived local broker does not pile them up."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    await delete_topics(stack, prefix)

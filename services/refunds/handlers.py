@@ -23,7 +23,7 @@ from contracts.events.orders import (
 )
 from contracts.events.settlement import RefundSettled
 from plumbing.clock import Clock
-from plumbing.delivery import Delivery, Handler, PoisonEvent
+from plumbing.delivery import Delivery, Handler, PoisonEvent, bind_handlers
 from plumbing.errors import NotFound
 from plumbing.outbox import Outbox
 from services.refunds.adapters import repository as repo
@@ -174,10 +174,4 @@ TABLE: dict[str, EventFn] = {
 
 
 def handlers(ctx: Context) -> dict[str, Handler]:
-    def bind(fn: EventFn) -> Handler:
-        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
-            await fn(conn, delivery, ctx)
-
-        return handle
-
-    return {event_type: bind(fn) for event_type, fn in TABLE.items()}
+    return bind_handlers(TABLE, ctx)

@@ -10,7 +10,7 @@ import asyncpg
 
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
 from contracts.events.refunds import RefundAgreed
-from plumbing.delivery import Delivery, Handler
+from plumbing.delivery import Delivery, Handler, bind_handlers
 from services.settlement.context import Context
 from services.settlement.escrow_saga import on_order_ended, on_order_placed, on_order_received
 from services.settlement.payees import EVENTS as SUPPLIER_EVENTS
@@ -30,10 +30,4 @@ TABLE: dict[str, EventFn] = {
 
 
 def handlers(ctx: Context) -> dict[str, Handler]:
-    def bind(fn: EventFn) -> Handler:
-        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
-            await fn(conn, delivery, ctx)
-
-        return handle
-
-    return {event_type: bind(fn) for event_type, fn in TABLE.items()}
+    return bind_handlers(TABLE, ctx)

@@ -3,32 +3,13 @@ and the timeline."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from plumbing.auth import Principal, Role
-from plumbing.errors import AppError
 from services.orders.domain.order import Order
-
-
-class InvalidCursor(AppError):
-    code = "invalid_cursor"
-
-
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str:
-    if not cursor:
-        return ""
-    try:
-        return base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except ValueError as exc:
-        raise InvalidCursor("the cursor is not one this API gave out") from exc
 
 
 def visibility(principal: Principal, first_param: int) -> tuple[str, list[Any]]:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from plumbing.pagination import decode_cursor, encode_cursor
 from services.orders.adapters import queries
 from services.orders.adapters import repository as repo
 from services.orders.api.deps import Ctx, OrderIdPath, Reader
@@ -72,11 +73,11 @@ async def list_orders(
             supplier_id=supplier_id,
             placed_from=placed_from,
             placed_to=placed_to,
-            after=queries.decode_cursor(cursor),
+            after=decode_cursor(cursor),
             limit=limit + 1,
         )
         orders = [o for o in [await repo.get(conn, i) for i in ids[:limit]] if o is not None]
-    next_cursor = queries.encode_cursor(ids[limit - 1]) if len(ids) > limit else None
+    next_cursor = encode_cursor(ids[limit - 1]) if len(ids) > limit else None
     return OrderPage(items=[OrderOut.of(o) for o in orders], next_cursor=next_cursor)
 
 

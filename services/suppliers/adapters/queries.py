@@ -2,29 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-
 import asyncpg
-
-from plumbing.errors import AppError
-
-
-class InvalidCursor(AppError):
-    code = "invalid_cursor"
-
-
-def encode_cursor(last_key: str) -> str:
-    return base64.urlsafe_b64encode(last_key.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str:
-    if not cursor:
-        return ""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are both ValueErrors
-        raise InvalidCursor("the cursor is not one this API gave out") from exc
 
 
 async def supplier_ids(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from contracts.events.common import BudgetCategory
 from plumbing.auth import Role
+from plumbing.pagination import decode_cursor, encode_cursor
 from services.suppliers import handlers
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
@@ -103,9 +104,9 @@ async def catalog(
             conn,
             category=category.value if category else None,
             hazardous=hazardous,
-            after=queries.decode_cursor(cursor),
+            after=decode_cursor(cursor),
             limit=limit + 1,
         )
     items = [ListingOut(status="active", **dict(r)) for r in rows[:limit]]
-    next_cursor = queries.encode_cursor(rows[limit - 1]["listing_id"]) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1]["listing_id"]) if len(rows) > limit else None
     return ListingPage(items=items, next_cursor=next_cursor)

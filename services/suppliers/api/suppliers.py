@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from plumbing.auth import Role
+from plumbing.pagination import decode_cursor, encode_cursor
 from services.suppliers import handlers
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
@@ -63,11 +64,11 @@ async def list_suppliers(
                 conn,
                 state=state.value if state else None,
                 name_contains=q,
-                after=queries.decode_cursor(cursor),
+                after=decode_cursor(cursor),
                 limit=limit + 1,
             )
         suppliers = [s for s in [await repo.get(conn, i) for i in ids[:limit]] if s is not None]
-    next_cursor = queries.encode_cursor(ids[limit - 1]) if len(ids) > limit else None
+    next_cursor = encode_cursor(ids[limit - 1]) if len(ids) > limit else None
     return SupplierPage(items=[SupplierOut.of(s) for s in suppliers], next_cursor=next_cursor)
 
 

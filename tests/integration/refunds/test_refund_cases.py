@@ -144,9 +144,10 @@ async def api(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[A
         stack=StackSettings(kafka_bootstrap_servers=stack.kafka, topic_prefix=topic_prefix),
     )
     app = build(settings, clock)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://refunds"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://refunds") as http,
+    ):
         yield Api(app, http, clock, stack, fresh_db, topic_prefix)
 
 
