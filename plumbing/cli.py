@@ -58,6 +58,53 @@ def _check(args: argparse.Namespace) -> int:
     return asyncio.run(check_main(args.dsn or SettlementSettings().database_url))
 
 
+SERVICES = ("orders", "settlement", "suppliers", "refunds")
+
+
+def _service_dsn(service: str) -> str:
+    import importlib
+
+    module = importlib.import_module(f"services.{service}.config")
+    settings_class = getattr(module, f"{service.capitalize()}Settings")
+    dsn: str = settings_class().database_url
+    return dsn
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    import asyncpg
+
+    from plumbing import dead_letter_ops as ops
+    from plumbing.outbox import Outbox
+
+    async def run() -> int:
+        conn = await asyncpg.connect(args.dsn or _service_dsn(args.service))
+        try:
+            if args.action == "list":
+                for letter in await ops.list_letters(conn, include_resolved=args.all):
+                    print(
+                        f"{letter.id:>6}  {letter.created_at[:19]}  {letter.consumer:<11} "
+                        f"{letter.reason_code:<24}"
+                        f" {letter.source}  {letter.event_type or '-'}  {letter.resolution or 'open'}"
+                    )
+            elif args.action == "show":
+                print(json.dumps(await ops.show(conn, args.id), indent=2, default=str, ensure_ascii=False))
+            else:
+                action = "replayed" if args.action == "replay" else "discarded"
+                await ops.resolve(conn, Outbox(), args.id, action, args.by, args.reason)
+                print(f"dead letter {args.id} {action}")
+            return 0
+        except ops.DeadLetterError as exc:
+            print(f"error ({exc.code}): {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="unisettle", description="UniSettle operator commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -76,6 +123,15 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="verify the money invariants over settlement's database")
     check.add_argument("--dsn", help="settlement database (default: SETTLEMENT_DATABASE_URL)")
     check.set_defaults(run=_check)
+    dlq = commands.add_parser("dlq", help="inspect, replay or discard a service's dead letters")
+    dlq.add_argument("action", choices=["list", "show", "replay", "discard"])
+    dlq.add_argument("id", nargs="?", type=int, help="dead letter id (show, replay, discard)")
+    dlq.add_argument("--service", choices=SERVICES, required=True)
+    dlq.add_argument("--dsn", help="the service database (default: from the service's settings)")
+    dlq.add_argument("--all", action="store_true", help="list resolved ones too")
+    dlq.add_argument("--by", default="", help="who resolves it (replay, discard)")
+    dlq.add_argument("--reason", default="", help="why (replay, discard)")
+    dlq.set_defaults(run=_dlq)
     return root
 
 

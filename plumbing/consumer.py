@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
+from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
 from plumbing.delivery import Delivery, Handler, PoisonEvent
 from plumbing.logs import get_logger
@@ -164,6 +165,8 @@ class BatchConsumer:
         readable: list[Delivery] = []
         poison: list[DeadLetter] = []
         for record in records:
+            if not self._is_for_me(record):
+                continue  # an operator's replay for another consumer group
             decoded = decode(record, self.registry)
             if isinstance(decoded, DeadLetter):
                 poison.append(decoded)
@@ -182,6 +185,12 @@ class BatchConsumer:
             log.info("batch had a failing event; isolating", consumer=self.name, error=repr(exc))
             await self._transaction(readable, poison, isolate=True)
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+
+    def _is_for_me(self, record: ConsumerRecord) -> bool:
+        for key, value in record.headers or ():
+            if key == REPLAY_FOR:
+                return bool(value.decode(errors="replace") == self.name)
+        return True
 
     async def _transaction(
         self, deliveries: list[Delivery], poison: list[DeadLetter], *, isolate: bool

@@ -16,6 +16,7 @@ import faust
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
+from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode
 from plumbing.delivery import Delivery
 from plumbing.logs import get_logger
@@ -79,6 +80,9 @@ def guarded_agent(
     async def process(stream: AsyncIterable[Any]) -> None:
         async for event in stream.events():  # type: ignore[attr-defined]
             message = event.message
+            replay_for = dict(message.headers or ()).get(REPLAY_FOR)
+            if replay_for is not None and replay_for.decode(errors="replace") != name:
+                continue  # an operator's replay for another consumer
             decoded = decode(message, registry)
             if isinstance(decoded, DeadLetter):
                 await dead_letter(decoded)

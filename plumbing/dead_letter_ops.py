@@ -1,0 +1,108 @@
+"""Operator actions on dead letters: list, inspect, replay to the consumer that refused them, or
+discard — each resolution recorded with who and why."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from plumbing.outbox import Outbox, headers_from_json
+
+REPLAY_FOR = "dlq.replay_for"  # a replayed record is for this consumer only; others skip it
+
+
+@dataclass(frozen=True)
+class Letter:
+    id: int
+    consumer: str
+    topic: str
+    source: str
+    event_type: str | None
+    reason_code: str
+    reason: str
+    created_at: str
+    resolution: str | None
+
+
+class DeadLetterError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def list_letters(
+    conn: asyncpg.Connection, *, include_resolved: bool = False, limit: int = 100
+) -> list[Letter]:
+    rows = await conn.fetch(
+        """select id, consumer, topic, kafka_partition, kafka_offset, event_type, reason_code, reason,
+                  created_at,
+                  resolution from dead_letters where $1 or resolution is null order by id limit $2""",
+        include_resolved,
+        limit,
+    )
+    return [
+        Letter(
+            r["id"],
+            r["consumer"],
+            r["topic"],
+            f"{r['topic']}/{r['kafka_partition']}/{r['kafka_offset']}",
+            r["event_type"],
+            r["reason_code"],
+            r["reason"],
+            r["created_at"].isoformat(),
+            r["resolution"],
+        )
+        for r in rows
+    ]
+
+
+async def show(conn: asyncpg.Connection, letter_id: int) -> dict[str, Any]:
+    row = await conn.fetchrow("select * from dead_letters where id = $1", letter_id)
+    if row is None:
+        raise DeadLetterError("not_found", f"no dead letter {letter_id}")
+    out = {k: v for k, v in row.items() if k not in ("value", "key", "headers")}
+    out["key"] = row["key"].decode(errors="replace") if row["key"] else None
+    out["value"] = row["value"].decode(errors="replace")
+    out["headers"] = json.loads(row["headers"])
+    return out
+
+
+async def resolve(
+    conn: asyncpg.Connection, outbox: Outbox, letter_id: int, action: str, by: str, reason: str
+) -> None:
+    """Replay or discard, once. A replay goes back through the outbox to the original topic, marked
+    for the consumer that refused it, and that consumer forgets it had seen the event."""
+    if action not in ("replayed", "discarded"):
+        raise DeadLetterError("bad_action", "resolve with replayed or discarded")
+    if not by.strip() or not reason.strip():
+        raise DeadLetterError("who_and_why", "say who resolves it and why")
+    async with conn.transaction():
+        row = await conn.fetchrow("select * from dead_letters where id = $1 for update", letter_id)
+        if row is None:
+            raise DeadLetterError("not_found", f"no dead letter {letter_id}")
+        if row["resolution"] is not None:
+            raise DeadLetterError(
+                "already_resolved", f"dead letter {letter_id} was already {row['resolution']}"
+            )
+        if action == "replayed":
+            if row["event_id"] is not None:
+                await conn.execute(
+                    "delete from processed_events where consumer = $1 and event_id = $2",
+                    row["consumer"],
+                    row["event_id"],
+                )
+            headers = [(k, v) for k, v in headers_from_json(row["headers"]) if not k.startswith("dlq.")]
+            headers.append((REPLAY_FOR, row["consumer"].encode()))
+            await outbox.append_raw(conn, [(row["topic"], row["key"], row["value"], headers)])
+        await conn.execute(
+            """update dead_letters set resolution = $2, resolved_by = $3, resolution_reason = $4,
+                   resolved_at = now()
+               where id = $1""",
+            letter_id,
+            action,
+            by,
+            reason,
+        )
