@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 up: prerequisites venv
 	@deploy/stack.sh up
 	@deploy/services.sh up
+	@$(PY) deploy/seed.py
 	@echo
 	@echo "UniSettle is up."
 	@deploy/services.sh urls

@@ -1,0 +1,326 @@
+"""Demo data for `make up`: a university with grants, PIs, a lab member and a safety officer;
+the reference suppliers onboarded with their catalogs (hazardous ones licensed); and a stretch of
+trading — orders paid, shipped, received, one cancelled, one refunded, and a payout run — all
+through the public APIs, so every step is a real event. Running it again changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from plumbing.auth import Principal, Role, TokenCodec
+from plumbing.settings import StackSettings
+
+HERE = Path(__file__).parent / "seed" / "reference"
+URL = {
+    "orders": "http://127.0.0.1:8001",
+    "settlement": "http://127.0.0.1:8002",
+    "suppliers": "http://127.0.0.1:8003",
+    "refunds": "http://127.0.0.1:8004",
+}
+UNI = "tsinghua"
+PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+codec = TokenCodec(StackSettings().jwt_secret.get_secret_value())
+
+
+def auth(role: Role, sub: str, tenant: str = UNI, supplier_id: str | None = None) -> dict[str, str]:
+    principal = Principal(subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id)
+    return {"Authorization": f"Bearer {codec.issue(principal)}"}
+
+
+OPS = auth(Role.PLATFORM_OPS, "ops-demo", "platform")
+FINANCE = auth(Role.UNIVERSITY_FINANCE, "finance-office")
+ALICE = auth(Role.RESEARCHER, "alice")
+PI = auth(Role.RESEARCHER, "prof-wang")
+OFFICER = auth(Role.SAFETY_OFFICER, "officer-zhao")
+
+
+def supplier_auth(sid: str) -> dict[str, str]:
+    return auth(Role.SUPPLIER, f"{sid.lower()}-admin", "platform", sid)
+
+
+def ok(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise SystemExit(f"seed failed: {response.request.method} {response.request.url}: {response.text}")
+    return response.json()
+
+
+async def onboard(http: httpx.AsyncClient, row: dict[str, str]) -> None:
+    sid, me = row["ref"], supplier_auth(row["ref"])
+    hazardous = row["hazardous_licence"] == "yes"
+    base = f"{URL['suppliers']}/v1/suppliers/{sid}"
+    ok(
+        await http.post(
+            f"{URL['suppliers']}/v1/suppliers",
+            headers=me,
+            json={
+                "legal_name": row["legal_name"],
+                "credit_code": row["uscc"],
+                "categories": ["reagents", "consumables"] if hazardous else ["consumables", "reagents"],
+                "contact": {
+                    "name": "Sales desk",
+                    "email": f"sales@{sid.lower()}.example",
+                    "phone": "+86 21 5555 0100",
+                },
+            },
+        )
+    )
+    ok(
+        await http.put(
+            f"{base}/documents/business_licence",
+            content=PDF + sid.encode(),
+            headers={**me, "Content-Type": "application/pdf"},
+        )
+    )
+    if hazardous:
+        until = (date.today() + timedelta(days=365)).isoformat()
+        ok(
+            await http.put(
+                f"{base}/documents/hazardous_licence",
+                params={"valid_until": until},
+                content=PDF + b"hz" + sid.encode(),
+                headers={**me, "Content-Type": "application/pdf"},
+            )
+        )
+    ok(await http.post(f"{base}/submit", headers=me))
+    ok(await http.post(f"{base}/approve", headers=OPS))
+    ok(
+        await http.put(
+            f"{base}/bank-account",
+            headers=me,
+            json={
+                "bank_name": "Bank of China",
+                "account_number": f"6216{abs(hash(sid)) % 10**12:012d}9",
+                "holder_name": row["legal_name"],
+            },
+        )
+    )
+    seen = ok(await http.get(f"{URL['suppliers']}/v1/bank-simulator/suppliers/{sid}/statement", headers=me))
+    ok(
+        await http.post(
+            f"{base}/bank-account/verification", headers=me, json={"amount_minor": seen[0]["amount_minor"]}
+        )
+    )
+
+
+def hazards(row: dict[str, str]) -> str | None:
+    tags = [t for t in row["ghs_hazards"].split(",") if t != "none"]
+    if "explosive-precursor" in row["cn_control"]:
+        tags.append("explosive-precursor")
+    return ",".join(tags) or None
+
+
+async def publish_catalog(http: httpx.AsyncClient) -> dict[str, tuple[str, int]]:
+    """Hazardous reagents go to the licensed suppliers, the rest round-robin.
+    Returns sku → (supplier, price)."""
+    listed: dict[str, tuple[str, int]] = {}
+    licensed, others = ["SUP-002", "SUP-005"], ["SUP-001", "SUP-003"]
+    with (HERE / "reagents.csv").open() as f:
+        for n, row in enumerate(csv.DictReader(f)):
+            hz = hazards(row)
+            sid = (licensed if hz else others)[n % 2]
+            ok(
+                await http.post(
+                    f"{URL['suppliers']}/v1/suppliers/{sid}/listings",
+                    headers=supplier_auth(sid),
+                    json={
+                        "sku": row["sku"],
+                        "name": row["name"],
+                        "unit": row["unit"],
+                        "price_minor": int(row["price_minor"]),
+                        "category": "reagents",
+                        "hazard_class": hz,
+                        "cas_number": row["cas"],
+                    },
+                )
+            )
+            listed[row["sku"]] = (sid, int(row["price_minor"]))
+    with (HERE / "consumables.csv").open() as f:
+        for n, row in enumerate(csv.DictReader(f)):
+            sid = ["SUP-004", "SUP-006"][n % 2]
+            ok(
+                await http.post(
+                    f"{URL['suppliers']}/v1/suppliers/{sid}/listings",
+                    headers=supplier_auth(sid),
+                    json={
+                        "sku": row["sku"],
+                        "name": row["name"],
+                        "unit": row["unit"],
+                        "price_minor": int(row["price_minor"]),
+                        "category": row["category"],
+                    },
+                )
+            )
+            listed[row["sku"]] = (sid, int(row["price_minor"]))
+    return listed
+
+
+async def grants(http: httpx.AsyncClient) -> None:
+    start = date.today().replace(month=1, day=1)
+    for grant_id, code, title, pi, buyers, budget in [
+        (
+            "G-NSFC-2026-001",
+            "NSFC-22375001",
+            "Catalytic asymmetric synthesis of chiral amines",
+            "prof-wang",
+            ["alice", "bob"],
+            {"reagents": 3_000_000, "consumables": 800_000},
+        ),
+        (
+            "G-MOST-2026-017",
+            "MOST-2026YFA1500017",
+            "Single-cell proteomics platform",
+            "prof-li",
+            ["carol"],
+            {"reagents": 1_500_000, "consumables": 1_200_000, "equipment": 5_000_000},
+        ),
+    ]:
+        ok(
+            await http.post(
+                f"{URL['settlement']}/v1/grants",
+                headers=FINANCE,
+                json={
+                    "grant_id": grant_id,
+                    "code": code,
+                    "title": title,
+                    "pi_id": pi,
+                    "authorised_buyers": buyers,
+                    "budget_by_category": budget,
+                    "period_start": start.isoformat(),
+                    "period_end": start.replace(year=start.year + 2, month=12, day=31).isoformat(),
+                    "approval_threshold_minor": 500_000,
+                    "execution_targets": [
+                        {"on": start.replace(month=12, day=31).isoformat(), "rate_bp": 4000},
+                        {
+                            "on": start.replace(year=start.year + 2, month=12, day=31).isoformat(),
+                            "rate_bp": 9500,
+                        },
+                    ],
+                },
+            )
+        )
+
+
+async def checkout(
+    http: httpx.AsyncClient, key: str, lines: list[tuple[str, int]], catalog: dict[str, tuple[str, int]]
+) -> list[str]:
+    body = {
+        "grant_id": "G-NSFC-2026-001",
+        "lines": [
+            {"supplier_id": catalog[sku][0], "sku": sku, "quantity": qty, "unit_price_minor": catalog[sku][1]}
+            for sku, qty in lines
+        ],
+    }
+    for _ in range(120):  # the catalog and grants reach orders as events: wait until they have
+        response = await http.post(
+            f"{URL['orders']}/v1/checkouts", json=body, headers={**ALICE, "Idempotency-Key": f"demo-{key}"}
+        )
+        if response.status_code in (200, 201):
+            return [o["order_id"] for o in response.json()["orders"]]
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"seed failed: checkout {key}: {response.text}")
+
+
+async def wait(http: httpx.AsyncClient, order_id: str, status: str) -> dict[str, Any]:
+    order: dict[str, Any] = ok(
+        await http.get(
+            f"{URL['orders']}/v1/orders/{order_id}", headers=ALICE, params={"wait_for": status, "timeout": 30}
+        )
+    )
+    return order
+
+
+async def trade(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) -> None:
+    orders = await checkout(http, "0001", [("CS-0002", 10), ("RG-0023", 2), ("CS-0005", 4)], catalog)
+    orders += await checkout(http, "0002", [("RG-0002", 6)], catalog)  # acetone: needs the safety officer
+    orders += await checkout(http, "0003", [("CS-0001", 3)], catalog)
+    for order_id in orders:
+        order = await wait(http, order_id, "PAID")
+        if order["status"] == "PENDING_APPROVAL":
+            ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=OFFICER))
+            order = await wait(http, order_id, "PAID")
+    *fulfilled, cancelled = orders
+    ok(
+        await http.post(
+            f"{URL['orders']}/v1/orders/{cancelled}/cancel",
+            headers=ALICE,
+            json={"reason": "ordered twice by mistake"},
+        )
+    )
+    for order_id in fulfilled:
+        order = await wait(http, order_id, "PAID")
+        sid = order["supplier_id"]
+        ok(
+            await http.post(
+                f"{URL['orders']}/v1/orders/{order_id}/ship",
+                headers=supplier_auth(sid),
+                json={"carrier": "SF Express", "tracking_number": f"SF{abs(hash(order_id)) % 10**10}"},
+            )
+        )
+        ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/confirm-receipt", headers=ALICE))
+        await wait(http, order_id, "COMPLETED")
+    refund_on = fulfilled[0]
+    order = await wait(http, refund_on, "COMPLETED")
+    case = None
+    for _ in range(60):
+        response = await http.post(
+            f"{URL['refunds']}/v1/refunds",
+            headers=ALICE,
+            json={
+                "order_id": refund_on,
+                "amount_minor": order["lines"][0]["unit_price_minor"],
+                "reason_code": "damaged",
+                "reason": "one box arrived crushed",
+            },
+        )
+        if response.status_code == 201:
+            case = response.json()
+            break
+        await asyncio.sleep(0.5)
+    if case is not None:
+        ok(
+            await http.post(
+                f"{URL['refunds']}/v1/refunds/{case['refund_id']}/agree",
+                headers=supplier_auth(order["supplier_id"]),
+            )
+        )
+    await asyncio.sleep(1)
+    ok(await http.post(f"{URL['settlement']}/v1/payouts/runs", headers=OPS))
+
+
+async def main() -> int:
+    async with httpx.AsyncClient(timeout=30) as http:
+        seeded = await http.get(f"{URL['settlement']}/v1/grants/G-NSFC-2026-001", headers=FINANCE)
+        if seeded.status_code == 200:
+            print("demo data already present")
+        else:
+            await grants(http)
+            with (HERE / "suppliers.csv").open() as f:
+                for row in csv.DictReader(f):
+                    await onboard(http, row)
+            catalog = await publish_catalog(http)
+            await trade(http, catalog)
+            print(
+                "demo data seeded: 2 grants, 6 suppliers with catalogs, orders traded (one cancelled),"
+                " 1 refund, 1 payout run"
+            )
+    print("  demo tokens (valid 1 hour; make more with .venv/bin/unisettle token):")
+    for name, headers in [
+        ("researcher alice", ALICE),
+        ("PI prof-wang", PI),
+        ("finance", FINANCE),
+        ("ops", OPS),
+    ]:
+        print(f"    {name:<17} {headers['Authorization']}")
+    print("  try: curl -H 'Authorization: Bearer …' http://127.0.0.1:8002/v1/universities/tsinghua/execution")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
