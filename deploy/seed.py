@@ -241,10 +241,10 @@ async def trade(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) ->
     orders += await checkout(http, "0002", [("RG-0002", 6)], catalog)  # acetone: needs the safety officer
     orders += await checkout(http, "0003", [("CS-0001", 3)], catalog)
     for order_id in orders:
-        order = await wait(http, order_id, "PAID")
-        if order["status"] == "PENDING_APPROVAL":
+        order = ok(await http.get(f"{URL['orders']}/v1/orders/{order_id}", headers=ALICE))
+        if order["status"] == "PENDING_APPROVAL":  # hazardous: the safety officer approves
             ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=OFFICER))
-            order = await wait(http, order_id, "PAID")
+        await wait(http, order_id, "PAID")
     *fulfilled, cancelled = orders
     ok(
         await http.post(
@@ -295,10 +295,15 @@ async def trade(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) ->
 
 
 async def main() -> int:
-    async with httpx.AsyncClient(timeout=30) as http:
-        seeded = await http.get(f"{URL['settlement']}/v1/grants/G-NSFC-2026-001", headers=FINANCE)
-        if seeded.status_code == 200:
+    async with httpx.AsyncClient(timeout=60) as http:
+        grant = await http.get(f"{URL['settlement']}/v1/grants/G-NSFC-2026-001", headers=FINANCE)
+        payouts = await http.get(f"{URL['settlement']}/v1/payouts", headers=OPS)
+        if grant.status_code == 200 and payouts.status_code == 200 and payouts.json():
             print("demo data already present")
+        elif grant.status_code == 200:
+            print(
+                "an earlier demo seed was interrupted; to start afresh: make down && rm -rf .stack && make up"
+            )
         else:
             await grants(http)
             with (HERE / "suppliers.csv").open() as f:
