@@ -52,10 +52,26 @@ def _relay(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     import asyncio
 
-    from services.settlement.check import main as check_main
-    from services.settlement.config import SettlementSettings
+    import asyncpg
 
-    return asyncio.run(check_main(args.dsn or SettlementSettings().database_url))
+    from services.settlement.agreement import disagreements
+    from services.settlement.check import main as check_main
+
+    status = asyncio.run(check_main(args.dsn or _service_dsn("settlement")))
+
+    async def cross() -> list[str]:
+        orders = await asyncpg.connect(args.orders_dsn or _service_dsn("orders"))
+        settlement = await asyncpg.connect(args.dsn or _service_dsn("settlement"))
+        try:
+            return await disagreements(orders, settlement)
+        finally:
+            await orders.close()
+            await settlement.close()
+
+    problems = asyncio.run(cross())
+    detail = "ok" if not problems else "; ".join(problems)
+    print(f"{'PASS' if not problems else 'FAIL'}  8. orders and escrows agree (system quiet): {detail}")
+    return status or (1 if problems else 0)
 
 
 SERVICES = ("orders", "settlement", "suppliers", "refunds")
@@ -105,6 +121,30 @@ def _dlq(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from plumbing.operations import service_status
+
+    stack = StackSettings()
+
+    async def run() -> None:
+        print(f"{'service':<11} {'outbox':>7} {'oldest':>8} {'dlq':>4}  consumer lag")
+        for service in SERVICES:
+            s = await service_status(
+                service,
+                _service_dsn(service),
+                stack.kafka_bootstrap_servers,
+                f"{stack.topic_prefix}{service}",
+            )
+            oldest = f"{s.oldest_unsent_seconds:.1f}s" if s.oldest_unsent_seconds is not None else "-"
+            lag = ", ".join(f"{t}={n}" for t, n in s.consumer_lag.items()) or "-"
+            print(f"{service:<11} {s.outbox_backlog:>7} {oldest:>8} {s.open_dead_letters:>4}  {lag}")
+
+    asyncio.run(run())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="unisettle", description="UniSettle operator commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -122,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
     relay.set_defaults(run=_relay)
     check = commands.add_parser("check", help="verify the money invariants over settlement's database")
     check.add_argument("--dsn", help="settlement database (default: SETTLEMENT_DATABASE_URL)")
+    check.add_argument("--orders-dsn", help="orders database, for invariant 8 (default: ORDERS_DATABASE_URL)")
     check.set_defaults(run=_check)
     dlq = commands.add_parser("dlq", help="inspect, replay or discard a service's dead letters")
     dlq.add_argument("action", choices=["list", "show", "replay", "discard"])
@@ -132,6 +173,10 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--by", default="", help="who resolves it (replay, discard)")
     dlq.add_argument("--reason", default="", help="why (replay, discard)")
     dlq.set_defaults(run=_dlq)
+    status = commands.add_parser(
+        "status", help="outbox backlog, open dead letters and consumer lag per service"
+    )
+    status.set_defaults(run=_status)
     return root
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from plumbing.auth import Role
+from services.settlement.agreement import disagreements
 from services.settlement.check import run_checks
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, SUPPLIER, auth, ok, onboard_supplier
@@ -131,10 +132,13 @@ class Flow:
 
 async def checks_pass(services: dict[str, ServiceProcess]) -> None:
     conn = await asyncpg.connect(services["settlement"].dsn)
+    orders = await asyncpg.connect(services["orders"].dsn)
     try:
         failed = [f"{r.name}: {r.detail}" for r in await run_checks(conn) if not r.ok]
+        failed += await disagreements(orders, conn)  # invariant 8: the flows above ended quiet
     finally:
         await conn.close()
+        await orders.close()
     assert failed == []
 
 
