@@ -13,15 +13,18 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def services(
-    stack: Stack, topic_prefix: str, tmp_path: Path
+    stack: Stack, topic_prefix: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[dict[str, ServiceProcess]]:
-    """All four services as separate processes, each with a fresh database, ready."""
+    """All four services as separate processes, each with a fresh database, ready.
+    `@pytest.mark.service_env(NAME=value, ...)` passes settings to every service."""
+    marker = request.node.get_closest_marker("service_env")
+    extra_env = {k: str(v) for k, v in (marker.kwargs if marker else {}).items()}
     running: dict[str, ServiceProcess] = {}
     try:
         for name in SERVICES:
             dsn = await create_database(stack, name)
             running[name] = ServiceProcess(name, free_port(), dsn, tmp_path / f"{name}.log")
-            await running[name].start(stack, topic_prefix)
+            await running[name].start(stack, topic_prefix, extra_env)
         for process in running.values():
             await process.wait_ready()
         yield running

@@ -35,7 +35,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, stack: Stack, topic_prefix: str) -> None:
+    async def start(self, stack: Stack, topic_prefix: str, extra_env: dict[str, str] | None = None) -> None:
         prefix = self.name.upper()
         env = {
             **os.environ,
@@ -43,6 +43,7 @@ class ServiceProcess:
             "UNISETTLE_TOPIC_PREFIX": topic_prefix,
             f"{prefix}_DATABASE_URL": self.dsn,
             f"{prefix}_HTTP_PORT": str(self.port),
+            **(extra_env or {}),
         }
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
