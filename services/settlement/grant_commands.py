@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+
+from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.settlement import GrantBudgetAdjusted, GrantBuyersChanged, GrantClosed, GrantRegistered
 from contracts.money import Money
@@ -70,7 +73,9 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
     return grant
 
 
-async def _fund(conn, grant: Grant, category: BudgetCategory, delta: int, cause: str) -> None:  # type: ignore[no-untyped-def]
+async def _fund(
+    conn: asyncpg.Connection, grant: Grant, category: BudgetCategory, delta: int, cause: str
+) -> None:
     """Move budget between the university's funding account and the grant (delta may be negative)."""
     funding, account = accounts.funding(grant.tenant_id), accounts.grant(grant.grant_id, category.value)
     debit, credit = (funding, account) if delta > 0 else (account, funding)
@@ -122,25 +127,18 @@ async def adjust_budget(
             except LimitExceeded as exc:
                 raise BudgetBelowCommitted(str(exc)) from exc
         grant.budget[category] = budget_minor
-        grant.version += 1
-        await grants_repo.save(conn, grant)
-        await emit(
+        await _save_with(
             conn,
             ctx,
-            aggregate_id=grant_id,
-            first_version=grant.version,
-            tenant_id=tenant_id,
-            correlation_id=f"grant:{grant_id}",
-            events=[
-                GrantBudgetAdjusted(
-                    grant_id=grant_id,
-                    category=category,
-                    previous_minor=previous,
-                    budget_minor=budget_minor,
-                    reason=reason,
-                    adjusted_by=by,
-                )
-            ],
+            grant,
+            GrantBudgetAdjusted(
+                grant_id=grant_id,
+                category=category,
+                previous_minor=previous,
+                budget_minor=budget_minor,
+                reason=reason,
+                adjusted_by=by,
+            ),
         )
     return grant
 
@@ -151,23 +149,16 @@ async def change_buyers(
     async with ctx.pool.acquire() as conn, conn.transaction():
         grant = await _load(conn, tenant_id, grant_id)
         grant.authorised_buyers, grant.approval_threshold_minor = sorted(set(buyers)), threshold_minor
-        grant.version += 1
-        await grants_repo.save(conn, grant)
-        await emit(
+        await _save_with(
             conn,
             ctx,
-            aggregate_id=grant_id,
-            first_version=grant.version,
-            tenant_id=tenant_id,
-            correlation_id=f"grant:{grant_id}",
-            events=[
-                GrantBuyersChanged(
-                    grant_id=grant_id,
-                    authorised_buyers=grant.authorised_buyers,
-                    approval_threshold=Money.cny(threshold_minor),
-                    changed_by=by,
-                )
-            ],
+            grant,
+            GrantBuyersChanged(
+                grant_id=grant_id,
+                authorised_buyers=grant.authorised_buyers,
+                approval_threshold=Money.cny(threshold_minor),
+                changed_by=by,
+            ),
         )
     return grant
 
@@ -178,21 +169,26 @@ async def close(ctx: Context, tenant_id: str, grant_id: str, reason: str, by: Ac
         if not grant.open:
             raise GrantClosedError(f"grant {grant.code} is already closed")
         grant.open = False
-        grant.version += 1
-        await grants_repo.save(conn, grant)
-        await emit(
-            conn,
-            ctx,
-            aggregate_id=grant_id,
-            first_version=grant.version,
-            tenant_id=tenant_id,
-            correlation_id=f"grant:{grant_id}",
-            events=[GrantClosed(grant_id=grant_id, closed_by=by, reason=reason)],
-        )
+        await _save_with(conn, ctx, grant, GrantClosed(grant_id=grant_id, closed_by=by, reason=reason))
     return grant
 
 
-async def _load(conn, tenant_id: str, grant_id: str) -> Grant:  # type: ignore[no-untyped-def]
+async def _save_with(conn: asyncpg.Connection, ctx: Context, grant: Grant, event: EventPayload) -> None:
+    """A grant change is one more version of the grant: saved with its event, in one transaction."""
+    grant.version += 1
+    await grants_repo.save(conn, grant)
+    await emit(
+        conn,
+        ctx,
+        aggregate_id=grant.grant_id,
+        first_version=grant.version,
+        tenant_id=grant.tenant_id,
+        correlation_id=f"grant:{grant.grant_id}",
+        events=[event],
+    )
+
+
+async def _load(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> Grant:
     grant = await grants_repo.get(conn, grant_id, for_update=True)
     if grant is None or grant.tenant_id != tenant_id:
         raise GrantNotFound(f"no grant {grant_id!r} at this university")
