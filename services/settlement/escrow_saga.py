@@ -268,7 +268,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
         )
         await ledger.apply(conn, t)
         ids.append(t.transfer_id)
-    recovered, outstanding = await recover_receivable(conn, sid, oid, gross - fee)
+    recovered, outstanding = await recover_receivable(conn, sid, f"order:{oid}", gross - fee, order_id=oid)
     events: list[EventPayload] = [
         EscrowReleased(
             order_id=oid,
@@ -302,10 +302,10 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
 
 
 async def recover_receivable(
-    conn: asyncpg.Connection, supplier_id: str, order_id: str, available: int
+    conn: asyncpg.Connection, supplier_id: str, cause: str, available: int, *, order_id: str | None = None
 ) -> tuple[int, int]:
-    """Take what the supplier owes the guarantee fund out of this settlement; returns
-    (recovered, still outstanding)."""
+    """Take what the supplier owes the guarantee fund out of this settlement (`cause` names it:
+    `order:O-1` for a release, `payout:<id>` for a payout); returns (recovered, still outstanding)."""
     owed = (
         await conn.fetchval(
             "select debits_posted - credits_posted from accounts where account_id = $1",
@@ -315,19 +315,19 @@ async def recover_receivable(
     )
     recovered = min(owed, available)
     if recovered > 0:
-        for cause, debit, credit in (
+        for step, debit, credit in (
             ("recover", accounts.supplier_payable(supplier_id), accounts.supplier_receivable(supplier_id)),
             ("replenish", accounts.GUARANTEE_ADVANCED, accounts.GUARANTEE_FUND),
         ):
             await ledger.apply(
                 conn,
                 Transfer(
-                    ledger.transfer_id(f"order:{order_id}:{cause}"),
+                    ledger.transfer_id(f"{cause}:{step}"),
                     debit,
                     credit,
                     recovered,
                     TransferKind.POSTED,
-                    f"receivable_{cause}",
+                    f"receivable_{step}",
                     order_id=order_id,
                 ),
             )

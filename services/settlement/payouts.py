@@ -92,7 +92,7 @@ async def _start(
             return None
         payable = accounts.supplier_payable(supplier_id)
         available = await ledger.available(conn, payable, lock=True) or 0
-        recovered, _ = await recover_receivable(conn, supplier_id, payout_id, available)
+        recovered, _ = await recover_receivable(conn, supplier_id, f"payout:{payout_id}", available)
         amount = available - recovered
         if amount <= 0:
             return None
