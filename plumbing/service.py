@@ -49,6 +49,21 @@ class ServiceSpec:
     setup: Callable[[FastAPI], Awaitable[Sequence[Background]]] | None = None
 
 
+def drain_loop(name: str, step: Callable[[], Awaitable[int]], idle_seconds: float) -> Background:
+    """A background loop that repeats `step` while it finds work (it returns how much it did)
+    and sleeps `idle_seconds` when it finds none — e.g. firing deadlines that have passed."""
+
+    async def run() -> None:
+        while True:
+            done = await step()
+            if done:
+                log.info("background work done", task=name, count=done)
+            else:
+                await asyncio.sleep(idle_seconds)
+
+    return name, run
+
+
 async def supervise(name: str, run: Callable[[], Awaitable[None]]) -> None:
     """Keep a background loop alive: restart it with backoff if it ever fails."""
     backoff = Backoff(maximum=30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,14 +10,12 @@ from fastapi import FastAPI
 from contracts.topics import Topic
 from plumbing.clock import Clock, SystemClock
 from plumbing.delivery import Handler
-from plumbing.logs import get_logger
-from plumbing.service import Background, ServiceSpec, create_app, serve
+from plumbing.service import Background, ServiceSpec, create_app, drain_loop, serve
 from services.orders import handlers
 from services.orders.api import actions, checkouts, orders
 from services.orders.config import OrdersSettings
 
 CONSUMES = (Topic.SETTLEMENT_EVENTS, Topic.SUPPLIERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.ORDERS_COMMANDS)
-log = get_logger(__name__)
 
 
 def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -31,15 +28,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
         )
         app.state.orders = ctx
 
-        async def deadlines() -> None:
-            while True:
-                fired = await handlers.fire_due_timers(ctx)
-                if fired:
-                    log.info("deadlines fired", orders=fired)
-                else:
-                    await asyncio.sleep(settings.timer_poll_seconds)
-
-        return [("deadlines", deadlines)]
+        return [drain_loop("deadlines", lambda: handlers.fire_due_timers(ctx), settings.timer_poll_seconds)]
 
     def event_handlers(app: FastAPI) -> dict[str, Handler]:
         return handlers.handlers(app.state.orders)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,14 +10,12 @@ from fastapi import FastAPI
 from contracts.topics import Topic
 from plumbing.clock import Clock, SystemClock
 from plumbing.delivery import Handler
-from plumbing.logs import get_logger
-from plumbing.service import Background, ServiceSpec, create_app, serve
+from plumbing.service import Background, ServiceSpec, create_app, drain_loop, serve
 from services.refunds import handlers
 from services.refunds.api import cases, guarantee
 from services.refunds.config import RefundsSettings
 
 CONSUMES = (Topic.ORDERS_EVENTS, Topic.SETTLEMENT_EVENTS)
-log = get_logger(__name__)
 
 
 def build(settings: RefundsSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -31,14 +28,7 @@ def build(settings: RefundsSettings | None = None, clock: Clock | None = None) -
         )
         app.state.refunds = ctx
 
-        async def deadlines() -> None:
-            while True:
-                if await handlers.fire_due(ctx):
-                    log.info("refund deadlines fired")
-                else:
-                    await asyncio.sleep(settings.timer_poll_seconds)
-
-        return [("deadlines", deadlines)]
+        return [drain_loop("deadlines", lambda: handlers.fire_due(ctx), settings.timer_poll_seconds)]
 
     def event_handlers(app: FastAPI) -> dict[str, Handler]:
         return handlers.handlers(app.state.refunds)
