@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from contracts.events.common import Actor
 from contracts.events.orders import CancelReason
 from plumbing.auth import Principal
+from plumbing.request_bodies import ReasonIn
 from services.orders import handlers
 from services.orders.adapters import queries
 from services.orders.api.deps import ApproverRole, BuyerRole, Ctx, OrderIdPath, SupplierRole
-from services.orders.api.schemas import OrderOut, ReasonIn, ShipIn
+from services.orders.api.schemas import OrderOut, ShipIn
 from services.orders.domain.order import Order
 
 router = APIRouter(prefix="/v1/orders/{order_id}", tags=["order actions"])

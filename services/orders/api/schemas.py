@@ -5,20 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from contracts.events.common import Actor
 from contracts.events.orders import OrderLine
+from plumbing.request_bodies import RequestBody
 from services.orders.domain.order import Order
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CartLineIn(_Body):
+class CartLineIn(RequestBody):
     supplier_id: Id
     sku: Id
     quantity: Annotated[int, Field(ge=1, le=1_000_000)]
@@ -27,16 +24,12 @@ class CartLineIn(_Body):
     ]
 
 
-class CheckoutIn(_Body):
+class CheckoutIn(RequestBody):
     grant_id: Id
     lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=500)]
 
 
-class ReasonIn(_Body):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-class ShipIn(_Body):
+class ShipIn(RequestBody):
     carrier: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     tracking_number: Annotated[str | None, Field(min_length=1, max_length=100)] = None
 

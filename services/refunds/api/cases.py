@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
 from plumbing.auth import Principal, Role
+from plumbing.request_bodies import ReasonIn, RequestBody
 from services.refunds import handlers
 from services.refunds.api.deps import Buyer, Ctx, Ops, Reader, RefundIdPath, Supplier
 from services.refunds.domain.case import NotYourCase, RefundCase
@@ -21,11 +22,7 @@ router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RequestIn(_Body):
+class RequestIn(RequestBody):
     order_id: Annotated[str, Field(min_length=1, max_length=200)]
     amount_minor: Annotated[int, Field(gt=0, le=10**14)]
     reason_code: Annotated[str, Field(min_length=1, max_length=64, examples=["damaged", "wrong_item"])]
@@ -33,16 +30,12 @@ class RequestIn(_Body):
     goods_return: bool = False
 
 
-class ReasonIn(_Body):
-    reason: Text
-
-
-class ReturnIn(_Body):
+class ReturnIn(RequestBody):
     carrier: Annotated[str, Field(min_length=1, max_length=100)]
     tracking_number: Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class DecisionIn(_Body):
+class DecisionIn(RequestBody):
     decision: DisputeDecision
     awarded_minor: Annotated[int, Field(ge=0, le=10**14)] = 0
     reason: Text

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from contracts.events.common import Actor
 from plumbing.auth import Principal, Role
+from plumbing.request_bodies import ReasonIn
 from services.settlement import grant_commands
 from services.settlement.adapters import execution_queries as figures_q
 from services.settlement.adapters import grants_repo
@@ -19,7 +20,6 @@ from services.settlement.api.schemas import (
     GrantOut,
     MonthOut,
     OutlookOut,
-    ReasonIn,
 )
 from services.settlement.domain.errors import GrantNotFound
 from services.settlement.domain.execution import outlook

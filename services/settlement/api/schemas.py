@@ -5,30 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from contracts.events.common import BudgetCategory, ExecutionTarget
+from plumbing.request_bodies import RequestBody
 from services.settlement.domain.execution import Figures, Outlook
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Minor = Annotated[int, Field(ge=0, le=10**14)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class GrantIn(_Body):
+class GrantIn(RequestBody):
     grant_id: Annotated[str | None, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] = None
     code: Annotated[str, Field(min_length=1, max_length=64)]
     title: Text
     pi_id: Annotated[str, Field(min_length=1, max_length=200)]
-    authorised_buyers: Annotated[list[str], Field(max_length=500)] = []
+    authorised_buyers: Annotated[list[str], Field(default_factory=list, max_length=500)]
     budget_by_category: dict[BudgetCategory, Minor]
     period_start: date
     period_end: date
     approval_threshold_minor: Minor
-    execution_targets: Annotated[list[ExecutionTarget], Field(max_length=50)] = []
+    execution_targets: Annotated[list[ExecutionTarget], Field(default_factory=list, max_length=50)]
 
     @model_validator(mode="after")
     def _period(self) -> GrantIn:
@@ -37,19 +34,15 @@ class GrantIn(_Body):
         return self
 
 
-class BudgetIn(_Body):
+class BudgetIn(RequestBody):
     category: BudgetCategory
     budget_minor: Minor
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class BuyersIn(_Body):
+class BuyersIn(RequestBody):
     authorised_buyers: Annotated[list[str], Field(max_length=500)]
     approval_threshold_minor: Minor
-
-
-class ReasonIn(_Body):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class FiguresOut(BaseModel):

@@ -5,43 +5,35 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
+from plumbing.request_bodies import RequestBody
 from services.suppliers.domain.listing import Listing, ListingDetails
 from services.suppliers.domain.supplier import Supplier
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-ReasonText = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RegistrationIn(_Body):
+class RegistrationIn(RequestBody):
     legal_name: Text
     credit_code: Annotated[str, Field(min_length=18, max_length=18, examples=["91310115AL7LL93D6F"])]
     contact: Contact
     categories: Annotated[list[BudgetCategory], Field(min_length=1)]
 
 
-class ReasonIn(_Body):
-    reason: ReasonText
-
-
-class BankAccountIn(_Body):
+class BankAccountIn(RequestBody):
     bank_name: Text
     account_number: Annotated[str, Field(pattern=r"^\d{10,30}$")]
     holder_name: Text
 
 
-class DepositAnswerIn(_Body):
+class DepositAnswerIn(RequestBody):
     amount_minor: Annotated[int, Field(ge=1, le=99, description="the micro-deposit seen, in fen")]
 
 
-class ListingIn(_Body):
+class ListingIn(RequestBody):
     name: Text
     unit: Annotated[str, Field(min_length=1, max_length=50)]
     price_minor: Annotated[int, Field(gt=0, le=10**12)]

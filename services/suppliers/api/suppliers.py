@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from plumbing.auth import Role
 from plumbing.pagination import decode_cursor, encode_cursor
+from plumbing.request_bodies import ReasonIn
 from services.suppliers import handlers
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
@@ -20,7 +21,7 @@ from services.suppliers.api.deps import (
     SupplierRole,
     SupplierSelf,
 )
-from services.suppliers.api.schemas import ReasonIn, RegistrationIn, SupplierOut, SupplierPage
+from services.suppliers.api.schemas import RegistrationIn, SupplierOut, SupplierPage
 from services.suppliers.domain.errors import SupplierNotFound
 from services.suppliers.domain.supplier import SupplierState
 
