@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.e2e.flow import Flow
 from tests.e2e.processes import SERVICES, ServiceProcess, free_port
 from tests.stack import Stack, create_database, drop_database
 
@@ -33,3 +35,12 @@ async def services(
             await process.stop()
         for process in running.values():
             await drop_database(stack, process.dsn)
+
+
+@pytest.fixture
+async def flow(services: dict[str, ServiceProcess]) -> AsyncIterator[Flow]:
+    """The running services with a supplier onboarded and a grant registered, and a client."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        walk = Flow(http, services)
+        await walk.setup()
+        yield walk

@@ -19,9 +19,9 @@ import pytest
 from plumbing.operations import service_status
 from services.settlement.agreement import disagreements
 from services.settlement.check import run_checks
+from tests.e2e.flow import Flow
 from tests.e2e.processes import SERVICES, ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER
-from tests.e2e.test_refund_flows import Flow
 from tests.stack import Stack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
@@ -121,65 +121,60 @@ async def quiet(services: dict[str, ServiceProcess], stack: Stack, prefix: str) 
 
 
 async def test_kill_9_under_load_keeps_every_invariant(
-    services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        flow = Flow(http, services)
-        await flow.setup()
-        grant = await call(
-            http,
-            "POST",
-            f"{flow.settlement}/v1/grants",
-            headers=FINANCE,
-            json={
-                "grant_id": CHAOS_GRANT,
-                "code": "CHAOS-1",
-                "title": "Load under failure",
-                "pi_id": "prof-wang",
-                "authorised_buyers": ["alice"],
-                "budget_by_category": {"consumables": 10_000_000},
-                "period_start": "2026-01-01",
-                "period_end": "2028-12-31",
-                "approval_threshold_minor": 5_000_000,
-            },
-        )
-        assert grant.status_code == 201, grant.text
-        gate = asyncio.Semaphore(IN_FLIGHT)
+    http = flow.http
+    grant = await call(
+        http,
+        "POST",
+        f"{flow.settlement}/v1/grants",
+        headers=FINANCE,
+        json={
+            "grant_id": CHAOS_GRANT,
+            "code": "CHAOS-1",
+            "title": "Load under failure",
+            "pi_id": "prof-wang",
+            "authorised_buyers": ["alice"],
+            "budget_by_category": {"consumables": 10_000_000},
+            "period_start": "2026-01-01",
+            "period_end": "2028-12-31",
+            "approval_threshold_minor": 5_000_000,
+        },
+    )
+    assert grant.status_code == 201, grant.text
+    gate = asyncio.Semaphore(IN_FLIGHT)
 
-        async def life(n: int) -> str:
-            async with gate:
-                return await order_life(http, flow, n)
+    async def life(n: int) -> str:
+        async with gate:
+            return await order_life(http, flow, n)
 
-        stop, kills = asyncio.Event(), list[str]()
-        chaos_task = asyncio.create_task(chaos(services, stack, topic_prefix, stop, kills))
-        started = time.monotonic()
-        try:
-            order_ids = await asyncio.gather(*(life(n) for n in range(ORDERS)))
-        finally:
-            stop.set()
-            await chaos_task
-        elapsed = time.monotonic() - started
+    stop, kills = asyncio.Event(), list[str]()
+    chaos_task = asyncio.create_task(chaos(services, stack, topic_prefix, stop, kills))
+    started = time.monotonic()
+    try:
+        order_ids = await asyncio.gather(*(life(n) for n in range(ORDERS)))
+    finally:
+        stop.set()
+        await chaos_task
+    elapsed = time.monotonic() - started
 
-        async def all_final() -> bool:
-            states = [
-                (await call(http, "GET", f"{flow.orders}/v1/orders/{o}", headers=ALICE)).json()["status"]
-                for o in order_ids
-            ]
-            return set(states) <= FINAL
-
-        await eventually(all_final, timeout=120, what="every order to reach a final state")
-        await eventually(
-            lambda: quiet(services, stack, topic_prefix), timeout=120, what="the system to be quiet"
-        )
-
+    async def all_final() -> bool:
         states = [
             (await call(http, "GET", f"{flow.orders}/v1/orders/{o}", headers=ALICE)).json()["status"]
             for o in order_ids
         ]
-        execution = (
-            await call(http, "GET", f"{flow.settlement}/v1/grants/{CHAOS_GRANT}/execution", headers=FINANCE)
-        ).json()["total"]
+        return set(states) <= FINAL
 
+    await eventually(all_final, timeout=120, what="every order to reach a final state")
+    await eventually(lambda: quiet(services, stack, topic_prefix), timeout=120, what="the system to be quiet")
+
+    states = [
+        (await call(http, "GET", f"{flow.orders}/v1/orders/{o}", headers=ALICE)).json()["status"]
+        for o in order_ids
+    ]
+    execution = (
+        await call(http, "GET", f"{flow.settlement}/v1/grants/{CHAOS_GRANT}/execution", headers=FINANCE)
+    ).json()["total"]
     settlement = await asyncpg.connect(services["settlement"].dsn)
     orders = await asyncpg.connect(services["orders"].dsn)
     try:

@@ -4,12 +4,11 @@ and settlement pays the supplier."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
-from tests.e2e.test_money_flow import FINANCE, SUPPLIER, ok
-from tests.e2e.test_refund_flows import Flow, checks_pass
+from tests.e2e.test_money_flow import FINANCE, ok
 from tests.stack import eventually
 
 pytestmark = pytest.mark.e2e
@@ -18,43 +17,35 @@ SECONDS = 1 / 3600  # one second, in the hours the settings take
 
 @pytest.mark.service_env(ORDERS_SHIP_WINDOW_HOURS=3 * SECONDS, ORDERS_TIMER_POLL_SECONDS=0.2)
 async def test_an_unshipped_order_cancels_itself_and_the_grant_gets_its_money_back(
+    flow: Flow,
     services: dict[str, ServiceProcess],
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        flow = Flow(http, services)
-        await flow.setup()
-        order_id = await flow.paid_order()
-        cancelled = await flow.order(order_id, "CANCELLED")
-        timeline = ok(await http.get(f"{flow.orders}/v1/orders/{order_id}/timeline", headers=FINANCE))
-        assert timeline[-1]["reason"] == "not_shipped_in_time: the supplier did not ship in time"
+    http = flow.http
+    order_id = await flow.paid_order()
+    cancelled = await flow.order(order_id, "CANCELLED")
+    timeline = ok(await http.get(f"{flow.orders}/v1/orders/{order_id}/timeline", headers=FINANCE))
+    assert timeline[-1]["reason"] == "not_shipped_in_time: the supplier did not ship in time"
 
-        async def voided() -> bool:
-            escrow = ok(await http.get(f"{flow.settlement}/v1/orders/{order_id}/escrow", headers=FINANCE))
-            return bool(escrow["status"] == "voided")
+    async def voided() -> bool:
+        escrow = ok(await http.get(f"{flow.settlement}/v1/orders/{order_id}/escrow", headers=FINANCE))
+        return bool(escrow["status"] == "voided")
 
-        await eventually(voided, what="settlement to void the escrow")
-        assert cancelled["status"] == "CANCELLED"
-        assert (await flow.execution())["encumbered"] == 0
+    await eventually(voided, what="settlement to void the escrow")
+    assert cancelled["status"] == "CANCELLED"
+    assert (await flow.execution())["encumbered"] == 0
     await checks_pass(services)
 
 
 @pytest.mark.service_env(ORDERS_AUTO_CONFIRM_HOURS=3 * SECONDS, ORDERS_TIMER_POLL_SECONDS=0.2)
 async def test_an_unconfirmed_receipt_confirms_itself_and_the_supplier_is_paid(
+    flow: Flow,
     services: dict[str, ServiceProcess],
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        flow = Flow(http, services)
-        await flow.setup()
-        order_id = await flow.paid_order()
-        ok(
-            await http.post(
-                f"{flow.orders}/v1/orders/{order_id}/ship",
-                headers=SUPPLIER,
-                json={"carrier": "SF Express", "tracking_number": "SF7"},
-            )
-        )
-        await flow.order(order_id, "COMPLETED")
-        timeline = ok(await http.get(f"{flow.orders}/v1/orders/{order_id}/timeline", headers=FINANCE))
-        assert [t["action"] for t in timeline][-2:] == ["receipt auto-confirmed", "escrow released"]
-        assert (await flow.execution())["expended"] == 8_400
+    http = flow.http
+    order_id = await flow.paid_order()
+    await flow.ship(order_id, "SF7")
+    await flow.order(order_id, "COMPLETED")
+    timeline = ok(await http.get(f"{flow.orders}/v1/orders/{order_id}/timeline", headers=FINANCE))
+    assert [t["action"] for t in timeline][-2:] == ["receipt auto-confirmed", "escrow released"]
+    assert (await flow.execution())["expended"] == 8_400
     await checks_pass(services)
