@@ -182,6 +182,30 @@ pg_down() {
   fi
 }
 
+# ---------------------------------------------------------------- crashes (chaos tests)
+# Kill a component the hard way and bring it back: Kafka by SIGKILL (unclean log recovery),
+# PostgreSQL by an immediate stop (no checkpoint; WAL replay on start).
+crash() {
+  case "$1" in
+    kafka)
+      if pid_alive "$KAFKA_DIR/kafka.pid"; then
+        local pid; pid="$(cat "$KAFKA_DIR/kafka.pid")"
+        log "killing Kafka (pid $pid) with SIGKILL"
+        kill -9 "$pid"
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+      fi
+      rm -f "$KAFKA_DIR/kafka.pid"
+      kafka_up ;;
+    postgres)
+      if pg_running; then
+        log "stopping PostgreSQL immediately (crash recovery on start)"
+        as_pg "$(pg_bin_dir)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null
+      fi
+      pg_up ;;
+    *) die "crash what? kafka|postgres" ;;
+  esac
+}
+
 # ---------------------------------------------------------------- commands
 print_env() {
   cat <<ENV
@@ -209,5 +233,6 @@ case "${1:-}" in
   down) kafka_down; pg_down ;;
   status) status ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  crash) require; crash "${2:-}" ;;
+  *) echo "usage: $0 up|down|status|env|crash kafka|postgres" >&2; exit 2 ;;
 esac

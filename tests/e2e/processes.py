@@ -71,3 +71,36 @@ class ServiceProcess:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
+
+
+@dataclass
+class RelayProcess:
+    """An outbox relay run on its own (`unisettle relay`), competing with the one inside the
+    service for the same advisory lock: whichever holds it publishes."""
+
+    name: str
+    dsn: str
+    log_path: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self, stack: Stack) -> None:
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka}
+        log = self.log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "plumbing.cli",
+            "relay",
+            "--dsn",
+            self.dsn,
+            "--name",
+            self.name,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
