@@ -2,6 +2,10 @@
 
 unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
 unisettle relay --dsn postgresql://... --name orders
+unisettle check | status | dlq ... | payouts run | statement import FILE | statement simulated
+
+Commands that act on money (payouts, statements) go through settlement's API, as platform_ops
+named by --by, so they are checked and recorded like any other operator's request.
 """
 
 from __future__ import annotations
@@ -10,9 +14,13 @@ import argparse
 import contextlib
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.settings import StackSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -145,6 +153,76 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settlement_api(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    import os
+
+    stack = StackSettings()
+    codec = TokenCodec(
+        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
+    )
+    principal = Principal(subject=args.by, role=Role.PLATFORM_OPS, tenant_id="platform")
+    url = args.url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")
+    return url.rstrip("/"), {"Authorization": f"Bearer {codec.issue(principal, ttl=timedelta(minutes=5))}"}
+
+
+def _answer(response: httpx.Response) -> int:
+    import json
+
+    if response.status_code >= 400:
+        try:
+            error = response.json()["error"]
+            print(f"error ({error['code']}): {error['message']}", file=sys.stderr)
+        except (ValueError, KeyError, TypeError):
+            print(f"error: HTTP {response.status_code}: {response.text[:500]}", file=sys.stderr)
+        return 1
+    if response.headers.get("content-type", "").startswith("application/json"):
+        print(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(response.text)
+    return 0
+
+
+def _payouts(args: argparse.Namespace) -> int:
+    import httpx
+
+    url, headers = _settlement_api(args)
+    try:
+        return _answer(httpx.post(f"{url}/v1/payouts/runs", headers=headers, timeout=300))
+    except httpx.TransportError as exc:
+        print(f"error (settlement_unreachable): {url}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _statement(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import httpx
+
+    url, headers = _settlement_api(args)
+    try:
+        if args.action == "simulated":
+            params = {"on": args.on} if args.on else {}
+            response = httpx.get(f"{url}/v1/bank-simulator/statement", headers=headers, params=params)
+        else:
+            if not args.file:
+                print("error: statement import needs the CSV file", file=sys.stderr)
+                return 2
+            content = Path(args.file).read_bytes()
+            response = httpx.post(
+                f"{url}/v1/reconciliation/statements",
+                headers={**headers, "Content-Type": "text/csv"},
+                content=content,
+                timeout=120,
+            )
+        return _answer(response)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except httpx.TransportError as exc:
+        print(f"error (settlement_unreachable): {url}: {exc}", file=sys.stderr)
+        return 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="unisettle", description="UniSettle operator commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -177,6 +255,19 @@ def parser() -> argparse.ArgumentParser:
         "status", help="outbox backlog, open dead letters and consumer lag per service"
     )
     status.set_defaults(run=_status)
+    payouts = commands.add_parser("payouts", help="run a payout run now (through settlement's API)")
+    payouts.add_argument("action", choices=["run"])
+    payouts.set_defaults(run=_payouts)
+    statement = commands.add_parser(
+        "statement", help="import a bank statement CSV, or fetch the bank simulator's statement of a day"
+    )
+    statement.add_argument("action", choices=["import", "simulated"])
+    statement.add_argument("file", nargs="?", help="the statement CSV (import)")
+    statement.add_argument("--on", help="the day, YYYY-MM-DD (simulated; default today)")
+    statement.set_defaults(run=_statement)
+    for sub in (payouts, statement):
+        sub.add_argument("--by", required=True, help="the operator acting (recorded)")
+        sub.add_argument("--url", help="settlement's base URL (default: UNISETTLE_SETTLEMENT_URL or :8002)")
     return root
 
 

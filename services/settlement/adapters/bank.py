@@ -6,6 +6,7 @@ from __future__ import annotations
 import abc
 import random
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
@@ -67,3 +68,22 @@ class PayoutBankSimulator(PayoutBank):
         if kind == "settled":
             return BankOutcome(True, bank_reference=value)
         return BankOutcome(False, failure_code=value, detail=f"the bank returned the payout: {value}")
+
+    async def statement(self, on: date) -> str:
+        """The platform account's statement for one day as the bank would send it: a CSV of the
+        payouts it settled (`date,amount,direction,reference`, amounts in yuan)."""
+        rows = await self.pool.fetch(
+            """select reference, amount from bank_simulator_payouts
+               where outcome like 'settled:%' and created_at::date = $1 order by created_at, reference""",
+            on,
+        )
+        lines = ["date,amount,direction,reference"]
+        lines += [f"{on.isoformat()},{yuan(r['amount'])},debit,{r['reference']}" for r in rows]
+        return "\n".join(lines) + "\n"
+
+
+def yuan(minor: int) -> str:
+    """Fen as a yuan amount with two decimals, in integers (12345 → "123.45")."""
+    sign = "-" if minor < 0 else ""
+    whole, fen = divmod(abs(minor), 100)
+    return f"{sign}{whole}.{fen:02d}"

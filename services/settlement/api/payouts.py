@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
-from plumbing.errors import Forbidden
+from plumbing.errors import Forbidden, NotFound
 from services.settlement import accounts, payouts
+from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api.deps import Ctx
 
 router = APIRouter(tags=["payouts"])
@@ -171,3 +173,19 @@ async def guarantee(ctx: Ctx, _: Ops) -> GuaranteeOut:
         can_still_advance=left,
         receivables=receivables,
     )
+
+
+@router.get(
+    "/v1/bank-simulator/statement",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+    tags=["bank simulator"],
+)
+async def simulated_statement(request: Request, _: Ops, on: date | None = None) -> PlainTextResponse:
+    """The bank simulator's statement of the platform account for a day (default today), as CSV
+    ready for `POST /v1/reconciliation/statements` (simulator only)."""
+    bank = request.app.state.payout_bank
+    if not isinstance(bank, PayoutBankSimulator):
+        raise NotFound("the bank is not simulated here", code="not_simulated")
+    content = await bank.statement(on or datetime.now(UTC).date())
+    return PlainTextResponse(content, media_type="text/csv")

@@ -1,0 +1,79 @@
+"""The operator's command line against the running services: a payout the bank refuses, retried
+by a later run once the bank accepts, and the bank's statement imported and matched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.flow import Flow, checks_pass
+from tests.e2e.processes import ServiceProcess
+from tests.e2e.test_money_flow import OPS, ok
+from tests.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.service_env(SETTLEMENT_BANK_SIMULATOR_FAILURE_RATE="1.0")]
+
+
+async def unisettle(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "plumbing.cli",
+        *args,
+        env=dict(os.environ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def payout_run(settlement: str) -> Any:
+    code, out, err = await unisettle("payouts", "run", "--by", "ops-7", "--url", settlement)
+    assert code == 0, err
+    return json.loads(out)
+
+
+async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_matches(
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str, tmp_path: Path
+) -> None:
+    await flow.completed_order()
+    settlement = services["settlement"]
+
+    refused = await payout_run(settlement.url)
+    assert refused["paid"] == {} and set(refused["failed"]) == {"SUP-004"}
+    balance = ok(await flow.http.get(f"{settlement.url}/v1/suppliers/SUP-004/balance", headers=OPS))
+    assert balance["in_payout"] == 0 and balance["available"] == 3 * 2800 - 50  # back, whole
+
+    await settlement.stop()  # the bank is healthy again: settlement restarts with its defaults
+    await settlement.start(stack, topic_prefix, {"SETTLEMENT_BANK_SIMULATOR_FAILURE_RATE": "0"})
+    await settlement.wait_ready()
+    paid = await payout_run(settlement.url)
+    assert paid["paid"] == {"SUP-004": 3 * 2800 - 50} and paid["failed"] == {}
+    payouts = ok(await flow.http.get(f"{settlement.url}/v1/payouts", headers=OPS))
+    assert sorted(p["status"] for p in payouts) == ["failed", "settled"]
+
+    as_ops = ("--by", "ops-7", "--url", settlement.url)
+    code, statement, err = await unisettle("statement", "simulated", *as_ops)
+    assert code == 0, err
+    assert statement.count("\n") == 2 and ",83.50,debit," in statement  # a header, the settled payout
+    path = tmp_path / "statement.csv"
+    path.write_text(statement)
+    code, out, err = await unisettle("statement", "import", str(path), *as_ops)
+    assert code == 0, err
+    report = json.loads(out)
+    assert len(report["matched"]) == 1 and report["surplus"] == [] and report["shortage"] == []
+
+    code, _, err = await unisettle("statement", "import", str(tmp_path / "missing.csv"), "--by", "ops-7")
+    assert code == 1 and "missing.csv" in err
+    path.write_text("date,amount,direction,reference\n2026-11-26,12.345,debit,x\n")
+    code, _, err = await unisettle("statement", "import", str(path), *as_ops)
+    assert code == 1 and "line 2" in err, err
+    await checks_pass(services)
