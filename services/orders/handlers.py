@@ -203,7 +203,8 @@ def on_order_event(apply: Callable[[Order, Delivery, Context], object]) -> Calla
             if order is None:
                 raise PoisonEvent("unknown_order", f"no order {order_id!r}")
             apply(order, delivery, ctx)
-            await repo.save(conn, order, ctx.outbox, causation_id=delivery.envelope.event_id)
+            if order.events or order.timeline:  # else the event was old news: leave the row as it is
+                await repo.save(conn, order, ctx.outbox, causation_id=delivery.envelope.event_id)
 
         return handle
 
@@ -227,17 +228,17 @@ def _escrow_released(order: Order, d: Delivery, ctx: Context) -> None:
 
 
 def _refund_requested(order: Order, d: Delivery, ctx: Context) -> None:
-    order.refund_opened(ctx.clock.now())
+    order.refund_opened(d.payload.refund_id, ctx.clock.now())  # type: ignore[attr-defined]
 
 
 def _refund_closed(order: Order, d: Delivery, ctx: Context) -> None:
-    order.refund_closed(ctx.clock.now())
+    order.refund_closed(d.payload.refund_id, ctx.clock.now())  # type: ignore[attr-defined]
 
 
 def _refund_completed(order: Order, d: Delivery, ctx: Context) -> None:
     p = d.payload
     assert isinstance(p, RefundCompleted)
-    order.refund_completed(p.amount.amount_minor, ctx.clock.now())
+    order.refund_completed(p.refund_id, p.amount.amount_minor, ctx.clock.now())
 
 
 def projection(apply: Callable[[asyncpg.Connection, Any, Any], Any]) -> Callable[[Context], Handler]:

@@ -104,3 +104,14 @@ class RelayProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+
+
+async def quiet(services: dict[str, ServiceProcess], stack: Stack, prefix: str) -> bool:
+    """No outbox backlog and no consumer lag in any service: everything sent was consumed."""
+    from plumbing.operations import service_status
+
+    for name, service in services.items():
+        status = await service_status(name, service.dsn, stack.kafka, f"{prefix}{name}")
+        if status.outbox_backlog or any(status.consumer_lag.values()):
+            return False
+    return True

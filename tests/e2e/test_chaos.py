@@ -26,7 +26,7 @@ from plumbing.operations import service_status
 from services.settlement.agreement import disagreements
 from services.settlement.check import run_checks
 from tests.e2e.flow import Flow
-from tests.e2e.processes import SERVICES, RelayProcess, ServiceProcess
+from tests.e2e.processes import SERVICES, RelayProcess, ServiceProcess, quiet
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER
 from tests.stack import ROOT, Stack, eventually, given_stack
 
@@ -239,14 +239,6 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
                 await conn.close()
             figures[f"{topic.value} → {consumer}"] = (len(sent), len(sent - seen))
     return figures
-
-
-async def quiet(services: dict[str, ServiceProcess], stack: Stack, prefix: str) -> bool:
-    for name, service in services.items():
-        status = await service_status(name, service.dsn, stack.kafka, f"{prefix}{name}")
-        if status.outbox_backlog or any(status.consumer_lag.values()):
-            return False
-    return True
 
 
 async def test_kill_9_under_load_keeps_every_invariant(

@@ -56,6 +56,7 @@ def _order(row: asyncpg.Record, timers: list[asyncpg.Record]) -> Order:
         tracking_number=row["tracking_number"],
         refund_open=row["refund_open"],
         refunded_minor=row["refunded_minor"],
+        refunds=json.loads(row["refunds"]),
         external_ref=row["external_ref"],
         version=row["version"],
         timers={TimerKind(t["kind"]): Timer(t["due_at"], t["remaining"]) for t in timers},
@@ -105,7 +106,8 @@ async def save(
     order.version += len(envelopes)
     await conn.execute(
         """update orders set status = $2, funds = $3, approvals_given = $4::jsonb, carrier = $5,
-               tracking_number = $6, refund_open = $7, refunded_minor = $8, version = $9, updated_at = now()
+               tracking_number = $6, refund_open = $7, refunded_minor = $8, version = $9,
+               refunds = $10::jsonb, updated_at = now()
            where order_id = $1""",
         order.order_id,
         order.status.value,
@@ -116,6 +118,7 @@ async def save(
         order.refund_open,
         order.refunded_minor,
         order.version,
+        json.dumps(order.refunds),
     )
     await conn.execute("delete from order_timers where order_id = $1", order.order_id)
     if order.timers:

@@ -113,6 +113,7 @@ class Order:
     tracking_number: str | None = None
     refund_open: bool = False
     refunded_minor: int = 0
+    refunds: dict[str, str] = field(default_factory=dict)  # refund id → open | closed | paid
     external_ref: str | None = None
     version: int = 0
     timers: dict[TimerKind, Timer] = field(default_factory=dict)
@@ -241,7 +242,10 @@ class Order:
     def funds_reserved(self, now: datetime, deadlines: Deadlines) -> bool:
         """Escrow holds the money. False when the order no longer wants it (settlement voids it
         when it sees the cancellation)."""
-        if self.status not in OPEN_BEFORE_PAYMENT or self.funds is not Funds.PENDING:
+        if self.funds is not Funds.PENDING:
+            return False  # heard before (a replay): nothing to do
+        if self.status not in OPEN_BEFORE_PAYMENT:
+            self.funds = Funds.RESERVED  # until settlement, which has seen the order end, voids it
             self._note(now, "funds reserved after the order ended", SYSTEM, self.status, self.status)
             return False
         self.funds = Funds.RESERVED
@@ -253,6 +257,8 @@ class Order:
         return True
 
     def funds_rejected(self, reason_code: str, detail: str, now: datetime) -> bool:
+        if self.funds is Funds.REJECTED:
+            return False  # heard before (a replay)
         if self.status not in OPEN_BEFORE_PAYMENT:
             self._note(
                 now, "funds rejected after the order ended", SYSTEM, self.status, self.status, reason_code
@@ -267,6 +273,8 @@ class Order:
         return True
 
     def escrow_released(self, settled_minor: int, now: datetime) -> bool:
+        if self.funds is Funds.RELEASED:
+            return False  # heard before (a replay)
         if self.status is not OrderStatus.RECEIVED:
             self._note(now, "escrow released", SYSTEM, self.status, self.status)
             return False
@@ -393,20 +401,33 @@ class Order:
             self.timers[TimerKind.AUTO_CONFIRM] = Timer(now + timer.remaining)
 
     # ---------------------------------------------------------------- refunds
-    def refund_opened(self, now: datetime) -> None:
+    # Each refund case is remembered by id, so hearing of it again (a replay of refunds.events
+    # older than the consumer's dedup window) neither reopens it nor counts its money twice.
+    def refund_opened(self, refund_id: str, now: datetime) -> None:
+        if refund_id in self.refunds:
+            return
+        self.refunds[refund_id] = "open"
         self.refund_open = True
         self._pause(now)
         self._refund_changed(now, "refund requested", "receipt timer paused")
 
-    def refund_closed(self, now: datetime) -> None:
-        self.refund_open = False
-        self._resume(now)
+    def refund_closed(self, refund_id: str, now: datetime) -> None:
+        if self.refunds.get(refund_id) in ("closed", "paid"):
+            return
+        self.refunds[refund_id] = "closed"
+        self.refund_open = "open" in self.refunds.values()
+        if not self.refund_open:
+            self._resume(now)
         self._refund_changed(now, "refund closed", "receipt timer resumed")
 
-    def refund_completed(self, amount_minor: int, now: datetime) -> None:
-        self.refund_open = False
+    def refund_completed(self, refund_id: str, amount_minor: int, now: datetime) -> None:
+        if self.refunds.get(refund_id) == "paid":
+            return
+        self.refunds[refund_id] = "paid"
+        self.refund_open = "open" in self.refunds.values()
         self.refunded_minor = min(self.total_minor, self.refunded_minor + amount_minor)
-        self._resume(now)
+        if not self.refund_open:
+            self._resume(now)
         self._refund_changed(now, "refund paid", f"{amount_minor} fen back to the grant")
         if self.refunded_minor >= self.total_minor and self.status in (OrderStatus.PAID, OrderStatus.SHIPPED):
             self._close(CloseReason.FULLY_REFUNDED, now, SYSTEM)

@@ -52,10 +52,10 @@ def test_receipt_confirms_itself_after_ten_days_or_thirty_without_logistics() ->
 
 def test_an_open_refund_pauses_auto_confirm_and_closing_it_resumes_with_the_time_left() -> None:
     o = shipped()
-    o.refund_opened(NOW + 4 * DAY)  # 6 days were left
+    o.refund_opened("R-1", NOW + 4 * DAY)  # 6 days were left
     assert o.fire(TimerKind.AUTO_CONFIRM, NOW + 20 * DAY) is False
     assert o.status is OrderStatus.SHIPPED
-    o.refund_closed(NOW + 20 * DAY)
+    o.refund_closed("R-1", NOW + 20 * DAY)
     assert o.fire(TimerKind.AUTO_CONFIRM, NOW + 26 * DAY - timedelta(seconds=1)) is False
     assert o.fire(TimerKind.AUTO_CONFIRM, NOW + 26 * DAY) is True
     assert o.events[-1].event_type == "orders.OrderReceived"
@@ -65,7 +65,7 @@ def test_an_open_refund_pauses_auto_confirm_and_closing_it_resumes_with_the_time
 
 def test_a_refund_opened_before_shipping_pauses_the_timer_from_the_start() -> None:
     o = paid()
-    o.refund_opened(NOW)
+    o.refund_opened("R-1", NOW)
     o.ship(SUPPLIER, "SF", "1", NOW, DEADLINES)
     assert o.timers[TimerKind.AUTO_CONFIRM].due_at is None
     assert o.timers[TimerKind.AUTO_CONFIRM].remaining == 10 * DAY
@@ -73,9 +73,32 @@ def test_a_refund_opened_before_shipping_pauses_the_timer_from_the_start() -> No
 
 def test_a_full_refund_before_receipt_closes_the_order_and_a_partial_one_does_not() -> None:
     o = shipped()
-    o.refund_opened(NOW)
-    o.refund_completed(1000, NOW)
+    o.refund_opened("R-1", NOW)
+    o.refund_completed("R-1", 1000, NOW)
     assert (o.status, o.refund_state, o.refunded_minor) == (OrderStatus.SHIPPED, "partially_refunded", 1000)
-    o.refund_opened(NOW)
-    o.refund_completed(o.total_minor - 1000, NOW)
+    o.refund_opened("R-2", NOW)
+    o.refund_completed("R-2", o.total_minor - 1000, NOW)
     assert (o.status, o.refund_state) == (OrderStatus.CLOSED, "fully_refunded")
+
+
+def test_hearing_of_a_refund_again_neither_reopens_it_nor_counts_its_money_twice() -> None:
+    o = shipped()
+    o.refund_opened("R-1", NOW)
+    o.refund_completed("R-1", 1000, NOW)
+    o.events.clear()
+    o.timeline.clear()
+    o.refund_opened("R-1", NOW + DAY)  # a replay of the whole case
+    o.refund_completed("R-1", 1000, NOW + DAY)
+    o.refund_closed("R-1", NOW + DAY)
+    assert (o.refund_state, o.refunded_minor, o.events, o.timeline) == ("partially_refunded", 1000, [], [])
+    assert o.timers[TimerKind.AUTO_CONFIRM].due_at is not None  # the receipt clock runs
+
+
+def test_two_open_refunds_keep_the_clock_paused_until_both_end() -> None:
+    o = shipped()
+    o.refund_opened("R-1", NOW)
+    o.refund_opened("R-2", NOW)
+    o.refund_closed("R-1", NOW + DAY)
+    assert o.refund_open and o.timers[TimerKind.AUTO_CONFIRM].due_at is None
+    o.refund_completed("R-2", 500, NOW + DAY)
+    assert not o.refund_open and o.timers[TimerKind.AUTO_CONFIRM].due_at is not None
