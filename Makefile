@@ -35,7 +35,7 @@ test-unit: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contracts plumbing services tests
+	$(VENV)/bin/mypy contracts plumbing services tests deploy/seed.py
 	$(PY) -m contracts.export --check
 
 format: venv

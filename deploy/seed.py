@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import random
 import sys
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,11 @@ FINANCE = auth(Role.UNIVERSITY_FINANCE, "finance-office")
 ALICE = auth(Role.RESEARCHER, "alice")
 PI = auth(Role.RESEARCHER, "prof-wang")
 OFFICER = auth(Role.SAFETY_OFFICER, "officer-zhao")
+BUYERS = {  # who buys on which grant, and who leads it
+    "G-NSFC-2026-001": ([auth(Role.RESEARCHER, "alice"), auth(Role.RESEARCHER, "bob")], PI),
+    "G-MOST-2026-017": ([auth(Role.RESEARCHER, "carol")], auth(Role.RESEARCHER, "prof-li")),
+}
+STRETCH = 36  # carts in the simulated stretch of trading
 
 
 def supplier_auth(sid: str) -> dict[str, str]:
@@ -208,10 +215,15 @@ async def grants(http: httpx.AsyncClient) -> None:
 
 
 async def checkout(
-    http: httpx.AsyncClient, key: str, lines: list[tuple[str, int]], catalog: dict[str, tuple[str, int]]
+    http: httpx.AsyncClient,
+    key: str,
+    lines: list[tuple[str, int]],
+    catalog: dict[str, tuple[str, int]],
+    grant_id: str = "G-NSFC-2026-001",
+    buyer: dict[str, str] = ALICE,
 ) -> list[str]:
     body = {
-        "grant_id": "G-NSFC-2026-001",
+        "grant_id": grant_id,
         "lines": [
             {"supplier_id": catalog[sku][0], "sku": sku, "quantity": qty, "unit_price_minor": catalog[sku][1]}
             for sku, qty in lines
@@ -219,7 +231,7 @@ async def checkout(
     }
     for _ in range(120):  # the catalog and grants reach orders as events: wait until they have
         response = await http.post(
-            f"{URL['orders']}/v1/checkouts", json=body, headers={**ALICE, "Idempotency-Key": f"demo-{key}"}
+            f"{URL['orders']}/v1/checkouts", json=body, headers={**buyer, "Idempotency-Key": f"demo-{key}"}
         )
         if response.status_code in (200, 201):
             return [o["order_id"] for o in response.json()["orders"]]
@@ -227,10 +239,12 @@ async def checkout(
     raise SystemExit(f"seed failed: checkout {key}: {response.text}")
 
 
-async def wait(http: httpx.AsyncClient, order_id: str, status: str) -> dict[str, Any]:
+async def wait(
+    http: httpx.AsyncClient, order_id: str, status: str, buyer: dict[str, str] = ALICE
+) -> dict[str, Any]:
     order: dict[str, Any] = ok(
         await http.get(
-            f"{URL['orders']}/v1/orders/{order_id}", headers=ALICE, params={"wait_for": status, "timeout": 30}
+            f"{URL['orders']}/v1/orders/{order_id}", headers=buyer, params={"wait_for": status, "timeout": 30}
         )
     )
     return order
@@ -290,8 +304,145 @@ async def trade(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) ->
                 headers=supplier_auth(order["supplier_id"]),
             )
         )
-    await asyncio.sleep(1)
+
+
+class Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, total, 0
+        self.draw()
+
+    def step(self) -> None:
+        self.done += 1
+        self.draw()
+        if self.done == self.total:
+            print(file=sys.stderr)
+
+    def draw(self) -> None:
+        filled = 30 * self.done // self.total
+        bar = "#" * filled + "." * (30 - filled)
+        print(f"\r  {self.label:<10} [{bar}] {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
+
+
+async def order_life(
+    http: httpx.AsyncClient, n: int, rng: random.Random, catalog: dict[str, tuple[str, int]]
+) -> None:
+    """One cart through its life: most are received, some stay in transit or wait to ship, a few
+    are cancelled, and some received ones get part of their money back."""
+    grant_id = "G-NSFC-2026-001" if n % 3 else "G-MOST-2026-017"
+    buyers, pi = BUYERS[grant_id]
+    buyer = buyers[n % len(buyers)]
+    skus = rng.sample(sorted(catalog), rng.randint(1, 3))
+    for order_id in await checkout(
+        http, f"s{n:03d}", [(sku, rng.randint(1, 4)) for sku in skus], catalog, grant_id, buyer
+    ):
+        order = ok(await http.get(f"{URL['orders']}/v1/orders/{order_id}", headers=buyer))
+        if "hazardous_item" in order["approvals_pending"]:
+            ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=OFFICER))
+        if {"over_threshold", "lab_member_purchase"} & set(order["approvals_pending"]):
+            ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=pi))
+        order = await wait(http, order_id, "PAID", buyer)
+        if order["status"] != "PAID":
+            continue  # e.g. refused for budget: the summary shows it
+        fate = rng.random()
+        if fate < 0.08:
+            ok(
+                await http.post(
+                    f"{URL['orders']}/v1/orders/{order_id}/cancel",
+                    headers=buyer,
+                    json={"reason": "found it in the lab next door"},
+                )
+            )
+            continue
+        if fate < 0.18:
+            continue  # waiting to be shipped
+        ok(
+            await http.post(
+                f"{URL['orders']}/v1/orders/{order_id}/ship",
+                headers=supplier_auth(order["supplier_id"]),
+                json={"carrier": "SF Express", "tracking_number": f"SF{rng.randrange(10**9, 10**10)}"},
+            )
+        )
+        if fate < 0.30:
+            continue  # in transit
+        ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/confirm-receipt", headers=buyer))
+        order = await wait(http, order_id, "COMPLETED", buyer)
+        if fate > 0.90:
+            await refund(http, order, buyer, order["lines"][0]["unit_price_minor"])
+
+
+async def refund(http: httpx.AsyncClient, order: dict[str, Any], buyer: dict[str, str], amount: int) -> None:
+    for _ in range(60):  # refunds learns of the completion from orders.events
+        response = await http.post(
+            f"{URL['refunds']}/v1/refunds",
+            headers=buyer,
+            json={
+                "order_id": order["order_id"],
+                "amount_minor": amount,
+                "reason_code": "damaged",
+                "reason": "one unit arrived damaged",
+            },
+        )
+        if response.status_code == 201:
+            ok(
+                await http.post(
+                    f"{URL['refunds']}/v1/refunds/{response.json()['refund_id']}/agree",
+                    headers=supplier_auth(order["supplier_id"]),
+                )
+            )
+            return
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"seed failed: refund on {order['order_id']}: {response.text}")
+
+
+async def stretch(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) -> None:
+    rng = random.Random(2026)
+    progress = Progress("trading", STRETCH)
+    gate = asyncio.Semaphore(6)
+
+    async def one(n: int) -> None:
+        async with gate:
+            await order_life(http, n, random.Random(rng.random() + n), catalog)
+            progress.step()
+
+    await asyncio.gather(*(one(n) for n in range(STRETCH)))
+    await asyncio.sleep(1)  # let the last releases and refunds settle before paying out
     ok(await http.post(f"{URL['settlement']}/v1/payouts/runs", headers=OPS))
+
+
+def yuan(minor: int) -> str:
+    return f"¥{minor // 100:,}.{minor % 100:02d}"
+
+
+async def summary(http: httpx.AsyncClient) -> None:
+    states: Counter[str] = Counter()
+    cursor = None
+    while True:
+        page = ok(
+            await http.get(
+                f"{URL['orders']}/v1/orders",
+                headers=FINANCE,
+                params={"limit": 200, **({"cursor": cursor} if cursor else {})},
+            )
+        )
+        states.update(o["status"] for o in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    university = ok(await http.get(f"{URL['settlement']}/v1/universities/{UNI}/execution", headers=FINANCE))
+    payouts = ok(await http.get(f"{URL['settlement']}/v1/payouts", headers=OPS))
+    escrow = sum(g["total"]["encumbered"] for g in university["grants"])
+    paid = sum(p["amount"] for p in payouts if p["status"] == "settled")
+    print("  orders      " + ", ".join(f"{n} {s.lower()}" for s, n in states.most_common()))
+    print(f"  in escrow   {yuan(escrow)}    paid out to suppliers {yuan(paid)}")
+    for g in university["grants"]:
+        t = g["total"]
+        rate = t["execution_rate_bp"] / 100
+        print(
+            f"  {g['grant_id']:<17} executed {rate:5.2f}% of {yuan(t['budget'])} (expended"
+            f" {yuan(t['expended'])}, encumbered {yuan(t['encumbered'])}, refunded {yuan(t['refunded'])})"
+        )
 
 
 async def main() -> int:
@@ -311,10 +462,9 @@ async def main() -> int:
                     await onboard(http, row)
             catalog = await publish_catalog(http)
             await trade(http, catalog)
-            print(
-                "demo data seeded: 2 grants, 6 suppliers with catalogs, orders traded (one cancelled),"
-                " 1 refund, 1 payout run"
-            )
+            await stretch(http, catalog)
+            print(f"demo data seeded: 2 grants, 6 suppliers with catalogs, {STRETCH + 3} carts, a payout run")
+        await summary(http)
     print("  demo tokens (valid 1 hour; make more with .venv/bin/unisettle token):")
     for name, headers in [
         ("researcher alice", ALICE),
