@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format contracts venv prerequisites
+.PHONY: up down status test bench test-unit lint format contracts venv prerequisites
 
 up: prerequisites venv
 	@deploy/stack.sh up
@@ -16,6 +16,10 @@ up: prerequisites venv
 	@echo "  kafka      127.0.0.1:19092    postgres  postgresql://unisettle:unisettle@127.0.0.1:15432/<service>"
 	@echo "  a token:   $(VENV)/bin/unisettle token --role university_finance --tenant tsinghua --sub fo-1"
 	@echo "  stop with: make down"
+
+bench: prerequisites venv  # prints the performance table (not part of make test)
+	@deploy/stack.sh up
+	$(PY) -m tests.bench.run
 
 down:
 	@deploy/services.sh down || true

@@ -1,0 +1,276 @@
+"""`make bench`: every figure next to this machine's own limits, measured in the same run.
+
+  1. Postgres with one transaction per ledger event and batched; raw aiokafka produce/consume
+  2. settlement escrow events applied per second from a pre-filled topic
+  3. checkout API at saturation and at a fixed 200/s (load generator in its own process)
+  4. saga latency checkout → PAID and confirm → COMPLETED at half the saturation rate
+  5. finance reads with at least one million ledger transfers
+  6. settlement with one and two consumer processes on a 6-partition topic
+
+Set BENCH_SCALE=0.2 for a quick pass."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.bench import limits, settlement_rate
+from tests.bench.figures import Table, percentile
+from tests.e2e.processes import SERVICES, ServiceProcess, free_port
+from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER, ok, onboard_supplier
+from tests.stack import Stack, create_database, delete_topics, drop_database, eventually, local_stack
+
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+GRANT = "G-LOAD-2026-001"
+LINE = {"supplier_id": "SUP-004", "sku": "CS-0002", "quantity": 1, "unit_price_minor": 2800}
+
+
+def n(count: int) -> int:
+    return max(100, int(count * SCALE))
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+    model = "unknown CPU"
+    with Path("/proc/cpuinfo").open() as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpus} cores ({model}), {memory} GiB, {system}, Python {platform.python_version()}"
+
+
+async def part1(stack: Stack, table: Table) -> dict[str, float]:
+    dsn = await create_database(stack, "benchpg")
+    try:
+        single = await limits.postgres(dsn, n(5_000), batch=1)
+        batched = await limits.postgres(dsn, n(50_000), batch=500)
+    finally:
+        await drop_database(stack, dsn)
+    table.add("1 machine limits", "Postgres ledger events/s, one transaction each", f"{single:,.0f}/s")
+    table.add("1 machine limits", "Postgres ledger events/s, 500 per transaction", f"{batched:,.0f}/s")
+    topic = f"bench{int(time.time())}.raw"
+    try:
+        produced, consumed = await limits.kafka(stack.kafka, topic, n(200_000))
+    finally:
+        await delete_topics(stack, topic)
+    table.add("1 machine limits", f"aiokafka produce, {limits.EVENT_BYTES}-byte events", f"{produced:,.0f}/s")
+    table.add("1 machine limits", f"aiokafka consume, {limits.EVENT_BYTES}-byte events", f"{consumed:,.0f}/s")
+    return {"pg_single": single, "pg_batched": batched}
+
+
+async def part2_and_6(stack: Stack, table: Table, pg: dict[str, float], workdir: Path) -> None:
+    orders = n(20_000)
+    one, seconds = await settlement_rate.run(stack, orders, 1, workdir)
+    table.add(
+        "2 settlement",
+        f"escrow events/s, 1 process ({2 * orders:,} events in {seconds:.1f} s)",
+        f"{one:,.0f}/s",
+        "≥ 10,000/s",
+    )
+    ratio_single, ratio_batched = one / pg["pg_single"], one / pg["pg_batched"]
+    table.add(
+        "2 settlement", "ratio to Postgres one-transaction-per-event", f"{ratio_single:.2f} x", ">= 4 x"
+    )
+    table.add("2 settlement", "ratio to Postgres batched", f"{ratio_batched:.2f} x")
+    two, seconds = await settlement_rate.run(stack, orders, 2, workdir)
+    table.add("6 scaling", "escrow events/s, 1 process, 6 partitions", f"{one:,.0f}/s")
+    table.add("6 scaling", f"escrow events/s, 2 processes, 6 partitions ({seconds:.1f} s)", f"{two:,.0f}/s")
+
+
+def loadgen(mode: str, orders_url: str, rate: float, duration: float, clients: int = 32) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "tests.bench.loadgen",
+        mode,
+        "--url",
+        orders_url,
+        "--grant",
+        GRANT,
+        "--buyer-token",
+        ALICE["Authorization"].removeprefix("Bearer "),
+        "--supplier-token",
+        SUPPLIER["Authorization"].removeprefix("Bearer "),
+        "--rate",
+        str(rate),
+        "--duration",
+        str(duration),
+        "--concurrency",
+        str(clients),
+    ]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+async def parts_3_4_5(stack: Stack, table: Table, workdir: Path) -> None:
+    prefix = f"bench{int(time.time() * 1000) % 10**9}."
+    running: dict[str, ServiceProcess] = {}
+    try:
+        for name in SERVICES:
+            dsn = await create_database(stack, f"bench{name}")
+            running[name] = ServiceProcess(name, free_port(), dsn, workdir / f"{name}.log")
+            await running[name].start(stack, prefix)
+        for service in running.values():
+            await service.wait_ready()
+        orders_url, settlement_url = running["orders"].url, running["settlement"].url
+        async with httpx.AsyncClient(timeout=30) as http:
+            await onboard_supplier(http, running["suppliers"].url)
+            ok(
+                await http.post(
+                    f"{settlement_url}/v1/grants",
+                    headers=FINANCE,
+                    json={
+                        "grant_id": GRANT,
+                        "code": "LOAD-1",
+                        "title": "Checkout load",
+                        "pi_id": "prof-wang",
+                        "authorised_buyers": ["alice"],
+                        "budget_by_category": {"consumables": 10**13},
+                        "period_start": "2026-01-01",
+                        "period_end": "2028-12-31",
+                        "approval_threshold_minor": 10**13,
+                    },
+                ),
+                201,
+            )
+
+            async def sellable() -> bool:  # the catalog and the grant reach orders as events
+                response = await http.post(
+                    f"{orders_url}/v1/checkouts",
+                    headers={**ALICE, "Idempotency-Key": "bench-probe"},
+                    json={
+                        "grant_id": GRANT,
+                        "lines": [
+                            {
+                                "supplier_id": "SUP-004",
+                                "sku": "CS-0002",
+                                "quantity": 1,
+                                "unit_price_minor": 2800,
+                            }
+                        ],
+                    },
+                )
+                return response.status_code in (200, 201)
+
+            await eventually(sellable, timeout=60, what="orders to know the catalog and the grant")
+        duration = max(3.0, 10 * SCALE)
+        saturated = loadgen("checkout", orders_url, 0, duration)
+        table.add(
+            "3 checkout API",
+            "checkouts/s at saturation (32 clients)",
+            f"{saturated['rate']:,.0f}/s",
+            "≥ 1,000/s",
+        )
+        table.add(
+            "3 checkout API",
+            "p50 / p99 at saturation",
+            f"{saturated['checkout_p50']:.1f} / {saturated['checkout_p99']:.1f} ms",
+        )
+        fixed = loadgen("checkout", orders_url, 200, duration)
+        table.add(
+            "3 checkout API",
+            f"p50 / p99 at 200/s offered ({fixed['rate']:.0f}/s done, {fixed['errors']} errors)",
+            f"{fixed['checkout_p50']:.1f} / {fixed['checkout_p99']:.1f} ms",
+            "p99 < 50 ms",
+        )
+        half = max(1.0, saturated["rate"] / 2)
+        saga = loadgen("saga", orders_url, half, duration)
+        table.add(
+            "4 saga latency",
+            f"checkout → PAID p50 / p99 at {half:.0f}/s offered",
+            f"{saga['paid_p50']:.0f} / {saga['paid_p99']:.0f} ms",
+            "p99 < 500 ms",
+        )
+        table.add(
+            "4 saga latency",
+            f"confirm → COMPLETED p50 / p99 ({saga['errors']} errors)",
+            f"{saga['completed_p50']:.0f} / {saga['completed_p99']:.0f} ms",
+        )
+        await part5(running["settlement"], table)
+    finally:
+        for service in running.values():
+            await service.stop()
+        for service in running.values():
+            await drop_database(stack, service.dsn)
+        await delete_topics(stack, prefix)
+
+
+async def part5(settlement: ServiceProcess, table: Table) -> None:
+    """Fill the ledger to a million transfers (balanced, between two accounts of their own, with
+    the totals kept) and read the finance endpoints."""
+    conn = await asyncpg.connect(settlement.dsn)
+    try:
+        have = await conn.fetchval("select count(*) from transfers")
+        extra = max(0, 1_000_000 - have)
+        async with conn.transaction():
+            await conn.execute(
+                "insert into accounts (account_id, kind)"
+                " values ('bench:bank', 'bank'), ('bench:suspense', 'suspense')"
+            )
+            await conn.execute(
+                """insert into transfers
+                       (transfer_id, debit_account, credit_account, amount, kind, code, order_id)
+                   select gen_random_uuid(), 'bench:suspense', 'bench:bank', 100, 'posted', 'bench_fill',
+                          'F-' || g
+                   from generate_series(1, $1) g""",
+                extra,
+            )
+            for account, column in (("bench:suspense", "debits_posted"), ("bench:bank", "credits_posted")):
+                await conn.execute(
+                    f"update accounts set {column} = $1 where account_id = $2", extra * 100, account
+                )
+        await conn.execute("analyze")
+        total = await conn.fetchval("select count(*) from transfers")
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(timeout=30) as http:
+        for label, path in [
+            ("grant execution", f"/v1/grants/{GRANT}/execution"),
+            ("university roll-up", "/v1/universities/tsinghua/execution"),
+        ]:
+            samples = []
+            for i in range(n(500) + 20):
+                started = time.perf_counter()
+                response = await http.get(f"{settlement.url}{path}", headers=FINANCE)
+                response.raise_for_status()
+                if i >= 20:  # warm-up
+                    samples.append((time.perf_counter() - started) * 1000)
+            table.add(
+                "5 finance reads",
+                f"{label} p50 / p99 ({total:,} transfers)",
+                f"{percentile(samples, 50):.1f} / {percentile(samples, 99):.1f} ms",
+                "p99 < 10 ms" if label == "grant execution" else "",
+            )
+
+
+async def main() -> None:
+    stack = local_stack()
+    print(f"UniSettle benchmark on {machine()}; BENCH_SCALE={SCALE}", flush=True)
+    print(f"  {'part':<22} {'measure':<52} {'value':>18}  target", flush=True)
+    table = Table()
+    with tempfile.TemporaryDirectory(prefix="unisettle-bench-") as tmp:
+        workdir = Path(tmp)
+        pg = await part1(stack, table)
+        await part2_and_6(stack, table, pg, workdir)
+        await parts_3_4_5(stack, table, workdir)
+    print("\nAs a table for the README:\n")
+    print(table.markdown())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
