@@ -53,6 +53,25 @@ async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) ->
         await asyncio.sleep(0.2)
 
 
+async def reach(http: httpx.AsyncClient, flow: Flow, order_id: str, wanted: str) -> str:
+    """Long-poll the order until it reaches `wanted` or another final state; restarts included,
+    settlement answers within seconds, so give up after about five minutes."""
+    status = ""
+    for _ in range(60):
+        status = (
+            await call(
+                http,
+                "GET",
+                f"{flow.orders}/v1/orders/{order_id}",
+                headers=ALICE,
+                params={"wait_for": wanted, "timeout": 5},
+            )
+        ).json()["status"]
+        if status == wanted or status in FINAL:
+            break
+    return status
+
+
 async def order_life(http: httpx.AsyncClient, flow: Flow, n: int) -> str:
     body = {
         "grant_id": CHAOS_GRANT,
@@ -67,18 +86,7 @@ async def order_life(http: httpx.AsyncClient, flow: Flow, n: int) -> str:
             break
         await asyncio.sleep(0.2)  # the catalog may not have reached orders yet
     order_id: str = placed.json()["orders"][0]["order_id"]
-    for _ in range(60):  # settlement answers within seconds, restarts included
-        status = (
-            await call(
-                http,
-                "GET",
-                f"{flow.orders}/v1/orders/{order_id}",
-                headers=ALICE,
-                params={"wait_for": "PAID", "timeout": 5},
-            )
-        ).json()["status"]
-        if status != "AWAITING_FUNDS":
-            break
+    status = await reach(http, flow, order_id, "PAID")
     assert status == "PAID", f"order {order_id} is {status}"
     if n % 6 == 0:
         await call(
@@ -104,18 +112,7 @@ async def order_life(http: httpx.AsyncClient, flow: Flow, n: int) -> str:
 
 async def refund_after_receipt(http: httpx.AsyncClient, flow: Flow, order_id: str) -> None:
     """A partial refund once the order is complete: paid from the supplier's balance."""
-    for _ in range(60):
-        status = (
-            await call(
-                http,
-                "GET",
-                f"{flow.orders}/v1/orders/{order_id}",
-                headers=ALICE,
-                params={"wait_for": "COMPLETED", "timeout": 5},
-            )
-        ).json()["status"]
-        if status == "COMPLETED":
-            break
+    await reach(http, flow, order_id, "COMPLETED")
     body = {"order_id": order_id, "amount_minor": REFUND, "reason_code": "damaged", "reason": "box crushed"}
     while True:  # refunds learns that the order completed from orders.events
         asked = await call(http, "POST", f"{flow.refunds}/v1/refunds", headers=ALICE, json=body)
