@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from plumbing.auth import Principal, Role, TokenCodec
+from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
 
 HERE = Path(__file__).parent / "seed" / "reference"
@@ -28,7 +28,7 @@ URL = {
 }
 UNI = "tsinghua"
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
-codec = TokenCodec(StackSettings().jwt_secret.get_secret_value())
+codec = StackSettings().token_codec()
 
 
 def auth(role: Role, sub: str, tenant: str = UNI, supplier_id: str | None = None) -> dict[str, str]:

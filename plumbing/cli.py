@@ -16,7 +16,7 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from plumbing.auth import Principal, Role, TokenCodec
+from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
 
 if TYPE_CHECKING:
@@ -24,10 +24,7 @@ if TYPE_CHECKING:
 
 
 def _token(args: argparse.Namespace) -> int:
-    stack = StackSettings()
-    codec = TokenCodec(
-        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
-    )
+    codec = StackSettings().token_codec()
     role = Role(args.role)
     if role is Role.SUPPLIER and not args.supplier_id:
         print("error: a supplier token needs --supplier-id", file=sys.stderr)
@@ -156,10 +153,7 @@ def _status(args: argparse.Namespace) -> int:
 def _settlement_api(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
     import os
 
-    stack = StackSettings()
-    codec = TokenCodec(
-        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
-    )
+    codec = StackSettings().token_codec()
     principal = Principal(subject=args.by, role=Role.PLATFORM_OPS, tenant_id="platform")
     url = args.url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")
     return url.rstrip("/"), {"Authorization": f"Bearer {codec.issue(principal, ttl=timedelta(minutes=5))}"}

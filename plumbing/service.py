@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import TokenCodec
 from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.db import create_pool, migrate_service
 from plumbing.delivery import Handler
@@ -134,9 +133,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             log.info("service stopped")
 
     app = FastAPI(title=f"UniSettle {spec.name}", version="0.1.0", lifespan=lifespan)
-    app.state.token_codec = TokenCodec(
-        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
-    )
+    app.state.token_codec = stack.token_codec()
     install_error_handlers(app)
 
     @app.middleware("http")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from plumbing.auth import TokenCodec
+
 # Development only: deployments set UNISETTLE_JWT_SECRET.
 DEV_JWT_SECRET = "unisettle-development-secret-change-me-in-production"  # noqa: S105
 
@@ -22,6 +24,12 @@ class StackSettings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_issuer: str = "unisettle"
     jwt_audience: str = "unisettle"
+
+    def token_codec(self) -> TokenCodec:
+        """The codec that issues and verifies this deployment's bearer tokens."""
+        return TokenCodec(
+            self.jwt_secret.get_secret_value(), issuer=self.jwt_issuer, audience=self.jwt_audience
+        )
 
 
 class ServiceSettings(BaseSettings):

@@ -16,23 +16,13 @@ from contracts.events.common import Actor, BudgetCategory
 from contracts.events.orders import OrderLine, OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import Principal, Role, TokenCodec
-from plumbing.settings import StackSettings
 from plumbing.topic_admin import ensure_topics
 from tests.e2e.processes import ServiceProcess, free_port
+from tests.e2e.test_money_flow import FINANCE
 from tests.stack import Stack, create_database, delete_topics, drop_database
 
 GRANTS = 50
 ALICE = Actor(user_id="alice", role="researcher")
-
-
-def finance() -> dict[str, str]:
-    stack = StackSettings()
-    codec = TokenCodec(
-        stack.jwt_secret.get_secret_value(), issuer=stack.jwt_issuer, audience=stack.jwt_audience
-    )
-    token = codec.issue(Principal(subject="fo-bench", role=Role.UNIVERSITY_FINANCE, tenant_id="tsinghua"))
-    return {"Authorization": f"Bearer {token}"}
 
 
 def envelopes(orders: int) -> list[Envelope]:
@@ -95,7 +85,7 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path) -> tuple
             for g in range(GRANTS):
                 response = await http.post(
                     f"{first.url}/v1/grants",
-                    headers=finance(),
+                    headers=FINANCE,
                     json={
                         "grant_id": f"G-BENCH-{g:03d}",
                         "code": f"BENCH-{g}",

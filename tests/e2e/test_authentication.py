@@ -21,7 +21,7 @@ PUBLIC = {"/health", "/ready", "/metrics"}  # probes: they reveal nothing and mu
 def bad_tokens() -> dict[str, str]:
     stack = StackSettings()
     secret = stack.jwt_secret.get_secret_value()
-    codec = TokenCodec(secret, issuer=stack.jwt_issuer, audience=stack.jwt_audience)
+    codec = stack.token_codec()
     ops = Principal(subject="ops-1", role=Role.PLATFORM_OPS, tenant_id="platform")
     good = codec.issue(ops)
     head, body, signature = good.split(".")

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from plumbing.auth import Principal, Role, TokenCodec
+from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
 from services.settlement.check import run_checks
 from tests.e2e.processes import ServiceProcess
@@ -19,7 +19,7 @@ from tests.stack import eventually
 pytestmark = pytest.mark.e2e
 PDF = b"%PDF-1.7\n%%EOF\n"
 LEGAL = "Nanjing Jinling Laboratory Supplies Co., Ltd."
-codec = TokenCodec(StackSettings().jwt_secret.get_secret_value())
+codec = StackSettings().token_codec()
 
 
 def auth(role: Role, sub: str, tenant: str = "tsinghua", supplier_id: str | None = None) -> dict[str, str]:
