@@ -14,7 +14,7 @@ import argparse
 import contextlib
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
@@ -150,13 +150,22 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settlement_api(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+def _settlement_call(args: argparse.Namespace, method: str, path: str, **request: Any) -> int:
+    """One request to settlement's API as platform_ops named by --by; prints the answer."""
     import os
 
-    codec = StackSettings().token_codec()
+    import httpx
+
     principal = Principal(subject=args.by, role=Role.PLATFORM_OPS, tenant_id="platform")
-    url = args.url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")
-    return url.rstrip("/"), {"Authorization": f"Bearer {codec.issue(principal, ttl=timedelta(minutes=5))}"}
+    token = StackSettings().token_codec().issue(principal, ttl=timedelta(minutes=5))
+    url = (args.url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")).rstrip("/")
+    headers = {"Authorization": f"Bearer {token}", **request.pop("headers", {})}
+    try:
+        response = httpx.request(method, f"{url}{path}", headers=headers, timeout=300, **request)
+    except httpx.TransportError as exc:
+        print(f"error (settlement_unreachable): {url}: {exc}", file=sys.stderr)
+        return 1
+    return _answer(response)
 
 
 def _answer(response: httpx.Response) -> int:
@@ -177,44 +186,26 @@ def _answer(response: httpx.Response) -> int:
 
 
 def _payouts(args: argparse.Namespace) -> int:
-    import httpx
-
-    url, headers = _settlement_api(args)
-    try:
-        return _answer(httpx.post(f"{url}/v1/payouts/runs", headers=headers, timeout=300))
-    except httpx.TransportError as exc:
-        print(f"error (settlement_unreachable): {url}: {exc}", file=sys.stderr)
-        return 1
+    return _settlement_call(args, "POST", "/v1/payouts/runs")
 
 
 def _statement(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import httpx
-
-    url, headers = _settlement_api(args)
+    if args.action == "simulated":
+        params = {"on": args.on} if args.on else {}
+        return _settlement_call(args, "GET", "/v1/bank-simulator/statement", params=params)
+    if not args.file:
+        print("error: statement import needs the CSV file", file=sys.stderr)
+        return 2
     try:
-        if args.action == "simulated":
-            params = {"on": args.on} if args.on else {}
-            response = httpx.get(f"{url}/v1/bank-simulator/statement", headers=headers, params=params)
-        else:
-            if not args.file:
-                print("error: statement import needs the CSV file", file=sys.stderr)
-                return 2
-            content = Path(args.file).read_bytes()
-            response = httpx.post(
-                f"{url}/v1/reconciliation/statements",
-                headers={**headers, "Content-Type": "text/csv"},
-                content=content,
-                timeout=120,
-            )
-        return _answer(response)
+        content = Path(args.file).read_bytes()
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except httpx.TransportError as exc:
-        print(f"error (settlement_unreachable): {url}: {exc}", file=sys.stderr)
-        return 1
+    return _settlement_call(
+        args, "POST", "/v1/reconciliation/statements", headers={"Content-Type": "text/csv"}, content=content
+    )
 
 
 def parser() -> argparse.ArgumentParser:
