@@ -42,7 +42,7 @@ ALICE = auth(Role.RESEARCHER, "alice")
 PI = auth(Role.RESEARCHER, "prof-wang")
 OFFICER = auth(Role.SAFETY_OFFICER, "officer-zhao")
 BUYERS = {  # who buys on which grant, and who leads it
-    "G-NSFC-2026-001": ([auth(Role.RESEARCHER, "alice"), auth(Role.RESEARCHER, "bob")], PI),
+    "G-NSFC-2026-001": ([ALICE, auth(Role.RESEARCHER, "bob")], PI),
     "G-MOST-2026-017": ([auth(Role.RESEARCHER, "carol")], auth(Role.RESEARCHER, "prof-li")),
 }
 STRETCH = 36  # carts in the simulated stretch of trading
@@ -255,9 +255,7 @@ async def trade(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) ->
     orders += await checkout(http, "0002", [("RG-0002", 6)], catalog)  # acetone: needs the safety officer
     orders += await checkout(http, "0003", [("CS-0001", 3)], catalog)
     for order_id in orders:
-        order = ok(await http.get(f"{URL['orders']}/v1/orders/{order_id}", headers=ALICE))
-        if order["status"] == "PENDING_APPROVAL":  # hazardous: the safety officer approves
-            ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=OFFICER))
+        await approve_as_needed(http, order_id, ALICE, PI)
         await wait(http, order_id, "PAID")
     *fulfilled, cancelled = orders
     ok(
@@ -268,42 +266,37 @@ async def trade(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) ->
         )
     )
     for order_id in fulfilled:
-        order = await wait(http, order_id, "PAID")
-        sid = order["supplier_id"]
-        ok(
-            await http.post(
-                f"{URL['orders']}/v1/orders/{order_id}/ship",
-                headers=supplier_auth(sid),
-                json={"carrier": "SF Express", "tracking_number": f"SF{abs(hash(order_id)) % 10**10}"},
-            )
+        await ship(http, await wait(http, order_id, "PAID"), f"SF{abs(hash(order_id)) % 10**10}")
+        await receive(http, order_id, ALICE)
+    order = await wait(http, fulfilled[0], "COMPLETED")
+    await refund(http, order, ALICE, order["lines"][0]["unit_price_minor"])
+
+
+async def approve_as_needed(
+    http: httpx.AsyncClient, order_id: str, buyer: dict[str, str], pi: dict[str, str]
+) -> None:
+    """The safety officer approves hazardous items, the grant's PI large or lab members' orders."""
+    order = ok(await http.get(f"{URL['orders']}/v1/orders/{order_id}", headers=buyer))
+    if "hazardous_item" in order["approvals_pending"]:
+        ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=OFFICER))
+    if {"over_threshold", "lab_member_purchase"} & set(order["approvals_pending"]):
+        ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=pi))
+
+
+async def ship(http: httpx.AsyncClient, order: dict[str, Any], tracking_number: str) -> None:
+    ok(
+        await http.post(
+            f"{URL['orders']}/v1/orders/{order['order_id']}/ship",
+            headers=supplier_auth(order["supplier_id"]),
+            json={"carrier": "SF Express", "tracking_number": tracking_number},
         )
-        ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/confirm-receipt", headers=ALICE))
-        await wait(http, order_id, "COMPLETED")
-    refund_on = fulfilled[0]
-    order = await wait(http, refund_on, "COMPLETED")
-    case = None
-    for _ in range(60):
-        response = await http.post(
-            f"{URL['refunds']}/v1/refunds",
-            headers=ALICE,
-            json={
-                "order_id": refund_on,
-                "amount_minor": order["lines"][0]["unit_price_minor"],
-                "reason_code": "damaged",
-                "reason": "one box arrived crushed",
-            },
-        )
-        if response.status_code == 201:
-            case = response.json()
-            break
-        await asyncio.sleep(0.5)
-    if case is not None:
-        ok(
-            await http.post(
-                f"{URL['refunds']}/v1/refunds/{case['refund_id']}/agree",
-                headers=supplier_auth(order["supplier_id"]),
-            )
-        )
+    )
+
+
+async def receive(http: httpx.AsyncClient, order_id: str, buyer: dict[str, str]) -> dict[str, Any]:
+    """The buyer confirms receipt; returns the order once settlement has released the escrow."""
+    ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/confirm-receipt", headers=buyer))
+    return await wait(http, order_id, "COMPLETED", buyer)
 
 
 class Progress:
@@ -337,11 +330,7 @@ async def order_life(
     for order_id in await checkout(
         http, f"s{n:03d}", [(sku, rng.randint(1, 4)) for sku in skus], catalog, grant_id, buyer
     ):
-        order = ok(await http.get(f"{URL['orders']}/v1/orders/{order_id}", headers=buyer))
-        if "hazardous_item" in order["approvals_pending"]:
-            ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=OFFICER))
-        if {"over_threshold", "lab_member_purchase"} & set(order["approvals_pending"]):
-            ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/approve", headers=pi))
+        await approve_as_needed(http, order_id, buyer, pi)
         order = await wait(http, order_id, "PAID", buyer)
         if order["status"] != "PAID":
             continue  # e.g. refused for budget: the summary shows it
@@ -357,17 +346,10 @@ async def order_life(
             continue
         if fate < 0.18:
             continue  # waiting to be shipped
-        ok(
-            await http.post(
-                f"{URL['orders']}/v1/orders/{order_id}/ship",
-                headers=supplier_auth(order["supplier_id"]),
-                json={"carrier": "SF Express", "tracking_number": f"SF{rng.randrange(10**9, 10**10)}"},
-            )
-        )
+        await ship(http, order, f"SF{rng.randrange(10**9, 10**10)}")
         if fate < 0.30:
             continue  # in transit
-        ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/confirm-receipt", headers=buyer))
-        order = await wait(http, order_id, "COMPLETED", buyer)
+        order = await receive(http, order_id, buyer)
         if fate > 0.90:
             await refund(http, order, buyer, order["lines"][0]["unit_price_minor"])
 
