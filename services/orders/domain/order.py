@@ -245,7 +245,7 @@ class Order:
         if self.funds is not Funds.PENDING:
             return False  # heard before (a replay): nothing to do
         if self.status not in OPEN_BEFORE_PAYMENT:
-            self.funds = Funds.RESERVED  # until settlement, which has seen the order end, voids it
+            # Settlement voids it when it sees the order end; the order never holds these funds.
             self._note(now, "funds reserved after the order ended", SYSTEM, self.status, self.status)
             return False
         self.funds = Funds.RESERVED
