@@ -27,7 +27,8 @@ import httpx
 
 from tests.bench import limits, settlement_rate
 from tests.bench.figures import Table, percentile
-from tests.e2e.processes import SERVICES, ServiceProcess, free_port
+from tests.bench.settlement_rate import grant_body
+from tests.e2e.processes import ServiceProcess, running_services
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER, ok, onboard_supplier
 from tests.stack import Stack, create_database, delete_topics, drop_database, eventually, local_stack
 
@@ -119,95 +120,71 @@ def loadgen(mode: str, orders_url: str, rate: float, duration: float, clients: i
 
 async def parts_3_4_5(stack: Stack, table: Table, workdir: Path) -> None:
     prefix = f"bench{int(time.time() * 1000) % 10**9}."
-    running: dict[str, ServiceProcess] = {}
     try:
-        for name in SERVICES:
-            dsn = await create_database(stack, f"bench{name}")
-            running[name] = ServiceProcess(name, free_port(), dsn, workdir / f"{name}.log")
-            await running[name].start(stack, prefix)
-        for service in running.values():
-            await service.wait_ready()
-        orders_url, settlement_url = running["orders"].url, running["settlement"].url
-        async with httpx.AsyncClient(timeout=30) as http:
-            await onboard_supplier(http, running["suppliers"].url)
-            ok(
-                await http.post(
-                    f"{settlement_url}/v1/grants",
-                    headers=FINANCE,
-                    json={
-                        "grant_id": GRANT,
-                        "code": "LOAD-1",
-                        "title": "Checkout load",
-                        "pi_id": "prof-wang",
-                        "authorised_buyers": ["alice"],
-                        "budget_by_category": {"consumables": 10**13},
-                        "period_start": "2026-01-01",
-                        "period_end": "2028-12-31",
-                        "approval_threshold_minor": 10**13,
-                    },
-                ),
-                201,
-            )
-
-            async def sellable() -> bool:  # the catalog and the grant reach orders as events
-                response = await http.post(
-                    f"{orders_url}/v1/checkouts",
-                    headers={**ALICE, "Idempotency-Key": "bench-probe"},
-                    json={
-                        "grant_id": GRANT,
-                        "lines": [
-                            {
-                                "supplier_id": "SUP-004",
-                                "sku": "CS-0002",
-                                "quantity": 1,
-                                "unit_price_minor": 2800,
-                            }
-                        ],
-                    },
-                )
-                return response.status_code in (200, 201)
-
-            await eventually(sellable, timeout=60, what="orders to know the catalog and the grant")
-        duration = max(3.0, 10 * SCALE)
-        saturated = loadgen("checkout", orders_url, 0, duration)
-        table.add(
-            "3 checkout API",
-            "checkouts/s at saturation (32 clients)",
-            f"{saturated['rate']:,.0f}/s",
-            "≥ 1,000/s",
-        )
-        table.add(
-            "3 checkout API",
-            "p50 / p99 at saturation",
-            f"{saturated['checkout_p50']:.1f} / {saturated['checkout_p99']:.1f} ms",
-        )
-        fixed = loadgen("checkout", orders_url, 200, duration)
-        table.add(
-            "3 checkout API",
-            f"p50 / p99 at 200/s offered ({fixed['rate']:.0f}/s done, {fixed['errors']} errors)",
-            f"{fixed['checkout_p50']:.1f} / {fixed['checkout_p99']:.1f} ms",
-            "p99 < 50 ms",
-        )
-        half = max(1.0, saturated["rate"] / 2)
-        saga = loadgen("saga", orders_url, half, duration)
-        table.add(
-            "4 saga latency",
-            f"checkout → PAID p50 / p99 at {half:.0f}/s offered",
-            f"{saga['paid_p50']:.0f} / {saga['paid_p99']:.0f} ms",
-            "p99 < 500 ms",
-        )
-        table.add(
-            "4 saga latency",
-            f"confirm → COMPLETED p50 / p99 ({saga['errors']} errors)",
-            f"{saga['completed_p50']:.0f} / {saga['completed_p99']:.0f} ms",
-        )
-        await part5(running["settlement"], table)
+        async with running_services(stack, prefix, workdir) as running:
+            await ready_to_sell(running)
+            measure_api(running["orders"].url, table)
+            await part5(running["settlement"], table)
     finally:
-        for service in running.values():
-            await service.stop()
-        for service in running.values():
-            await drop_database(stack, service.dsn)
         await delete_topics(stack, prefix)
+
+
+async def ready_to_sell(running: dict[str, ServiceProcess]) -> None:
+    """A supplier with its catalog, a grant with room for every checkout, both known to orders."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        await onboard_supplier(http, running["suppliers"].url)
+        ok(
+            await http.post(
+                f"{running['settlement'].url}/v1/grants", headers=FINANCE, json=grant_body(GRANT, 10**13)
+            ),
+            201,
+        )
+
+        async def sellable() -> bool:  # the catalog and the grant reach orders as events
+            response = await http.post(
+                f"{running['orders'].url}/v1/checkouts",
+                headers={**ALICE, "Idempotency-Key": "bench-probe"},
+                json={"grant_id": GRANT, "lines": [LINE]},
+            )
+            return response.status_code in (200, 201)
+
+        await eventually(sellable, timeout=60, what="orders to know the catalog and the grant")
+
+
+def measure_api(orders_url: str, table: Table) -> None:
+    duration = max(3.0, 10 * SCALE)
+    saturated = loadgen("checkout", orders_url, 0, duration)
+    table.add(
+        "3 checkout API",
+        "checkouts/s at saturation (32 clients)",
+        f"{saturated['rate']:,.0f}/s",
+        "≥ 1,000/s",
+    )
+    table.add(
+        "3 checkout API",
+        "p50 / p99 at saturation",
+        f"{saturated['checkout_p50']:.1f} / {saturated['checkout_p99']:.1f} ms",
+    )
+    fixed = loadgen("checkout", orders_url, 200, duration)
+    table.add(
+        "3 checkout API",
+        f"p50 / p99 at 200/s offered ({fixed['rate']:.0f}/s done, {fixed['errors']} errors)",
+        f"{fixed['checkout_p50']:.1f} / {fixed['checkout_p99']:.1f} ms",
+        "p99 < 50 ms",
+    )
+    half = max(1.0, saturated["rate"] / 2)
+    saga = loadgen("saga", orders_url, half, duration)
+    table.add(
+        "4 saga latency",
+        f"checkout → PAID p50 / p99 at {half:.0f}/s offered",
+        f"{saga['paid_p50']:.0f} / {saga['paid_p99']:.0f} ms",
+        "p99 < 500 ms",
+    )
+    table.add(
+        "4 saga latency",
+        f"confirm → COMPLETED p50 / p99 ({saga['errors']} errors)",
+        f"{saga['completed_p50']:.0f} / {saga['completed_p99']:.0f} ms",
+    )
 
 
 async def part5(settlement: ServiceProcess, table: Table) -> None:

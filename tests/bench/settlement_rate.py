@@ -25,6 +25,21 @@ GRANTS = 50
 ALICE = Actor(user_id="alice", role="researcher")
 
 
+def grant_body(grant_id: str, budget: int) -> dict[str, object]:
+    """A grant alice may spend `budget` fen of consumables on, with no approval threshold in reach."""
+    return {
+        "grant_id": grant_id,
+        "code": grant_id.removeprefix("G-"),
+        "title": "Benchmark load",
+        "pi_id": "prof-wang",
+        "authorised_buyers": ["alice"],
+        "budget_by_category": {"consumables": budget},
+        "period_start": "2026-01-01",
+        "period_end": "2028-12-31",
+        "approval_threshold_minor": budget,
+    }
+
+
 def envelopes(orders: int) -> list[Envelope]:
     out = []
     for n in range(orders):
@@ -84,19 +99,7 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path) -> tuple
         async with httpx.AsyncClient(timeout=30) as http:
             for g in range(GRANTS):
                 response = await http.post(
-                    f"{first.url}/v1/grants",
-                    headers=FINANCE,
-                    json={
-                        "grant_id": f"G-BENCH-{g:03d}",
-                        "code": f"BENCH-{g}",
-                        "title": "Throughput",
-                        "pi_id": "prof-wang",
-                        "authorised_buyers": ["alice"],
-                        "budget_by_category": {"consumables": 10**12},
-                        "period_start": "2026-01-01",
-                        "period_end": "2028-12-31",
-                        "approval_threshold_minor": 10**12,
-                    },
+                    f"{first.url}/v1/grants", headers=FINANCE, json=grant_body(f"G-BENCH-{g:03d}", 10**12)
                 )
                 response.raise_for_status()
         await first.stop()  # the topic fills while no consumer runs

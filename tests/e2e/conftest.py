@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from tests.e2e.flow import Flow
-from tests.e2e.processes import SERVICES, ServiceProcess, free_port
-from tests.stack import Stack, create_database, drop_database
+from tests.e2e.processes import ServiceProcess, running_services
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,20 +21,8 @@ async def services(
     `@pytest.mark.service_env(NAME=value, ...)` passes settings to every service."""
     marker = request.node.get_closest_marker("service_env")
     extra_env = {k: str(v) for k, v in (marker.kwargs if marker else {}).items()}
-    running: dict[str, ServiceProcess] = {}
-    try:
-        for name in SERVICES:
-            dsn = await create_database(stack, name)
-            running[name] = ServiceProcess(name, free_port(), dsn, tmp_path / f"{name}.log")
-            await running[name].start(stack, topic_prefix, extra_env)
-        for process in running.values():
-            await process.wait_ready()
+    async with running_services(stack, topic_prefix, tmp_path, extra_env) as running:
         yield running
-    finally:
-        for process in running.values():
-            await process.stop()
-        for process in running.values():
-            await drop_database(stack, process.dsn)
 
 
 @pytest.fixture

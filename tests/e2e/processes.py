@@ -6,12 +6,14 @@ import asyncio
 import os
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.stack import Stack, eventually
+from tests.stack import Stack, create_database, drop_database, eventually
 
 SERVICES = ("orders", "settlement", "suppliers", "refunds")
 
@@ -21,6 +23,34 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+async def spawn(log_path: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """This interpreter with `args`, its output appended to `log_path`."""
+    with log_path.open("ab") as log:
+        return await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stdout=log, stderr=log)
+
+
+@asynccontextmanager
+async def running_services(
+    stack: Stack, topic_prefix: str, logs: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[dict[str, ServiceProcess]]:
+    """All four services as separate processes, each with a fresh database, ready; stopped and
+    their databases dropped afterwards."""
+    running: dict[str, ServiceProcess] = {}
+    try:
+        for name in SERVICES:
+            dsn = await create_database(stack, name)
+            running[name] = ServiceProcess(name, free_port(), dsn, logs / f"{name}.log")
+            await running[name].start(stack, topic_prefix, extra_env)
+        for process in running.values():
+            await process.wait_ready()
+        yield running
+    finally:
+        for process in running.values():
+            await process.stop()
+        for process in running.values():
+            await drop_database(stack, process.dsn)
 
 
 @dataclass
@@ -45,10 +75,7 @@ class ServiceProcess:
             f"{prefix}_HTTP_PORT": str(self.port),
             **(extra_env or {}),
         }
-        log = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", f"services.{self.name}.main", env=env, stdout=log, stderr=log
-        )
+        self.process = await spawn(self.log_path, env, "-m", f"services.{self.name}.main")
 
     async def wait_ready(self, timeout: float = 60) -> None:
         async def ready() -> bool:
@@ -85,19 +112,8 @@ class RelayProcess:
 
     async def start(self, stack: Stack) -> None:
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka}
-        log = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "plumbing.cli",
-            "relay",
-            "--dsn",
-            self.dsn,
-            "--name",
-            self.name,
-            env=env,
-            stdout=log,
-            stderr=log,
+        self.process = await spawn(
+            self.log_path, env, "-m", "plumbing.cli", "relay", "--dsn", self.dsn, "--name", self.name
         )
 
     async def stop(self) -> None:
