@@ -7,16 +7,18 @@ Docker engine answers; else the project's local stack (deploy/stack.sh up is ide
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,15 +80,20 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
-async def delete_topics(stack: Stack, prefix: str) -> None:
-    """Delete every topic whose name starts with `prefix` (a test's own topics)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
+@contextlib.asynccontextmanager
+async def kafka_admin(stack: Stack) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client of the broker, closed afterwards."""
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, request_timeout_ms=10000)
     await admin.start()
     try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def delete_topics(stack: Stack, prefix: str) -> None:
+    """Delete every topic whose name starts with `prefix` (a test's own topics)."""
+    async with kafka_admin(stack) as admin:
         mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
         if mine:
             await admin.delete_topics(mine)
-    finally:
-        await admin.close()

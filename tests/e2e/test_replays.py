@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata
 
 from contracts.topics import Topic
@@ -14,7 +14,7 @@ from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.test_money_flow import ALICE, OPS, ok
 from tests.integration.kafka_io import Message, produce
-from tests.stack import Stack, eventually
+from tests.stack import Stack, eventually, kafka_admin
 
 pytestmark = pytest.mark.e2e
 BOOKKEEPING = {"processed_events", "outbox", "schema_migrations"}
@@ -42,8 +42,9 @@ async def snapshot(services: dict[str, ServiceProcess]) -> dict[str, list[str]]:
 
 
 async def everything_on(stack: Stack, topic: str) -> list[Message]:
-    if topic not in await _topics(stack):
-        return []
+    async with kafka_admin(stack) as admin:
+        if topic not in await admin.list_topics():
+            return []
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=stack.kafka, enable_auto_commit=False, auto_offset_reset="earliest"
     )
@@ -59,17 +60,6 @@ async def everything_on(stack: Stack, topic: str) -> list[Message]:
         return records
     finally:
         await consumer.stop()
-
-
-async def _topics(stack: Stack) -> list[str]:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
-    await admin.start()
-    try:
-        return list(await admin.list_topics())
-    finally:
-        await admin.close()
 
 
 async def _assigned(consumer: AIOKafkaConsumer) -> bool:
@@ -90,23 +80,13 @@ async def rewind(stack: Stack, group: str) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        committed = await _group_partitions(stack, group)
+        async with kafka_admin(stack) as admin:
+            committed = list(await admin.list_consumer_group_offsets(group))
         starts = await consumer.beginning_offsets(committed)
         consumer.assign(committed)
         await consumer.commit({tp: OffsetAndMetadata(starts[tp], "") for tp in committed})
     finally:
         await consumer.stop()
-
-
-async def _group_partitions(stack: Stack, group: str) -> list[TopicPartition]:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
-    await admin.start()
-    try:
-        return list(await admin.list_consumer_group_offsets(group))
-    finally:
-        await admin.close()
 
 
 async def test_republishing_and_rewinding_every_topic_changes_nothing(
