@@ -114,7 +114,9 @@ async def refund_after_receipt(http: httpx.AsyncClient, flow: Flow, order_id: st
     """A partial refund once the order is complete: paid from the supplier's balance."""
     await reach(http, flow, order_id, "COMPLETED")
     body = {"order_id": order_id, "amount_minor": REFUND, "reason_code": "damaged", "reason": "box crushed"}
+    deadline = time.monotonic() + 120
     while True:  # refunds learns that the order completed from orders.events
+        assert time.monotonic() < deadline, f"no refund could be asked for on {order_id}"
         asked = await call(http, "POST", f"{flow.refunds}/v1/refunds", headers=ALICE, json=body)
         if asked.status_code == 201:
             refund_id = asked.json()["refund_id"]
