@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -195,15 +196,12 @@ async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
         await figures(conn, escrow["grant_id"], category, encumbered=-amount)
     await set_status(conn, escrow, "voided", ended.reason_code.value, delivery.envelope.event_id, held={})
     left = escrow["amount"] - escrow["refunded"]
-    await emit(
+    await emit_for_escrow(
         conn,
         ctx,
-        aggregate_id=ended.order_id,
-        first_version=escrow["version"] + 1,
-        tenant_id=escrow["tenant_id"],
-        correlation_id=delivery.envelope.correlation_id,
-        causation_id=delivery.envelope.event_id,
-        events=[
+        escrow,
+        delivery,
+        [
             EscrowVoided(
                 order_id=ended.order_id,
                 grant_id=escrow["grant_id"],
@@ -289,15 +287,12 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
         )
     await conn.execute("update escrows set fee = $2 where order_id = $1", oid, fee)
     await set_status(conn, escrow, "released", None, delivery.envelope.event_id, held={}, events=len(events))
-    await emit(
+    await emit_for_escrow(
         conn,
         ctx,
-        aggregate_id=oid,
-        first_version=escrow["version"] + 1,
-        tenant_id=escrow["tenant_id"],
-        correlation_id=delivery.envelope.correlation_id,
-        causation_id=delivery.envelope.event_id,
-        events=events,
+        escrow,
+        delivery,
+        events,
     )
 
 
@@ -332,6 +327,26 @@ async def recover_receivable(
                 ),
             )
     return recovered, owed - recovered
+
+
+async def emit_for_escrow(
+    conn: asyncpg.Connection,
+    ctx: Context,
+    escrow: asyncpg.Record,
+    cause: Delivery,
+    events: Sequence[EventPayload],
+) -> None:
+    """Events about an escrow, in answer to `cause`: the next versions of the order's stream."""
+    await emit(
+        conn,
+        ctx,
+        aggregate_id=escrow["order_id"],
+        first_version=escrow["version"] + 1,
+        tenant_id=escrow["tenant_id"],
+        correlation_id=cause.envelope.correlation_id,
+        causation_id=cause.envelope.event_id,
+        events=events,
+    )
 
 
 async def set_status(

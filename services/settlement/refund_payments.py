@@ -16,9 +16,9 @@ from contracts.events.settlement import RefundSettled, RefundSource
 from plumbing.delivery import Delivery, PoisonEvent
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
-from services.settlement.context import Context, emit, figures
+from services.settlement.context import Context, figures
 from services.settlement.domain.ledger import Transfer, TransferKind
-from services.settlement.escrow_saga import locked_escrow, reserve, void
+from services.settlement.escrow_saga import emit_for_escrow, locked_escrow, reserve, void
 
 
 def allocate(amount: int, available: dict[str, int]) -> dict[str, int]:
@@ -75,15 +75,12 @@ async def on_refund_agreed(conn: asyncpg.Connection, delivery: Delivery, ctx: Co
         amount,
         json.dumps(refunded_by),
     )
-    await emit(
+    await emit_for_escrow(
         conn,
         ctx,
-        aggregate_id=refund.order_id,
-        first_version=escrow["version"] + 1,
-        tenant_id=escrow["tenant_id"],
-        correlation_id=delivery.envelope.correlation_id,
-        causation_id=delivery.envelope.event_id,
-        events=[
+        escrow,
+        delivery,
+        [
             RefundSettled(
                 refund_id=refund.refund_id,
                 order_id=refund.order_id,
