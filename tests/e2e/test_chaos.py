@@ -15,6 +15,7 @@ import os
 import random
 import signal
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,14 @@ async def chaos(
         await victim.wait_ready(timeout=90)
 
 
+async def event_ids(dsn: str, query: str, *args: object) -> set[uuid.UUID]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {r["event_id"] for r in await conn.fetch(query, *args)}
+    finally:
+        await conn.close()
+
+
 async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[str, tuple[int, int]]:
     """Per (topic → consumer): events sent that the consumer handles, and how many of them it did
     not apply (nor dead-letter)."""
@@ -207,35 +216,23 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
     }
     figures: dict[str, tuple[int, int]] = {}
     for consumer, (types, topics) in handled.items():
-        applied_conn = await asyncpg.connect(services[consumer].dsn)
-        try:
-            seen = {
-                r["event_id"]
-                for r in await applied_conn.fetch(
-                    "select event_id from processed_events where consumer = $1"
-                    " union select event_id from dead_letters where consumer = $1 and event_id is not null",
-                    consumer,
-                )
-            }
-        finally:
-            await applied_conn.close()
+        seen = await event_ids(
+            services[consumer].dsn,
+            "select event_id from processed_events where consumer = $1"
+            " union select event_id from dead_letters where consumer = $1 and event_id is not null",
+            consumer,
+        )
         for topic in topics:
             producer = topic.value.split(".")[0]
             if producer not in services or not topic.value.endswith(".events"):
                 continue  # commands come from procurement platforms, not from a service
-            conn = await asyncpg.connect(services[producer].dsn)
-            try:
-                sent = {
-                    r["event_id"]
-                    for r in await conn.fetch(
-                        "select event_id from outbox where topic = $1"
-                        " and convert_from(value, 'UTF8')::jsonb ->> 'event_type' = any($2::text[])",
-                        f"{prefix}{topic.value}",
-                        sorted(types),
-                    )
-                }
-            finally:
-                await conn.close()
+            sent = await event_ids(
+                services[producer].dsn,
+                "select event_id from outbox where topic = $1"
+                " and convert_from(value, 'UTF8')::jsonb ->> 'event_type' = any($2::text[])",
+                f"{prefix}{topic.value}",
+                sorted(types),
+            )
             figures[f"{topic.value} → {consumer}"] = (len(sent), len(sent - seen))
     return figures
 
