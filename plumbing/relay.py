@@ -87,8 +87,12 @@ class OutboxRelay:
                     await self.purge(conn)
                     next_purge = loop.time() + self.settings.purge_every_seconds
                 if sent < self.settings.batch_size:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                    # cancellation that lands as the wake-up fires, and the relay would outlive
+                    # its service's shutdown.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll_seconds)
+                        async with asyncio.timeout(self.settings.idle_poll_seconds):
+                            await self._wake.wait()
         finally:
             await producer.stop()
             await conn.close(timeout=5)
