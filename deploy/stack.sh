@@ -167,6 +167,12 @@ CONF
   if [[ -z "$(pg_psql -c "select 1 from pg_roles where rolname = '$PG_USER'")" ]]; then
     pg_psql -c "create role $PG_USER login createdb password '$PG_PASSWORD'"
   fi
+  # Tests drop their databases WITH (FORCE); an autovacuum worker still in one belongs to no role
+  # we are a member of, and only pg_signal_backend lets a non-superuser end it.
+  if [[ -z "$(pg_psql -c "select 1 from pg_auth_members m join pg_roles r on r.oid = m.roleid
+        join pg_roles u on u.oid = m.member where r.rolname = 'pg_signal_backend' and u.rolname = '$PG_USER'")" ]]; then
+    pg_psql -c "grant pg_signal_backend to $PG_USER"
+  fi
   for db in "${SERVICE_DATABASES[@]}"; do
     if [[ -z "$(pg_psql -c "select 1 from pg_database where datname = '$db'")" ]]; then
       pg_psql -c "create database $db owner $PG_USER"
