@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.topics import Topic, with_prefix
+from plumbing.audit import audit_router
 from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.db import create_pool, migrate_service
 from plumbing.delivery import Handler
@@ -151,6 +152,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         return response
 
     app.include_router(_operational_router(spec.name))
+    app.include_router(audit_router())
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -17,6 +17,8 @@ from contracts.events.common import Actor
 from contracts.events.orders import CancelReason
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import EscrowReleased, FundsRejected, FundsReserved
+from plumbing import audit
+from plumbing.audit import Audited
 from plumbing.clock import Clock
 from plumbing.delivery import Delivery, Handler, PoisonEvent
 from plumbing.errors import AppError
@@ -146,15 +148,40 @@ async def act(
     order_id: str,
     action: Callable[[Order], object],
     visible: Callable[[Order], bool] = lambda _: True,
+    audited: Audited | None = None,
 ) -> Order:
-    """Apply `action` to the locked order and save it; `visible` says whether the caller may."""
+    """Apply `action` to the locked order and save it; `visible` says whether the caller may.
+    An `audited` action is recorded in the audit trail with the order before and after."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         order = await repo.get(conn, order_id, for_update=True)
         if order is None or not visible(order):
             raise OrderNotFound(f"no order {order_id!r}")
+        before = audit_view(order)
         action(order)
         await repo.save(conn, order, ctx.outbox)
+        if audited is not None:
+            await audit.record(
+                conn,
+                audited,
+                tenant_id=order.tenant_id,
+                subject=f"order:{order_id}",
+                before=before,
+                after=audit_view(order),
+                at=ctx.clock.now(),
+            )
         return order
+
+
+def audit_view(order: Order) -> dict[str, object]:
+    """What the audit trail keeps of an order: where it stands and its money."""
+    return {
+        "status": order.status.value,
+        "funds": order.funds.value,
+        "total_minor": order.total_minor,
+        "grant_id": order.grant_id,
+        "supplier_id": order.supplier_id,
+        "approvals_given": sorted(reason.value for reason in order.approvals_given),
+    }
 
 
 def supplier_of(supplier_id: str | None) -> Callable[[Order], bool]:

@@ -22,6 +22,8 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.events.settlement import RefundSettled
+from plumbing import audit
+from plumbing.audit import Audited
 from plumbing.clock import Clock
 from plumbing.delivery import Delivery, Handler, PoisonEvent, bind_handlers
 from plumbing.errors import NotFound
@@ -85,14 +87,40 @@ async def act(
     refund_id: str,
     action: Callable[[RefundCase], object],
     visible: Callable[[RefundCase], bool],
+    audited: Audited | None = None,
 ) -> RefundCase:
+    """Apply `action` to the locked case and save it; an `audited` action is recorded in the
+    audit trail with the case before and after."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         case = await repo.get(conn, refund_id, for_update=True)
         if case is None or not visible(case):
             raise NotFound(f"no refund case {refund_id!r}", code="refund_not_found")
+        before = audit_view(case)
         action(case)
         await repo.save(conn, case, ctx.outbox)
+        if audited is not None:
+            await audit.record(
+                conn,
+                audited,
+                tenant_id=case.tenant_id,
+                subject=f"refund:{refund_id}",
+                before=before,
+                after=audit_view(case),
+                at=ctx.clock.now(),
+            )
         return case
+
+
+def audit_view(case: RefundCase) -> dict[str, object]:
+    """What the audit trail keeps of a refund case: where it stands and the money at stake."""
+    return {
+        "status": case.status.value,
+        "order_id": case.order_id,
+        "supplier_id": case.supplier_id,
+        "grant_id": case.grant_id,
+        "amount_minor": case.amount_minor,
+        "source": case.source.value if case.source else None,
+    }
 
 
 async def fire_due(ctx: Context, limit: int = 200) -> int:

@@ -3,7 +3,9 @@ Budgets are ledger transfers from the university's funding account to the grant'
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from typing import Any
 
 import asyncpg
 
@@ -11,6 +13,7 @@ from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.settlement import GrantBudgetAdjusted, GrantBuyersChanged, GrantClosed, GrantRegistered
 from contracts.money import Money
+from plumbing import audit
 from services.settlement import accounts
 from services.settlement.adapters import grants_repo
 from services.settlement.adapters import ledger_store as ledger
@@ -70,6 +73,7 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
                 )
             ],
         )
+        await _audit(conn, grant, by, "grant.registered", None)
     return grant
 
 
@@ -97,6 +101,7 @@ async def adjust_budget(
     """Set a category's budget; never below what is already encumbered and spent."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         grant = await _load(conn, tenant_id, grant_id)
+        before = _state(grant)
         previous = grant.budget.get(category, 0)
         delta = budget_minor - previous
         if delta:
@@ -140,6 +145,7 @@ async def adjust_budget(
                 adjusted_by=by,
             ),
         )
+        await _audit(conn, grant, by, "grant.budget_adjusted", before, reason)
     return grant
 
 
@@ -148,6 +154,7 @@ async def change_buyers(
 ) -> Grant:
     async with ctx.pool.acquire() as conn, conn.transaction():
         grant = await _load(conn, tenant_id, grant_id)
+        before = _state(grant)
         grant.authorised_buyers, grant.approval_threshold_minor = sorted(set(buyers)), threshold_minor
         await _save_with(
             conn,
@@ -160,6 +167,7 @@ async def change_buyers(
                 changed_by=by,
             ),
         )
+        await _audit(conn, grant, by, "grant.buyers_changed", before)
     return grant
 
 
@@ -168,8 +176,10 @@ async def close(ctx: Context, tenant_id: str, grant_id: str, reason: str, by: Ac
         grant = await _load(conn, tenant_id, grant_id)
         if not grant.open:
             raise GrantClosedError(f"grant {grant.code} is already closed")
+        before = _state(grant)
         grant.open = False
         await _save_with(conn, ctx, grant, GrantClosed(grant_id=grant_id, closed_by=by, reason=reason))
+        await _audit(conn, grant, by, "grant.closed", before, reason)
     return grant
 
 
@@ -185,6 +195,23 @@ async def _save_with(conn: asyncpg.Connection, ctx: Context, grant: Grant, event
         tenant_id=grant.tenant_id,
         correlation_id=f"grant:{grant.grant_id}",
         events=[event],
+    )
+
+
+def _state(grant: Grant) -> dict[str, Any]:
+    return dataclasses.asdict(grant)
+
+
+async def _audit(
+    conn: asyncpg.Connection, grant: Grant, by: Actor, action: str, before: Any, reason: str | None = None
+) -> None:
+    await audit.record(
+        conn,
+        audit.Audited(action, by.user_id, by.role, reason),
+        tenant_id=grant.tenant_id,
+        subject=f"grant:{grant.grant_id}",
+        before=before,
+        after=_state(grant),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.topics import Topic
+from plumbing.audit import Audited
 from plumbing.clock import Clock, SystemClock
 from plumbing.delivery import Handler
 from plumbing.logs import get_logger
@@ -22,6 +23,9 @@ from services.settlement.context import Context
 
 CONSUMES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SUPPLIERS_EVENTS)
 log = get_logger(__name__)
+
+
+SCHEDULER = Audited("payout_run", "scheduler", "system")
 
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -44,7 +48,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             while True:
                 await asyncio.sleep(settings.payout_interval_hours * 3600)
                 today = clock.now().date()
-                report = await payouts.run(app.state.settlement, bank, f"daily-{today}", "scheduler")
+                report = await payouts.run(app.state.settlement, bank, f"daily-{today}", SCHEDULER)
                 log.info("payout run", run_id=report.run_id, paid=len(report.paid), skipped=report.skipped)
 
         return [("payouts", daily_payouts)]

@@ -13,6 +13,8 @@ import asyncpg
 
 from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutRunCompleted, PayoutSettled
 from contracts.money import Money
+from plumbing import audit
+from plumbing.audit import Audited
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
 from services.settlement.adapters.bank import PayoutBank
@@ -31,7 +33,9 @@ class RunReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: str) -> RunReport:
+async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: Audited) -> RunReport:
+    """Pay every active supplier's posted balance; `started_by` is recorded in the audit trail
+    (an operator, or the daily scheduler)."""
     report = RunReport(run_id)
     await resume_pending(ctx, bank)
     async with ctx.pool.acquire() as conn:
@@ -39,7 +43,7 @@ async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: str) -> R
             """insert into payout_runs (run_id, started_by) values ($1, $2)
                on conflict do nothing returning true""",
             run_id,
-            started_by,
+            started_by.actor_id,
         )
         if not inserted:
             return await _report_of(conn, run_id)
@@ -49,7 +53,7 @@ async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: str) -> R
         )
     for row in owed:
         sid = row["owner_id"]
-        payout = await _start(ctx, run_id, sid, report)
+        payout = await _start(ctx, run_id, sid, report, started_by)
         if payout is not None:
             await _finish(ctx, bank, *payout, report)
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -74,11 +78,19 @@ async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: str) -> R
                 )
             ],
         )
+        await audit.record(
+            conn,
+            started_by,
+            tenant_id=PLATFORM,
+            subject=f"payout_run:{run_id}",
+            before=None,
+            after={"paid": report.paid, "failed": report.failed, "skipped": report.skipped, "total": total},
+        )
     return report
 
 
 async def _start(
-    ctx: Context, run_id: str, supplier_id: str, report: RunReport
+    ctx: Context, run_id: str, supplier_id: str, report: RunReport, started_by: Audited
 ) -> tuple[str, str, int] | None:
     """Reserve the supplier's balance for a payout; None when it is skipped or owes nothing."""
     payout_id = f"{run_id}:{supplier_id}"
@@ -136,6 +148,14 @@ async def _start(
                     account_masked=payee["account_masked"] or "",
                 )
             ],
+        )
+        await audit.record(
+            conn,
+            Audited("payout.initiated", started_by.actor_id, started_by.actor_role),
+            tenant_id=PLATFORM,
+            subject=f"supplier:{supplier_id}",
+            before={"available_minor": available, "recovered_minor": recovered},
+            after={"payout_id": payout_id, "amount_minor": amount, "account": payee["account_masked"]},
         )
         return payout_id, payee["bank_account_id"], amount
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from plumbing import audit
+from plumbing.audit import PLATFORM, Audited
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
 from services.settlement.context import Context
@@ -29,7 +31,7 @@ class Report:
     shortage: list[dict[str, object]] = field(default_factory=list)  # 短款
 
 
-async def import_statement(ctx: Context, content: str, imported_by: str) -> Report:
+async def import_statement(ctx: Context, content: str, imported_by: Audited) -> Report:
     statement_id = hashlib.sha256(content.encode()).hexdigest()
     lines = parse(content)
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -37,7 +39,7 @@ async def import_statement(ctx: Context, content: str, imported_by: str) -> Repo
             """insert into bank_statements (statement_id, imported_by, lines) values ($1, $2, $3)
                on conflict do nothing returning true""",
             statement_id,
-            imported_by,
+            imported_by.actor_id,
             len(lines),
         )
         if fresh:
@@ -45,7 +47,17 @@ async def import_statement(ctx: Context, content: str, imported_by: str) -> Repo
             await ledger.open_account(conn, SUSPENSE, "suspense")
             for line in lines:
                 await _match(conn, statement_id, line)
-        return await report(conn, statement_id)
+        result = await report(conn, statement_id)
+        if fresh:
+            await audit.record(
+                conn,
+                imported_by,
+                tenant_id=PLATFORM,
+                subject=f"statement:{statement_id}",
+                before=None,
+                after={"lines": len(lines), "surplus": result.surplus, "shortage": len(result.shortage)},
+            )
+        return result
 
 
 async def _match(conn: asyncpg.Connection, statement_id: str, line: StatementLine) -> None:

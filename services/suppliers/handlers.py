@@ -14,6 +14,8 @@ import asyncpg
 
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.suppliers import Contact
+from plumbing import audit
+from plumbing.audit import PLATFORM, Audited
 from plumbing.auth import Principal
 from plumbing.clock import Clock
 from plumbing.delivery import Handler
@@ -57,16 +59,49 @@ def _correlation(supplier_id: str) -> str:
 
 
 async def _change(
-    ctx: Context, supplier_id: str, change: Callable[[Supplier, asyncpg.Connection], T]
+    ctx: Context,
+    supplier_id: str,
+    change: Callable[[Supplier, asyncpg.Connection], T],
+    audited: Audited | None = None,
 ) -> tuple[Supplier, T]:
-    """Run `change` on the locked supplier and save state and events in one transaction."""
+    """Run `change` on the locked supplier and save state and events in one transaction; an
+    `audited` change is recorded in the audit trail with the supplier before and after."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         supplier = await repo.get(conn, supplier_id, for_update=True)
         if supplier is None:
             raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        before = audit_view(supplier)
         result = change(supplier, conn)
         await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
+        if audited is not None:
+            await audit.record(
+                conn,
+                audited,
+                tenant_id=PLATFORM,
+                subject=f"supplier:{supplier_id}",
+                before=before,
+                after=audit_view(supplier),
+                at=ctx.clock.now(),
+            )
         return supplier, result
+
+
+def audit_view(supplier: Supplier) -> dict[str, object]:
+    """What the audit trail keeps of a supplier: its standing and its payout account, masked."""
+    account = supplier.bank_account
+    return {
+        "state": supplier.state.value,
+        "state_reason": supplier.state_reason,
+        "bank_account": None
+        if account is None
+        else {
+            "account_id": account.account_id,
+            "bank_name": account.bank_name,
+            "account": account.masked,
+            "status": account.status.value,
+            "wrong_answers": account.wrong_answers,
+        },
+    }
 
 
 # ---------------------------------------------------------------- onboarding
@@ -130,22 +165,26 @@ async def submit_for_review(ctx: Context, supplier_id: str) -> Supplier:
 
 
 async def approve(ctx: Context, supplier_id: str, by: Principal) -> Supplier:
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.approve(actor(by)))
+    audited = Audited.by(by, "supplier.approved")
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.approve(actor(by)), audited)
     return supplier
 
 
 async def reject(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reject(actor(by), reason))
+    audited = Audited.by(by, "supplier.rejected", reason)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reject(actor(by), reason), audited)
     return supplier
 
 
 async def suspend(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.suspend(actor(by), reason))
+    audited = Audited.by(by, "supplier.suspended", reason)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.suspend(actor(by), reason), audited)
     return supplier
 
 
 async def reinstate(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reinstate(actor(by), reason))
+    audited = Audited.by(by, "supplier.reinstated", reason)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reinstate(actor(by), reason), audited)
     return supplier
 
 
@@ -157,7 +196,7 @@ def _deposit_amount() -> int:
 
 
 async def change_bank_account(
-    ctx: Context, supplier_id: str, bank_name: str, account_number: str, holder_name: str
+    ctx: Context, supplier_id: str, bank_name: str, account_number: str, holder_name: str, by: Principal
 ) -> Supplier:
     """Check the holder, send the micro-deposit, then record the new (pending) account.
 
@@ -183,14 +222,19 @@ async def change_bank_account(
         holder_name=holder_name,
         amount_minor=account.deposit_minor,
     )
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.change_bank_account(account))
+    supplier, _ = await _change(
+        ctx, supplier_id, lambda s, _: s.change_bank_account(account), Audited.by(by, "bank_account.changed")
+    )
     return supplier
 
 
-async def confirm_deposit(ctx: Context, supplier_id: str, amount_minor: int) -> Supplier:
-    """A wrong answer is counted (committed) before it is refused."""
+async def confirm_deposit(ctx: Context, supplier_id: str, amount_minor: int, by: Principal) -> Supplier:
+    """A wrong answer is counted (committed, and audited) before it is refused."""
     supplier, answer = await _change(
-        ctx, supplier_id, lambda s, _: s.answer_deposit(amount_minor, ctx.clock.now())
+        ctx,
+        supplier_id,
+        lambda s, _: s.answer_deposit(amount_minor, ctx.clock.now()),
+        Audited.by(by, "bank_account.verification_answered"),
     )
     if answer is not Answer.VERIFIED:
         account = supplier.bank_account
@@ -203,7 +247,7 @@ async def confirm_deposit(ctx: Context, supplier_id: str, amount_minor: int) -> 
     return supplier
 
 
-async def reset_verification(ctx: Context, supplier_id: str) -> Supplier:
+async def reset_verification(ctx: Context, supplier_id: str, by: Principal) -> Supplier:
     """Operations unlock verification: a new micro-deposit to the same account."""
     async with ctx.pool.acquire() as conn:
         supplier = await repo.get(conn, supplier_id)
@@ -219,7 +263,10 @@ async def reset_verification(ctx: Context, supplier_id: str) -> Supplier:
         amount_minor=amount,
     )
     supplier, _ = await _change(
-        ctx, supplier_id, lambda s, _: s.restart_verification(amount, ctx.clock.now())
+        ctx,
+        supplier_id,
+        lambda s, _: s.restart_verification(amount, ctx.clock.now()),
+        Audited.by(by, "bank_account.verification_reset"),
     )
     return supplier
 

@@ -74,7 +74,12 @@ async def test_a_fixed_bug_lets_an_operator_replay_the_dead_letter_once(
         resolved = await conn.fetch(
             "select consumer, resolution, resolved_by, resolution_reason from dead_letters order by consumer"
         )
+        audited = await conn.fetch("select actor_id, action, reason, after from audit_log order by id")
     assert [tuple(r) for r in resolved] == [
         ("bystander", "discarded", "ops-1", "duplicate of the replay"),
         ("effects", "replayed", "ops-1", "fixed in 1.4.2"),
+    ]
+    assert [(r["actor_id"], r["action"], r["reason"]) for r in audited] == [  # the audit trail has both
+        ("ops-1", "dead_letter.replayed", "fixed in 1.4.2"),
+        ("ops-1", "dead_letter.discarded", "duplicate of the replay"),
     ]

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from contracts.events.common import Actor
 from contracts.events.orders import CancelReason
+from plumbing.audit import Audited
 from plumbing.auth import Principal
 from plumbing.request_bodies import ReasonIn
 from services.orders import handlers
@@ -36,6 +37,7 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
         order_id,
         lambda o: o.approve(actor(approver), ctx.clock.now(), ctx.deadlines),
         same_university(approver),
+        Audited.by(approver, "order.approved"),
     )
     return OrderOut.of(order)
 
@@ -47,6 +49,7 @@ async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: Approv
         order_id,
         lambda o: o.deny(actor(approver), body.reason, ctx.clock.now()),
         same_university(approver),
+        Audited.by(approver, "order.denied", body.reason),
     )
     return OrderOut.of(order)
 
@@ -59,6 +62,7 @@ async def cancel(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, buyer: BuyerRo
         order_id,
         lambda o: o.cancel(actor(buyer), CancelReason.BUYER_CANCELLED, body.reason, ctx.clock.now()),
         lambda o: queries.may_see(buyer, o),
+        Audited.by(buyer, "order.cancelled", body.reason),
     )
     return OrderOut.of(order)
 
@@ -71,6 +75,7 @@ async def confirm_receipt(order_id: OrderIdPath, ctx: Ctx, buyer: BuyerRole) -> 
         order_id,
         lambda o: o.confirm_receipt(actor(buyer), ctx.clock.now()),
         lambda o: queries.may_see(buyer, o),
+        Audited.by(buyer, "order.receipt_confirmed"),
     )
     return OrderOut.of(order)
 
@@ -96,5 +101,6 @@ async def decline(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, supplier: Sup
         order_id,
         lambda o: o.cancel(actor(supplier), CancelReason.OUT_OF_STOCK, body.reason, ctx.clock.now()),
         handlers.supplier_of(supplier.supplier_id),
+        Audited.by(supplier, "order.declined", body.reason),
     )
     return OrderOut.of(order)

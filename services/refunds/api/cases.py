@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
+from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.request_bodies import ReasonIn, RequestBody
 from services.refunds import handlers
@@ -147,6 +148,7 @@ async def agree(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOu
         refund_id,
         lambda c: c.agree(actor(supplier), ctx.clock.now(), ctx.durations),
         own_supplier(supplier),
+        Audited.by(supplier, "refund.agreed"),
     )
     return await out(ctx, case)
 
@@ -158,6 +160,7 @@ async def refuse(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, supplier: Su
         refund_id,
         lambda c: c.refuse(actor(supplier), body.reason, ctx.clock.now(), ctx.durations),
         own_supplier(supplier),
+        Audited.by(supplier, "refund.refused", body.reason),
     )
     return await out(ctx, case)
 
@@ -169,6 +172,7 @@ async def confirm_goods(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -
         refund_id,
         lambda c: c.confirm_goods(actor(supplier), ctx.clock.now(), ctx.durations),
         own_supplier(supplier),
+        Audited.by(supplier, "refund.goods_confirmed"),
     )
     return await out(ctx, case)
 
@@ -215,5 +219,6 @@ async def decide(refund_id: RefundIdPath, body: DecisionIn, ctx: Ctx, ops: Ops) 
             actor(ops), body.decision, body.awarded_minor, body.reason, ctx.clock.now(), ctx.durations
         ),
         lambda c: True,
+        Audited.by(ops, "refund.decided", body.reason),
     )
     return await out(ctx, case)

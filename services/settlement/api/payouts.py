@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import Forbidden, NotFound
@@ -69,7 +70,7 @@ class GuaranteeOut(BaseModel):
 async def start_run(ctx: Ctx, request: Request, ops: Ops) -> RunOut:
     """Pay every active supplier's posted balance to its verified account, now."""
     report = await payouts.run(
-        ctx, request.app.state.payout_bank, f"run-{uuid.uuid4().hex[:12]}", ops.subject
+        ctx, request.app.state.payout_bank, f"run-{uuid.uuid4().hex[:12]}", Audited.by(ops, "payout_run")
     )
     return RunOut(run_id=report.run_id, paid=report.paid, failed=report.failed, skipped=report.skipped)
 

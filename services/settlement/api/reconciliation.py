@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import AppError
@@ -42,7 +43,7 @@ async def import_statement(request: Request, ctx: Ctx, ops: Ops) -> ReportOut:
         content = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AppError("the statement must be UTF-8 text", code="malformed_statement") from exc
-    result = await reconciliation.import_statement(ctx, content, ops.subject)
+    result = await reconciliation.import_statement(ctx, content, Audited.by(ops, "statement.imported"))
     return ReportOut(
         statement_id=result.statement_id,
         matched=result.matched,

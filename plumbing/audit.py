@@ -1,0 +1,146 @@
+"""The audit trail: every action that moves money or changes who may act, with who did it, when,
+the state before and after, and why.
+
+An entry is written in the same transaction as the change it records, so there is never a change
+without its entry nor an entry for a change that rolled back. The table refuses updates, deletes
+and truncation (migration 002). Each service keeps the trail of its own actions and serves it at
+`GET /v1/audit`: platform operations read every entry, university finance those of its university.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import require_roles, require_tenant
+from plumbing.pagination import decode_cursor, encode_cursor
+from plumbing.tracing import current_trace
+
+PLATFORM = "platform"  # the tenant of actions that belong to no university (suppliers, payouts)
+
+
+@dataclass(frozen=True)
+class Audited:
+    """An action about to be taken, to be recorded with the state before and after it."""
+
+    action: str
+    actor_id: str
+    actor_role: str
+    reason: str | None = None
+
+    @classmethod
+    def by(cls, principal: Principal, action: str, reason: str | None = None) -> Audited:
+        return cls(action, principal.subject, principal.role.value, reason)
+
+
+async def record(
+    conn: asyncpg.Connection,
+    audited: Audited,
+    *,
+    tenant_id: str,
+    subject: str,
+    before: Any,
+    after: Any,
+    at: datetime | None = None,
+) -> None:
+    """Append one entry; call it inside the transaction that makes the change."""
+    trace = current_trace.get()
+    await conn.execute(
+        """insert into audit_log (occurred_at, actor_id, actor_role, tenant_id, action, subject,
+                                  before, after, reason, trace_id)
+           values (coalesce($1, now()), $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)""",
+        at,
+        audited.actor_id,
+        audited.actor_role,
+        tenant_id,
+        audited.action,
+        subject,
+        _json(before),
+        _json(after),
+        audited.reason,
+        trace.trace_id if trace else None,
+    )
+
+
+def _json(state: Any) -> str | None:
+    return None if state is None else json.dumps(to_jsonable_python(state), sort_keys=True)
+
+
+# ---------------------------------------------------------------- reading it
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    actor_id: str
+    actor_role: str
+    tenant_id: str
+    action: str
+    subject: str
+    before: Any
+    after: Any
+    reason: str | None
+    trace_id: str | None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+Auditor = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS, Role.UNIVERSITY_FINANCE))]
+
+
+def audit_router() -> APIRouter:
+    router = APIRouter(tags=["audit"])
+
+    @router.get("/v1/audit", response_model=AuditPage)
+    async def read_audit(
+        request: Request,
+        auditor: Auditor,
+        tenant_id: Annotated[str | None, Query(max_length=200)] = None,
+        subject: Annotated[str | None, Query(max_length=300)] = None,
+        action: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> AuditPage:
+        """The audit trail of this service, oldest first: platform operations see every entry,
+        university finance only its own university's (asking for another's is refused)."""
+        if auditor.role is not Role.PLATFORM_OPS:
+            if tenant_id is not None:
+                require_tenant(auditor, tenant_id)
+            tenant_id = auditor.tenant_id
+        after = decode_cursor(cursor)
+        after_id = int(after) if after.isdigit() else 0
+        pool: asyncpg.Pool = request.app.state.pool
+        rows = await pool.fetch(
+            """select * from audit_log
+               where id > $1 and ($2::text is null or tenant_id = $2)
+                 and ($3::text is null or subject = $3) and ($4::text is null or action = $4)
+               order by id limit $5""",
+            after_id,
+            tenant_id,
+            subject,
+            action,
+            limit + 1,
+        )
+        page = [
+            AuditEntryOut(
+                **{k: v for k, v in r.items() if k not in ("before", "after")},
+                before=json.loads(r["before"]) if r["before"] is not None else None,
+                after=json.loads(r["after"]) if r["after"] is not None else None,
+            )
+            for r in rows[:limit]
+        ]
+        more = len(rows) > limit
+        return AuditPage(entries=page, next_cursor=encode_cursor(str(page[-1].id)) if more else None)
+
+    return router
