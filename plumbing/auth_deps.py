@@ -1,17 +1,47 @@
-"""FastAPI dependencies for auth: `CurrentPrincipal`, and `require_roles(...)` for a route."""
+"""FastAPI dependencies for auth: `CurrentPrincipal`, and `require_roles(...)` for a route.
+
+Every dependency that admits some roles says so with `admits`, so the roles of each route can be
+read from the app (`route_roles`) and tests can check every route without a list kept by hand."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.errors import Forbidden, Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False)
+_ROLES = "unisettle_admits"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def admits(*roles: Role) -> Callable[[F], F]:
+    """Declare the roles a dependency lets through (it must still check them itself)."""
+
+    def mark(dependency: F) -> F:
+        setattr(dependency, _ROLES, frozenset(roles))
+        return dependency
+
+    return mark
+
+
+def route_roles(dependant: Dependant) -> frozenset[Role] | None:
+    """The roles a route admits: what every role rule among its dependencies lets through, or
+    None when it has no role rule at all."""
+    found: frozenset[Role] | None = None
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        roles = getattr(current.call, _ROLES, None)
+        if roles is not None:
+            found = roles if found is None else found & roles
+        pending.extend(current.dependencies)
+    return found
 
 
 def _codec(request: Request) -> TokenCodec:
@@ -43,7 +73,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
             )
         return principal
 
-    return check
+    return admits(*roles)(check)
 
 
 def require_tenant(principal: Principal, tenant_id: str) -> None:

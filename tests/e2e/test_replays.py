@@ -12,33 +12,13 @@ from aiokafka.structs import OffsetAndMetadata
 from contracts.topics import Topic
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess, quiet
+from tests.e2e.state import snapshot
 from tests.e2e.test_money_flow import ALICE, OPS, ok
 from tests.integration.kafka_io import Message, produce
 from tests.stack import Stack, eventually, kafka_admin
 
 pytestmark = pytest.mark.e2e
-BOOKKEEPING = {"processed_events", "outbox", "schema_migrations"}
 TOPICS = [t.value for t in Topic if t.value.endswith(".events") or t is Topic.ORDERS_COMMANDS]
-
-
-async def snapshot(services: dict[str, ServiceProcess]) -> dict[str, list[str]]:
-    """Every row of every table of every service (bookkeeping aside), and how many events each
-    service has written to its outbox."""
-    rows: dict[str, list[str]] = {}
-    for name, service in services.items():
-        conn = await asyncpg.connect(service.dsn)
-        try:
-            tables = await conn.fetch(
-                "select tablename from pg_tables where schemaname = 'public' order by tablename"
-            )
-            for (table,) in tables:
-                if table not in BOOKKEEPING:
-                    found = await conn.fetch(f'select t::text from "{table}" t order by 1')
-                    rows[f"{name}.{table}"] = [r[0] for r in found]
-            rows[f"{name}.outbox"] = [str(await conn.fetchval("select count(*) from outbox"))]
-        finally:
-            await conn.close()
-    return rows
 
 
 async def everything_on(stack: Stack, topic: str) -> list[Message]:

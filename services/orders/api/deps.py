@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from plumbing.auth import Principal, Role
-from plumbing.auth_deps import CurrentPrincipal, require_roles
+from plumbing.auth_deps import require_roles
 from services.orders.handlers import Context
 
 
@@ -18,7 +18,8 @@ def _context(request: Request) -> Context:
 
 Ctx = Annotated[Context, Depends(_context)]
 OrderIdPath = Annotated[str, Path(min_length=1, max_length=200)]
-Reader = CurrentPrincipal
+# Every role reads orders; which orders each sees is `queries.may_see`.
+Reader = Annotated[Principal, Depends(require_roles(*Role))]
 BuyerRole = Annotated[Principal, Depends(require_roles(Role.RESEARCHER, Role.LAB_MEMBER))]
 ApproverRole = Annotated[Principal, Depends(require_roles(Role.RESEARCHER, Role.SAFETY_OFFICER))]
 SupplierRole = Annotated[Principal, Depends(require_roles(Role.SUPPLIER))]

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from plumbing.auth import Role
 from plumbing.errors import NotFound
+from services.settlement.adapters import grants_repo
 from services.settlement.api.deps import Ctx, EscrowReader
 
 router = APIRouter(prefix="/v1/orders", tags=["escrow"])
@@ -49,11 +50,16 @@ async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reade
                from transfers where order_id = $1 order by seq""",
             order_id,
         )
+        grant = await grants_repo.get(conn, row["grant_id"]) if row is not None else None
     visible = row is not None and (
         reader.role is Role.PLATFORM_OPS
         or (reader.role is Role.SUPPLIER and row["supplier_id"] == reader.supplier_id)
-        or (
-            reader.role in (Role.UNIVERSITY_FINANCE, Role.RESEARCHER) and row["tenant_id"] == reader.tenant_id
+        or (reader.role is Role.UNIVERSITY_FINANCE and row["tenant_id"] == reader.tenant_id)
+        or (  # a researcher: the grant's PI or one of its buyers
+            reader.role is Role.RESEARCHER
+            and grant is not None
+            and grant.tenant_id == reader.tenant_id
+            and reader.subject in (grant.pi_id, *grant.authorised_buyers)
         )
     )
     if row is None or not visible:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from plumbing.auth import Principal, Role
-from plumbing.auth_deps import CurrentPrincipal, require_roles
+from plumbing.auth_deps import CurrentPrincipal, admits, require_roles
 from plumbing.errors import Forbidden
 from services.suppliers.domain.errors import NotYourSupplier
 from services.suppliers.handlers import Context
@@ -22,6 +22,7 @@ Ctx = Annotated[Context, Depends(_context)]
 SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 
+@admits(Role.SUPPLIER)
 def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     """The supplier itself, acting on its own record."""
     if principal.role is not Role.SUPPLIER:
@@ -33,12 +34,14 @@ def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> P
     return principal
 
 
+@admits(Role.PLATFORM_OPS, Role.SUPPLIER)
 def _self_or_ops(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     if principal.role is Role.PLATFORM_OPS:
         return principal
     return _self_service(principal, supplier_id)
 
 
+@admits(Role.PLATFORM_OPS, Role.INTEGRATION, Role.SUPPLIER)
 def _reader(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     """The supplier itself, operations, or an integration (which sees ACTIVE suppliers only)."""
     if principal.role in (Role.PLATFORM_OPS, Role.INTEGRATION):

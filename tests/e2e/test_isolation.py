@@ -1,0 +1,270 @@
+"""Isolation, generated from the routes of the running services.
+
+Every operation of every service is tried, with its path filled with the ids of one university's
+purchase (Tsinghua: a grant, a completed order, an open refund case) and one supplier's records
+(SUP-004):
+- every role a route does not admit gets 403 `forbidden` (the roles come from the app itself, see
+  `tests/unit/test_route_roles.py`);
+- every principal of an admitted role who has no business with those records — the same roles
+  at another university, another supplier, a researcher and a lab member of the same university
+  who are not on the grant — is refused, or answered without a trace of them, and afterwards not
+  one row of any table of any service has changed.
+A route added without a check fails here: its path parameter or body must be given below first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from plumbing.auth import Principal, Role
+from plumbing.auth_deps import route_roles
+from plumbing.settings import StackSettings
+from tests.apps import PUBLIC, Operation, operations, service_apps
+from tests.e2e.flow import GRANT, Flow
+from tests.e2e.processes import ServiceProcess, quiet
+from tests.e2e.state import snapshot
+from tests.e2e.test_money_flow import ALICE, LEGAL, PDF
+from tests.stack import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+# Who rightly deals with Tsinghua's purchase and SUP-004 (one per role).
+RIGHTFUL = {
+    Role.RESEARCHER: Principal("alice", Role.RESEARCHER, "tsinghua"),
+    Role.LAB_MEMBER: Principal("lm-1", Role.LAB_MEMBER, "tsinghua"),
+    Role.SAFETY_OFFICER: Principal("so-1", Role.SAFETY_OFFICER, "tsinghua"),
+    Role.UNIVERSITY_FINANCE: Principal("fo-1", Role.UNIVERSITY_FINANCE, "tsinghua"),
+    Role.SUPPLIER: Principal("jinling-admin", Role.SUPPLIER, "platform", "SUP-004"),
+    Role.PLATFORM_OPS: Principal("ops-1", Role.PLATFORM_OPS, "platform"),
+    Role.INTEGRATION: Principal("campus-mall", Role.INTEGRATION, "tsinghua"),
+}
+# Who has no business with them, whatever their role admits.
+INTRUDERS = [
+    Principal("alice", Role.RESEARCHER, "fudan"),  # same name, another university
+    Principal("lm-1", Role.LAB_MEMBER, "fudan"),
+    Principal("so-1", Role.SAFETY_OFFICER, "fudan"),
+    Principal("fo-9", Role.UNIVERSITY_FINANCE, "fudan"),
+    Principal("fudan-mall", Role.INTEGRATION, "fudan"),
+    Principal("rival-admin", Role.SUPPLIER, "platform", "SUP-999"),
+    Principal("mallory", Role.RESEARCHER, "tsinghua"),  # same university, not on the grant
+    Principal("lm-7", Role.LAB_MEMBER, "tsinghua"),
+]
+REFUSED = {403, 404, 409, 422}  # 409/422: a business rule said no (a validation error does not count)
+REASON = {"reason": "isolation probe"}
+LISTING = {"name": "Pipette tips", "unit": "box", "price_minor": 1, "category": "consumables"}
+
+
+def bodies(order_id: str) -> dict[tuple[str, str], Any]:
+    """A valid body for every operation that takes one, aimed at Tsinghua's and SUP-004's records."""
+    return {
+        ("POST", "/v1/checkouts"): {
+            "grant_id": GRANT,
+            "lines": [{"supplier_id": "SUP-004", "sku": "CS-0002", "quantity": 1, "unit_price_minor": 2800}],
+        },
+        ("POST", "/v1/orders/{order_id}/deny"): REASON,
+        ("POST", "/v1/orders/{order_id}/cancel"): REASON,
+        ("POST", "/v1/orders/{order_id}/decline"): REASON,
+        ("POST", "/v1/orders/{order_id}/ship"): {"carrier": "SF Express", "tracking_number": "SF9"},
+        ("POST", "/v1/grants"): {
+            "grant_id": GRANT,
+            "code": "NSFC-22375001",
+            "title": "Taken over",
+            "pi_id": "mallory",
+            "budget_by_category": {"consumables": 1},
+            "period_start": "2026-01-01",
+            "period_end": "2027-12-31",
+            "approval_threshold_minor": 1,
+        },
+        ("POST", "/v1/grants/{grant_id}/budget"): {"category": "consumables", "budget_minor": 1, **REASON},
+        ("PUT", "/v1/grants/{grant_id}/buyers"): {
+            "authorised_buyers": ["mallory"],
+            "approval_threshold_minor": 1,
+        },
+        ("POST", "/v1/grants/{grant_id}/close"): REASON,
+        ("POST", "/v1/reconciliation/statements"): b"date,amount,direction,reference\n",
+        ("POST", "/v1/suppliers"): {
+            "legal_name": LEGAL,
+            "credit_code": "91320102JUCCNBB65D",
+            "categories": ["consumables"],
+            "contact": {"name": "Mallory", "email": "m@rival.example", "phone": "+86 21 5555 0100"},
+        },
+        ("POST", "/v1/suppliers/{supplier_id}/reject"): REASON,
+        ("POST", "/v1/suppliers/{supplier_id}/suspend"): REASON,
+        ("POST", "/v1/suppliers/{supplier_id}/reinstate"): REASON,
+        ("PUT", "/v1/suppliers/{supplier_id}/documents/{kind}"): PDF,
+        ("PUT", "/v1/suppliers/{supplier_id}/bank-account"): {
+            "bank_name": "Rival Bank",
+            "account_number": "6222000011112222333",
+            "holder_name": LEGAL,
+        },
+        ("POST", "/v1/suppliers/{supplier_id}/bank-account/verification"): {"amount_minor": 1},
+        ("POST", "/v1/suppliers/{supplier_id}/listings"): {"sku": "CS-0002", **LISTING},
+        ("PUT", "/v1/suppliers/{supplier_id}/listings/{sku}"): LISTING,
+        ("POST", "/v1/refunds"): {
+            "order_id": order_id,
+            "amount_minor": 100,
+            "reason_code": "damaged",
+            "reason": "isolation probe",
+        },
+        ("POST", "/v1/refunds/{refund_id}/refuse"): REASON,
+        ("POST", "/v1/refunds/{refund_id}/ship-back"): {"carrier": "SF Express", "tracking_number": "SF9"},
+        ("POST", "/v1/refunds/{refund_id}/escalate"): REASON,
+        ("POST", "/v1/refunds/{refund_id}/decide"): {"decision": "full_refund", **REASON},
+    }
+
+
+class World:
+    """Tsinghua's purchase from SUP-004, and the strings that would betray it to an intruder."""
+
+    def __init__(self, flow: Flow, order_id: str, refund_id: str) -> None:
+        self.urls = {"orders": flow.orders, "settlement": flow.settlement}
+        self.urls |= {"suppliers": flow.suppliers, "refunds": flow.refunds}
+        self.params = {
+            "order_id": order_id,
+            "refund_id": refund_id,
+            "grant_id": GRANT,
+            "tenant_id": "tsinghua",
+            "supplier_id": "SUP-004",
+            "sku": "CS-0002",
+            "version": "1",
+            "kind": "business_licence",
+        }
+        self.bodies = bodies(order_id)
+        self.secrets = [order_id, refund_id, GRANT, "NSFC-22375001", "Single-cell proteomics"]
+        self.codec = StackSettings().token_codec()
+        self.keys = 0
+
+    def url(self, service: str, op: Operation) -> str:
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            assert name in self.params, f"{service} {op.path}: give a value for the path parameter {name!r}"
+            return self.params[name]
+
+        return self.urls[service] + re.sub(r"\{([^}]+)\}", value, op.path)
+
+    async def send(
+        self, http: httpx.AsyncClient, service: str, op: Operation, who: Principal, with_body: bool
+    ) -> httpx.Response:
+        self.keys += 1
+        headers = {
+            "Authorization": f"Bearer {self.codec.issue(who)}",
+            "Idempotency-Key": f"isolation-probe-{self.keys:04d}",
+        }
+        body = self.bodies.get((op.method, op.path)) if with_body else None
+        if isinstance(body, bytes):
+            content_type = "application/pdf" if body.startswith(b"%PDF") else "text/csv"
+            return await http.request(
+                op.method,
+                self.url(service, op),
+                content=body,
+                headers={**headers, "Content-Type": content_type},
+            )
+        return await http.request(op.method, self.url(service, op), json=body, headers=headers)
+
+    def betrays(self, who: Principal, response: httpx.Response) -> list[str]:
+        text = response.text
+        found = [s for s in self.secrets if s in text]
+        if who.role is Role.SUPPLIER and "SUP-004" in text:
+            found.append("SUP-004")
+        return found
+
+
+def every_operation() -> list[tuple[str, Operation, frozenset[Role]]]:
+    found = []
+    for name, app in service_apps().items():
+        for op in operations(app):
+            if op.path not in PUBLIC:
+                roles = route_roles(op.dependant)
+                assert roles, f"{name} {op.method} {op.path} declares no roles"
+                found.append((name, op, roles))
+    return found
+
+
+def takes_body(service: str, op: Operation) -> bool:
+    spec = service_apps()[service].openapi()["paths"][op.path][op.method.lower()]
+    return "requestBody" in spec
+
+
+@pytest.fixture
+async def world(flow: Flow) -> World:
+    order_id = await flow.completed_order()
+
+    async def requested() -> bool:  # refunds learns of the order from orders.events
+        response = await flow.http.post(
+            f"{flow.refunds}/v1/refunds",
+            headers=ALICE,
+            json={"order_id": order_id, "amount_minor": 500, "reason_code": "damaged", "reason": "dented"},
+        )
+        case.update(response.json())
+        return response.status_code == 201
+
+    case: dict[str, Any] = {}
+    await eventually(requested, timeout=30, what="the refund request to be accepted")
+    return World(flow, order_id, case["refund_id"])
+
+
+async def test_no_role_a_route_does_not_admit_gets_through(world: World) -> None:
+    wrong: list[str] = []
+    tried = 0
+    async with httpx.AsyncClient(timeout=10) as http:
+        for service, op, roles in every_operation():
+            for role in set(Role) - roles:
+                response = await world.send(http, service, op, RIGHTFUL[role], with_body=False)
+                tried += 1
+                if response.status_code != 403 or response.json()["error"]["code"] != "forbidden":
+                    wrong.append(f"{role.value} {service} {op.method} {op.path}: {response.status_code}")
+    assert wrong == []
+    assert tried > 150
+
+
+async def test_nobody_reads_or_changes_another_university_or_supplier_s_records(
+    world: World, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    async def settled() -> bool:
+        return await quiet(services, stack, topic_prefix)
+
+    await eventually(settled, timeout=60, what="the services to be quiet")
+    before = await snapshot(services)
+    leaks: list[str] = []
+    tried = 0
+    async with httpx.AsyncClient(timeout=10) as http:
+        for service, op, roles in every_operation():
+            needs_body = takes_body(service, op)
+            assert not needs_body or (op.method, op.path) in world.bodies, (
+                f"{service} {op.method} {op.path}: give a valid body in bodies()"
+            )
+            for who in INTRUDERS:
+                if who.role not in roles:
+                    continue  # the role test covers it
+                tried += 1
+                response = await world.send(http, service, op, who, with_body=needs_body)
+                what = f"{who.subject}@{who.tenant_id} {service} {op.method} {op.path}"
+                if response.status_code in REFUSED:
+                    code = response.json()["error"]["code"]
+                    if code == "invalid_request":
+                        leaks.append(f"{what}: the probe's body is not valid: {response.text}")
+                elif response.is_success:
+                    if betrayed := world.betrays(who, response):
+                        leaks.append(f"{what}: {response.status_code} shows {betrayed}")
+                else:
+                    leaks.append(f"{what}: {response.status_code} {response.text}")
+
+        # the probes were aimed right: the rightful readers see what the intruders did not
+        for service, op, roles in every_operation():
+            if op.method == "GET":
+                answers = [
+                    (await world.send(http, service, op, RIGHTFUL[role], with_body=False)).status_code
+                    for role in roles
+                ]
+                assert any(200 <= s < 300 for s in answers), (service, op.path, answers)
+
+    await eventually(settled, timeout=60, what="the services to be quiet")
+    assert not leaks, "\n".join(leaks)
+    assert tried > 100
+    after = await snapshot(services)
+    changed = [table for table in before if before[table] != after.get(table)]
+    assert changed == [], {t: (before[t], after.get(t)) for t in changed}
