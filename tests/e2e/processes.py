@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -51,6 +52,23 @@ async def running_services(
             await process.stop()
         for process in running.values():
             await drop_database(stack, process.dsn)
+    assert secrets_in_logs(logs) == []  # after a test that passed: its services logged nothing secret
+
+
+_SECRETS = re.compile(
+    r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # a bearer token
+    r"|(?<![\w.-])\d{12,30}(?![\w.-])"  # a bank account number
+    r"|[\w.+-]+@[\w-]+\.example"  # a person's e-mail address (test data uses .example)
+)
+
+
+def secrets_in_logs(logs: Path) -> list[str]:
+    """Every token, account number or e-mail address in the services' logs, with where it was."""
+    return [
+        f"{path.name}: {match.group(0)}"
+        for path in sorted(logs.glob("*.log"))
+        for match in _SECRETS.finditer(path.read_text(errors="replace"))
+    ]
 
 
 @dataclass

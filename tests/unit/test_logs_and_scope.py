@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from plumbing.auth import Principal, Role
+from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.auth_deps import require_tenant
 from plumbing.errors import Forbidden
 from plumbing.logs import JsonFormatter
@@ -26,6 +26,24 @@ def test_log_lines_are_json_with_fields_and_the_current_trace() -> None:
     assert line["msg"] == "escrow held" and line["level"] == "info"
     assert line["order_id"] == "O-1" and line["amount_minor"] == 12_345
     assert line["trace_id"] == trace.trace_id
+
+
+def test_log_lines_never_carry_a_token_or_an_account_number() -> None:
+    token = TokenCodec("x" * 32).issue(Principal("alice", Role.RESEARCHER, "tsinghua"))
+    record = logging.LogRecord(
+        "suppliers.bank", logging.WARNING, __file__, 1, "bank refused 6228480402564890018", None, None
+    )
+    record.fields = {
+        "authorization": f"Bearer {token}",
+        "detail": {"account": "6222000011112222333", "amount_minor": 123_456_789, "order_id": "O-20260001"},
+        "event_id": "707fadcd-14b6-5f48-b9fd-881fb6c24e4a",
+    }
+    text = JsonFormatter().format(record)
+    line = json.loads(text)
+    assert token not in text and line["authorization"] == "Bearer [token]"
+    assert "6228480402564890018" not in text and line["msg"] == "bank refused ****0018"
+    assert line["detail"] == {"account": "****2333", "amount_minor": 123_456_789, "order_id": "O-20260001"}
+    assert line["event_id"] == "707fadcd-14b6-5f48-b9fd-881fb6c24e4a"
 
 
 def test_one_university_cannot_reach_anothers_data_but_platform_ops_can() -> None:
