@@ -21,6 +21,7 @@ from plumbing.tracing import TraceContext
 log = get_logger(__name__)
 
 MAX_REASON = 2000
+MAX_EVENT_BYTES = 256 * 1024  # our largest event is a few KiB; anything this big is not one of ours
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLette
     """Read a record into a Delivery, or say why it is poison."""
     if record.value is None:
         return DeadLetter(record, "empty_value", "record has no value (tombstone)")
+    if len(record.value) > MAX_EVENT_BYTES:
+        return DeadLetter(
+            record, "oversized", f"{len(record.value)} bytes; an event is at most {MAX_EVENT_BYTES}"
+        )
     try:
         envelope = Envelope.model_validate_json(record.value)
     except ValidationError as exc:

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from contracts.envelope import Envelope
 
-Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]
+Message = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value (None: tombstone), headers
 
 
 async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envelope]) -> None:

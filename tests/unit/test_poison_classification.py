@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka import ConsumerRecord
 
 from contracts.registry import REGISTRY
-from plumbing.dead_letters import DeadLetter, decode
+from plumbing.dead_letters import MAX_EVENT_BYTES, DeadLetter, decode
 from plumbing.delivery import Delivery
 from plumbing.retry import Backoff, is_transient
 from plumbing.tracing import TraceContext
@@ -54,6 +54,8 @@ def test_each_kind_of_poison_has_its_own_code() -> None:
     )
     assert code_of(good.model_copy(update={"schema_version": 2}).to_bytes()) == "unknown_schema_version"
     assert code_of(good.model_copy(update={"payload": {"order_id": 1}}).to_bytes()) == "invalid_payload"
+    padded = good.model_copy(update={"payload": {**good.payload, "note": "x" * MAX_EVENT_BYTES}})
+    assert code_of(padded.to_bytes()) == "oversized"
 
 
 def test_infrastructure_failures_are_transient_and_rule_breaks_are_not() -> None:

@@ -1,0 +1,88 @@
+"""Malformed and oversized events published straight to every topic the services consume: no
+consumer crashes, each keeps every one of them as a dead letter with its reason (and republishes
+it to the topic's DLQ), and the system goes on settling purchases."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+import pytest
+
+from contracts.topics import Topic, with_prefix
+from plumbing.dead_letters import MAX_EVENT_BYTES
+from services.orders.main import CONSUMES as ORDERS
+from services.refunds.main import CONSUMES as REFUNDS
+from services.settlement.main import CONSUMES as SETTLEMENT
+from services.suppliers.main import CONSUMES as SUPPLIERS
+from tests.e2e.flow import Flow, checks_pass
+from tests.e2e.processes import ServiceProcess
+from tests.factories import reservation
+from tests.integration.kafka_io import Message, produce, read_topic
+from tests.stack import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+CONSUMERS = {"orders": ORDERS, "settlement": SETTLEMENT, "suppliers": SUPPLIERS, "refunds": REFUNDS}
+
+
+def hostile() -> dict[str, bytes | None]:
+    """Each kind of poison, by the reason a consumer must give for it."""
+    good = json.loads(reservation(1).to_bytes())
+    return {
+        "malformed_json": b"\x00\xff{not json",
+        "invalid_envelope": b'{"event_id": "not-a-uuid", "payload": []}',
+        "unknown_event_type": json.dumps({**good, "event_type": "settlement.Exploded"}).encode(),
+        "invalid_payload": json.dumps({**good, "payload": {"order_id": ["O-1"], "amount": -5}}).encode(),
+        "oversized": json.dumps({**good, "payload": {"note": "x" * (MAX_EVENT_BYTES + 1)}}).encode(),
+        "empty_value": None,
+    }
+
+
+async def test_poison_on_every_topic_ends_in_the_dlq_and_trade_goes_on(
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    for topic in Topic:
+        records: list[Message] = [(b"hostile", value, []) for value in hostile().values()]
+        await produce(stack.kafka, with_prefix(topic_prefix, topic.value), records)
+
+    expected = {
+        (name, with_prefix(topic_prefix, topic.value), code)
+        for name, topics in CONSUMERS.items()
+        for topic in topics
+        for code in hostile()
+    }
+
+    async def kept() -> set[tuple[str, str, str]]:
+        found: set[tuple[str, str, str]] = set()
+        for name, service in services.items():
+            conn = await asyncpg.connect(service.dsn)
+            try:
+                rows = await conn.fetch("select topic, reason_code from dead_letters")
+            finally:
+                await conn.close()
+            found |= {(name, r["topic"], r["reason_code"]) for r in rows}
+        return found
+
+    async def all_kept() -> bool:
+        return expected <= await kept()
+
+    try:
+        await eventually(all_kept, timeout=60, what="every consumer to dead-letter every poison record")
+    finally:
+        found = await kept()
+        assert found == expected, {
+            "missing": sorted(expected - found),
+            "unexpected": sorted(found - expected),
+        }
+
+    # republished for operators: the orders.events DLQ has both of its consumers' letters
+    orders_events = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
+    dlq = await read_topic(stack.kafka, f"{orders_events}.dlq", at_least=12, timeout=60)
+    reasons = {(dict(r.headers)["dlq.consumer"], dict(r.headers)["dlq.reason_code"]) for r in dlq}
+    assert reasons == {(c.encode(), code.encode()) for c in ("settlement", "refunds") for code in hostile()}
+
+    # nobody crashed, and purchases still settle
+    for service in services.values():
+        assert service.process is not None and service.process.returncode is None
+    await flow.completed_order()
+    await checks_pass(services)
