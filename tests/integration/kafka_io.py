@@ -21,6 +21,7 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envel
         futures = []
         for message in messages:
             key: bytes | None
+            value: bytes | None
             headers: list[tuple[str, bytes]]
             if isinstance(message, Envelope):
                 key, value, headers = message.aggregate_id.encode(), message.to_bytes(), []
