@@ -17,12 +17,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.topics import Topic, with_prefix
 from plumbing.audit import audit_router
+from plumbing.body_limit import BodyLimit
 from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.db import create_pool, migrate_service
 from plumbing.delivery import Handler
 from plumbing.errors import error_body, install_error_handlers
 from plumbing.logs import configure_logging, get_logger
 from plumbing.outbox import Outbox
+from plumbing.rate_limit import RateLimiter, limit_writes
 from plumbing.relay import OutboxRelay, RelaySettings
 from plumbing.retry import Backoff
 from plumbing.settings import ServiceSettings
@@ -47,6 +49,8 @@ class ServiceSpec:
     # Called once the pool and outbox exist (app.state.pool, app.state.outbox): builds the
     # service's own state and returns its background loops (timers, scheduled checks).
     setup: Callable[[FastAPI], Awaitable[Sequence[Background]]] | None = None
+    # Routes (path regex) that take more than a request's usual body: documents, statements.
+    large_bodies: Mapping[str, int] = field(default_factory=dict)
 
 
 def drain_loop(name: str, step: Callable[[], Awaitable[int]], idle_seconds: float) -> Background:
@@ -133,9 +137,17 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             await pool.close()
             log.info("service stopped")
 
-    app = FastAPI(title=f"UniSettle {spec.name}", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=f"UniSettle {spec.name}",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
     app.state.token_codec = stack.token_codec()
     install_error_handlers(app)
+    app.middleware("http")(
+        limit_writes(RateLimiter(stack.write_rate_per_second, stack.write_burst), app.state.token_codec)
+    )
+    app.add_middleware(BodyLimit, default=stack.max_request_bytes, larger=spec.large_bodies)
 
     @app.middleware("http")
     async def trace_requests(

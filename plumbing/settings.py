@@ -24,6 +24,11 @@ class StackSettings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_issuer: str = "unisettle"
     jwt_audience: str = "unisettle"
+    # The edge of every service's API: the largest request body (routes that take documents or
+    # statements allow more), and how many changes per second one client may make.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    write_rate_per_second: float = Field(default=50, gt=0)
+    write_burst: int = Field(default=100, ge=1)
 
     def token_codec(self) -> TokenCodec:
         """The codec that issues and verifies this deployment's bearer tokens."""

@@ -71,6 +71,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
                 reconciliation.router,
             ],
             setup=setup,
+            large_bodies={r"^/v1/reconciliation/statements$": reconciliation.MAX_STATEMENT_BYTES + 64 * 1024},
         )
     )
 

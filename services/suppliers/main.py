@@ -16,6 +16,7 @@ from services.suppliers import handlers
 from services.suppliers.adapters.bank import BankSimulator
 from services.suppliers.api import bank_account, bank_simulator, documents, listings, suppliers
 from services.suppliers.config import SuppliersSettings
+from services.suppliers.domain.documents import MAX_DOCUMENT_BYTES
 
 CONSUMES = (Topic.SETTLEMENT_EVENTS,)
 log = get_logger(__name__)
@@ -59,6 +60,8 @@ def build(settings: SuppliersSettings | None = None, clock: Clock | None = None)
                 bank_simulator.router,
             ],
             setup=setup,
+            # past it the upload's own limit speaks (document_too_large)
+            large_bodies={r"^/v1/suppliers/[^/]+/documents/": MAX_DOCUMENT_BYTES + 64 * 1024},
         )
     )
 

@@ -121,7 +121,9 @@ def loadgen(mode: str, orders_url: str, rate: float, duration: float, clients: i
 async def parts_3_4_5(stack: Stack, table: Table, workdir: Path) -> None:
     prefix = f"bench{int(time.time() * 1000) % 10**9}."
     try:
-        async with running_services(stack, prefix, workdir) as running:
+        # the load generator is one buyer: lift the per-client allowance of changes for it
+        unlimited = {"UNISETTLE_WRITE_RATE_PER_SECOND": "1000000", "UNISETTLE_WRITE_BURST": "1000000"}
+        async with running_services(stack, prefix, workdir, unlimited) as running:
             await ready_to_sell(running)
             measure_api(running["orders"].url, table)
             await part5(running["settlement"], table)

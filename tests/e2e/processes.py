@@ -19,11 +19,20 @@ from tests.stack import Stack, create_database, drop_database, eventually
 SERVICES = ("orders", "settlement", "suppliers", "refunds")
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port nothing listens on, and not one given out before by this process: the service it
+    is for binds it only later, and the OS could offer the same free port to the next caller
+    (two services on one port would answer each other's requests)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 async def spawn(log_path: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:

@@ -43,6 +43,13 @@ def to_fen(text: str) -> int:
 
 def parse(content: str) -> list[StatementLine]:
     """All lines or none: the first bad line refuses the whole statement, naming it."""
+    try:
+        return _parse(content)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit, a NUL byte
+        raise MalformedStatement(f"the statement is not readable CSV: {exc}") from exc
+
+
+def _parse(content: str) -> list[StatementLine]:
     reader = csv.DictReader(io.StringIO(content))
     if reader.fieldnames is None or [f.strip().lower() for f in reader.fieldnames] != [
         "date",

@@ -48,3 +48,11 @@ def test_a_malformed_line_refuses_the_statement_and_names_the_line(body: str, li
 def test_the_header_must_be_the_documented_one() -> None:
     with pytest.raises(MalformedStatement):
         parse("when,how much,which way,ref\n2026-04-11,5.00,debit,x\n")
+
+
+@pytest.mark.parametrize(
+    "body", ["2026-04-11,5.00,debit," + "x" * 200_000 + "\n", "2026-04-11,5.00,\0debit,x\n"]
+)
+def test_text_the_csv_reader_cannot_read_is_refused_not_crashed_on(body: str) -> None:
+    with pytest.raises(MalformedStatement):
+        parse(HEADER + body)

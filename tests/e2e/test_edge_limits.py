@@ -1,0 +1,91 @@
+"""The edge of every service: request bodies are bounded, and one client cannot flood the write
+endpoints — both answered in the shared error shape, with nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+
+from plumbing.auth import Role
+from tests.e2e.processes import ServiceProcess
+from tests.e2e.test_money_flow import FINANCE, OPS, auth
+
+pytestmark = pytest.mark.e2e
+LIMIT = 1024 * 1024  # the default UNISETTLE_MAX_REQUEST_BYTES
+
+
+def grant(grant_id: str, title: str = "Edge limits") -> dict[str, object]:
+    return {
+        "grant_id": grant_id,
+        "code": f"CODE-{grant_id}",
+        "title": title,
+        "pi_id": "prof-wang",
+        "budget_by_category": {"consumables": 1000},
+        "period_start": "2026-01-01",
+        "period_end": "2027-12-31",
+        "approval_threshold_minor": 500,
+    }
+
+
+async def grants_in(service: ServiceProcess) -> int:
+    conn = await asyncpg.connect(service.dsn)
+    try:
+        count: int = await conn.fetchval("select count(*) from grants")
+        return count
+    finally:
+        await conn.close()
+
+
+@pytest.mark.service_env(UNISETTLE_WRITE_RATE_PER_SECOND="0.1", UNISETTLE_WRITE_BURST="3")
+async def test_a_client_over_its_allowance_of_changes_is_slowed_down_and_others_are_not(
+    services: dict[str, ServiceProcess],
+) -> None:
+    url = services["settlement"].url
+    async with httpx.AsyncClient(timeout=10) as http:
+        answers = [
+            await http.post(f"{url}/v1/grants", headers=FINANCE, json=grant(f"G-EDGE-{n}")) for n in range(4)
+        ]
+        assert [a.status_code for a in answers] == [201, 201, 201, 429], answers[0].text
+        refused = answers[-1]
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert await grants_in(services["settlement"]) == 3  # the refused one wrote nothing
+
+        # reads go on, and another client (another university's finance) has its own allowance
+        assert (await http.get(f"{url}/v1/grants/G-EDGE-0", headers=FINANCE)).status_code == 200
+        other = auth(Role.UNIVERSITY_FINANCE, "fo-9", "fudan")
+        assert (await http.post(f"{url}/v1/grants", headers=other, json=grant("G-EDGE-F"))).status_code == 201
+
+
+async def chunks(total: int, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    yield b'{"grant_id": "G-HUGE", "title": "'
+    for _ in range(total // size):
+        yield b"x" * size
+    yield b'"}'
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
+    services: dict[str, ServiceProcess],
+) -> None:
+    url = services["settlement"].url
+    async with httpx.AsyncClient(timeout=30) as http:
+        declared = await http.post(f"{url}/v1/grants", headers=FINANCE, json=grant("G-HUGE", "x" * LIMIT))
+        streamed = await http.post(  # no Content-Length: the limit counts what arrives
+            f"{url}/v1/grants",
+            headers={**FINANCE, "Content-Type": "application/json"},
+            content=chunks(2 * LIMIT),
+        )
+        statement = await http.post(
+            f"{url}/v1/reconciliation/statements",
+            headers={**OPS, "Content-Type": "text/csv"},
+            content=b"date,amount,direction,reference\n"
+            + b"".join(b"2026-11-26,1.00,credit,R-%d%s\n" % (n, b" " * 100_000) for n in range(12)),
+        )
+    for answer in (declared, streamed):
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["error"]["code"] == "payload_too_large"
+    assert await grants_in(services["settlement"]) == 0
+    assert statement.status_code == 200, statement.text  # a statement may be larger than a request
