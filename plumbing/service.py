@@ -28,6 +28,7 @@ from plumbing.rate_limit import RateLimiter, limit_writes
 from plumbing.relay import OutboxRelay, RelaySettings
 from plumbing.retry import Backoff
 from plumbing.settings import ServiceSettings
+from plumbing.text import StorableUrl
 from plumbing.topic_admin import ensure_topics, service_topics
 from plumbing.tracing import TraceContext, current_trace
 
@@ -148,6 +149,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         limit_writes(RateLimiter(stack.write_rate_per_second, stack.write_burst), app.state.token_codec)
     )
     app.add_middleware(BodyLimit, default=stack.max_request_bytes, larger=spec.large_bodies)
+    app.add_middleware(StorableUrl)
 
     @app.middleware("http")
     async def trace_requests(

@@ -15,12 +15,15 @@ Text = Annotated[str, Field(min_length=1, max_length=500)]
 Minor = Annotated[int, Field(ge=0, le=10**14)]
 
 
+UserId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class GrantIn(RequestBody):
     grant_id: Annotated[str | None, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] = None
     code: Annotated[str, Field(min_length=1, max_length=64)]
     title: Text
     pi_id: Annotated[str, Field(min_length=1, max_length=200)]
-    authorised_buyers: Annotated[list[str], Field(default_factory=list, max_length=500)]
+    authorised_buyers: Annotated[list[UserId], Field(default_factory=list, max_length=500)]
     budget_by_category: dict[BudgetCategory, Minor]
     period_start: date
     period_end: date
@@ -41,7 +44,7 @@ class BudgetIn(RequestBody):
 
 
 class BuyersIn(RequestBody):
-    authorised_buyers: Annotated[list[str], Field(max_length=500)]
+    authorised_buyers: Annotated[list[UserId], Field(max_length=500)]
     approval_threshold_minor: Minor
 
 

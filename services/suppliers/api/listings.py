@@ -60,7 +60,11 @@ async def supplier_listings(
 
 @router.get("/v1/suppliers/{supplier_id}/listings/{sku}/versions/{version}", response_model=ListingOut)
 async def listing_version(
-    supplier_id: SupplierIdPath, sku: Sku, version: Annotated[int, Path(ge=1)], ctx: Ctx, _: SupplierReader
+    supplier_id: SupplierIdPath,
+    sku: Sku,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    ctx: Ctx,
+    _: SupplierReader,
 ) -> ListingOut:
     """A listing as it was at one version: the price an order was placed at."""
     listing_id = Listing.listing_id_for(supplier_id, sku)

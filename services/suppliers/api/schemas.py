@@ -14,19 +14,21 @@ from services.suppliers.domain.listing import Listing, ListingDetails
 from services.suppliers.domain.supplier import Supplier
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+Name = Annotated[str, Field(min_length=1, max_length=300)]  # as long as the events allow
+BankName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class RegistrationIn(RequestBody):
-    legal_name: Text
+    legal_name: Name
     credit_code: Annotated[str, Field(min_length=18, max_length=18, examples=["91310115AL7LL93D6F"])]
     contact: Contact
     categories: Annotated[list[BudgetCategory], Field(min_length=1)]
 
 
 class BankAccountIn(RequestBody):
-    bank_name: Text
+    bank_name: BankName
     account_number: Annotated[str, Field(pattern=r"^\d{10,30}$")]
-    holder_name: Text
+    holder_name: Name
 
 
 class DepositAnswerIn(RequestBody):
