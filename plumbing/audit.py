@@ -40,6 +40,11 @@ class Audited:
     def by(cls, principal: Principal, action: str, reason: str | None = None) -> Audited:
         return cls(action, principal.subject, principal.role.value, reason)
 
+    @classmethod
+    def by_deadline(cls, action: str, reason: str) -> Audited:
+        """An action nobody took: a deadline passed and the rules decided (silence, expiry)."""
+        return cls(action, "system", "system", reason)
+
 
 async def record(
     conn: asyncpg.Connection,

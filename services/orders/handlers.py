@@ -211,8 +211,18 @@ async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
             order = await repo.get(conn, row["order_id"], for_update=True)
             if order is None:
                 continue
+            before = audit_view(order)
             if order.fire(TimerKind(row["kind"]), now):
                 fired += 1
+                await audit.record(
+                    conn,
+                    Audited.by_deadline(f"order.{row['kind']}_deadline", "the deadline passed"),
+                    tenant_id=order.tenant_id,
+                    subject=f"order:{order.order_id}",
+                    before=before,
+                    after=audit_view(order),
+                    at=now,
+                )
             await repo.save(conn, order, ctx.outbox)
     return fired
 

@@ -135,9 +135,21 @@ async def fire_due(ctx: Context, limit: int = 200) -> int:
         )
         for row in due:
             case = await repo.get(conn, row["refund_id"], for_update=True)
-            if case is not None and case.fire(now, ctx.durations):
+            if case is None:
+                continue
+            before = audit_view(case)
+            if case.fire(now, ctx.durations):
                 fired += 1
                 await repo.save(conn, case, ctx.outbox)
+                await audit.record(
+                    conn,
+                    Audited.by_deadline("refund.deadline_passed", "silence decided"),
+                    tenant_id=case.tenant_id,
+                    subject=f"refund:{case.refund_id}",
+                    before=before,
+                    after=audit_view(case),
+                    at=now,
+                )
     return fired
 
 

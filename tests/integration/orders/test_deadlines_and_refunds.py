@@ -11,6 +11,7 @@ from contracts.events.common import Actor
 from contracts.events.refunds import RefundClosed, RefundRequested
 from contracts.money import Money
 from contracts.topics import Topic
+from plumbing.auth import Role
 from tests.integration.orders.conftest import GRANT, OrdersApi, cart, checkout
 from tests.stack import eventually
 
@@ -46,6 +47,14 @@ async def test_receipt_confirms_itself_ten_days_after_shipping(api: OrdersApi) -
     received = [e for e in events if e["event_type"] == "orders.OrderReceived"]
     assert received[0]["payload"]["auto_confirmed"] is True
     assert received[0]["payload"]["confirmed_by"] == {"user_id": "system", "role": "system"}
+    trail = await api.http.get(
+        "/v1/audit",
+        params={"subject": f"order:{oid}"},
+        headers=api.auth(Role.PLATFORM_OPS, "ops-1", "platform"),
+    )
+    (entry,) = trail.json()["entries"]  # the escrow's release was decided by the deadline: on the trail
+    assert (entry["action"], entry["actor_id"]) == ("order.auto_confirm_deadline", "system")
+    assert (entry["before"]["status"], entry["after"]["status"]) == ("SHIPPED", "RECEIVED")
 
 
 async def test_an_order_not_shipped_in_seven_days_cancels_itself(api: OrdersApi) -> None:

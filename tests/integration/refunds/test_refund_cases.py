@@ -165,6 +165,14 @@ async def test_a_silent_supplier_agrees_after_five_days(api: Api) -> None:
     ).json()
     assert got["status"] == "AGREED"
     assert got["timeline"][-1]["action"] == "agreed (supplier silent)"
+    trail = await api.http.get("/v1/audit", headers=api.auth(Role.UNIVERSITY_FINANCE, "fo-1"))
+    (entry,) = trail.json()["entries"]  # the university's finance sees the award silence made
+    assert (entry["action"], entry["actor_role"], entry["reason"]) == (
+        "refund.deadline_passed",
+        "system",
+        "silence decided",
+    )
+    assert (entry["before"]["status"], entry["after"]["status"]) == ("WAIT_SELLER_AGREE", "AGREED")
 
 
 async def test_operations_award_a_disputed_refund(api: Api) -> None:
