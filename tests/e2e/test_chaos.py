@@ -40,11 +40,14 @@ FINAL = {"COMPLETED", "CANCELLED", "CLOSED", "REJECTED"}
 
 
 async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """Retry while the service is down or restarting; give up after 60 s."""
+    """Retry while the service is down or restarting, or asks to slow down; give up after 60 s."""
     deadline = time.monotonic() + 60
     while True:
         try:
             response = await http.request(method, url, **kwargs)
+            if response.status_code == 429:
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
             if response.status_code < 500:
                 return response
         except httpx.TransportError:
