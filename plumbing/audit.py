@@ -82,6 +82,54 @@ def _json(state: Any) -> str | None:
 # ---------------------------------------------------------------- reading it
 
 
+async def entries(
+    conn: asyncpg.Connection,
+    *,
+    tenant_id: str | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+    newest: bool = False,
+) -> list[dict[str, Any]]:
+    """Entries after `after_id`, oldest first (or the newest `limit`, still oldest first)."""
+    rows = await conn.fetch(
+        f"""select * from audit_log
+            where id > $1 and ($2::text is null or tenant_id = $2)
+              and ($3::text is null or subject = $3) and ($4::text is null or action = $4)
+            order by id {"desc" if newest else ""} limit $5""",
+        after_id,
+        tenant_id,
+        subject,
+        action,
+        limit,
+    )
+    found = [
+        {
+            **dict(r),
+            "before": json.loads(r["before"]) if r["before"] is not None else None,
+            "after": json.loads(r["after"]) if r["after"] is not None else None,
+        }
+        for r in rows
+    ]
+    return found[::-1] if newest else found
+
+
+def changes(before: Any, after: Any) -> str:
+    """What an entry changed, in one line: `status: SHIPPED → RECEIVED, funds: held → released`."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return f"{_text(before)} → {_text(after)}"
+    return ", ".join(
+        f"{key}: {_text(before.get(key))} → {_text(after.get(key))}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    )
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 class AuditEntryOut(BaseModel):
     id: int
     occurred_at: datetime
@@ -124,27 +172,17 @@ def audit_router() -> APIRouter:
                 require_tenant(auditor, tenant_id)
             tenant_id = auditor.tenant_id
         after = decode_cursor(cursor)
-        after_id = int(after) if after.isdigit() else 0
         pool: asyncpg.Pool = request.app.state.pool
-        rows = await pool.fetch(
-            """select * from audit_log
-               where id > $1 and ($2::text is null or tenant_id = $2)
-                 and ($3::text is null or subject = $3) and ($4::text is null or action = $4)
-               order by id limit $5""",
-            after_id,
-            tenant_id,
-            subject,
-            action,
-            limit + 1,
-        )
-        page = [
-            AuditEntryOut(
-                **{k: v for k, v in r.items() if k not in ("before", "after")},
-                before=json.loads(r["before"]) if r["before"] is not None else None,
-                after=json.loads(r["after"]) if r["after"] is not None else None,
+        async with pool.acquire() as conn:
+            rows = await entries(
+                conn,
+                tenant_id=tenant_id,
+                subject=subject,
+                action=action,
+                after_id=int(after) if after.isdigit() else 0,
+                limit=limit + 1,
             )
-            for r in rows[:limit]
-        ]
+        page = [AuditEntryOut(**row) for row in rows[:limit]]
         more = len(rows) > limit
         return AuditPage(entries=page, next_cursor=encode_cursor(str(page[-1].id)) if more else None)
 

@@ -2,7 +2,7 @@
 
 unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
 unisettle relay --dsn postgresql://... --name orders
-unisettle check | status | dlq ... | payouts run | statement import FILE | statement simulated
+unisettle check | status | dlq ... | audit ... | payouts run | statement import FILE | statement simulated
 
 Commands that act on money (payouts, statements) go through settlement's API, as platform_ops
 named by --by, so they are checked and recorded like any other operator's request.
@@ -126,6 +126,38 @@ def _dlq(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _audit(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import asyncpg
+
+    from plumbing import audit
+
+    async def run() -> int:
+        conn = await asyncpg.connect(args.dsn or _service_dsn(args.service))
+        try:
+            found = await audit.entries(
+                conn,
+                tenant_id=args.tenant,
+                subject=args.subject,
+                action=args.action,
+                limit=args.limit,
+                newest=True,
+            )
+        finally:
+            await conn.close()
+        for e in found:
+            why = f"  ({e['reason']})" if e["reason"] else ""
+            print(
+                f"{e['id']:>6}  {e['occurred_at'].isoformat(timespec='seconds')}  "
+                f"{e['actor_id']} ({e['actor_role']})  {e['tenant_id']}  {e['action']}  {e['subject']}{why}\n"
+                f"        {audit.changes(e['before'], e['after'])}"
+            )
+        return 0
+
+    return asyncio.run(run())
+
+
 def _status(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -236,6 +268,14 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--by", default="", help="who resolves it (replay, discard)")
     dlq.add_argument("--reason", default="", help="why (replay, discard)")
     dlq.set_defaults(run=_dlq)
+    trail = commands.add_parser("audit", help="a service's audit trail, newest entries, oldest first")
+    trail.add_argument("--service", choices=SERVICES, required=True)
+    trail.add_argument("--dsn", help="the service database (default: from the service's settings)")
+    trail.add_argument("--subject", help="e.g. order:O-1, grant:G-1, supplier:SUP-004")
+    trail.add_argument("--action", help="e.g. grant.budget_adjusted, payout.initiated")
+    trail.add_argument("--tenant", help="one university (or platform)")
+    trail.add_argument("--limit", type=int, default=50)
+    trail.set_defaults(run=_audit)
     status = commands.add_parser(
         "status", help="outbox backlog, open dead letters and consumer lag per service"
     )

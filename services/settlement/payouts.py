@@ -154,8 +154,14 @@ async def _start(
             Audited("payout.initiated", started_by.actor_id, started_by.actor_role),
             tenant_id=PLATFORM,
             subject=f"supplier:{supplier_id}",
-            before={"available_minor": available, "recovered_minor": recovered},
-            after={"payout_id": payout_id, "amount_minor": amount, "account": payee["account_masked"]},
+            before={"available_minor": available, "in_payout_minor": 0},
+            after={
+                "available_minor": 0,
+                "in_payout_minor": amount,
+                "recovered_minor": recovered,  # owed to the guarantee fund, taken first
+                "payout_id": payout_id,
+                "account": payee["account_masked"],
+            },
         )
         return payout_id, payee["bank_account_id"], amount
 

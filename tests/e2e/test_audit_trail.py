@@ -69,9 +69,9 @@ async def test_money_and_permission_changes_are_on_the_audit_trail(
     assert one(settlement, "grant.registered")["before"] is None
     payout = one(settlement, "payout.initiated")
     assert payout["actor_id"] == "ops-1" and payout["subject"] == "supplier:SUP-004"
-    assert payout["after"]["amount_minor"] > 0
+    assert payout["after"]["in_payout_minor"] > 0
     assert ACCOUNT_NUMBER[-4:] in payout["after"]["account"] and ACCOUNT_NUMBER not in str(payout)
-    assert one(settlement, "payout_run")["after"]["paid"] == {"SUP-004": payout["after"]["amount_minor"]}
+    assert one(settlement, "payout_run")["after"]["paid"] == {"SUP-004": payout["after"]["in_payout_minor"]}
 
     # orders: the receipt that released the escrow; refunds: the supplier agreeing to pay
     receipt = one(await trail(http, flow.orders, OPS), "order.receipt_confirmed")

@@ -76,4 +76,15 @@ async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_match
     path.write_text("date,amount,direction,reference\n2026-11-26,12.345,debit,x\n")
     code, _, err = await unisettle("statement", "import", str(path), *as_ops)
     assert code == 1 and "line 2" in err, err
+
+    # the operator reads back what they did: both runs and the import, with what each changed
+    code, out, err = await unisettle(
+        "audit", "--service", "settlement", "--dsn", settlement.dsn, "--limit", "3"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "ops-7 (platform_ops)  platform  payout.initiated  supplier:SUP-004" in lines[0], out
+    assert "in_payout_minor: 0 → 8350" in lines[1] and '"**** 0018"' in lines[1], out
+    assert "payout_run" in lines[2] and '"paid": {"SUP-004": 8350}' in lines[3], out
+    assert "statement.imported" in lines[4] and '"surplus": []' in lines[5], out
     await checks_pass(services)
