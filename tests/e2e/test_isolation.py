@@ -133,6 +133,7 @@ class World:
             "sku": "CS-0002",
             "version": "1",
             "kind": "business_licence",
+            "subject": f"order:{order_id}",  # a query filter (the audit trail)
         }
         self.bodies = bodies(order_id)
         self.secrets = [order_id, refund_id, GRANT, "NSFC-22375001", "Single-cell proteomics"]
@@ -156,15 +157,15 @@ class World:
             "Idempotency-Key": f"isolation-probe-{self.keys:04d}",
         }
         body = self.bodies.get((op.method, op.path)) if with_body else None
+        # every filter that can name the world's records names them (?grant_id=, ?supplier_id=, ...)
+        query = {name: self.params[name] for name in query_names(service, op) if name in self.params}
+        url = self.url(service, op)
         if isinstance(body, bytes):
             content_type = "application/pdf" if body.startswith(b"%PDF") else "text/csv"
             return await http.request(
-                op.method,
-                self.url(service, op),
-                content=body,
-                headers={**headers, "Content-Type": content_type},
+                op.method, url, params=query, content=body, headers={**headers, "Content-Type": content_type}
             )
-        return await http.request(op.method, self.url(service, op), json=body, headers=headers)
+        return await http.request(op.method, url, params=query, json=body, headers=headers)
 
     def betrays(self, who: Principal, response: httpx.Response) -> list[str]:
         text = response.text
@@ -185,9 +186,17 @@ def every_operation() -> list[tuple[str, Operation, frozenset[Role]]]:
     return found
 
 
+def spec_of(service: str, op: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = service_apps()[service].openapi()["paths"][op.path][op.method.lower()]
+    return spec
+
+
 def takes_body(service: str, op: Operation) -> bool:
-    spec = service_apps()[service].openapi()["paths"][op.path][op.method.lower()]
-    return "requestBody" in spec
+    return "requestBody" in spec_of(service, op)
+
+
+def query_names(service: str, op: Operation) -> list[str]:
+    return [p["name"] for p in spec_of(service, op).get("parameters", []) if p["in"] == "query"]
 
 
 @pytest.fixture
