@@ -240,6 +240,16 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
     return figures
 
 
+async def audit_counts(orders: asyncpg.Connection, refunds_dsn: str) -> dict[str, int]:
+    counts = dict(await orders.fetch("select action, count(*) from audit_log group by action"))
+    refunds = await asyncpg.connect(refunds_dsn)
+    try:
+        counts |= dict(await refunds.fetch("select action, count(*) from audit_log group by action"))
+    finally:
+        await refunds.close()
+    return counts
+
+
 async def test_kill_9_under_load_keeps_every_invariant(
     flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str, tmp_path: Path
 ) -> None:
@@ -311,6 +321,7 @@ async def test_kill_9_under_load_keeps_every_invariant(
             "select count(*) from (select order_id from transfers where code = 'escrow_release'"
             " group by order_id having count(*) > 1) d"
         )
+        audited = await audit_counts(orders, services["refunds"].dsn)
     finally:
         await settlement.close()
         await orders.close()
@@ -338,4 +349,10 @@ async def test_kill_9_under_load_keeps_every_invariant(
     refunded = REFUND * len([n for n in range(ORDERS) if n % 6 == 3])
     assert completed == ORDERS - len(range(0, ORDERS, 6)) and released == expected
     assert execution["refunded"] == refunded and execution["expended"] == expected - refunded
+    # each action on the audit trail exactly once, kills and retried requests notwithstanding
+    assert audited == {
+        "order.receipt_confirmed": completed,
+        "order.cancelled": len(range(0, ORDERS, 6)),
+        "refund.agreed": len([n for n in range(ORDERS) if n % 6 == 3]),
+    }, audited
     assert double == 0
