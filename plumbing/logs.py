@@ -27,21 +27,25 @@ def redact(text: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
+        # What we write ourselves stays as it is; what the caller gave is redacted (a span id can
+        # be all digits and would otherwise be masked like an account number).
+        own: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": _SERVICE,
             "logger": record.name,
-            "msg": record.getMessage(),
         }
         trace = current_trace.get()
         if trace is not None:
-            line["trace_id"] = trace.trace_id
-            line["span_id"] = trace.span_id
-        line.update(getattr(record, "fields", {}))
+            own["trace_id"] = trace.trace_id
+            own["span_id"] = trace.span_id
+        given: dict[str, Any] = {"msg": record.getMessage()}
+        given.update((k, v) for k, v in getattr(record, "fields", {}).items() if k not in own)
         if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(line, default=str, ensure_ascii=False))
+            given["exc"] = self.formatException(record.exc_info)
+        head = json.dumps(own, ensure_ascii=False)
+        rest = redact(json.dumps(given, default=str, ensure_ascii=False))
+        return f"{head[:-1]}, {rest[1:]}"
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

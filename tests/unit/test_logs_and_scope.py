@@ -46,6 +46,18 @@ def test_log_lines_never_carry_a_token_or_an_account_number() -> None:
     assert line["event_id"] == "707fadcd-14b6-5f48-b9fd-881fb6c24e4a"
 
 
+def test_the_trace_is_never_mistaken_for_an_account_number() -> None:
+    record = logging.LogRecord("orders", logging.INFO, __file__, 1, "order placed", None, None)
+    trace = TraceContext("12345678901234567890123456789012", "1234567890123456")
+    token = current_trace.set(trace)
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        current_trace.reset(token)
+    assert (line["trace_id"], line["span_id"]) == (trace.trace_id, trace.span_id)
+    assert line["msg"] == "order placed" and line["service"]
+
+
 def test_one_university_cannot_reach_anothers_data_but_platform_ops_can() -> None:
     finance_a = Principal(subject="f", role=Role.UNIVERSITY_FINANCE, tenant_id="tsinghua")
     require_tenant(finance_a, "tsinghua")
