@@ -61,6 +61,7 @@ class Funds(StrEnum):
     RESERVED = "reserved"
     REJECTED = "rejected"
     RELEASED = "released"
+    VOIDED = "voided"  # reserved only after the order had ended: settlement voids it, never held here
 
 
 class TimerKind(StrEnum):
@@ -246,6 +247,8 @@ class Order:
             return False  # heard before (a replay): nothing to do
         if self.status not in OPEN_BEFORE_PAYMENT:
             # Settlement voids it when it sees the order end; the order never holds these funds.
+            # Remembered as voided, so a replay of this answer is known for one.
+            self.funds = Funds.VOIDED
             self._note(now, "funds reserved after the order ended", SYSTEM, self.status, self.status)
             return False
         self.funds = Funds.RESERVED
@@ -257,9 +260,10 @@ class Order:
         return True
 
     def funds_rejected(self, reason_code: str, detail: str, now: datetime) -> bool:
-        if self.funds is Funds.REJECTED:
-            return False  # heard before (a replay)
+        if self.funds is not Funds.PENDING:
+            return False  # heard before (a replay): settlement answers an order once
         if self.status not in OPEN_BEFORE_PAYMENT:
+            self.funds = Funds.REJECTED
             self._note(
                 now, "funds rejected after the order ended", SYSTEM, self.status, self.status, reason_code
             )

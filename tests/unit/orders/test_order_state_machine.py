@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from contracts.events.common import Actor
@@ -118,10 +120,21 @@ def test_only_the_buyer_confirms_receipt() -> None:
         shipped().confirm_receipt(Actor(user_id="bob", role="researcher"), NOW)
 
 
-def test_late_settlement_answers_do_not_revive_a_cancelled_order() -> None:
+@pytest.mark.parametrize(
+    ("answer", "noted", "funds"),
+    [
+        (lambda o: o.funds_reserved(NOW, DEADLINES), "funds reserved after the order ended", Funds.VOIDED),
+        (lambda o: o.funds_rejected("insufficient_budget", "", NOW), "funds rejected after", Funds.REJECTED),
+    ],
+)
+def test_a_late_settlement_answer_is_noted_once_and_does_not_revive_a_cancelled_order(
+    answer: Callable[[Order], bool], noted: str, funds: Funds
+) -> None:
     o = order()
     o.cancel(BUYER, CancelReason.BUYER_CANCELLED, "", NOW)
-    assert o.funds_reserved(NOW, DEADLINES) is False
-    assert o.funds_rejected("insufficient_budget", "", NOW) is False
-    assert status(o) is OrderStatus.CANCELLED
-    assert o.timeline[-1].action == "funds rejected after the order ended"
+    assert answer(o) is False
+    assert status(o) is OrderStatus.CANCELLED and o.funds is funds
+    assert o.timeline[-1].action.startswith(noted)
+    notes = len(o.timeline)
+    assert answer(o) is False  # the same answer replayed, e.g. beyond the dedup window
+    assert len(o.timeline) == notes and o.funds is funds
