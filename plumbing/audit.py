@@ -21,7 +21,7 @@ from pydantic_core import to_jsonable_python
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles, require_tenant
-from plumbing.pagination import decode_cursor, encode_cursor
+from plumbing.pagination import InvalidCursor, decode_cursor, encode_cursor
 from plumbing.tracing import current_trace
 
 PLATFORM = "platform"  # the tenant of actions that belong to no university (suppliers, payouts)
@@ -172,6 +172,8 @@ def audit_router() -> APIRouter:
                 require_tenant(auditor, tenant_id)
             tenant_id = auditor.tenant_id
         after = decode_cursor(cursor)
+        if after and not (after.isascii() and after.isdigit() and len(after) <= 18):
+            raise InvalidCursor("the cursor is not one this API gave out")
         pool: asyncpg.Pool = request.app.state.pool
         async with pool.acquire() as conn:
             rows = await entries(
@@ -179,7 +181,7 @@ def audit_router() -> APIRouter:
                 tenant_id=tenant_id,
                 subject=subject,
                 action=action,
-                after_id=int(after) if after.isdigit() else 0,
+                after_id=int(after or 0),
                 limit=limit + 1,
             )
         page = [AuditEntryOut(**row) for row in rows[:limit]]

@@ -101,6 +101,9 @@ async def test_money_and_permission_changes_are_on_the_audit_trail(
     )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "other_tenant"
     assert (await http.get(f"{flow.orders}/v1/audit", headers=ALICE)).status_code == 403
+    for cursor in ("bm90LWEtbnVtYmVy", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"):  # "not-a-number", 24 nines
+        bad = await http.get(f"{flow.settlement}/v1/audit", headers=OPS, params={"cursor": cursor})
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor", bad.text
 
     # nobody rewrites it, not even with the service's own database role
     conn = await asyncpg.connect(services["settlement"].dsn)
