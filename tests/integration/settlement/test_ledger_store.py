@@ -21,11 +21,14 @@ pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).parents[3] / "services" / "settlement" / "migrations"
 SEQUENCES, STEPS = 40, 60
 # The reference raises plain Python errors where the store names the rule; both are refusals.
-SAME_REFUSAL = {ValueError: TransferMismatch, KeyError: PendingAlreadyResolved}
+SAME_REFUSAL: dict[type[Exception], type[Exception]] = {
+    ValueError: TransferMismatch,
+    KeyError: PendingAlreadyResolved,
+}
 
 
-def outcome(result: bool | BaseException) -> object:
-    if isinstance(result, BaseException):
+def outcome(result: bool | Exception) -> object:
+    if isinstance(result, Exception):
         return SAME_REFUSAL.get(type(result), type(result))
     return result
 
@@ -111,12 +114,12 @@ async def test_the_postgres_ledger_agrees_with_the_reference_ledger_step_by_step
             await store.apply(conn, budget)
             for step in range(STEPS):
                 t = seq.next_transfer(step)
-                expected: bool | BaseException
+                expected: bool | Exception
                 try:
                     expected = seq.model.apply(t)
                 except (LimitExceeded, PendingAlreadyResolved, TransferMismatch, ValueError, KeyError) as exc:
                     expected = exc
-                got: bool | BaseException
+                got: bool | Exception
                 try:
                     async with conn.transaction():
                         got = await store.apply(conn, t)
@@ -126,7 +129,7 @@ async def test_the_postgres_ledger_agrees_with_the_reference_ledger_step_by_step
                 assert outcome(got) == outcome(expected), f"{where}: store {got!r}, reference {expected!r}"
                 if expected is True:
                     seq.applied.append(t)
-                refusals += isinstance(got, BaseException)
+                refusals += isinstance(got, Exception)
                 model = {
                     a.account_id: (a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted)
                     for a in seq.model.accounts.values()
