@@ -42,55 +42,84 @@ async def open_account(
     )
 
 
+# One statement records a transfer and moves both accounts' balances (and opens or resolves its
+# pending record): one round trip instead of four to six. Nothing happens when the id is known.
+_RECORD = """
+with recorded as (
+    insert into transfers (transfer_id, debit_account, credit_account, amount, kind, code, pending_id,
+                           order_id)
+    values ($1, $2, $3, $4, $5, $6, $7, $8)
+    on conflict (transfer_id) do nothing
+    returning transfer_id
+), debited as (
+    update accounts set debits_pending = debits_pending + $9, debits_posted = debits_posted + $10
+    where account_id = $2 and exists (select from recorded)
+), credited as (
+    update accounts set credits_pending = credits_pending + $9, credits_posted = credits_posted + $10
+    where account_id = $3 and exists (select from recorded)
+), opened as (
+    insert into pending_transfers (transfer_id, state)
+    select transfer_id, 'pending' from recorded where $5 = 'pending'
+), resolved as (
+    update pending_transfers set resolved_by = $1
+    where transfer_id = $7 and exists (select from recorded)
+)
+select exists (select from recorded)
+"""
+
+
 async def apply(conn: asyncpg.Connection, t: Transfer) -> bool:
     """Record and apply one transfer; False when this exact transfer was applied before."""
-    earlier = await conn.fetchrow("select * from transfers where transfer_id = $1", t.transfer_id)
-    if earlier is not None:
-        same = (
-            earlier["debit_account"],
-            earlier["credit_account"],
-            earlier["amount"],
-            earlier["kind"],
-            earlier["code"],
-            earlier["pending_id"],
-            earlier["order_id"],
-        ) == (t.debit_account, t.credit_account, t.amount, t.kind.value, t.code, t.pending_id, t.order_id)
-        if not same:
-            raise TransferMismatch(f"transfer {t.transfer_id} was already recorded with other contents")
-        return False
     pending_amount = 0
     if t.kind in (TransferKind.POST_PENDING, TransferKind.VOID_PENDING):
+        if await _known(conn, t):  # a replayed resolution: its pending transfer is resolved already
+            return False
         pending_amount = await _claim_pending(conn, t)
-    await conn.execute(
-        """insert into transfers (transfer_id, debit_account, credit_account, amount, kind, code, pending_id,
-               order_id) values ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        t.transfer_id,
-        t.debit_account,
-        t.credit_account,
-        t.amount,
-        t.kind.value,
-        t.code,
-        t.pending_id,
-        t.order_id,
-    )
+    if t.kind is TransferKind.POSTED:
+        pending, posted = 0, t.amount
+    elif t.kind is TransferKind.PENDING:
+        pending, posted = t.amount, 0
+    else:
+        pending, posted = -pending_amount, t.amount if t.kind is TransferKind.POST_PENDING else 0
     try:
-        if t.kind is TransferKind.POSTED:
-            await _move(conn, t.debit_account, t.credit_account, posted=t.amount)
-        elif t.kind is TransferKind.PENDING:
-            await _move(conn, t.debit_account, t.credit_account, pending=t.amount)
-            await conn.execute(
-                "insert into pending_transfers (transfer_id, state) values ($1, 'pending')", t.transfer_id
-            )
-        else:
-            posted = t.amount if t.kind is TransferKind.POST_PENDING else 0
-            await _move(conn, t.debit_account, t.credit_account, pending=-pending_amount, posted=posted)
-            await conn.execute(
-                "update pending_transfers set resolved_by = $2 where transfer_id = $1",
-                t.pending_id,
-                t.transfer_id,
-            )
+        recorded = await conn.fetchval(
+            _RECORD,
+            t.transfer_id,
+            t.debit_account,
+            t.credit_account,
+            t.amount,
+            t.kind.value,
+            t.code,
+            t.pending_id,
+            t.order_id,
+            pending,
+            posted,
+        )
     except asyncpg.CheckViolationError as exc:
         raise LimitExceeded(f"{t.debit_account} cannot pay {t.amount} fen") from exc
+    if not recorded:
+        if not await _known(conn, t):  # recorded by someone else in between, with other contents
+            raise TransferMismatch(f"transfer {t.transfer_id} was recorded concurrently")
+        return False
+    return True
+
+
+async def _known(conn: asyncpg.Connection, t: Transfer) -> bool:
+    """Whether this exact transfer is recorded; TransferMismatch when its id is, with other contents."""
+    earlier = await conn.fetchrow("select * from transfers where transfer_id = $1", t.transfer_id)
+    if earlier is None:
+        return False
+    same = (
+        earlier["debit_account"],
+        earlier["credit_account"],
+        earlier["amount"],
+        earlier["kind"],
+        earlier["code"],
+        earlier["pending_id"],
+        earlier["order_id"],
+    ) == (t.debit_account, t.credit_account, t.amount, t.kind.value, t.code, t.pending_id, t.order_id)
+    if not same:
+        raise TransferMismatch(f"transfer {t.transfer_id} was already recorded with other contents")
     return True
 
 
@@ -110,25 +139,6 @@ async def _claim_pending(conn: asyncpg.Connection, t: Transfer) -> int:
     if t.kind is TransferKind.POST_PENDING and not 0 < t.amount <= pending["amount"]:
         raise TransferMismatch("a post moves between 1 fen and the pending amount")
     return int(pending["amount"])
-
-
-async def _move(
-    conn: asyncpg.Connection, debit: str, credit: str, *, pending: int = 0, posted: int = 0
-) -> None:
-    await conn.execute(
-        """update accounts set debits_pending = debits_pending + $2, debits_posted = debits_posted + $3
-           where account_id = $1""",
-        debit,
-        pending,
-        posted,
-    )
-    await conn.execute(
-        """update accounts set credits_pending = credits_pending + $2, credits_posted = credits_posted + $3
-           where account_id = $1""",
-        credit,
-        pending,
-        posted,
-    )
 
 
 async def available(conn: asyncpg.Connection, account_id: str, *, lock: bool = False) -> int | None:
