@@ -253,8 +253,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
             amount,
         )
     fee = platform_fee(gross, ctx.fee_rate_bp)
-    if fee:
-        await ledger.open_account(conn, accounts.FEE_INCOME, "fee_income")
+    if fee:  # the fee income account is opened at start, with the guarantee fund's
         t = Transfer(
             ledger.transfer_id(f"order:{oid}:fee"),
             accounts.supplier_payable(sid),
@@ -285,8 +284,9 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
                 supplier_id=sid, order_id=oid, amount=Money.cny(recovered), outstanding=Money.cny(outstanding)
             )
         )
-    await conn.execute("update escrows set fee = $2 where order_id = $1", oid, fee)
-    await set_status(conn, escrow, "released", None, delivery.envelope.event_id, held={}, events=len(events))
+    await set_status(
+        conn, escrow, "released", None, delivery.envelope.event_id, held={}, events=len(events), fee=fee
+    )
     await emit_for_escrow(
         conn,
         ctx,
@@ -358,15 +358,18 @@ async def set_status(
     *,
     held: dict[str, int],
     events: int = 1,
+    fee: int | None = None,
 ) -> None:
-    """Record the escrow's new state; `events` is how many events it emits (its version count)."""
+    """Record the escrow's new state; `events` is how many events it emits (its version count),
+    `fee` what the platform took when it is released."""
     await conn.execute(
         """update escrows set status = $2, reason = $3, resolved_by = $4, held = $5::jsonb,
-               version = version + $6, updated_at = now() where order_id = $1""",
+               version = version + $6, fee = coalesce($7, fee), updated_at = now() where order_id = $1""",
         escrow["order_id"],
         status,
         reason,
         cause,
         json.dumps(held),
         events,
+        fee,
     )

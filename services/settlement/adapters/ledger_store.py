@@ -72,9 +72,12 @@ async def apply(conn: asyncpg.Connection, t: Transfer) -> bool:
     """Record and apply one transfer; False when this exact transfer was applied before."""
     pending_amount = 0
     if t.kind in (TransferKind.POST_PENDING, TransferKind.VOID_PENDING):
-        if await _known(conn, t):  # a replayed resolution: its pending transfer is resolved already
-            return False
-        pending_amount = await _claim_pending(conn, t)
+        try:
+            pending_amount = await _claim_pending(conn, t)
+        except PendingAlreadyResolved:
+            if await _known(conn, t):  # a replayed resolution: it resolved the pending transfer
+                return False
+            raise
     if t.kind is TransferKind.POSTED:
         pending, posted = 0, t.amount
     elif t.kind is TransferKind.PENDING:
