@@ -89,3 +89,20 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
         assert answer.json()["error"]["code"] == "payload_too_large"
     assert await grants_in(services["settlement"]) == 0
     assert statement.status_code == 200, statement.text  # a statement may be larger than a request
+
+
+async def test_text_postgres_cannot_store_is_refused_at_the_edge(services: dict[str, ServiceProcess]) -> None:
+    url = services["settlement"].url
+    async with httpx.AsyncClient(timeout=10) as http:
+        answers = [
+            await http.get(f"{url}/v1/grants/G%00-1", headers=FINANCE),
+            await http.get(f"{url}/v1/audit", headers=OPS, params={"subject": "order:\x00"}),
+            await http.post(f"{url}/v1/grants", headers=FINANCE, json=grant("G-NUL", "nul \x00 in a title")),
+            await http.post(  # a lone surrogate, as JSON allows and UTF-8 cannot encode
+                f"{url}/v1/grants",
+                headers={**FINANCE, "Content-Type": "application/json"},
+                content=b'{"grant_id": "G-SUR", "title": "\\ud800"}',
+            ),
+        ]
+    assert [(a.status_code, a.json()["error"]["code"]) for a in answers] == [(422, "invalid_request")] * 4
+    assert await grants_in(services["settlement"]) == 0
