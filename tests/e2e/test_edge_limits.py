@@ -3,6 +3,7 @@ endpoints — both answered in the shared error shape, with nothing written."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -101,8 +102,10 @@ async def test_text_postgres_cannot_store_is_refused_at_the_edge(services: dict[
             await http.post(  # a lone surrogate, as JSON allows and UTF-8 cannot encode
                 f"{url}/v1/grants",
                 headers={**FINANCE, "Content-Type": "application/json"},
-                content=b'{"grant_id": "G-SUR", "title": "\\ud800"}',
+                content=json.dumps(grant("G-SUR", "lone \ud800 surrogate")).encode(),  # ascii: \ud800
             ),
         ]
     assert [(a.status_code, a.json()["error"]["code"]) for a in answers] == [(422, "invalid_request")] * 4
+    for body_refused in answers[2:]:  # for the text, not for anything else in the body
+        assert "NUL character or an unpaired surrogate" in body_refused.text, body_refused.text
     assert await grants_in(services["settlement"]) == 0
