@@ -456,6 +456,7 @@ async def main() -> int:
     ]:
         print(f"    {name:<17} {headers['Authorization']}")
     print("  try: curl -H 'Authorization: Bearer …' http://127.0.0.1:8002/v1/universities/tsinghua/execution")
+    print("       .venv/bin/unisettle audit --service orders --limit 5   # who did what, and what it changed")
     return 0
 
 
