@@ -78,8 +78,17 @@ _HTTP_CODES = {
 }
 
 
-async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
+    if exc.status_code in (401, 403):  # who was turned away, for security monitoring
+        log.warning(
+            "request refused",
+            status=exc.status_code,
+            code=exc.code,
+            method=request.method,
+            path=request.url.path,
+            client=request.client.host if request.client else None,
+        )
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     body = jsonable_encoder(
         error_body(exc.code, exc.message, exc.details)

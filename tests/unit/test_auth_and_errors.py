@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -103,6 +104,18 @@ def test_the_wrong_role_gets_403() -> None:
         "message": "role 'researcher' may not do this",
         "details": {"allowed_roles": ["university_finance"]},
     }
+
+
+def test_a_refused_request_is_logged_for_security_monitoring(caplog: pytest.LogCaptureFixture) -> None:
+    researcher = Principal(subject="r-1", role=Role.RESEARCHER, tenant_id="tsinghua")
+    with caplog.at_level(logging.WARNING, logger="plumbing.errors"):
+        client.get("/grants", headers=bearer(codec.issue(researcher)))
+        client.get("/grants")
+    refused = [r.fields for r in caplog.records if r.getMessage() == "request refused"]  # type: ignore[attr-defined]
+    assert [(f["status"], f["code"], f["method"], f["path"]) for f in refused] == [
+        (403, "forbidden", "GET", "/grants"),
+        (401, "unauthenticated", "GET", "/grants"),
+    ]
 
 
 def test_a_supplier_token_must_name_its_supplier() -> None:
