@@ -26,6 +26,7 @@ AS = {
     "refunds": Principal("alice", Role.RESEARCHER, "tsinghua"),
 }
 OPS = Principal("ops-fuzz", Role.PLATFORM_OPS, "platform")
+ROOT = Path(__file__).parents[2]
 
 
 async def fuzz(service: ServiceProcess, who: Principal, reports: Path) -> tuple[int, str]:
@@ -40,9 +41,11 @@ async def fuzz(service: ServiceProcess, who: Principal, reports: Path) -> tuple[
         *("--request-timeout", "10", "--generation-database", "none", "--no-color"),
         *("--report-dir", str(reports)),
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks"}
+    # run in the report directory: schemathesis keeps a cache where it runs, not in the checkout
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks", "PYTHONPATH": str(ROOT)}
+    reports.mkdir(parents=True, exist_ok=True)
     process = await asyncio.create_subprocess_exec(
-        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *command, env=env, cwd=reports, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     output, _ = await process.communicate()
     assert process.returncode is not None
