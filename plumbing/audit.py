@@ -24,8 +24,6 @@ from plumbing.auth_deps import require_roles, require_tenant
 from plumbing.pagination import InvalidCursor, decode_cursor, encode_cursor
 from plumbing.tracing import current_trace
 
-PLATFORM = "platform"  # the tenant of actions that belong to no university (suppliers, payouts)
-
 
 @dataclass(frozen=True)
 class Audited:

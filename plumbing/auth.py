@@ -14,6 +14,10 @@ import jwt
 
 from plumbing.errors import Unauthenticated
 
+# The tenant of what belongs to no one university: suppliers (they serve every university),
+# payouts, platform operations.
+PLATFORM_TENANT = "platform"
+
 
 class Role(StrEnum):
     RESEARCHER = "researcher"

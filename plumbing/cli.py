@@ -16,7 +16,7 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from plumbing.auth import Principal, Role
+from plumbing.auth import PLATFORM_TENANT, Principal, Role
 from plumbing.settings import StackSettings
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def _settlement_call(args: argparse.Namespace, method: str, path: str, **request
 
     import httpx
 
-    principal = Principal(subject=args.by, role=Role.PLATFORM_OPS, tenant_id="platform")
+    principal = Principal(subject=args.by, role=Role.PLATFORM_OPS, tenant_id=PLATFORM_TENANT)
     token = StackSettings().token_codec().issue(principal, ttl=timedelta(minutes=5))
     url = (args.url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")).rstrip("/")
     headers = {"Authorization": f"Bearer {token}", **request.pop("headers", {})}

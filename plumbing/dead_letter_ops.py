@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from plumbing import audit
+from plumbing.auth import PLATFORM_TENANT
 from plumbing.outbox import Outbox, headers_from_json
 
 REPLAY_FOR = "dlq.replay_for"  # a replayed record is for this consumer only; others skip it
@@ -110,7 +111,7 @@ async def resolve(
         await audit.record(
             conn,
             audit.Audited(f"dead_letter.{action}", by, "platform_ops", reason),
-            tenant_id=audit.PLATFORM,
+            tenant_id=PLATFORM_TENANT,
             subject=f"dead_letter:{row['consumer']}:{letter_id}",
             before={"resolution": None, "event_type": row["event_type"], "reason_code": row["reason_code"]},
             after={"resolution": action, "topic": row["topic"], "event_id": row["event_id"]},

@@ -15,14 +15,13 @@ from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutRun
 from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
+from plumbing.auth import PLATFORM_TENANT
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
 from services.settlement.adapters.bank import PayoutBank
 from services.settlement.context import Context, emit
 from services.settlement.domain.ledger import Transfer, TransferKind
 from services.settlement.escrow_saga import recover_receivable
-
-PLATFORM = "platform"
 
 
 @dataclass
@@ -70,7 +69,7 @@ async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: Audited) 
             ctx,
             aggregate_id=run_id,
             first_version=1,
-            tenant_id=PLATFORM,
+            tenant_id=PLATFORM_TENANT,
             correlation_id=run_id,
             events=[
                 PayoutRunCompleted(
@@ -81,7 +80,7 @@ async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: Audited) 
         await audit.record(
             conn,
             started_by,
-            tenant_id=PLATFORM,
+            tenant_id=PLATFORM_TENANT,
             subject=f"payout_run:{run_id}",
             before=None,
             after={"paid": report.paid, "failed": report.failed, "skipped": report.skipped, "total": total},
@@ -136,7 +135,7 @@ async def _start(
             ctx,
             aggregate_id=payout_id,
             first_version=1,
-            tenant_id=PLATFORM,
+            tenant_id=PLATFORM_TENANT,
             correlation_id=run_id,
             events=[
                 PayoutInitiated(
@@ -152,7 +151,7 @@ async def _start(
         await audit.record(
             conn,
             Audited("payout.initiated", started_by.actor_id, started_by.actor_role),
-            tenant_id=PLATFORM,
+            tenant_id=PLATFORM_TENANT,
             subject=f"supplier:{supplier_id}",
             before={"available_minor": available, "in_payout_minor": 0},
             after={
@@ -223,7 +222,7 @@ async def _finish(
             ctx,
             aggregate_id=payout_id,
             first_version=2,
-            tenant_id=PLATFORM,
+            tenant_id=PLATFORM_TENANT,
             correlation_id=row["run_id"],
             events=[event],
         )

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from plumbing import audit
-from plumbing.audit import PLATFORM, Audited
+from plumbing.audit import Audited
+from plumbing.auth import PLATFORM_TENANT
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
 from services.settlement.context import Context
@@ -52,7 +53,7 @@ async def import_statement(ctx: Context, content: str, imported_by: Audited) -> 
             await audit.record(
                 conn,
                 imported_by,
-                tenant_id=PLATFORM,
+                tenant_id=PLATFORM_TENANT,
                 subject=f"statement:{statement_id}",
                 before=None,
                 after={"lines": len(lines), "surplus": result.surplus, "shortage": len(result.shortage)},

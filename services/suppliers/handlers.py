@@ -15,8 +15,8 @@ import asyncpg
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.suppliers import Contact
 from plumbing import audit
-from plumbing.audit import PLATFORM, Audited
-from plumbing.auth import Principal
+from plumbing.audit import Audited
+from plumbing.auth import PLATFORM_TENANT, Principal
 from plumbing.clock import Clock
 from plumbing.delivery import Handler
 from plumbing.outbox import Outbox
@@ -77,7 +77,7 @@ async def _change(
             await audit.record(
                 conn,
                 audited,
-                tenant_id=PLATFORM,
+                tenant_id=PLATFORM_TENANT,
                 subject=f"supplier:{supplier_id}",
                 before=before,
                 after=audit_view(supplier),

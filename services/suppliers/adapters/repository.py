@@ -10,6 +10,7 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
+from plumbing.auth import PLATFORM_TENANT
 from plumbing.outbox import Outbox
 from services.suppliers.domain.bank_account import AccountStatus, BankAccount
 from services.suppliers.domain.documents import Document
@@ -18,7 +19,6 @@ from services.suppliers.domain.supplier import Supplier, SupplierState
 
 PRODUCER = "suppliers"
 # Suppliers serve every university: their events belong to the platform, not to one tenant.
-PLATFORM_TENANT = "platform"
 
 
 async def get(conn: asyncpg.Connection, supplier_id: str, *, for_update: bool = False) -> Supplier | None:
