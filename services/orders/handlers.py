@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -160,16 +161,22 @@ async def act(
         action(order)
         await repo.save(conn, order, ctx.outbox)
         if audited is not None:
-            await audit.record(
-                conn,
-                audited,
-                tenant_id=order.tenant_id,
-                subject=f"order:{order_id}",
-                before=before,
-                after=audit_view(order),
-                at=ctx.clock.now(),
-            )
+            await _audit(conn, audited, order, before, ctx.clock.now())
         return order
+
+
+async def _audit(
+    conn: asyncpg.Connection, audited: Audited, order: Order, before: dict[str, object], at: datetime
+) -> None:
+    await audit.record(
+        conn,
+        audited,
+        tenant_id=order.tenant_id,
+        subject=f"order:{order.order_id}",
+        before=before,
+        after=audit_view(order),
+        at=at,
+    )
 
 
 def audit_view(order: Order) -> dict[str, object]:
@@ -214,15 +221,8 @@ async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
             before = audit_view(order)
             if order.fire(TimerKind(row["kind"]), now):
                 fired += 1
-                await audit.record(
-                    conn,
-                    Audited.by_deadline(f"order.{row['kind']}_deadline", "the deadline passed"),
-                    tenant_id=order.tenant_id,
-                    subject=f"order:{order.order_id}",
-                    before=before,
-                    after=audit_view(order),
-                    at=now,
-                )
+                deadline = Audited.by_deadline(f"order.{row['kind']}_deadline", "the deadline passed")
+                await _audit(conn, deadline, order, before, now)
             await repo.save(conn, order, ctx.outbox)
     return fired
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -99,16 +100,22 @@ async def act(
         action(case)
         await repo.save(conn, case, ctx.outbox)
         if audited is not None:
-            await audit.record(
-                conn,
-                audited,
-                tenant_id=case.tenant_id,
-                subject=f"refund:{refund_id}",
-                before=before,
-                after=audit_view(case),
-                at=ctx.clock.now(),
-            )
+            await _audit(conn, audited, case, before, ctx.clock.now())
         return case
+
+
+async def _audit(
+    conn: asyncpg.Connection, audited: Audited, case: RefundCase, before: dict[str, object], at: datetime
+) -> None:
+    await audit.record(
+        conn,
+        audited,
+        tenant_id=case.tenant_id,
+        subject=f"refund:{case.refund_id}",
+        before=before,
+        after=audit_view(case),
+        at=at,
+    )
 
 
 def audit_view(case: RefundCase) -> dict[str, object]:
@@ -141,14 +148,8 @@ async def fire_due(ctx: Context, limit: int = 200) -> int:
             if case.fire(now, ctx.durations):
                 fired += 1
                 await repo.save(conn, case, ctx.outbox)
-                await audit.record(
-                    conn,
-                    Audited.by_deadline("refund.deadline_passed", "silence decided"),
-                    tenant_id=case.tenant_id,
-                    subject=f"refund:{case.refund_id}",
-                    before=before,
-                    after=audit_view(case),
-                    at=now,
+                await _audit(
+                    conn, Audited.by_deadline("refund.deadline_passed", "silence decided"), case, before, now
                 )
     return fired
 
