@@ -50,7 +50,9 @@ async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reade
                from transfers where order_id = $1 order by seq""",
             order_id,
         )
-        grant = await grants_repo.get(conn, row["grant_id"]) if row is not None else None
+        # only a researcher's access depends on the grant (its PI and buyers): load it for them alone
+        researcher = row is not None and reader.role is Role.RESEARCHER
+        grant = await grants_repo.get(conn, row["grant_id"]) if researcher else None
     visible = row is not None and (
         reader.role is Role.PLATFORM_OPS
         or (reader.role is Role.SUPPLIER and row["supplier_id"] == reader.supplier_id)
