@@ -12,13 +12,14 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope
-from contracts.events.common import Actor, BudgetCategory
-from contracts.events.orders import OrderLine, OrderPlaced, OrderReceived
+from contracts.events.common import Actor
+from contracts.events.orders import OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from plumbing.topic_admin import ensure_topics
 from tests.e2e.processes import ServiceProcess, free_port
 from tests.e2e.test_money_flow import FINANCE
+from tests.integration.settlement.conftest import line
 from tests.stack import Stack, create_database, delete_topics, drop_database
 
 GRANTS = 50
@@ -42,19 +43,9 @@ def grant_body(grant_id: str, budget: int) -> dict[str, object]:
 
 def envelopes(orders: int) -> list[Envelope]:
     out = []
+    tips = line("CS-0002", "consumables", 1, 2800)  # every order buys the same box
     for n in range(orders):
         order_id, grant_id = f"B-{n:07d}", f"G-BENCH-{n % GRANTS:03d}"
-        line = OrderLine(
-            listing_id="SUP-002:CS-0002",
-            sku="CS-0002",
-            listing_version=1,
-            name="Pipette tips 200 uL",
-            category=BudgetCategory.CONSUMABLES,
-            unit="box",
-            quantity=1,
-            unit_price_minor=2800,
-            line_total_minor=2800,
-        )
         common = {
             "producer": "orders",
             "aggregate_id": order_id,
@@ -67,7 +58,7 @@ def envelopes(orders: int) -> list[Envelope]:
             grant_id=grant_id,
             buyer=ALICE,
             supplier_id="SUP-002",
-            lines=[line],
+            lines=[tips],
             total=Money.cny(2800),
         )
         received = OrderReceived(
