@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what UniSettle needs on a Debian machine and is missing: Java 17, Maven, the
-# PostgreSQL server, curl. Needs root (or sudo) only when something is missing.
+# PostgreSQL server, curl, and kcat (the tests publish as an outside Kafka client would).
+# Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 need=()
@@ -8,6 +9,7 @@ command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v curl >/dev/null || need+=(curl)
+command -v kcat >/dev/null || need+=(kcat)
 if ((${#need[@]} == 0)); then exit 0; fi
 
 SUDO=""

@@ -20,9 +20,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
+from plumbing import unreadable as unreadable_records
 from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
-from plumbing.delivery import Delivery, Handler, PoisonEvent
+from plumbing.delivery import Delivery, Handler, PoisonEvent, header
 from plumbing.logs import get_logger
 from plumbing.metrics import (
     BATCH_SECONDS,
@@ -111,15 +112,18 @@ class BatchConsumer:
             await self._start(consumer)
             self.ready.set()
             while True:
-                batches = await consumer.getmany(
-                    timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
+                batches, unreadable = await unreadable_records.poll(
+                    consumer,
+                    timeout_ms=self.settings.poll_timeout_ms,
+                    max_records=self.settings.max_batch,
+                    earliest=self.settings.auto_offset_reset == "earliest",
                 )
                 records = [r for tp_records in batches.values() for r in tp_records]
-                if not records:
+                if not records and not unreadable:
                     continue
-                await self._apply_with_retry(records)
+                await self._apply_with_retry(records, unreadable)
                 try:
-                    await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs})
+                    await consumer.commit(unreadable_records.offsets_after(batches, unreadable))
                 except (CommitFailedError, IllegalStateError) as exc:
                     # A rebalance took the partitions after our transaction committed: their new
                     # owner re-reads these records, and our dedup rows make them no-ops.
@@ -137,11 +141,11 @@ class BatchConsumer:
                 log.warning("consumer cannot reach Kafka", consumer=self.name, error=repr(exc))
                 await backoff.wait()
 
-    async def _apply_with_retry(self, records: list[ConsumerRecord]) -> None:
+    async def _apply_with_retry(self, records: list[ConsumerRecord], unreadable: list[DeadLetter]) -> None:
         backoff = Backoff()
         while True:
             try:
-                await self.apply(records)
+                await self.apply(records, unreadable)
                 return
             except asyncio.CancelledError:
                 raise
@@ -159,11 +163,12 @@ class BatchConsumer:
                 )
                 await asyncio.sleep(delay)
 
-    async def apply(self, records: Sequence[ConsumerRecord]) -> None:
-        """Apply one poll's records in one transaction (retrying per event only when one fails)."""
+    async def apply(self, records: Sequence[ConsumerRecord], unreadable: Sequence[DeadLetter] = ()) -> None:
+        """Apply one poll's records in one transaction (retrying per event only when one fails);
+        `unreadable` are dead letters for records the client could not parse."""
         started = time.perf_counter()
         readable: list[Delivery] = []
-        poison: list[DeadLetter] = []
+        poison: list[DeadLetter] = list(unreadable)
         for record in records:
             if not self._is_for_me(record):
                 continue  # an operator's replay for another consumer group
@@ -187,10 +192,8 @@ class BatchConsumer:
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
 
     def _is_for_me(self, record: ConsumerRecord) -> bool:
-        for key, value in record.headers or ():
-            if key == REPLAY_FOR:
-                return bool(value.decode(errors="replace") == self.name)
-        return True
+        replay_for = header(record, REPLAY_FOR)
+        return replay_for is None or replay_for.decode(errors="replace") == self.name
 
     async def _transaction(
         self, deliveries: list[Delivery], poison: list[DeadLetter], *, isolate: bool

@@ -3,7 +3,7 @@ discard — each resolution recorded with who and why."""
 
 from __future__ import annotations
 
-import json
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +66,22 @@ async def show(conn: asyncpg.Connection, letter_id: int) -> dict[str, Any]:
     if row is None:
         raise DeadLetterError("not_found", f"no dead letter {letter_id}")
     out = {k: v for k, v in row.items() if k not in ("value", "key", "headers")}
-    out["key"] = row["key"].decode(errors="replace") if row["key"] else None
-    out["value"] = row["value"].decode(errors="replace")
-    out["headers"] = json.loads(row["headers"])
+    out.update(_bytes_shown("key", row["key"]))
+    out.update(_bytes_shown("value", row["value"]))
+    out["headers"] = [
+        {"name": name, **_bytes_shown("value", value)} for name, value in headers_from_json(row["headers"])
+    ]
     return out
+
+
+def _bytes_shown(name: str, data: bytes | None) -> dict[str, str | None]:
+    """The true bytes, shown faithfully: as text when they are UTF-8, else as `<name>_base64`."""
+    if data is None:
+        return {name: None}
+    try:
+        return {name: data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {f"{name}_base64": base64.b64encode(data).decode()}
 
 
 async def resolve(

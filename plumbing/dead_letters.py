@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.registry import EventRegistry, UnknownEvent
 from contracts.topics import dead_letter_topic
-from plumbing.delivery import Delivery, KafkaRecord
+from plumbing.delivery import Delivery, KafkaRecord, header, header_items
 from plumbing.logs import get_logger
 from plumbing.metrics import DEAD_LETTERS
-from plumbing.outbox import Headers, Outbox
+from plumbing.outbox import Headers, Outbox, headers_json
 from plumbing.tracing import TraceContext
 
 log = get_logger(__name__)
@@ -45,10 +45,7 @@ class DeadLetter:
 
 
 def _trace_of(record: KafkaRecord) -> TraceContext | None:
-    for key, value in record.headers or ():
-        if key == "traceparent":
-            return TraceContext.parse(value)
-    return None
+    return TraceContext.parse(header(record, "traceparent"))
 
 
 def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLetter:
@@ -84,7 +81,7 @@ async def record_dead_letters(
     new = 0
     for letter in letters:
         r = letter.record
-        headers: Headers = list(r.headers or ())
+        headers: Headers = header_items(r)
         row_id = await conn.fetchval(
             """insert into dead_letters (consumer, topic, kafka_partition, kafka_offset, key, value,
                    headers, event_id, event_type, reason_code, reason)
@@ -97,7 +94,7 @@ async def record_dead_letters(
             r.offset,
             r.key,
             r.value or b"",
-            json.dumps([[k, v.decode("latin-1")] for k, v in headers]),
+            headers_json(headers),
             letter.event_id,
             letter.event_type,
             letter.reason_code,

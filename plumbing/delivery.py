@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -27,7 +27,22 @@ class KafkaRecord(Protocol):
     @property
     def value(self) -> bytes | None: ...
     @property
-    def headers(self) -> Sequence[tuple[str, bytes]] | None: ...
+    def headers(self) -> Sequence[tuple[str, bytes | None]] | None: ...
+
+
+def header_items(record: KafkaRecord) -> list[tuple[str, bytes | None]]:
+    """A record's headers as (name, value) pairs; a value may be null (`kcat -H name`)."""
+    headers = record.headers or ()
+    return list(headers.items() if isinstance(headers, Mapping) else headers)  # faust may give a mapping
+
+
+def header(record: KafkaRecord, name: str) -> bytes | None:
+    """The first value of header `name`, or None. A header that is only a name (a null value)
+    counts as absent: no header value is trusted to be there."""
+    for key, value in header_items(record):
+        if key == name and isinstance(value, bytes):
+            return value
+    return None
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,17 @@ from contracts.registry import REGISTRY
 from contracts.topics import with_prefix
 from plumbing.tracing import outgoing_traceparent
 
-Headers = list[tuple[str, bytes]]
+# A Kafka header's value may be null (a header that is only a name); it is kept as such.
+Headers = list[tuple[str, bytes | None]]
 
 
-def _headers_json(headers: Headers) -> str:
-    return json.dumps([[k, v.decode("latin-1")] for k, v in headers])
+def headers_json(headers: Headers) -> str:
+    return json.dumps([[k, None if v is None else v.decode("latin-1")] for k, v in headers])
 
 
-def headers_from_json(raw: str | list[list[str]]) -> Headers:
+def headers_from_json(raw: str | list[list[str | None]]) -> Headers:
     items = json.loads(raw) if isinstance(raw, str) else raw
-    return [(k, v.encode("latin-1")) for k, v in items]
+    return [(str(k), None if v is None else v.encode("latin-1")) for k, v in items]
 
 
 class Outbox:
@@ -46,7 +47,7 @@ class Outbox:
                     with_prefix(self.topic_prefix, model.topic.value),
                     envelope.aggregate_id.encode(),
                     envelope.to_bytes(),
-                    _headers_json(headers),
+                    headers_json(headers),
                     envelope.event_id,
                 )
             )
@@ -63,5 +64,5 @@ class Outbox:
         """Write already-encoded messages (physical topic, key, value, headers), e.g. dead letters."""
         await conn.executemany(
             "insert into outbox (topic, key, value, headers) values ($1, $2, $3, $4::jsonb)",
-            [(topic, key, value, _headers_json(headers)) for topic, key, value, headers in rows],
+            [(topic, key, value, headers_json(headers)) for topic, key, value, headers in rows],
         )

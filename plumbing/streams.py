@@ -18,7 +18,7 @@ from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
 from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode
-from plumbing.delivery import Delivery
+from plumbing.delivery import Delivery, header, header_items
 from plumbing.logs import get_logger
 from plumbing.retry import Backoff, is_transient
 from plumbing.settings import StackSettings
@@ -62,7 +62,7 @@ def guarded_agent(
     async def dead_letter(letter: DeadLetter) -> None:
         record = letter.record
         headers = [
-            *list(record.headers or ()),
+            *((k, v or b"") for k, v in header_items(record)),  # faust's channel takes bytes only
             ("dlq.reason_code", letter.reason_code.encode()),
             ("dlq.reason", letter.reason.encode()),
             ("dlq.consumer", name.encode()),
@@ -80,7 +80,7 @@ def guarded_agent(
     async def process(stream: AsyncIterable[Any]) -> None:
         async for event in stream.events():  # type: ignore[attr-defined]
             message = event.message
-            replay_for = dict(message.headers or ()).get(REPLAY_FOR)
+            replay_for = header(message, REPLAY_FOR)
             if replay_for is not None and replay_for.decode(errors="replace") != name:
                 continue  # an operator's replay for another consumer
             decoded = decode(message, registry)

@@ -4,6 +4,7 @@ it to the topic's DLQ), and the system goes on settling purchases."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import asyncpg
@@ -16,9 +17,11 @@ from services.refunds.main import CONSUMES as REFUNDS
 from services.settlement.main import CONSUMES as SETTLEMENT
 from services.suppliers.main import CONSUMES as SUPPLIERS
 from tests.e2e.flow import Flow, checks_pass
-from tests.e2e.processes import ServiceProcess
+from tests.e2e.processes import ServiceProcess, quiet
+from tests.e2e.test_operator_cli import unisettle
 from tests.factories import reservation
 from tests.integration.kafka_io import Message, produce, read_topic
+from tests.kcat import kcat_produce
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -82,6 +85,72 @@ async def test_poison_on_every_topic_ends_in_the_dlq_and_trade_goes_on(
     assert reasons == {(c.encode(), code.encode()) for c in ("settlement", "refunds") for code in hostile()}
 
     # nobody crashed, and purchases still settle
+    for service in services.values():
+        assert service.process is not None and service.process.returncode is None
+    await flow.completed_order()
+    await checks_pass(services)
+
+
+async def test_headers_of_any_shape_never_wedge_a_consumer(
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    """A header that is only a name (a null value), and a header name that is not UTF-8 (the
+    Kafka client cannot parse that record at all), on every topic, from an outside client."""
+    for topic in Topic:
+        physical = with_prefix(topic_prefix, topic.value)
+        await kcat_produce(
+            stack.kafka, physical, b"\x00\xffnot json", headers=(b"traceparent", b"dlq.replay_for")
+        )
+        await kcat_produce(stack.kafka, physical, reservation(2).to_bytes(), headers=(b"\xff\xfe=x",))
+
+    expected = {
+        (name, with_prefix(topic_prefix, topic.value), code)
+        for name, topics in CONSUMERS.items()
+        for topic in topics
+        for code in ("malformed_json", "malformed_headers")
+    }
+
+    async def kept() -> set[tuple[str, str, str]]:
+        found: set[tuple[str, str, str]] = set()
+        for name, service in services.items():
+            conn = await asyncpg.connect(service.dsn)
+            try:
+                rows = await conn.fetch("select topic, reason_code, headers from dead_letters")
+            finally:
+                await conn.close()
+            for r in rows:
+                if r["reason_code"] == "malformed_json":  # the null-valued headers were kept as they came
+                    assert json.loads(r["headers"]) == [["traceparent", None], ["dlq.replay_for", None]]
+            found |= {(name, r["topic"], r["reason_code"]) for r in rows}
+        return found
+
+    async def all_kept() -> bool:
+        return expected <= await kept()
+
+    try:
+        await eventually(all_kept, timeout=60, what="every consumer to dead-letter both records")
+    finally:
+        assert await kept() == expected
+
+    # an operator sees the true bytes of what could not be read, and the headers as they came
+    conn = await asyncpg.connect(services["settlement"].dsn)
+    try:
+        letter = await conn.fetchval("select min(id) from dead_letters where reason_code = 'malformed_json'")
+    finally:
+        await conn.close()
+    code, out, err = await unisettle(
+        "dlq", "show", str(letter), "--service", "settlement", "--dsn", services["settlement"].dsn
+    )
+    assert code == 0, err
+    printed = json.loads(out)
+    assert base64.b64decode(printed["value_base64"]) == b"\x00\xffnot json"
+    assert printed["headers"] == [
+        {"name": "traceparent", "value": None},
+        {"name": "dlq.replay_for", "value": None},
+    ]
+
+    # every partition moved on past them: nothing is left unconsumed, and trade goes on
+    await eventually(lambda: quiet(services, stack, topic_prefix), timeout=60, what="no consumer lag")
     for service in services.values():
         assert service.process is not None and service.process.returncode is None
     await flow.completed_order()
