@@ -29,6 +29,7 @@ from services.settlement import accounts
 from services.settlement.adapters import grants_repo
 from services.settlement.adapters import ledger_store as ledger
 from services.settlement.context import Context, emit, figures
+from services.settlement.domain import consistency
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Transfer, TransferKind
 
@@ -119,8 +120,18 @@ async def void(conn: asyncpg.Connection, escrow: asyncpg.Record, why: str) -> No
 async def on_order_placed(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
     order = delivery.payload
     assert isinstance(order, OrderPlaced)
-    if await conn.fetchval("select 1 from escrows where order_id = $1", order.order_id):
-        return  # this order's money was already decided
+    decided = await conn.fetchrow("select * from escrows where order_id = $1", order.order_id)
+    if decided is not None:  # this order's money was already decided: a replay, or a contradiction
+        contradicts(
+            decided,
+            delivery,
+            grant_id=order.grant_id,
+            supplier_id=order.supplier_id,
+            amount=[]
+            if order.total.amount_minor == decided["amount"]
+            else [f"amount: event says {order.total.amount_minor} fen, escrow has {decided['amount']}"],
+        )
+        return
     by_category = _by_category(order)
     refusal = await _refusal(conn, ctx, delivery.envelope, order, by_category)
     event: EventPayload
@@ -184,11 +195,39 @@ async def locked_escrow(conn: asyncpg.Connection, order_id: str) -> asyncpg.Reco
     return escrow
 
 
+def known(escrow: asyncpg.Record) -> consistency.Known:
+    return consistency.Known(
+        escrow["tenant_id"], escrow["order_id"], escrow["grant_id"], escrow["supplier_id"]
+    )
+
+
+def contradicts(
+    escrow: asyncpg.Record,
+    delivery: Delivery,
+    *,
+    grant_id: str,
+    supplier_id: str | None = None,
+    amount: list[str] | None = None,
+) -> None:
+    """Refuse an event about this escrow that names another university, order, grant or supplier
+    (or, in `amount`, an amount the escrow cannot have)."""
+    wrong = consistency.differences(
+        known(escrow),
+        tenant_id=delivery.envelope.tenant_id,
+        order_id=escrow["order_id"],
+        grant_id=grant_id,
+        supplier_id=supplier_id,
+    ) + (amount or [])
+    if wrong:
+        raise PoisonEvent(consistency.CONTRADICTS_ESCROW, "; ".join(wrong))
+
+
 async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
     """Cancelled or closed before receipt: the escrow goes back to the grant."""
     ended = delivery.payload
     assert isinstance(ended, OrderCancelled | OrderClosed)
     escrow = await locked_escrow(conn, ended.order_id)
+    contradicts(escrow, delivery, grant_id=ended.grant_id)
     if escrow["status"] != "held":
         return  # rejected, refunded or already voided: nothing is held
     await void(conn, escrow, "escrow_void")
@@ -217,6 +256,14 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
     received = delivery.payload
     assert isinstance(received, OrderReceived)
     escrow = await locked_escrow(conn, received.order_id)
+    held = sum(json.loads(escrow["held"]).values())
+    contradicts(
+        escrow,
+        delivery,
+        grant_id=received.grant_id,
+        supplier_id=received.supplier_id,
+        amount=consistency.received_amount_differences(received.amount.amount_minor, held, escrow["amount"]),
+    )
     if escrow["status"] != "held":
         if escrow["resolved_by"] == delivery.envelope.event_id:
             return  # a replay of this very release, beyond the dedup window

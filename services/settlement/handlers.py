@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
-from contracts.events.refunds import RefundAgreed
+from contracts.events.refunds import RefundAgreed, RefundRequested
 from plumbing.delivery import Delivery, Handler, bind_handlers
 from services.settlement.context import Context
 from services.settlement.escrow_saga import on_order_ended, on_order_placed, on_order_received
 from services.settlement.payees import EVENTS as SUPPLIER_EVENTS
 from services.settlement.payees import on_supplier_event
-from services.settlement.refund_payments import on_refund_agreed
+from services.settlement.refund_payments import on_refund_agreed, on_refund_requested
 
 EventFn = Callable[[asyncpg.Connection, Delivery, Context], Awaitable[None]]
 
@@ -24,6 +24,7 @@ TABLE: dict[str, EventFn] = {
     OrderCancelled.event_type: on_order_ended,
     OrderClosed.event_type: on_order_ended,
     OrderReceived.event_type: on_order_received,
+    RefundRequested.event_type: on_refund_requested,
     RefundAgreed.event_type: on_refund_agreed,
     **{e.event_type: on_supplier_event for e in SUPPLIER_EVENTS},
 }

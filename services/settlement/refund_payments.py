@@ -11,14 +11,15 @@ import uuid
 
 import asyncpg
 
-from contracts.events.refunds import RefundAgreed
+from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.events.settlement import RefundSettled, RefundSource
 from plumbing.delivery import Delivery, PoisonEvent
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
 from services.settlement.context import Context, figures
+from services.settlement.domain import consistency
 from services.settlement.domain.ledger import Transfer, TransferKind
-from services.settlement.escrow_saga import emit_for_escrow, locked_escrow, reserve, void
+from services.settlement.escrow_saga import contradicts, emit_for_escrow, known, locked_escrow, reserve, void
 
 
 def allocate(amount: int, available: dict[str, int]) -> dict[str, int]:
@@ -41,7 +42,9 @@ async def on_refund_agreed(conn: asyncpg.Connection, delivery: Delivery, ctx: Co
     if await conn.fetchval("select 1 from refund_payments where refund_id = $1", refund.refund_id):
         return  # paid already: a replay
     escrow = await locked_escrow(conn, refund.order_id)
+    contradicts(escrow, delivery, grant_id=refund.grant_id, supplier_id=refund.supplier_id)
     amount = refund.amount.amount_minor
+    await _as_requested(conn, refund, escrow)
     if escrow["refunded"] + amount > escrow["amount"]:
         raise PoisonEvent(
             "refund_exceeds_order",
@@ -92,6 +95,38 @@ async def on_refund_agreed(conn: asyncpg.Connection, delivery: Delivery, ctx: Co
             )
         ],
     )
+
+
+async def on_refund_requested(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    """Remember what a buyer asked for: only such a refund is ever paid."""
+    asked = delivery.payload
+    assert isinstance(asked, RefundRequested)
+    await conn.execute(
+        """insert into refund_requests (refund_id, order_id, tenant_id, grant_id, supplier_id, amount)
+           values ($1, $2, $3, $4, $5, $6) on conflict do nothing""",
+        asked.refund_id,
+        asked.order_id,
+        delivery.envelope.tenant_id,
+        asked.grant_id,
+        asked.supplier_id,
+        asked.amount.amount_minor,
+    )
+
+
+async def _as_requested(conn: asyncpg.Connection, refund: RefundAgreed, escrow: asyncpg.Record) -> None:
+    """The agreed refund is one the buyer asked for on this order, for no more than was asked."""
+    asked = await conn.fetchrow("select * from refund_requests where refund_id = $1", refund.refund_id)
+    if asked is None:
+        raise PoisonEvent(consistency.UNKNOWN_REFUND, f"no refund {refund.refund_id!r} was asked for")
+    wrong = consistency.differences(
+        known(asked),
+        tenant_id=escrow["tenant_id"],
+        order_id=refund.order_id,
+        grant_id=refund.grant_id,
+        supplier_id=refund.supplier_id,
+    ) + consistency.refund_amount_differences(refund.amount.amount_minor, asked["amount"])
+    if wrong:
+        raise PoisonEvent(consistency.CONTRADICTS_REFUND, "; ".join(wrong))
 
 
 async def _from_escrow(

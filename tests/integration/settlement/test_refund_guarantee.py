@@ -10,7 +10,7 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.events.common import Actor
-from contracts.events.refunds import RefundAgreed
+from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from tests.integration.kafka_io import produce, read_topic
@@ -23,7 +23,20 @@ SUPPLIER_ADMIN = Actor(user_id="SUP-002-admin", role="supplier")
 
 
 async def agree(api: SettlementApi, refund_id: str, order_id: str, amount: int) -> None:
-    event = RefundAgreed(
+    """The buyer asks for `amount` and the supplier agrees: the case's two events, in order."""
+    asked = RefundRequested(
+        refund_id=refund_id,
+        order_id=order_id,
+        supplier_id="SUP-002",
+        grant_id=GRANT,
+        requested_by=Actor(user_id="alice", role="researcher"),
+        amount=Money.cny(amount),
+        reason_code="damaged",
+        reason="box crushed",
+        goods_return_required=False,
+        seller_deadline=api.clock.now() + timedelta(days=5),
+    )
+    agreed = RefundAgreed(
         refund_id=refund_id,
         order_id=order_id,
         supplier_id="SUP-002",
@@ -33,15 +46,18 @@ async def agree(api: SettlementApi, refund_id: str, order_id: str, amount: int) 
         automatic=False,
         pay_by=api.clock.now() + timedelta(hours=24),
     )
-    envelope = Envelope.of(
-        event,
-        producer="refunds",
-        aggregate_id=refund_id,
-        aggregate_version=1,
-        tenant_id="tsinghua",
-        correlation_id=refund_id,
-    )
-    await produce(api.stack.kafka, with_prefix(api.topic_prefix, Topic.REFUNDS_EVENTS.value), [envelope])
+    envelopes = [
+        Envelope.of(
+            event,
+            producer="refunds",
+            aggregate_id=refund_id,
+            aggregate_version=version,
+            tenant_id="tsinghua",
+            correlation_id=refund_id,
+        )
+        for version, event in enumerate((asked, agreed), start=1)
+    ]
+    await produce(api.stack.kafka, with_prefix(api.topic_prefix, Topic.REFUNDS_EVENTS.value), envelopes)
 
 
 async def settled(api: SettlementApi, n: int) -> list[dict[str, Any]]:

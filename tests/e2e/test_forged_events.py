@@ -1,0 +1,168 @@
+"""Money events that contradict what settlement knows, published by an outside client (kcat) to
+the running services: none of them moves money, each is dead-lettered with what it contradicts,
+the orders stay where they were, and the money invariants hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from contracts.envelope import Envelope
+from contracts.events.base import EventPayload
+from contracts.events.common import Actor
+from contracts.events.orders import OrderReceived
+from contracts.events.refunds import RefundAgreed
+from contracts.money import Money
+from contracts.topics import Topic, with_prefix
+from tests.e2e.flow import GRANT, Flow, checks_pass
+from tests.e2e.processes import ServiceProcess
+from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, ok
+from tests.kcat import kcat_produce
+from tests.stack import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+BUYER = Actor(user_id="alice", role="researcher")
+SUPPLIER_ID = "SUP-004"
+
+
+@dataclass
+class Outsider:
+    """A client that can reach the broker and writes whatever envelope it likes."""
+
+    stack: Stack
+    prefix: str
+
+    async def publish(self, topic: Topic, key: str, tenant: str, event: EventPayload) -> None:
+        envelope = Envelope.of(
+            event,
+            producer="orders" if topic is Topic.ORDERS_EVENTS else "refunds",
+            aggregate_id=key,
+            aggregate_version=1,  # stale to every projection: only settlement's checks are tried
+            tenant_id=tenant,
+            correlation_id=f"forged-{key}",
+        )
+        await kcat_produce(
+            self.stack.kafka, with_prefix(self.prefix, topic.value), envelope.to_bytes(), key=key.encode()
+        )
+
+
+async def dead_letters(settlement: ServiceProcess) -> list[tuple[str, str]]:
+    conn = await asyncpg.connect(settlement.dsn)
+    try:
+        rows = await conn.fetch("select reason_code, reason from dead_letters order by id")
+    finally:
+        await conn.close()
+    return [(r["reason_code"], r["reason"]) for r in rows]
+
+
+async def money(flow: Flow, order_id: str) -> dict[str, Any]:
+    """What a finance office and operations would look at: the escrow, the grant, the supplier."""
+    return {
+        "escrow": ok(await flow.http.get(f"{flow.settlement}/v1/orders/{order_id}/escrow", headers=FINANCE)),
+        "grant": await flow.execution(),
+        "supplier": ok(
+            await flow.http.get(f"{flow.settlement}/v1/suppliers/{SUPPLIER_ID}/balance", headers=OPS)
+        ),
+    }
+
+
+def received(order_id: str, *, supplier: str = SUPPLIER_ID, grant: str = GRANT, amount: int) -> OrderReceived:
+    return OrderReceived(
+        order_id=order_id,
+        supplier_id=supplier,
+        grant_id=grant,
+        confirmed_by=BUYER,
+        auto_confirmed=False,
+        amount=Money.cny(amount),
+    )
+
+
+def agreed(refund_id: str, order_id: str, amount: int) -> RefundAgreed:
+    return RefundAgreed(
+        refund_id=refund_id,
+        order_id=order_id,
+        supplier_id=SUPPLIER_ID,
+        grant_id=GRANT,
+        amount=Money.cny(amount),
+        agreed_by=Actor(user_id="jinling-admin", role="supplier"),
+        automatic=False,
+        pay_by=datetime.now(UTC) + timedelta(hours=24),
+    )
+
+
+async def test_forged_receipts_and_refunds_move_no_money(
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    outsider = Outsider(stack, topic_prefix)
+    settlement = services["settlement"]
+
+    # A shipped order nobody confirmed: receipts that contradict its escrow in every way and in
+    # each single way (an amount of 1 fen; another university, supplier or grant).
+    shipped = await flow.paid_order(quantity=3)  # 3 x 28.00 = 84.00
+    await flow.ship(shipped)
+    await flow.order(shipped, "SHIPPED")
+    before = await money(flow, shipped)
+    forged = [
+        ("fudan", received(shipped, supplier="SUP-001", grant="G-FUDAN-1", amount=1)),
+        ("tsinghua", received(shipped, amount=1)),
+        ("fudan", received(shipped, amount=8_400)),
+        ("tsinghua", received(shipped, supplier="SUP-001", amount=8_400)),
+        ("tsinghua", received(shipped, grant="G-FUDAN-1", amount=8_400)),
+        ("tsinghua", received(shipped, amount=8_401)),  # more than the order
+    ]
+    for tenant, event in forged:
+        await outsider.publish(Topic.ORDERS_EVENTS, shipped, tenant, event)
+
+    async def all_refused() -> bool:
+        return len(await dead_letters(settlement)) == len(forged)
+
+    await eventually(all_refused, timeout=30, what="settlement to dead-letter every forged receipt")
+    letters = await dead_letters(settlement)
+    assert {code for code, _ in letters} == {"event_contradicts_escrow"}
+    reasons = [reason for _, reason in letters]
+    assert "tenant_id: event says 'fudan'" in reasons[0] and "amount: event says 1 fen" in reasons[0]
+    assert "supplier_id: event says 'SUP-001'" in reasons[0] and "grant_id" in reasons[0]
+    assert "amount: event says 1 fen, escrow holds 8400" in reasons[1]
+    assert "amount: event says 8401 fen" in reasons[5]
+    assert await money(flow, shipped) == before
+    assert before["escrow"]["status"] == "held"
+    await flow.order(shipped, "SHIPPED")
+    await checks_pass(services)  # invariant 8 too: the order and its escrow still agree
+
+    # The buyer's own confirmation still settles it.
+    ok(await flow.http.post(f"{flow.orders}/v1/orders/{shipped}/confirm-receipt", headers=ALICE))
+    await flow.order(shipped, "COMPLETED")
+
+    # A completed order: refunds nobody asked for, from another university, and more than asked.
+    completed = await flow.completed_order(quantity=2)
+    asked = ok(
+        await flow.http.post(
+            f"{flow.refunds}/v1/refunds",
+            headers=ALICE,
+            json={"order_id": completed, "amount_minor": 1_000, "reason_code": "damaged", "reason": "dented"},
+        ),
+        201,
+    )
+    before = await money(flow, completed)
+    forged_refunds = [
+        ("fudan", agreed("R-forged-1", completed, 5_600)),
+        ("tsinghua", agreed("R-forged-2", completed, 5_600)),
+        ("tsinghua", agreed(asked["refund_id"], completed, 5_600)),
+    ]
+    for tenant, refund in forged_refunds:
+        await outsider.publish(Topic.REFUNDS_EVENTS, refund.refund_id, tenant, refund)
+
+    async def refunds_refused() -> bool:
+        return len(await dead_letters(settlement)) == len(forged) + len(forged_refunds)
+
+    await eventually(refunds_refused, timeout=30, what="settlement to dead-letter every forged refund")
+    codes = [code for code, _ in (await dead_letters(settlement))[len(forged) :]]
+    assert codes == ["event_contradicts_escrow", "refund_not_requested", "event_contradicts_refund"]
+    assert await money(flow, completed) == before
+    case = ok(await flow.http.get(f"{flow.refunds}/v1/refunds/{asked['refund_id']}", headers=ALICE))
+    assert case["status"] == "WAIT_SELLER_AGREE"
+    await checks_pass(services)
