@@ -30,8 +30,9 @@ def same_university(p: Principal) -> Callable[[Order], bool]:
 
 @router.post("/approve", response_model=OrderOut)
 async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> OrderOut:
-    """The grant's PI approves amount and lab-member purchases; a safety officer of the same
-    university approves hazardous items."""
+    """The grant's PI approves amount and lab-member purchases (the university's finance office
+    does when the PI is the buyer); a safety officer of the same university approves hazardous
+    items. No one approves an order they requested (403 `self_approval`)."""
     order = await handlers.act(
         ctx,
         order_id,

@@ -21,5 +21,7 @@ OrderIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 # Every role reads orders; which orders each sees is `queries.may_see`.
 Reader = Annotated[Principal, Depends(require_roles(*Role))]
 BuyerRole = Annotated[Principal, Depends(require_roles(Role.RESEARCHER, Role.LAB_MEMBER))]
-ApproverRole = Annotated[Principal, Depends(require_roles(Role.RESEARCHER, Role.SAFETY_OFFICER))]
+ApproverRole = Annotated[
+    Principal, Depends(require_roles(Role.RESEARCHER, Role.SAFETY_OFFICER, Role.UNIVERSITY_FINANCE))
+]
 SupplierRole = Annotated[Principal, Depends(require_roles(Role.SUPPLIER))]

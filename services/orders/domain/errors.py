@@ -52,3 +52,9 @@ class IdempotencyKeyReused(AppError):
 
 class NotAnApprover(Forbidden):
     code = "not_an_approver"
+
+
+class SelfApproval(Forbidden):
+    """Whoever requested an order never approves it: another approver must."""
+
+    code = "self_approval"

@@ -34,7 +34,7 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.money import Money
-from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder
+from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder, SelfApproval
 from services.orders.domain.policy import Deadlines
 
 SYSTEM = Actor(user_id="system", role="system")
@@ -87,10 +87,6 @@ class TimelineEntry:
     from_status: OrderStatus | None
     to_status: OrderStatus
     reason: str | None = None
-
-
-# Who approves what: the grant's PI for money, a safety officer of the university for hazards.
-PI_REASONS = frozenset({ApprovalReason.OVER_THRESHOLD, ApprovalReason.LAB_MEMBER_PURCHASE})
 
 
 @dataclass
@@ -181,14 +177,7 @@ class Order:
                     order_id=order_id,
                     grant_id=grant_id,
                     reasons=order.approvals_required,
-                    approver_roles=sorted(
-                        {
-                            "safety_officer"
-                            if r is ApprovalReason.HAZARDOUS_ITEM
-                            else "principal_investigator"
-                            for r in order.approvals_required
-                        }
-                    ),
+                    approver_roles=sorted({order._approver_role(r) for r in order.approvals_required}),
                     deadline=deadline,
                 )
             )
@@ -201,6 +190,7 @@ class Order:
     def approve(self, approver: Actor, now: datetime, deadlines: Deadlines) -> list[ApprovalReason]:
         """Give every pending approval this approver may give; returns them."""
         self._require({OrderStatus.PENDING_APPROVAL}, "approve")
+        self._not_the_requester(approver)
         mine = [r for r in self.approvals_pending if self._may_approve(approver, r)]
         if not mine:
             raise NotAnApprover(
@@ -227,13 +217,29 @@ class Order:
             self._move(now, "approved", approver, OrderStatus.AWAITING_FUNDS, ", ".join(mine))
         return mine
 
-    def _may_approve(self, approver: Actor, reason: ApprovalReason) -> bool:
+    def _approver_role(self, reason: ApprovalReason) -> str:
+        """Who gives an approval: a safety officer for hazards; for money, the grant's PI — or,
+        when the PI is the one buying, the university's finance office."""
         if reason is ApprovalReason.HAZARDOUS_ITEM:
-            return approver.role == "safety_officer"
-        return approver.role == "researcher" and approver.user_id == self.pi_id
+            return "safety_officer"
+        return "university_finance" if self.buyer.user_id == self.pi_id else "principal_investigator"
+
+    def _may_approve(self, approver: Actor, reason: ApprovalReason) -> bool:
+        role = self._approver_role(reason)
+        if role == "principal_investigator":
+            return approver.role == "researcher" and approver.user_id == self.pi_id
+        return approver.role == role
+
+    def _not_the_requester(self, approver: Actor) -> None:
+        if approver.user_id == self.buyer.user_id:
+            raise SelfApproval(
+                "no one approves or denies an order they requested",
+                details={"pending": [r.value for r in self.approvals_pending]},
+            )
 
     def deny(self, approver: Actor, reason: str, now: datetime) -> None:
         self._require({OrderStatus.PENDING_APPROVAL}, "deny")
+        self._not_the_requester(approver)
         if not any(self._may_approve(approver, r) for r in self.approvals_pending):
             raise NotAnApprover("only a pending approver may deny this order")
         self.events.append(OrderApprovalDenied(order_id=self.order_id, approver=approver, reason=reason))

@@ -35,14 +35,18 @@ def line(sku: str = "CS-0002", qty: int = 2, price: int = 2800, hazardous: bool 
     )
 
 
-def order(approvals: list[ApprovalReason] | None = None, lines: list[OrderLine] | None = None) -> Order:
+def order(
+    approvals: list[ApprovalReason] | None = None,
+    lines: list[OrderLine] | None = None,
+    buyer: Actor = BUYER,
+) -> Order:
     return Order.place(
         order_id="O-1",
         checkout_id="C-1",
         tenant_id="tsinghua",
         grant_id=GRANT.grant_id,
         pi_id=GRANT.pi_id,
-        buyer=BUYER,
+        buyer=buyer,
         supplier_id="SUP-002",
         lines=lines or [line()],
         approvals=approvals or [],

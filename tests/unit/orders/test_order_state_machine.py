@@ -8,9 +8,11 @@ import pytest
 
 from contracts.events.common import Actor
 from contracts.events.orders import ApprovalReason, CancelReason
-from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder
+from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder, SelfApproval
 from services.orders.domain.order import Funds, Order, OrderStatus, TimerKind
 from tests.unit.orders.builders import BUYER, DEADLINES, NOW, PI, SAFETY, SUPPLIER, order, paid, shipped
+
+FINANCE = Actor(user_id="fo-1", role="university_finance")
 
 
 def status(o: Order) -> OrderStatus:
@@ -54,13 +56,38 @@ def test_approval_by_pi_and_safety_officer_then_funds() -> None:
     assert status(o) is OrderStatus.PENDING_APPROVAL
     assert types(o) == ["OrderPlaced", "OrderApprovalRequested"]
     with pytest.raises(NotAnApprover):
-        o.approve(Actor(user_id="alice", role="researcher"), NOW, DEADLINES)  # not the PI
+        o.approve(Actor(user_id="bob", role="researcher"), NOW, DEADLINES)  # not the PI
     assert o.approve(PI, NOW, DEADLINES) == [ApprovalReason.OVER_THRESHOLD]
     assert status(o) is OrderStatus.PENDING_APPROVAL
     assert o.approve(SAFETY, NOW, DEADLINES) == [ApprovalReason.HAZARDOUS_ITEM]
     assert status(o) is OrderStatus.AWAITING_FUNDS  # approved; escrow not yet held
     o.funds_reserved(NOW, DEADLINES)
     assert status(o) is OrderStatus.PAID
+
+
+def test_no_one_approves_an_order_they_requested() -> None:
+    # The PI buys over the threshold: the university's finance office approves, not the PI.
+    o = order([ApprovalReason.OVER_THRESHOLD], buyer=PI)
+    requested = o.events[-1]
+    assert requested.approver_roles == ["university_finance"]  # type: ignore[attr-defined]
+    for own in (o.approve, lambda *args: o.deny(PI, "no", NOW)):
+        with pytest.raises(SelfApproval) as refused:
+            own(PI, NOW, DEADLINES)
+        assert refused.value.code == "self_approval"
+    with pytest.raises(NotAnApprover):
+        o.approve(Actor(user_id="bob", role="researcher"), NOW, DEADLINES)
+    assert status(o) is OrderStatus.PENDING_APPROVAL
+    o.funds_reserved(NOW, DEADLINES)
+    assert o.approve(FINANCE, NOW, DEADLINES) == [ApprovalReason.OVER_THRESHOLD]
+    assert status(o) is OrderStatus.PAID
+
+    # A safety officer who buys a hazardous item waits for another safety officer.
+    officer_buys = order([ApprovalReason.HAZARDOUS_ITEM], buyer=SAFETY)
+    with pytest.raises(SelfApproval):
+        officer_buys.approve(SAFETY, NOW, DEADLINES)
+    assert officer_buys.approve(Actor(user_id="officer-li", role="safety_officer"), NOW, DEADLINES) == [
+        ApprovalReason.HAZARDOUS_ITEM
+    ]
 
 
 def test_funds_before_approval_pays_on_the_last_approval() -> None:
