@@ -26,16 +26,22 @@ class Flow:
 
     async def setup(self) -> None:
         await onboard_supplier(self.http, self.suppliers)
+        await self.register_grant(GRANT, FINANCE, buyers=["alice"])
+
+    async def register_grant(
+        self, grant_id: str, finance: dict[str, str], *, buyers: list[str], pi: str = "prof-wang"
+    ) -> None:
+        """A grant with 1,000.00 of consumables and a 500.00 approval threshold."""
         ok(
             await self.http.post(
                 f"{self.settlement}/v1/grants",
-                headers=FINANCE,
+                headers=finance,
                 json={
-                    "grant_id": GRANT,
+                    "grant_id": grant_id,
                     "code": "NSFC-22375001",
                     "title": "Single-cell proteomics",
-                    "pi_id": "prof-wang",
-                    "authorised_buyers": ["alice"],
+                    "pi_id": pi,
+                    "authorised_buyers": buyers,
                     "budget_by_category": {"consumables": 100_000},
                     "period_start": "2026-01-01",
                     "period_end": "2028-12-31",
@@ -45,10 +51,10 @@ class Flow:
             201,
         )
 
-    async def paid_order(self, quantity: int = 3) -> str:
+    async def paid_order(self, quantity: int = 3, buyer: dict[str, str] = ALICE, grant: str = GRANT) -> str:
         self.keys += 1
         body = {
-            "grant_id": GRANT,
+            "grant_id": grant,
             "lines": [
                 {"supplier_id": "SUP-004", "sku": "CS-0002", "quantity": quantity, "unit_price_minor": 2800}
             ],
@@ -59,21 +65,21 @@ class Flow:
             response = await self.http.post(
                 f"{self.orders}/v1/checkouts",
                 json=body,
-                headers={**ALICE, "Idempotency-Key": f"refund-flow-{self.keys:04d}"},
+                headers={**buyer, "Idempotency-Key": f"refund-flow-{self.keys:04d}"},
             )
             placed.update(response.json())
             return response.status_code == 201
 
         await eventually(checked_out, timeout=60, what="orders to learn the catalog and the grant")
         order_id: str = placed["orders"][0]["order_id"]
-        await self.order(order_id, "PAID")
+        await self.order(order_id, "PAID", buyer)
         return order_id
 
-    async def order(self, order_id: str, wait_for: str) -> Any:
+    async def order(self, order_id: str, wait_for: str, buyer: dict[str, str] = ALICE) -> Any:
         order = ok(
             await self.http.get(
                 f"{self.orders}/v1/orders/{order_id}",
-                headers=ALICE,
+                headers=buyer,
                 params={"wait_for": wait_for, "timeout": 30},
             )
         )
@@ -89,18 +95,20 @@ class Flow:
             )
         )
 
-    async def completed_order(self, quantity: int = 3) -> str:
-        order_id = await self.paid_order(quantity)
+    async def completed_order(
+        self, quantity: int = 3, buyer: dict[str, str] = ALICE, grant: str = GRANT
+    ) -> str:
+        order_id = await self.paid_order(quantity, buyer, grant)
         await self.ship(order_id)
-        ok(await self.http.post(f"{self.orders}/v1/orders/{order_id}/confirm-receipt", headers=ALICE))
-        await self.order(order_id, "COMPLETED")
+        ok(await self.http.post(f"{self.orders}/v1/orders/{order_id}/confirm-receipt", headers=buyer))
+        await self.order(order_id, "COMPLETED", buyer)
         return order_id
 
-    async def refund(self, order_id: str, amount: int) -> Any:
+    async def refund(self, order_id: str, amount: int, buyer: dict[str, str] = ALICE) -> Any:
         async def refundable() -> bool:  # refunds learns the order's status from orders.events
             response = await self.http.post(
                 f"{self.refunds}/v1/refunds",
-                headers=ALICE,
+                headers=buyer,
                 json={
                     "order_id": order_id,
                     "amount_minor": amount,
@@ -116,7 +124,7 @@ class Flow:
         ok(await self.http.post(f"{self.refunds}/v1/refunds/{case['refund_id']}/agree", headers=SUPPLIER))
 
         async def paid() -> bool:
-            got = ok(await self.http.get(f"{self.refunds}/v1/refunds/{case['refund_id']}", headers=ALICE))
+            got = ok(await self.http.get(f"{self.refunds}/v1/refunds/{case['refund_id']}", headers=buyer))
             case.update(got)
             return bool(got["status"] == "COMPLETED")
 

@@ -96,3 +96,49 @@ async def test_after_a_payout_the_guarantee_advances_the_refund_and_recovers_it_
     guarantee = ok(await http.get(f"{flow.settlement}/v1/guarantee", headers=OPS))
     assert guarantee["advanced_outstanding"] == 0
     await checks_pass(services)
+
+
+async def test_the_sla_report_shows_each_university_only_its_own_refunds(
+    flow: Flow,
+    services: dict[str, ServiceProcess],
+) -> None:
+    """Two universities buy from the same supplier and are refunded from escrow, one of them also
+    from the supplier's balance: each university's figures count its own refunds only."""
+    fudan_finance, chen = (
+        auth(Role.UNIVERSITY_FINANCE, "fo-2", "fudan"),
+        auth(Role.RESEARCHER, "chen", "fudan"),
+    )
+    await flow.register_grant("G-FUDAN-2026-7", fudan_finance, buyers=["chen"], pi="prof-li")
+    held = await flow.paid_order()
+    assert (await flow.refund(held, 1_000))["source"] == "escrow"
+    fudan_held = await flow.paid_order(buyer=chen, grant="G-FUDAN-2026-7")
+    assert (await flow.refund(fudan_held, 1_500, buyer=chen))["source"] == "escrow"
+    completed = await flow.completed_order(buyer=chen, grant="G-FUDAN-2026-7")
+    assert (await flow.refund(completed, 2_000, buyer=chen))["source"] == "supplier_balance"
+
+    def line(by_source: dict[str, int]) -> list[dict[str, object]]:
+        agreed = sum(by_source.values())
+        return [
+            {
+                "supplier_id": "SUP-004",
+                "agreed": agreed,
+                "paid": agreed,
+                "paid_within_sla": agreed,
+                "overdue_unpaid": 0,
+                "by_source": by_source,
+            }
+        ]
+
+    async def report(headers: dict[str, str]) -> list[dict[str, object]]:
+        rows = ok(await flow.http.get(f"{flow.refunds}/v1/refunds/sla/report", headers=headers))
+        return [{k: v for k, v in r.items() if k != "average_seconds_to_pay"} for r in rows]
+
+    assert await report(FINANCE) == line({"escrow": 1})
+    assert await report(fudan_finance) == line({"escrow": 1, "supplier_balance": 1})
+    assert await report(OPS) == line({"escrow": 2, "supplier_balance": 1})
+    supplier = auth(Role.SUPPLIER, "jinling-admin", "platform", "SUP-004")
+    assert await report(supplier) == line({"escrow": 2, "supplier_balance": 1})  # its own, everywhere
+    for stranger in (chen, auth(Role.LAB_MEMBER, "lab-1"), auth(Role.RESEARCHER, "alice")):
+        refused = await flow.http.get(f"{flow.refunds}/v1/refunds/sla/report", headers=stranger)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    await checks_pass(services)

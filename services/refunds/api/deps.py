@@ -29,3 +29,6 @@ Reader = Annotated[
         )
     ),
 ]
+SlaReader = Annotated[
+    Principal, Depends(require_roles(Role.PLATFORM_OPS, Role.UNIVERSITY_FINANCE, Role.SUPPLIER))
+]
