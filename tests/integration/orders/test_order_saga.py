@@ -79,8 +79,8 @@ async def test_hazardous_and_over_threshold_orders_wait_for_pi_and_safety_office
     oid = order["order_id"]
     await api.settle(order, "reserved")  # escrow is held while approvers decide
 
-    not_pi = await api.http.post(f"/v1/orders/{oid}/approve", headers=api.buyer(BUYER))
-    assert not_pi.status_code == 403 and not_pi.json()["error"]["code"] == "not_an_approver"
+    own = await api.http.post(f"/v1/orders/{oid}/approve", headers=api.buyer(BUYER))
+    assert own.status_code == 403 and own.json()["error"]["code"] == "self_approval"  # the requester
     other_uni = await api.http.post(
         f"/v1/orders/{oid}/approve", headers=api.auth(Role.SAFETY_OFFICER, "x", "pku")
     )
