@@ -63,7 +63,7 @@ async def place_orders(
     external_ref: str | None = None,
 ) -> list[Order]:
     """Split the cart and place one order per supplier, inside the caller's transaction."""
-    grant = await projections.grant(conn, grant_id)
+    grant = await projections.grant(conn, buyer.tenant_id, grant_id)
     suppliers, listings = await projections.catalog_for(conn, [(c.supplier_id, c.sku) for c in cart])
     now = ctx.clock.now()
     shares = split_cart(cart, grant, buyer.actor, buyer.tenant_id, suppliers, listings, now.date())

@@ -8,8 +8,9 @@ def funding(tenant_id: str) -> str:
     return f"funding:{tenant_id}"
 
 
-def grant(grant_id: str, category: str) -> str:
-    return f"grant:{grant_id}:{category}"
+def grant(tenant_id: str, grant_id: str, category: str) -> str:
+    """A grant's budget category; grant ids are each university's own."""
+    return f"grant:{tenant_id}:{grant_id}:{category}"
 
 
 def supplier_payable(supplier_id: str) -> str:

@@ -56,7 +56,7 @@ async def _grants_within_budget(conn: asyncpg.Connection) -> str | None:
            and debits_pending + debits_posted > credits_posted limit 5"""
     )
     figures = await conn.fetch(
-        "select grant_id, category from grant_figures where encumbered + expended > budget limit 5"
+        "select tenant_id, grant_id, category from grant_figures where encumbered + expended > budget limit 5"
     )
     if over or figures:
         return f"over budget: {[r['account_id'] for r in over]} {[tuple(r) for r in figures]}"
@@ -65,8 +65,8 @@ async def _grants_within_budget(conn: asyncpg.Connection) -> str | None:
 
 async def _figures_match_ledger(conn: asyncpg.Connection) -> str | None:
     rows = await conn.fetch(
-        """select f.grant_id, f.category from grant_figures f
-           join accounts a on a.account_id = 'grant:' || f.grant_id || ':' || f.category
+        """select f.tenant_id, f.grant_id, f.category from grant_figures f
+           join accounts a on a.account_id = 'grant:' || f.tenant_id || ':' || f.grant_id || ':' || f.category
            where f.encumbered <> a.debits_pending
               or f.expended <> coalesce((select sum(amount) from transfers t
                                          where t.debit_account = a.account_id

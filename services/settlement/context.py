@@ -60,6 +60,7 @@ async def emit(
 
 async def figures(
     conn: asyncpg.Connection,
+    tenant_id: str,
     grant_id: str,
     category: str,
     *,
@@ -72,22 +73,26 @@ async def figures(
     # A plain update: an upsert would check its insert row (budget 0) against the constraint first.
     status = await conn.execute(
         """update grant_figures set budget = budget + $3, encumbered = encumbered + $4,
-               expended = expended + $5, refunded = refunded + $6 where grant_id = $1 and category = $2""",
+               expended = expended + $5, refunded = refunded + $6
+           where grant_id = $1 and category = $2 and tenant_id = $7""",
         grant_id,
         category,
         budget,
         encumbered,
         expended,
         refunded,
+        tenant_id,
     )
     if status == "UPDATE 0":
         await conn.execute(
-            """insert into grant_figures (grant_id, category, budget, encumbered, expended, refunded)
-               values ($1, $2, $3, $4, $5, $6)""",
+            """insert into grant_figures
+                   (tenant_id, grant_id, category, budget, encumbered, expended, refunded)
+               values ($7, $1, $2, $3, $4, $5, $6)""",
             grant_id,
             category,
             budget,
             encumbered,
             expended,
             refunded,
+            tenant_id,
         )

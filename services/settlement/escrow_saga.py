@@ -53,14 +53,16 @@ async def _refusal(
             FundsRejectedReason.CURRENCY_MISMATCH,
             f"grants are in CNY, the order in {order.total.currency}",
         )
-    grant = await grants_repo.get(conn, order.grant_id, for_update=True)
+    grant = await grants_repo.get(conn, envelope.tenant_id, order.grant_id, for_update=True)
     if grant is None:
         return FundsRejectedReason.UNKNOWN_GRANT, f"no grant {order.grant_id!r}"
     refusal = grant.refusal(envelope.tenant_id, order.buyer.user_id, ctx.today)
     if refusal is not None:
         return refusal
     for category, amount in by_category.items():
-        left = await ledger.available(conn, accounts.grant(order.grant_id, category), lock=True)
+        left = await ledger.available(
+            conn, accounts.grant(envelope.tenant_id, order.grant_id, category), lock=True
+        )
         if left is None or left < amount:
             return (
                 FundsRejectedReason.INSUFFICIENT_BUDGET,
@@ -71,6 +73,7 @@ async def _refusal(
 
 async def reserve(
     conn: asyncpg.Connection,
+    tenant_id: str,
     order_id: str,
     grant_id: str,
     supplier_id: str,
@@ -84,7 +87,7 @@ async def reserve(
             continue
         t = Transfer(
             ledger.transfer_id(accounts.escrow_pending(order_id, category, generation)),
-            accounts.grant(grant_id, category),
+            accounts.grant(tenant_id, grant_id, category),
             accounts.supplier_payable(supplier_id),
             amount,
             TransferKind.PENDING,
@@ -106,7 +109,7 @@ async def void(conn: asyncpg.Connection, escrow: asyncpg.Record, why: str) -> No
             conn,
             Transfer(
                 ledger.transfer_id(f"order:{oid}:void:{category}" + (f":g{gen}" if gen else "")),
-                accounts.grant(escrow["grant_id"], category),
+                accounts.grant(escrow["tenant_id"], escrow["grant_id"], category),
                 accounts.supplier_payable(escrow["supplier_id"]),
                 amount,
                 TransferKind.VOID_PENDING,
@@ -149,9 +152,10 @@ async def on_order_placed(conn: asyncpg.Connection, delivery: Delivery, ctx: Con
             owner_id=order.supplier_id,
             limited=True,  # refunds and payouts can never take more than the supplier was credited
         )
-        ids = await reserve(conn, order.order_id, order.grant_id, order.supplier_id, by_category, 0)
+        tenant = delivery.envelope.tenant_id
+        ids = await reserve(conn, tenant, order.order_id, order.grant_id, order.supplier_id, by_category, 0)
         for category, amount in by_category.items():
-            await figures(conn, order.grant_id, category, encumbered=amount)
+            await figures(conn, tenant, order.grant_id, category, encumbered=amount)
         status, event = (
             "held",
             FundsReserved(
@@ -232,7 +236,7 @@ async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
         return  # rejected, refunded or already voided: nothing is held
     await void(conn, escrow, "escrow_void")
     for category, amount in json.loads(escrow["held"]).items():
-        await figures(conn, escrow["grant_id"], category, encumbered=-amount)
+        await figures(conn, escrow["tenant_id"], escrow["grant_id"], category, encumbered=-amount)
     await set_status(conn, escrow, "voided", ended.reason_code.value, delivery.envelope.event_id, held={})
     left = escrow["amount"] - escrow["refunded"]
     await emit_for_escrow(
@@ -271,6 +275,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
             "escrow_not_held", f"order {received.order_id!r} escrow is {escrow['status']}, not held"
         )
     oid, sid, gid, gen = received.order_id, escrow["supplier_id"], escrow["grant_id"], escrow["generation"]
+    tenant = escrow["tenant_id"]
     ids = []
     gross = 0
     for category, amount in json.loads(escrow["held"]).items():
@@ -278,7 +283,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
             continue
         t = Transfer(
             ledger.transfer_id(f"order:{oid}:release:{category}"),
-            accounts.grant(gid, category),
+            accounts.grant(tenant, gid, category),
             accounts.supplier_payable(sid),
             amount,
             TransferKind.POST_PENDING,
@@ -289,15 +294,17 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
         await ledger.apply(conn, t)
         ids.append(t.transfer_id)
         gross += amount
-        await figures(conn, gid, category, encumbered=-amount, expended=amount)
+        await figures(conn, tenant, gid, category, encumbered=-amount, expended=amount)
         await conn.execute(
-            """insert into grant_monthly (grant_id, category, month, expended) values ($1, $2, $3, $4)
-               on conflict (grant_id, category, month)
+            """insert into grant_monthly (tenant_id, grant_id, category, month, expended)
+               values ($5, $1, $2, $3, $4)
+               on conflict (tenant_id, grant_id, category, month)
                do update set expended = grant_monthly.expended + $4""",
             gid,
             category,
             ctx.today.replace(day=1),
             amount,
+            tenant,
         )
     fee = platform_fee(gross, ctx.fee_rate_bp)
     if fee:  # the fee income account is opened at start, with the guarantee fund's

@@ -33,12 +33,14 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
     async with ctx.pool.acquire() as conn, conn.transaction():
         grant.version = 1
         if not await grants_repo.add(conn, grant):
-            raise GrantExists(f"grant {grant.grant_id!r} (or code {grant.code!r}) is already registered")
+            raise GrantExists(
+                f"grant {grant.grant_id!r} (or code {grant.code!r}) is already registered at this university"
+            )
         await ledger.open_account(
             conn, accounts.funding(grant.tenant_id), "funding", tenant_id=grant.tenant_id
         )
         for category, amount in sorted(grant.budget.items()):
-            account = accounts.grant(grant.grant_id, category.value)
+            account = accounts.grant(grant.tenant_id, grant.grant_id, category.value)
             await ledger.open_account(
                 conn,
                 account,
@@ -48,9 +50,9 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
                 category=category.value,
                 limited=True,
             )
-            await figures(conn, grant.grant_id, category.value)
+            await figures(conn, grant.tenant_id, grant.grant_id, category.value)
             if amount:
-                await _fund(conn, grant, category, amount, f"grant:{grant.grant_id}:budget:{category.value}")
+                await _fund(conn, grant, category, amount, f"{_cause(grant)}:budget:{category.value}")
         await emit(
             conn,
             ctx,
@@ -81,12 +83,13 @@ async def _fund(
     conn: asyncpg.Connection, grant: Grant, category: BudgetCategory, delta: int, cause: str
 ) -> None:
     """Move budget between the university's funding account and the grant (delta may be negative)."""
-    funding, account = accounts.funding(grant.tenant_id), accounts.grant(grant.grant_id, category.value)
+    funding = accounts.funding(grant.tenant_id)
+    account = accounts.grant(grant.tenant_id, grant.grant_id, category.value)
     debit, credit = (funding, account) if delta > 0 else (account, funding)
     await ledger.apply(
         conn, Transfer(ledger.transfer_id(cause), debit, credit, abs(delta), TransferKind.POSTED, "budget")
     )
-    await figures(conn, grant.grant_id, category.value, budget=delta)
+    await figures(conn, grant.tenant_id, grant.grant_id, category.value, budget=delta)
 
 
 async def adjust_budget(
@@ -105,7 +108,7 @@ async def adjust_budget(
         previous = grant.budget.get(category, 0)
         delta = budget_minor - previous
         if delta:
-            account = accounts.grant(grant_id, category.value)
+            account = accounts.grant(tenant_id, grant_id, category.value)
             await ledger.open_account(
                 conn,
                 account,
@@ -117,9 +120,11 @@ async def adjust_budget(
             )
             committed = (
                 await conn.fetchval(
-                    "select encumbered + expended from grant_figures where grant_id = $1 and category = $2",
+                    """select encumbered + expended from grant_figures
+                       where tenant_id = $3 and grant_id = $1 and category = $2""",
                     grant_id,
                     category.value,
+                    tenant_id,
                 )
                 or 0
             )
@@ -128,7 +133,7 @@ async def adjust_budget(
                     f"{category.value} has {committed} fen committed", details={"committed_minor": committed}
                 )
             try:
-                await _fund(conn, grant, category, delta, f"grant:{grant_id}:adjust:{grant.version + 1}")
+                await _fund(conn, grant, category, delta, f"{_cause(grant)}:adjust:{grant.version + 1}")
             except LimitExceeded as exc:
                 raise BudgetBelowCommitted(str(exc)) from exc
         grant.budget[category] = budget_minor
@@ -216,10 +221,16 @@ async def _audit(
 
 
 async def _load(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> Grant:
-    grant = await grants_repo.get(conn, grant_id, for_update=True)
-    if grant is None or grant.tenant_id != tenant_id:
+    grant = await grants_repo.get(conn, tenant_id, grant_id, for_update=True)
+    if grant is None:
         raise GrantNotFound(f"no grant {grant_id!r} at this university")
     return grant
+
+
+def _cause(grant: Grant) -> str:
+    """What a grant's budget transfers are caused by (their ids derive from it): the university
+    and the grant, as grant ids are each university's own."""
+    return f"grant:{grant.tenant_id}:{grant.grant_id}"
 
 
 def new_grant_id() -> str:

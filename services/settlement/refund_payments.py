@@ -138,11 +138,12 @@ async def _from_escrow(
     remaining = {c: held[c] - split.get(c, 0) for c in held}
     await void(conn, escrow, "refund_from_escrow")
     generation = escrow["generation"] + 1
+    tenant = escrow["tenant_id"]
     ids = await reserve(
-        conn, escrow["order_id"], escrow["grant_id"], escrow["supplier_id"], remaining, generation
+        conn, tenant, escrow["order_id"], escrow["grant_id"], escrow["supplier_id"], remaining, generation
     )
     for category, part in split.items():
-        await figures(conn, escrow["grant_id"], category, encumbered=-part, refunded=part)
+        await figures(conn, tenant, escrow["grant_id"], category, encumbered=-part, refunded=part)
     fully = not any(remaining.values())
     await conn.execute(
         """update escrows set held = $2::jsonb, generation = $3, status = $4 where order_id = $1""",
@@ -158,7 +159,7 @@ async def _after_release(
     conn: asyncpg.Connection, escrow: asyncpg.Record, refund_id: str, split: dict[str, int]
 ) -> tuple[RefundSource, list[uuid.UUID]]:
     """From the supplier's balance when it covers the refund, else advanced by the guarantee fund."""
-    sid, gid = escrow["supplier_id"], escrow["grant_id"]
+    sid, gid, tenant = escrow["supplier_id"], escrow["grant_id"], escrow["tenant_id"]
     amount = sum(split.values())
     balance = await ledger.available(conn, accounts.supplier_payable(sid), lock=True) or 0
     if balance >= amount:
@@ -192,7 +193,7 @@ async def _after_release(
         t = Transfer(
             ledger.transfer_id(f"refund:{refund_id}:{category}"),
             payer,
-            accounts.grant(gid, category),
+            accounts.grant(tenant, gid, category),
             part,
             TransferKind.POSTED,
             code,
@@ -200,5 +201,5 @@ async def _after_release(
         )
         await ledger.apply(conn, t)
         ids.append(t.transfer_id)
-        await figures(conn, gid, category, expended=-part, refunded=part)
+        await figures(conn, tenant, gid, category, expended=-part, refunded=part)
     return source, ids

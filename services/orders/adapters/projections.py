@@ -101,21 +101,34 @@ async def apply_grant_event(conn: asyncpg.Connection, envelope: Envelope, event:
             envelope.aggregate_version,
         )
         return
-    if not await _advance(conn, "grants", "grant_id", gid, envelope.aggregate_version):
-        return
+    tenant = envelope.tenant_id  # grant ids are each university's own
+    claimed = await conn.fetchrow(
+        "update grants set version = $3 where tenant_id = $1 and grant_id = $2 and version < $3 returning 1",
+        tenant,
+        gid,
+        envelope.aggregate_version,
+    )
+    if claimed is None:
+        return  # seen already, or a stale version
     if isinstance(event, GrantBuyersChanged):
         await conn.execute(
-            "update grants set authorised_buyers = $2, approval_threshold_minor = $3 where grant_id = $1",
+            """update grants set authorised_buyers = $3, approval_threshold_minor = $4
+               where tenant_id = $1 and grant_id = $2""",
+            tenant,
             gid,
             event.authorised_buyers,
             event.approval_threshold.amount_minor,
         )
     elif isinstance(event, GrantClosed):
-        await conn.execute("update grants set open = false where grant_id = $1", gid)
+        await conn.execute(
+            "update grants set open = false where tenant_id = $1 and grant_id = $2", tenant, gid
+        )
 
 
-async def grant(conn: asyncpg.Connection, grant_id: str) -> GrantInfo | None:
-    row = await conn.fetchrow("select * from grants where grant_id = $1", grant_id)
+async def grant(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> GrantInfo | None:
+    row = await conn.fetchrow(
+        "select * from grants where tenant_id = $1 and grant_id = $2", tenant_id, grant_id
+    )
     if row is None:
         return None
     return GrantInfo(

@@ -7,18 +7,21 @@ import asyncpg
 from services.settlement.domain.execution import Figures
 
 
-async def by_category(conn: asyncpg.Connection, grant_id: str) -> dict[str, Figures]:
+async def by_category(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> dict[str, Figures]:
     rows = await conn.fetch(
-        "select category, budget, encumbered, expended, refunded from grant_figures where grant_id = $1 "
-        "order by category",
+        """select category, budget, encumbered, expended, refunded from grant_figures
+           where tenant_id = $1 and grant_id = $2 order by category""",
+        tenant_id,
         grant_id,
     )
     return {r["category"]: Figures(r["budget"], r["encumbered"], r["expended"], r["refunded"]) for r in rows}
 
 
-async def by_month(conn: asyncpg.Connection, grant_id: str) -> list[asyncpg.Record]:
+async def by_month(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(  # type: ignore[no-any-return]
-        "select month, category, expended from grant_monthly where grant_id = $1 order by month, category",
+        """select month, category, expended from grant_monthly
+           where tenant_id = $1 and grant_id = $2 order by month, category""",
+        tenant_id,
         grant_id,
     )
 

@@ -10,15 +10,24 @@ from contracts.events.common import BudgetCategory, ExecutionTarget
 from services.settlement.domain.grant import Grant
 
 
-async def get(conn: asyncpg.Connection, grant_id: str, *, for_update: bool = False) -> Grant | None:
+async def get(
+    conn: asyncpg.Connection, tenant_id: str, grant_id: str, *, for_update: bool = False
+) -> Grant | None:
+    """The university's grant `grant_id` (grant ids are each university's own)."""
     row = await conn.fetchrow(
-        "select * from grants where grant_id = $1" + (" for update" if for_update else ""), grant_id
+        "select * from grants where tenant_id = $1 and grant_id = $2" + (" for update" if for_update else ""),
+        tenant_id,
+        grant_id,
     )
     if row is None:
         return None
     budget = {
         BudgetCategory(r["category"]): int(r["budget"])
-        for r in await conn.fetch("select category, budget from grant_figures where grant_id = $1", grant_id)
+        for r in await conn.fetch(
+            "select category, budget from grant_figures where tenant_id = $1 and grant_id = $2",
+            tenant_id,
+            grant_id,
+        )
     }
     return Grant(
         grant_id=row["grant_id"],
@@ -62,10 +71,11 @@ async def add(conn: asyncpg.Connection, g: Grant) -> bool:
 async def save(conn: asyncpg.Connection, g: Grant) -> None:
     await conn.execute(
         """update grants set authorised_buyers = $2, approval_threshold_minor = $3, open = $4, version = $5
-           where grant_id = $1""",
+           where tenant_id = $6 and grant_id = $1""",
         g.grant_id,
         g.authorised_buyers,
         g.approval_threshold_minor,
         g.open,
         g.version,
+        g.tenant_id,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
@@ -18,6 +18,8 @@ def _context(request: Request) -> Context:
 
 Ctx = Annotated[Context, Depends(_context)]
 GrantIdPath = Annotated[str, Path(min_length=1, max_length=200)]
+# Grant ids are each university's own: platform operations name the university of the grant.
+TenantQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="the grant's university")]
 Finance = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE))]
 GrantReader = Annotated[
     Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.RESEARCHER, Role.PLATFORM_OPS))

@@ -52,7 +52,7 @@ async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reade
         )
         # only a researcher's access depends on the grant (its PI and buyers): load it for them alone
         researcher = row is not None and reader.role is Role.RESEARCHER
-        grant = await grants_repo.get(conn, row["grant_id"]) if researcher else None
+        grant = await grants_repo.get(conn, row["tenant_id"], row["grant_id"]) if researcher else None
     visible = row is not None and (
         reader.role is Role.PLATFORM_OPS
         or (reader.role is Role.SUPPLIER and row["supplier_id"] == reader.supplier_id)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, status
 
 from contracts.events.common import Actor
 from plumbing.auth import Principal, Role
+from plumbing.errors import RuleViolation
 from plumbing.request_bodies import ReasonIn
 from services.settlement import grant_commands
 from services.settlement.adapters import execution_queries as figures_q
 from services.settlement.adapters import grants_repo
-from services.settlement.api.deps import Ctx, Finance, GrantIdPath, GrantReader
+from services.settlement.api.deps import Ctx, Finance, GrantIdPath, GrantReader, TenantQuery
 from services.settlement.api.schemas import (
     BudgetIn,
     BuyersIn,
@@ -100,15 +101,18 @@ async def close(grant_id: GrantIdPath, body: ReasonIn, ctx: Ctx, finance: Financ
     )
 
 
-async def _readable(ctx: Ctx, principal: Principal, grant_id: str) -> Grant:
+async def _readable(ctx: Ctx, principal: Principal, grant_id: str, tenant_id: str | None) -> Grant:
+    """A grant of the reader's university (platform operations name the university), which
+    university finance and the grant's PI may read."""
+    if principal.role is Role.PLATFORM_OPS:
+        if tenant_id is None:
+            raise RuleViolation("name the grant's university: ?tenant_id=", code="tenant_required")
+    elif tenant_id not in (None, principal.tenant_id):
+        raise GrantNotFound(f"no grant {grant_id!r} you may read")
     async with ctx.pool.acquire() as conn:
-        grant = await grants_repo.get(conn, grant_id)
+        grant = await grants_repo.get(conn, tenant_id or principal.tenant_id, grant_id)
     visible = grant is not None and (
-        principal.role is Role.PLATFORM_OPS
-        or (
-            grant.tenant_id == principal.tenant_id
-            and (principal.role is Role.UNIVERSITY_FINANCE or principal.subject == grant.pi_id)
-        )
+        principal.role in (Role.PLATFORM_OPS, Role.UNIVERSITY_FINANCE) or principal.subject == grant.pi_id
     )
     if grant is None or not visible:
         raise GrantNotFound(f"no grant {grant_id!r} you may read")
@@ -116,14 +120,16 @@ async def _readable(ctx: Ctx, principal: Principal, grant_id: str) -> Grant:
 
 
 @router.get("/{grant_id}", response_model=GrantOut)
-async def get_grant(grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader) -> GrantOut:
-    return grant_out(await _readable(ctx, reader, grant_id))
+async def get_grant(
+    grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader, tenant_id: TenantQuery = None
+) -> GrantOut:
+    return grant_out(await _readable(ctx, reader, grant_id, tenant_id))
 
 
 async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
     async with ctx.pool.acquire() as conn:
-        categories = await figures_q.by_category(conn, grant.grant_id)
-        months = await figures_q.by_month(conn, grant.grant_id)
+        categories = await figures_q.by_category(conn, grant.tenant_id, grant.grant_id)
+        months = await figures_q.by_month(conn, grant.tenant_id, grant.grant_id)
     total = figures_q.total(categories)
     today = ctx.today
     view = outlook(
@@ -150,7 +156,9 @@ async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
 
 
 @router.get("/{grant_id}/execution", response_model=ExecutionOut)
-async def execution(grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader) -> ExecutionOut:
+async def execution(
+    grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader, tenant_id: TenantQuery = None
+) -> ExecutionOut:
     """Budget, encumbered (held in escrow), expended (posted, net of refunds), available and the
     execution rate, by category and month; burn rate and the projection against the target."""
-    return await execution_of(ctx, await _readable(ctx, reader, grant_id))
+    return await execution_of(ctx, await _readable(ctx, reader, grant_id, tenant_id))

@@ -38,7 +38,7 @@ async def university_execution(
     grants = []
     async with ctx.pool.acquire() as conn:
         ids = await figures_q.grant_ids_of(conn, tenant_id)
-        loaded = [await grants_repo.get(conn, i) for i in ids]
+        loaded = [await grants_repo.get(conn, tenant_id, i) for i in ids]
     for grant in loaded:
         if grant is not None:
             grants.append(await execution_of(ctx, grant))
