@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +28,16 @@ def unstorable(value: Any) -> bool:
     return False
 
 
+def _utf8(raw_path: bytes | None) -> bool:
+    """Whether the path as sent decodes as UTF-8: the server has already replaced what does not
+    with U+FFFD in `path`, which would make `SUP%FF` look like a name instead of invalid text."""
+    try:
+        unquote_to_bytes(raw_path or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class StorableUrl:
     """Refuses a path or query string that decodes to unstorable text."""
 
@@ -37,7 +47,11 @@ class StorableUrl:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             query = scope.get("query_string", b"").decode("latin-1")
-            if unstorable(scope["path"]) or unstorable(unquote(query, errors="surrogateescape")):
+            if (
+                unstorable(scope["path"])
+                or not _utf8(scope.get("raw_path"))
+                or unstorable(unquote(query, errors="surrogateescape"))
+            ):
                 response = JSONResponse(
                     error_body("invalid_request", "the URL holds a NUL character or invalid text"), 422
                 )

@@ -17,7 +17,7 @@ from contracts.events.commands import CancelOrder, PlaceOrder
 from contracts.events.common import Actor
 from contracts.events.orders import CancelReason
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
-from contracts.events.settlement import EscrowReleased, FundsRejected, FundsReserved
+from contracts.events.settlement import EscrowReleased, EscrowVoided, FundsRejected, FundsReserved
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.clock import Clock
@@ -264,6 +264,10 @@ def _escrow_released(order: Order, d: Delivery, ctx: Context) -> None:
     order.escrow_released(p.gross.amount_minor, ctx.clock.now())
 
 
+def _escrow_voided(order: Order, d: Delivery, ctx: Context) -> None:
+    order.escrow_voided(ctx.clock.now())
+
+
 def _refund_requested(order: Order, d: Delivery, ctx: Context) -> None:
     order.refund_opened(d.payload.refund_id, ctx.clock.now())  # type: ignore[attr-defined]
 
@@ -368,6 +372,7 @@ HANDLER_FACTORIES: dict[str, Callable[[Context], Handler]] = {
     FundsReserved.event_type: on_order_event(_funds_reserved),
     FundsRejected.event_type: on_order_event(_funds_rejected),
     EscrowReleased.event_type: on_order_event(_escrow_released),
+    EscrowVoided.event_type: on_order_event(_escrow_voided),
     RefundRequested.event_type: on_order_event(_refund_requested),
     RefundClosed.event_type: on_order_event(_refund_closed),
     RefundCompleted.event_type: on_order_event(_refund_completed),

@@ -79,6 +79,18 @@ async def _figures_match_ledger(conn: asyncpg.Connection) -> str | None:
     return f"figures differ from the ledger for {[tuple(r) for r in rows]}" if rows else None
 
 
+async def _months_add_up(conn: asyncpg.Connection) -> str | None:
+    rows = await conn.fetch(
+        """select f.tenant_id, f.grant_id, f.category from grant_figures f
+           left join (select tenant_id, grant_id, category, sum(expended - refunded) net
+                      from grant_monthly group by tenant_id, grant_id, category) m
+             using (tenant_id, grant_id, category)
+           where f.expended <> coalesce(m.net, 0)
+           limit 5"""
+    )
+    return f"the months do not add up to the category for {[tuple(r) for r in rows]}" if rows else None
+
+
 async def _escrows_resolved_once(conn: asyncpg.Connection) -> str | None:
     rows = await conn.fetch(
         """select e.order_id, e.status, e.amount,
@@ -144,6 +156,7 @@ CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] 
     ("1. account totals equal the sum of their transfers", _accounts_match_transfers),
     ("2. no grant below zero; encumbered + expended <= budget", _grants_within_budget),
     ("2. execution figures agree with the ledger", _figures_match_ledger),
+    ("2. each category's months add up to its expenditure", _months_add_up),
     ("3. each escrow resolved exactly once; posted <= escrowed", _escrows_resolved_once),
     ("4. per order: paid = settled + refunded; refunds <= order amount", _paid_equals_settled_plus_refunded),
     ("6. supplier receivables <= guarantee fund, matched by advances", _receivables_covered),

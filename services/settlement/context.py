@@ -58,6 +58,31 @@ async def emit(
     )
 
 
+async def monthly(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    grant_id: str,
+    category: str,
+    on: date,
+    *,
+    expended: int = 0,
+    refunded: int = 0,
+) -> None:
+    """Move a month's execution figures with the money: spend released, refunds paid back."""
+    await conn.execute(
+        """insert into grant_monthly (tenant_id, grant_id, category, month, expended, refunded)
+           values ($1, $2, $3, $4, $5, $6)
+           on conflict (tenant_id, grant_id, category, month)
+           do update set expended = grant_monthly.expended + $5, refunded = grant_monthly.refunded + $6""",
+        tenant_id,
+        grant_id,
+        category,
+        on.replace(day=1),
+        expended,
+        refunded,
+    )
+
+
 async def figures(
     conn: asyncpg.Connection,
     tenant_id: str,

@@ -28,7 +28,7 @@ from plumbing.delivery import Delivery, PoisonEvent
 from services.settlement import accounts
 from services.settlement.adapters import grants_repo
 from services.settlement.adapters import ledger_store as ledger
-from services.settlement.context import Context, emit, figures
+from services.settlement.context import Context, emit, figures, monthly
 from services.settlement.domain import consistency
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Transfer, TransferKind
@@ -295,17 +295,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
         ids.append(t.transfer_id)
         gross += amount
         await figures(conn, tenant, gid, category, encumbered=-amount, expended=amount)
-        await conn.execute(
-            """insert into grant_monthly (tenant_id, grant_id, category, month, expended)
-               values ($5, $1, $2, $3, $4)
-               on conflict (tenant_id, grant_id, category, month)
-               do update set expended = grant_monthly.expended + $4""",
-            gid,
-            category,
-            ctx.today.replace(day=1),
-            amount,
-            tenant,
-        )
+        await monthly(conn, tenant, gid, category, ctx.today, expended=amount)
     fee = platform_fee(gross, ctx.fee_rate_bp)
     if fee:  # the fee income account is opened at start, with the guarantee fund's
         t = Transfer(

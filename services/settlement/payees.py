@@ -9,13 +9,21 @@ from contracts.events.suppliers import (
     BankAccountChanged,
     BankAccountVerified,
     SupplierActivated,
+    SupplierRegistered,
     SupplierReinstated,
     SupplierSuspended,
 )
 from plumbing.delivery import Delivery
 from services.settlement.context import Context
 
-EVENTS = (SupplierActivated, SupplierSuspended, SupplierReinstated, BankAccountChanged, BankAccountVerified)
+EVENTS = (
+    SupplierRegistered,  # settlement knows every supplier, so that it can say which do not exist
+    SupplierActivated,
+    SupplierSuspended,
+    SupplierReinstated,
+    BankAccountChanged,
+    BankAccountVerified,
+)
 
 
 async def on_supplier_event(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
@@ -29,7 +37,9 @@ async def on_supplier_event(conn: asyncpg.Connection, delivery: Delivery, ctx: C
     )
     if not claimed:
         return
-    if isinstance(event, SupplierActivated):
+    if isinstance(event, SupplierRegistered):
+        await conn.execute("update payees set legal_name = $2 where supplier_id = $1", sid, event.legal_name)
+    elif isinstance(event, SupplierActivated):
         await conn.execute(
             "update payees set active = true, legal_name = $2 where supplier_id = $1", sid, event.legal_name
         )

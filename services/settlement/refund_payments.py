@@ -16,7 +16,7 @@ from contracts.events.settlement import RefundSettled, RefundSource
 from plumbing.delivery import Delivery, PoisonEvent
 from services.settlement import accounts
 from services.settlement.adapters import ledger_store as ledger
-from services.settlement.context import Context, figures
+from services.settlement.context import Context, figures, monthly
 from services.settlement.domain import consistency
 from services.settlement.domain.ledger import Transfer, TransferKind
 from services.settlement.escrow_saga import contradicts, emit_for_escrow, known, locked_escrow, reserve, void
@@ -58,7 +58,7 @@ async def on_refund_agreed(conn: asyncpg.Connection, delivery: Delivery, ctx: Co
     else:
         spent = {c: a - refunded_by.get(c, 0) for c, a in json.loads(escrow["by_category"]).items()}
         split = allocate(amount, spent)
-        source, ids = await _after_release(conn, escrow, refund.refund_id, split)
+        source, ids = await _after_release(conn, ctx, escrow, refund.refund_id, split)
     for category, part in split.items():
         refunded_by[category] = refunded_by.get(category, 0) + part
     await conn.execute(
@@ -156,7 +156,7 @@ async def _from_escrow(
 
 
 async def _after_release(
-    conn: asyncpg.Connection, escrow: asyncpg.Record, refund_id: str, split: dict[str, int]
+    conn: asyncpg.Connection, ctx: Context, escrow: asyncpg.Record, refund_id: str, split: dict[str, int]
 ) -> tuple[RefundSource, list[uuid.UUID]]:
     """From the supplier's balance when it covers the refund, else advanced by the guarantee fund."""
     sid, gid, tenant = escrow["supplier_id"], escrow["grant_id"], escrow["tenant_id"]
@@ -202,4 +202,5 @@ async def _after_release(
         await ledger.apply(conn, t)
         ids.append(t.transfer_id)
         await figures(conn, tenant, gid, category, expended=-part, refunded=part)
+        await monthly(conn, tenant, gid, category, ctx.today, refunded=part)
     return source, ids

@@ -61,7 +61,8 @@ class Funds(StrEnum):
     RESERVED = "reserved"
     REJECTED = "rejected"
     RELEASED = "released"
-    VOIDED = "voided"  # reserved only after the order had ended: settlement voids it, never held here
+    VOIDED = "voided"  # back on the grant: the order ended (also when it was reserved only after that)
+    REFUNDED = "refunded"  # all of it refunded from escrow
 
 
 class TimerKind(StrEnum):
@@ -297,6 +298,14 @@ class Order:
         self._move(now, "escrow released", SYSTEM, OrderStatus.COMPLETED)
         return True
 
+    def escrow_voided(self, now: datetime) -> bool:
+        """The order ended and settlement gave the escrow back to the grant."""
+        if self.funds is not Funds.RESERVED:
+            return False  # never held here, or heard before (a replay)
+        self.funds = Funds.VOIDED
+        self._note(now, "escrow voided", SYSTEM, self.status, self.status, "the money is back on the grant")
+        return True
+
     def _paid(self, now: datetime, deadlines: Deadlines, actor: Actor, action: str) -> None:
         ship_by = now + deadlines.ship
         self.timers[TimerKind.SHIP] = Timer(ship_by)
@@ -439,6 +448,8 @@ class Order:
         if not self.refund_open:
             self._resume(now)
         self._refund_changed(now, "refund paid", f"{amount_minor} fen back to the grant")
+        if self.refunded_minor >= self.total_minor and self.funds is Funds.RESERVED:
+            self.funds = Funds.REFUNDED  # every fen went back to the grant from escrow
         if self.refunded_minor >= self.total_minor and self.status in (OrderStatus.PAID, OrderStatus.SHIPPED):
             self._close(CloseReason.FULLY_REFUNDED, now, SYSTEM)
 

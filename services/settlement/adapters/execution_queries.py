@@ -19,7 +19,7 @@ async def by_category(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -
 
 async def by_month(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(  # type: ignore[no-any-return]
-        """select month, category, expended from grant_monthly
+        """select month, category, expended - refunded as expended, refunded from grant_monthly
            where tenant_id = $1 and grant_id = $2 order by month, category""",
         tenant_id,
         grant_id,

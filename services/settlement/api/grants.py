@@ -150,7 +150,10 @@ async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
         period_end=grant.period_end,
         total=FiguresOut.of(total),
         by_category={c: FiguresOut.of(f) for c, f in categories.items()},
-        by_month=[MonthOut(month=m["month"], category=m["category"], expended=m["expended"]) for m in months],
+        by_month=[
+            MonthOut(month=m["month"], category=m["category"], expended=m["expended"], refunded=m["refunded"])
+            for m in months
+        ],
         outlook=OutlookOut.of(view),
     )
 

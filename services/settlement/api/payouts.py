@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+import asyncpg
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -19,6 +20,7 @@ from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api.deps import Ctx
 
 router = APIRouter(tags=["payouts"])
+SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
 OpsOrSupplier = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS, Role.SUPPLIER))]
 
@@ -95,10 +97,24 @@ async def list_payouts(ctx: Ctx, principal: OpsOrSupplier, supplier_id: str | No
     return [PayoutOut(**dict(r)) for r in rows]
 
 
+async def _known(conn: asyncpg.Connection, supplier_id: str) -> None:
+    """Settlement learns every supplier from suppliers.events (or holds its money): any other is
+    not found, rather than answered with zeros."""
+    known = await conn.fetchval(
+        """select exists (select 1 from payees where supplier_id = $1)
+               or exists (select 1 from accounts where account_id = $2)""",
+        supplier_id,
+        accounts.supplier_payable(supplier_id),
+    )
+    if not known:
+        raise NotFound(f"no supplier {supplier_id!r}", code="supplier_not_found")
+
+
 @router.get("/v1/suppliers/{supplier_id}/balance", response_model=BalanceOut)
-async def balance(supplier_id: str, ctx: Ctx, principal: OpsOrSupplier) -> BalanceOut:
+async def balance(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOrSupplier) -> BalanceOut:
     _scope(principal, supplier_id)
     async with ctx.pool.acquire() as conn:
+        await _known(conn, supplier_id)
         payable = await conn.fetchrow(
             "select * from accounts where account_id = $1", accounts.supplier_payable(supplier_id)
         )
@@ -124,19 +140,27 @@ async def balance(supplier_id: str, ctx: Ctx, principal: OpsOrSupplier) -> Balan
 
 
 @router.get("/v1/suppliers/{supplier_id}/statement", response_model=list[StatementEntryOut])
-async def statement(supplier_id: str, ctx: Ctx, principal: OpsOrSupplier) -> list[StatementEntryOut]:
+async def statement(
+    supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOrSupplier
+) -> list[StatementEntryOut]:
     """Every movement on the supplier's payable account, newest first: escrow releases, fees,
-    refunds, receivable recoveries and payouts (pending ones flagged)."""
+    refunds, receivable recoveries and payouts (those the bank has not answered yet flagged
+    `pending`); the lines add up to the available balance."""
     _scope(principal, supplier_id)
     account = accounts.supplier_payable(supplier_id)
     async with ctx.pool.acquire() as conn:
+        await _known(conn, supplier_id)
         rows = await conn.fetch(
+            # Posted movements, and payouts still on their way to the bank; a payout the bank
+            # answered is its posted line only (or nothing, if voided). So the lines add up to what
+            # is available; escrow the supplier does not have yet is not on it.
             """select t.transfer_id::text, t.created_at as at, t.code, t.order_id, t.kind,
                       case when t.credit_account = $1 then t.amount else 0 end as credit,
                       case when t.debit_account = $1 then t.amount else 0 end as debit
-               from transfers t where (t.debit_account = $1 or t.credit_account = $1)
-                 and t.kind in ('posted', 'post_pending', 'pending')
-                 and not (t.kind = 'pending' and t.code = 'escrow')
+               from transfers t left join pending_transfers p using (transfer_id)
+               where (t.debit_account = $1 or t.credit_account = $1)
+                 and (t.kind in ('posted', 'post_pending')
+                      or (t.kind = 'pending' and t.code <> 'escrow' and p.state = 'pending'))
                order by t.seq desc limit 1000""",
             account,
         )

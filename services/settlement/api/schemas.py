@@ -69,9 +69,13 @@ class FiguresOut(BaseModel):
 
 
 class MonthOut(BaseModel):
+    """A month's net expenditure (released spend less the refunds paid back that month: it may be
+    negative) and those refunds; a category's months add up to its `expended`."""
+
     month: date
     category: str
     expended: int
+    refunded: int
 
 
 class OutlookOut(BaseModel):

@@ -62,8 +62,8 @@ async def test_reserve_release_void_and_the_execution_figures(api: SettlementApi
     }
     assert execution["by_category"]["reagents"]["expended"] == 28_000
     assert execution["by_month"] == [
-        {"month": "2026-04-01", "category": "consumables", "expended": 5_000},
-        {"month": "2026-04-01", "category": "reagents", "expended": 28_000},
+        {"month": "2026-04-01", "category": "consumables", "expended": 5_000, "refunded": 0},
+        {"month": "2026-04-01", "category": "reagents", "expended": 28_000, "refunded": 0},
     ]
     # 33,000 fen in 100 days → 330 a day; projected 33,000 + 330 x 265 = 120,450 → 1,003 bp vs 9,000.
     assert execution["outlook"]["burn_per_day_minor"] == 330

@@ -67,9 +67,8 @@ async def test_grant_accounts_are_renamed_with_their_university(fresh_db: str, t
     finally:
         await conn.close()
 
-    assert await migrate_service(fresh_db, "settlement", MIGRATIONS) == [
-        "settlement/003_grants_per_university.sql"
-    ]
+    applied = await migrate_service(fresh_db, "settlement", MIGRATIONS)
+    assert applied[0] == "settlement/003_grants_per_university.sql"
 
     conn = await asyncpg.connect(fresh_db)
     try:

@@ -165,3 +165,16 @@ def test_a_late_settlement_answer_is_noted_once_and_does_not_revive_a_cancelled_
     notes = len(o.timeline)
     assert answer(o) is False  # the same answer replayed, e.g. beyond the dedup window
     assert len(o.timeline) == notes and o.funds is funds
+
+
+def test_the_order_says_where_its_money_is() -> None:
+    cancelled = paid()
+    cancelled.cancel(BUYER, CancelReason.BUYER_CANCELLED, "", NOW)
+    assert cancelled.funds is Funds.RESERVED  # until settlement has voided the escrow
+    assert cancelled.escrow_voided(NOW) and cancelled.funds is Funds.VOIDED
+    assert not cancelled.escrow_voided(NOW)  # a replay changes nothing
+
+    refunded = paid()
+    refunded.refund_opened("R-1", NOW)
+    refunded.refund_completed("R-1", refunded.total_minor, NOW)
+    assert (refunded.status, refunded.funds) == (OrderStatus.CLOSED, Funds.REFUNDED)
