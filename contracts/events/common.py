@@ -38,7 +38,7 @@ class ExecutionTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     on: date
-    rate_bp: Annotated[int, Field(ge=0, le=10_000, description="basis points of budget")]
+    rate_bp: Annotated[int, Field(strict=True, ge=0, le=10_000, description="basis points of budget")]
 
 
 CategoryAmounts = dict[BudgetCategory, MinorUnits]

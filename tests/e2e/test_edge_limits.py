@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from plumbing.auth import Role
+from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess
-from tests.e2e.test_money_flow import FINANCE, OPS, auth
+from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, auth
 
 pytestmark = pytest.mark.e2e
 LIMIT = 1024 * 1024  # the default UNISETTLE_MAX_REQUEST_BYTES
@@ -109,3 +110,26 @@ async def test_text_postgres_cannot_store_is_refused_at_the_edge(services: dict[
     for body_refused in answers[2:]:  # for the text, not for anything else in the body
         assert "NUL character or an unpaired surrogate" in body_refused.text, body_refused.text
     assert await grants_in(services["settlement"]) == 0
+
+
+async def test_money_that_is_not_a_whole_count_of_fen_is_refused_naming_the_field(
+    flow: Flow, services: dict[str, ServiceProcess]
+) -> None:
+    http = flow.http
+    for budget in (100_000.0, "100000", True):
+        body = {**grant("G-FLOAT"), "budget_by_category": {"consumables": budget}}
+        refused = await http.post(f"{flow.settlement}/v1/grants", headers=FINANCE, json=body)
+        error = refused.json()["error"]
+        assert (refused.status_code, error["code"]) == (422, "invalid_request"), refused.text
+        assert [d["loc"] for d in error["details"]] == [["body", "budget_by_category", "consumables"]]
+    assert await grants_in(services["settlement"]) == 1  # the flow's own grant only
+
+    line = {"supplier_id": "SUP-004", "sku": "CS-0002", "quantity": 1, "unit_price_minor": 2800.0}
+    refused = await http.post(
+        f"{flow.orders}/v1/checkouts",
+        headers={**ALICE, "Idempotency-Key": "float-price"},
+        json={"grant_id": GRANT, "lines": [line]},
+    )
+    error = refused.json()["error"]
+    assert (refused.status_code, error["code"]) == (422, "invalid_request"), refused.text
+    assert [d["loc"] for d in error["details"]] == [["body", "lines", 0, "unit_price_minor"]]

@@ -18,9 +18,9 @@ Id = Annotated[str, Field(min_length=1, max_length=200)]
 class CartLineIn(RequestBody):
     supplier_id: Id
     sku: Id
-    quantity: Annotated[int, Field(ge=1, le=1_000_000)]
+    quantity: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
     unit_price_minor: Annotated[
-        int, Field(gt=0, le=10**12, description="the price shown to the buyer, in fen")
+        int, Field(strict=True, gt=0, le=10**12, description="the price shown to the buyer, in fen")
     ]
 
 

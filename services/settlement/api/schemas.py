@@ -12,7 +12,7 @@ from plumbing.request_bodies import RequestBody
 from services.settlement.domain.execution import Figures, Outlook
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-Minor = Annotated[int, Field(ge=0, le=10**14)]
+Minor = Annotated[int, Field(strict=True, ge=0, le=10**14, description="fen: an integer, never a float")]
 
 
 UserId = Annotated[str, Field(min_length=1, max_length=200)]

@@ -32,13 +32,15 @@ class BankAccountIn(RequestBody):
 
 
 class DepositAnswerIn(RequestBody):
-    amount_minor: Annotated[int, Field(ge=1, le=99, description="the micro-deposit seen, in fen")]
+    amount_minor: Annotated[
+        int, Field(strict=True, ge=1, le=99, description="the micro-deposit seen, in fen")
+    ]
 
 
 class ListingIn(RequestBody):
     name: Text
     unit: Annotated[str, Field(min_length=1, max_length=50)]
-    price_minor: Annotated[int, Field(gt=0, le=10**12)]
+    price_minor: Annotated[int, Field(strict=True, gt=0, le=10**12)]
     category: BudgetCategory
     hazard_class: Annotated[str | None, Field(max_length=64, examples=["flammable,toxic"])] = None
     cas_number: Annotated[str | None, Field(max_length=16, examples=["67-64-1"])] = None
