@@ -189,9 +189,9 @@ pg_down() {
 }
 
 # ---------------------------------------------------------------- crashes (chaos tests)
-# Kill a component the hard way and bring it back: Kafka by SIGKILL (unclean log recovery),
-# PostgreSQL by an immediate stop (no checkpoint; WAL replay on start).
-crash() {
+# Kill a component the hard way (`kill`), and bring it back (`crash` = kill, then up): Kafka by
+# SIGKILL (unclean log recovery), PostgreSQL by an immediate stop (no checkpoint; WAL replay on start).
+hard_kill() {
   case "$1" in
     kafka)
       if pid_alive "$KAFKA_DIR/kafka.pid"; then
@@ -200,15 +200,21 @@ crash() {
         kill -9 "$pid"
         while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
       fi
-      rm -f "$KAFKA_DIR/kafka.pid"
-      kafka_up ;;
+      rm -f "$KAFKA_DIR/kafka.pid" ;;
     postgres)
       if pg_running; then
         log "stopping PostgreSQL immediately (crash recovery on start)"
         as_pg "$(pg_bin_dir)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null
-      fi
-      pg_up ;;
-    *) die "crash what? kafka|postgres" ;;
+      fi ;;
+    *) die "kill what? kafka|postgres" ;;
+  esac
+}
+
+crash() {
+  hard_kill "$1"
+  case "$1" in
+    kafka) kafka_up ;;
+    postgres) pg_up ;;
   esac
 }
 
@@ -240,5 +246,6 @@ case "${1:-}" in
   status) status ;;
   env) print_env ;;
   crash) require; crash "${2:-}" ;;
-  *) echo "usage: $0 up|down|status|env|crash kafka|postgres" >&2; exit 2 ;;
+  kill) require; hard_kill "${2:-}" ;;
+  *) echo "usage: $0 up|down|status|env|crash kafka|postgres|kill kafka|postgres" >&2; exit 2 ;;
 esac

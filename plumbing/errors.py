@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plumbing.logs import get_logger
+from plumbing.retry import TRANSIENT
 
 log = get_logger(__name__)
 
@@ -110,6 +111,22 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
 
+UNAVAILABLE_RETRY_AFTER_SECONDS = 1
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database (or the broker) is out of reach for a moment, e.g. while it restarts: the
+    client may retry; the pool reconnects by itself."""
+    log.warning("dependency unavailable", error=repr(exc), method=request.method, path=request.url.path)
+    return JSONResponse(
+        error_body(
+            "unavailable", "UniSettle cannot reach its database or broker right now; try again shortly"
+        ),
+        503,
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", error=repr(exc))
     return JSONResponse(error_body("internal_error", "an internal error occurred"), 500)
@@ -119,4 +136,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for transient in TRANSIENT:  # lost connections, a restarting database, deadlocks: retry later
+        app.add_exception_handler(transient, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

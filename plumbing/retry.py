@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
 
-TRANSIENT: tuple[type[BaseException], ...] = (
+TRANSIENT: tuple[type[Exception], ...] = (
     ConnectionError,
     OSError,
     TimeoutError,

@@ -49,6 +49,20 @@ def local_stack() -> Stack:
     return Stack(values["KAFKA_BOOTSTRAP_SERVERS"], values["UNISETTLE_PG_ADMIN_DSN"])
 
 
+async def stack_sh(*args: str) -> None:
+    """`deploy/stack.sh <args>` on the local stack, e.g. `crash postgres` (kill and bring back) or
+    `kill postgres` (and `up` later): only where the tests own the broker and database."""
+    assert given_stack() is None, "this test stops the broker or database: run it on the local stack"
+    process = await asyncio.create_subprocess_exec(
+        str(ROOT / "deploy" / "stack.sh"),
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 0, f"stack.sh {' '.join(args)} failed: {err.decode()[-2000:]}"
+
+
 async def create_database(stack: Stack, label: str) -> str:
     """A fresh, empty database for one test; returns its DSN."""
     name = f"t_{label}_{uuid.uuid4().hex[:10]}"

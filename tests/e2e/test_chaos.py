@@ -29,7 +29,7 @@ from services.settlement.check import run_checks
 from tests.e2e.flow import Flow
 from tests.e2e.processes import SERVICES, RelayProcess, ServiceProcess, quiet
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER
-from tests.stack import ROOT, Stack, eventually, given_stack
+from tests.stack import Stack, eventually, stack_sh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 ORDERS = int(os.environ.get("UNISETTLE_CHAOS_ORDERS", "180"))
@@ -141,16 +141,7 @@ async def refund_after_receipt(http: httpx.AsyncClient, flow: Flow, order_id: st
 
 async def crash_stack(component: str) -> None:
     """Kill Kafka or PostgreSQL the hard way and bring it back (`deploy/stack.sh crash`)."""
-    assert given_stack() is None, "the chaos test restarts the broker and database: run it on the local stack"
-    process = await asyncio.create_subprocess_exec(
-        str(ROOT / "deploy" / "stack.sh"),
-        "crash",
-        component,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await process.communicate()
-    assert process.returncode == 0, f"restarting {component} failed: {err.decode()[-2000:]}"
+    await stack_sh("crash", component)
 
 
 async def chaos(
