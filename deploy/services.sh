@@ -14,7 +14,9 @@ ORDER=(orders settlement suppliers refunds)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# shellcheck source=deploy/proc.sh
+source "$ROOT/deploy/proc.sh"
+running() { pid_running "$RUN/$1.pid" "services.$1.main"; }  # by process state, not kill -0
 
 ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$1/ready"; }
 
@@ -22,7 +24,7 @@ up() {
   mkdir -p "$RUN"
   set -a; [[ -f "$STACK/env" ]] && source "$STACK/env"; set +a
   for name in "${ORDER[@]}"; do
-    if pid_alive "$RUN/$name.pid"; then
+    if running "$name"; then
       log "$name already running (pid $(cat "$RUN/$name.pid"))"
       continue
     fi
@@ -33,7 +35,7 @@ up() {
   for name in "${ORDER[@]}"; do
     local deadline=$((SECONDS + READY_TIMEOUT))
     until ready "${PORTS[$name]}"; do
-      if ! pid_alive "$RUN/$name.pid"; then
+      if ! running "$name"; then
         tail -20 "$RUN/$name.log" >&2; log "$name exited"; exit 1
       fi
       if ((SECONDS > deadline)); then
@@ -47,12 +49,12 @@ up() {
 
 down() {
   for name in "${ORDER[@]}"; do
-    if pid_alive "$RUN/$name.pid"; then
+    if running "$name"; then
       local pid; pid="$(cat "$RUN/$name.pid")"
       log "stopping $name (pid $pid)"
       kill "$pid"
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do pid_gone "$pid" && break; sleep 0.25; done
+      pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$RUN/$name.pid"
   done
@@ -60,9 +62,9 @@ down() {
 
 status() {
   for name in "${ORDER[@]}"; do
-    if pid_alive "$RUN/$name.pid" && ready "${PORTS[$name]}"; then
+    if running "$name" && ready "${PORTS[$name]}"; then
       printf '%-10s ready http://127.0.0.1:%s\n' "$name" "${PORTS[$name]}"
-    elif pid_alive "$RUN/$name.pid"; then
+    elif running "$name"; then
       printf '%-10s starting (not ready)\n' "$name"
     else
       printf '%-10s down\n' "$name"

@@ -43,7 +43,9 @@ as_pg() {
   if [[ $EUID -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# shellcheck source=deploy/proc.sh
+source "$ROOT/deploy/proc.sh"
+kafka_running() { pid_running "$KAFKA_DIR/kafka.pid" "kafka.Kafka"; }  # by process state, not kill -0
 
 # ---------------------------------------------------------------- Kafka
 KAFKA_DIR="$STACK/kafka"
@@ -72,7 +74,7 @@ kafka_ready() {
 
 kafka_up() {
   kafka_jars
-  if pid_alive "$KAFKA_DIR/kafka.pid"; then
+  if kafka_running; then
     log "Kafka already running (pid $(cat "$KAFKA_DIR/kafka.pid"))"
   else
     mkdir -p "$KAFKA_DIR/data"
@@ -102,12 +104,12 @@ kafka_up() {
 }
 
 kafka_down() {
-  if pid_alive "$KAFKA_DIR/kafka.pid"; then
+  if kafka_running; then
     local pid; pid="$(cat "$KAFKA_DIR/kafka.pid")"
     log "stopping Kafka (pid $pid)"
     kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do pid_gone "$pid" && break; sleep 0.5; done
+    pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$KAFKA_DIR/kafka.pid"
 }
@@ -194,11 +196,11 @@ pg_down() {
 hard_kill() {
   case "$1" in
     kafka)
-      if pid_alive "$KAFKA_DIR/kafka.pid"; then
+      if kafka_running; then
         local pid; pid="$(cat "$KAFKA_DIR/kafka.pid")"
         log "killing Kafka (pid $pid) with SIGKILL"
         kill -9 "$pid"
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+        until pid_gone "$pid"; do sleep 0.1; done
       fi
       rm -f "$KAFKA_DIR/kafka.pid" ;;
     postgres)
@@ -227,7 +229,7 @@ ENV
 }
 
 status() {
-  if pid_alive "$KAFKA_DIR/kafka.pid" && kafka_ready 5; then
+  if kafka_running && kafka_ready 5; then
     echo "kafka      up    127.0.0.1:$KAFKA_PORT (pid $(cat "$KAFKA_DIR/kafka.pid"))"
   else
     echo "kafka      down"
