@@ -23,14 +23,18 @@ async def test_an_unshipped_order_cancels_itself_and_the_grant_gets_its_money_ba
     http = flow.http
     order_id = await flow.paid_order()
     cancelled = await flow.order(order_id, "CANCELLED")
-    timeline = ok(await http.get(f"{flow.orders}/v1/orders/{order_id}/timeline", headers=FINANCE))
-    assert timeline[-1]["reason"] == "not_shipped_in_time: the supplier did not ship in time"
 
     async def voided() -> bool:
         escrow = ok(await http.get(f"{flow.settlement}/v1/orders/{order_id}/escrow", headers=FINANCE))
-        return bool(escrow["status"] == "voided")
+        order = await flow.order(order_id, "CANCELLED")
+        return bool(escrow["status"] == "voided" and order["funds"] == "voided")
 
-    await eventually(voided, what="settlement to void the escrow")
+    await eventually(voided, what="settlement to void the escrow, and the order to hear of it")
+    timeline = ok(await http.get(f"{flow.orders}/v1/orders/{order_id}/timeline", headers=FINANCE))
+    assert [(t["action"], t["reason"]) for t in timeline[-2:]] == [
+        ("cancelled", "not_shipped_in_time: the supplier did not ship in time"),
+        ("escrow voided", "the money is back on the grant"),
+    ]
     assert cancelled["status"] == "CANCELLED"
     assert (await flow.execution())["encumbered"] == 0
     await checks_pass(services)
