@@ -21,6 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
 from plumbing import unreadable as unreadable_records
+from plumbing.appliers import Applier, HandlerTable
 from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
 from plumbing.delivery import Delivery, Handler, PoisonEvent, header
@@ -28,6 +29,7 @@ from plumbing.logs import get_logger
 from plumbing.metrics import (
     BATCH_SECONDS,
     CONSUMER_BATCHES,
+    CONSUMER_ISOLATIONS,
     CONSUMER_RETRIES,
     EVENTS_APPLIED,
     EVENTS_DUPLICATE,
@@ -35,7 +37,6 @@ from plumbing.metrics import (
 )
 from plumbing.outbox import Outbox
 from plumbing.retry import Backoff, is_transient
-from plumbing.tracing import current_trace
 
 log = get_logger(__name__)
 
@@ -75,7 +76,7 @@ class BatchConsumer:
         *,
         name: str,
         topics: Sequence[str],
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler] | Applier,
         pool: asyncpg.Pool,
         bootstrap_servers: str,
         outbox: Outbox,
@@ -85,7 +86,7 @@ class BatchConsumer:
     ) -> None:
         self.name = name
         self.topics = list(topics)
-        self.handlers = dict(handlers)
+        self.applier: Applier = handlers if isinstance(handlers, Applier) else HandlerTable(handlers)
         self.pool = pool
         self.bootstrap_servers = bootstrap_servers
         self.outbox = outbox
@@ -175,7 +176,7 @@ class BatchConsumer:
             decoded = decode(record, self.registry)
             if isinstance(decoded, DeadLetter):
                 poison.append(decoded)
-            elif decoded.envelope.event_type not in self.handlers:
+            elif not self.applier.handles(decoded.envelope.event_type):
                 self.stats.ignored += 1
                 EVENTS_IGNORED.labels(self.name).inc()
             else:
@@ -185,9 +186,10 @@ class BatchConsumer:
         except Exception as exc:
             if is_transient(exc):
                 raise
-            # Some handler refused an event: redo the batch with a savepoint per event so that
-            # only the offending events are dead-lettered.
+            # An event was refused by raising, or a database constraint fired: redo the poll one
+            # event at a time, each in a savepoint, so that only the offending events are dead-lettered.
             log.info("batch had a failing event; isolating", consumer=self.name, error=repr(exc))
+            CONSUMER_ISOLATIONS.labels(self.name).inc()
             await self._transaction(readable, poison, isolate=True)
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
 
@@ -203,28 +205,25 @@ class BatchConsumer:
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await self._claim(conn, deliveries)
             claimed = len(fresh)
+            todo = []
             for delivery in deliveries:
-                if delivery.envelope.event_id not in fresh:
-                    continue
-                fresh.discard(delivery.envelope.event_id)  # the same event twice in one poll
-                token = current_trace.set(delivery.trace)
-                try:
-                    handler = self.handlers[delivery.envelope.event_type]
-                    if isolate:
-                        try:
-                            async with conn.transaction():
-                                await handler(conn, delivery)
-                        except Exception as exc:
-                            if is_transient(exc):
-                                raise
-                            poison.append(DeadLetter.from_failure(delivery.record, delivery, exc))
-                            continue
-                    else:
-                        await handler(conn, delivery)
-                    applied += 1
-                finally:
-                    current_trace.reset(token)
-            dead = await record_dead_letters(conn, self.name, self.outbox, poison)
+                if delivery.envelope.event_id in fresh:
+                    fresh.discard(delivery.envelope.event_id)  # the same event twice in one poll
+                    todo.append(delivery)
+            if not isolate:
+                refused = await self.applier(conn, todo)
+            else:
+                refused = []
+                for delivery in todo:
+                    try:
+                        async with conn.transaction():
+                            refused += await self.applier(conn, [delivery])
+                    except Exception as exc:
+                        if is_transient(exc):
+                            raise
+                        refused.append(DeadLetter.from_failure(delivery.record, delivery, exc))
+            applied = len(todo) - len(refused)
+            dead = await record_dead_letters(conn, self.name, self.outbox, poison + refused)
         duplicates = len(deliveries) - claimed
         self.stats.transactions += 1
         self.stats.applied += applied

@@ -34,11 +34,14 @@ class DeadLetter:
 
     @classmethod
     def from_failure(cls, record: KafkaRecord, delivery: Delivery, exc: BaseException) -> DeadLetter:
-        code = getattr(exc, "code", None) or "handler_error"
+        code = getattr(exc, "code", None)
         return cls(
             record=record,
-            reason_code=str(code),
-            reason=f"{type(exc).__name__}: {exc}"[:MAX_REASON],
+            reason_code=str(code or "handler_error"),
+            # a rule's refusal reads `code: detail` (as a refusal value does); a bug names its kind
+            reason=(
+                f"{code}: {getattr(exc, 'detail', None) or exc}" if code else f"{type(exc).__name__}: {exc}"
+            )[:MAX_REASON],
             event_id=delivery.envelope.event_id,
             event_type=delivery.envelope.event_type,
         )

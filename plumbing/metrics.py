@@ -24,6 +24,12 @@ CONSUMER_BATCHES = Counter(
 CONSUMER_RETRIES = Counter(
     "unisettle_consumer_retries_total", "Batches retried after a transient failure", ["consumer"]
 )
+CONSUMER_ISOLATIONS = Counter(
+    "unisettle_consumer_isolations_total",
+    "Polls applied again one event at a time after an event was refused by raising or a database"
+    " constraint fired",
+    ["consumer"],
+)
 BATCH_SECONDS = Histogram("unisettle_consumer_batch_seconds", "Time to apply one batch", ["consumer"])
 OUTBOX_PUBLISHED = Counter("unisettle_outbox_published_total", "Outbox rows published to Kafka", ["relay"])
 OUTBOX_BACKLOG = Gauge("unisettle_outbox_backlog", "Unsent outbox rows seen by the relay", ["relay"])

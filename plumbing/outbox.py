@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -25,35 +27,64 @@ def headers_from_json(raw: str | list[list[str | None]]) -> Headers:
     return [(str(k), None if v is None else v.encode("latin-1")) for k, v in items]
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message as the relay will publish it."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers
+    event_id: uuid.UUID | None = None
+
+
 class Outbox:
     """Appends events to the outbox table; call inside the transaction that changes state."""
 
     def __init__(self, topic_prefix: str = "") -> None:
         self.topic_prefix = topic_prefix
 
-    async def append(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
-        """Write each envelope to the topic its event type belongs to, keyed by aggregate id."""
+    def row(self, envelope: Envelope, *, key: str | None = None, traceparent: str | None = None) -> OutboxRow:
+        """The message for an envelope: on its event's topic, keyed by `key` (the aggregate id
+        unless the topic is partitioned by something else, e.g. the grant), traced as a child of
+        the current trace unless `traceparent` says otherwise."""
+        model = REGISTRY.model_for(envelope.event_type, envelope.schema_version)
+        headers: Headers = [
+            ("traceparent", (traceparent or outgoing_traceparent()).encode()),
+            ("event_type", envelope.event_type.encode()),
+        ]
+        return OutboxRow(
+            with_prefix(self.topic_prefix, model.topic.value),
+            (key or envelope.aggregate_id).encode(),
+            envelope.to_bytes(),
+            headers,
+            envelope.event_id,
+        )
+
+    async def append(
+        self, conn: asyncpg.Connection, envelopes: Sequence[Envelope], *, key: str | None = None
+    ) -> None:
+        """Write each envelope to the topic its event type belongs to, keyed by `key` or its
+        aggregate id."""
+        await self.write(conn, [self.row(e, key=key) for e in envelopes])
+
+    async def write(self, conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
+        """Write messages in one statement, in order."""
+        if not rows:
+            return
         if not conn.is_in_transaction():
             raise RuntimeError("outbox writes must share the state change's transaction")
-        rows = []
-        for envelope in envelopes:
-            model = REGISTRY.model_for(envelope.event_type, envelope.schema_version)
-            headers: Headers = [
-                ("traceparent", outgoing_traceparent().encode()),
-                ("event_type", envelope.event_type.encode()),
-            ]
-            rows.append(
-                (
-                    with_prefix(self.topic_prefix, model.topic.value),
-                    envelope.aggregate_id.encode(),
-                    envelope.to_bytes(),
-                    headers_json(headers),
-                    envelope.event_id,
-                )
-            )
-        await conn.executemany(
-            "insert into outbox (topic, key, value, headers, event_id) values ($1, $2, $3, $4::jsonb, $5)",
-            rows,
+        await conn.execute(
+            """insert into outbox (topic, key, value, headers, event_id)
+               select topic, key, value, headers::jsonb, event_id
+               from unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::uuid[])
+                    with ordinality as m(topic, key, value, headers, event_id, n)
+               order by n""",
+            [r.topic for r in rows],
+            [r.key for r in rows],
+            [r.value for r in rows],
+            [headers_json(r.headers) for r in rows],
+            [r.event_id for r in rows],
         )
 
     async def append_raw(
@@ -62,7 +93,4 @@ class Outbox:
         rows: Iterable[tuple[str, bytes | None, bytes, Headers]],
     ) -> None:
         """Write already-encoded messages (physical topic, key, value, headers), e.g. dead letters."""
-        await conn.executemany(
-            "insert into outbox (topic, key, value, headers) values ($1, $2, $3, $4::jsonb)",
-            [(topic, key, value, headers_json(headers)) for topic, key, value, headers in rows],
-        )
+        await self.write(conn, [OutboxRow(topic, key, value, headers) for topic, key, value, headers in rows])

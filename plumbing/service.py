@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.topics import Topic, with_prefix
+from plumbing.appliers import Applier
 from plumbing.audit import audit_router
 from plumbing.body_limit import BodyLimit
 from plumbing.consumer import BatchConsumer, ConsumerSettings
@@ -44,8 +45,11 @@ class ServiceSpec:
     settings: ServiceSettings
     migrations: Path
     consumes: Sequence[Topic] = ()
-    # Event handlers, or a function of the app building them once setup has run.
-    handlers: Mapping[str, Handler] | Callable[[FastAPI], Mapping[str, Handler]] = field(default_factory=dict)
+    # Event handlers (or an applier of whole polls), or a function of the app building them once
+    # setup has run.
+    handlers: Mapping[str, Handler] | Callable[[FastAPI], Mapping[str, Handler] | Applier] = field(
+        default_factory=dict
+    )
     routers: Sequence[APIRouter] = ()
     # Called once the pool and outbox exist (app.state.pool, app.state.outbox): builds the
     # service's own state and returns its background loops (timers, scheduled checks).
@@ -115,7 +119,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         consumer = BatchConsumer(
             name=spec.name,
             topics=[with_prefix(stack.topic_prefix, t.value) for t in spec.consumes],
-            handlers=spec.handlers(app) if callable(spec.handlers) else spec.handlers,
+            handlers=spec.handlers if isinstance(spec.handlers, Mapping) else spec.handlers(app),
             pool=pool,
             bootstrap_servers=stack.kafka_bootstrap_servers,
             outbox=outbox,

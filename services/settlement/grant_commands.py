@@ -14,10 +14,11 @@ from contracts.events.common import Actor, BudgetCategory
 from contracts.events.settlement import GrantBudgetAdjusted, GrantBuyersChanged, GrantClosed, GrantRegistered
 from contracts.money import Money
 from plumbing import audit
-from services.settlement import accounts
 from services.settlement.adapters import grants_repo
-from services.settlement.adapters import ledger_store as ledger
-from services.settlement.context import Context, emit, figures
+from services.settlement.adapters.book_reader import load_ledger
+from services.settlement.adapters.effects import write_figures, write_ledger
+from services.settlement.context import Context, emit
+from services.settlement.domain import accounts
 from services.settlement.domain.errors import (
     BudgetBelowCommitted,
     GrantClosedError,
@@ -26,7 +27,7 @@ from services.settlement.domain.errors import (
     LimitExceeded,
 )
 from services.settlement.domain.grant import Grant
-from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 
 
 async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
@@ -36,23 +37,20 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
             raise GrantExists(
                 f"grant {grant.grant_id!r} (or code {grant.code!r}) is already registered at this university"
             )
-        await ledger.open_account(
-            conn, accounts.funding(grant.tenant_id), "funding", tenant_id=grant.tenant_id
-        )
-        for category, amount in sorted(grant.budget.items()):
-            account = accounts.grant(grant.tenant_id, grant.grant_id, category.value)
-            await ledger.open_account(
-                conn,
-                account,
-                "grant",
-                owner_id=grant.grant_id,
-                tenant_id=grant.tenant_id,
-                category=category.value,
-                limited=True,
+        categories = sorted(grant.budget, key=lambda c: c.value)
+        ledger = await _ledger(conn, grant, categories)
+        budgets: Figures = {}
+        for category in categories:
+            _fund(
+                ledger,
+                budgets,
+                grant,
+                category,
+                grant.budget[category],
+                f"{_cause(grant)}:budget:{category.value}",
             )
-            await figures(conn, grant.tenant_id, grant.grant_id, category.value)
-            if amount:
-                await _fund(conn, grant, category, amount, f"{_cause(grant)}:budget:{category.value}")
+        await write_ledger(conn, ledger)
+        await write_figures(conn, budgets)
         await emit(
             conn,
             ctx,
@@ -79,17 +77,32 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
     return grant
 
 
-async def _fund(
-    conn: asyncpg.Connection, grant: Grant, category: BudgetCategory, delta: int, cause: str
+Figures = dict[tuple[str, str, str], list[int]]
+
+
+async def _ledger(conn: asyncpg.Connection, grant: Grant, categories: list[BudgetCategory]) -> Ledger:
+    """The university's funding account and the grant's accounts of these categories, locked."""
+    return await load_ledger(
+        conn,
+        [
+            accounts.opening_funding(grant.tenant_id),
+            *(accounts.opening_grant(grant.tenant_id, grant.grant_id, c.value) for c in categories),
+        ],
+    )
+
+
+def _fund(
+    ledger: Ledger, figures: Figures, grant: Grant, category: BudgetCategory, delta: int, cause: str
 ) -> None:
-    """Move budget between the university's funding account and the grant (delta may be negative)."""
+    """Move budget between the university's funding account and the grant (delta may be negative);
+    the category's figures row is there afterwards even for a budget of 0."""
+    figures[(grant.tenant_id, grant.grant_id, category.value)] = [delta, 0, 0, 0]
+    if not delta:
+        return
     funding = accounts.funding(grant.tenant_id)
     account = accounts.grant(grant.tenant_id, grant.grant_id, category.value)
     debit, credit = (funding, account) if delta > 0 else (account, funding)
-    await ledger.apply(
-        conn, Transfer(ledger.transfer_id(cause), debit, credit, abs(delta), TransferKind.POSTED, "budget")
-    )
-    await figures(conn, grant.tenant_id, grant.grant_id, category.value, budget=delta)
+    ledger.apply(Transfer(transfer_id(cause), debit, credit, abs(delta), TransferKind.POSTED, "budget"))
 
 
 async def adjust_budget(
@@ -108,16 +121,7 @@ async def adjust_budget(
         previous = grant.budget.get(category, 0)
         delta = budget_minor - previous
         if delta:
-            account = accounts.grant(tenant_id, grant_id, category.value)
-            await ledger.open_account(
-                conn,
-                account,
-                "grant",
-                owner_id=grant_id,
-                tenant_id=tenant_id,
-                category=category.value,
-                limited=True,
-            )
+            ledger = await _ledger(conn, grant, [category])
             committed = (
                 await conn.fetchval(
                     """select encumbered + expended from grant_figures
@@ -132,10 +136,13 @@ async def adjust_budget(
                 raise BudgetBelowCommitted(
                     f"{category.value} has {committed} fen committed", details={"committed_minor": committed}
                 )
+            budgets: Figures = {}
             try:
-                await _fund(conn, grant, category, delta, f"{_cause(grant)}:adjust:{grant.version + 1}")
+                _fund(ledger, budgets, grant, category, delta, f"{_cause(grant)}:adjust:{grant.version + 1}")
             except LimitExceeded as exc:
                 raise BudgetBelowCommitted(str(exc)) from exc
+            await write_ledger(conn, ledger)
+            await write_figures(conn, budgets)
         grant.budget[category] = budget_minor
         await _save_with(
             conn,

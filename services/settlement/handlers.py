@@ -1,34 +1,96 @@
-"""Settlement's event handlers, registered in one table. Only this service moves money: every
-movement is a ledger transfer with an id derived from its cause, written in the same transaction
-as the escrow state, the execution figures and the outgoing event."""
+"""Settlement's event handlers, in two tables keyed by event class. Only this service moves money.
+
+The money events are applied a poll at a time, in one transaction with the poll's dedup rows:
+the book of everything the poll can touch is read in a few statements (`adapters.book_reader`),
+every event is decided in record order in pure Python against it (`domain.poll`, with the rules
+in `domain.escrow` and `domain.refund`), and what changed is written in a few set-based
+statements (`adapters.effects`). Applying one event is applying a poll of one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import asyncpg
 
+from contracts.envelope import Envelope
+from contracts.events.base import EventPayload
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
 from contracts.events.refunds import RefundAgreed, RefundRequested
-from plumbing.delivery import Delivery, Handler, bind_handlers
-from services.settlement.context import Context
-from services.settlement.escrow_saga import on_order_ended, on_order_placed, on_order_received
-from services.settlement.payees import EVENTS as SUPPLIER_EVENTS
-from services.settlement.payees import on_supplier_event
-from services.settlement.refund_payments import on_refund_agreed, on_refund_requested
+from plumbing.appliers import HandlerTable
+from plumbing.dead_letters import DeadLetter
+from plumbing.delivery import Delivery, bind_handlers
+from plumbing.tracing import TraceContext
+from services.settlement import payees
+from services.settlement.adapters.book_reader import read_book
+from services.settlement.adapters.effects import write_poll
+from services.settlement.context import PRODUCER, Context
+from services.settlement.domain import escrow, refund
+from services.settlement.domain.book import Terms
+from services.settlement.domain.poll import Decider, Poll
 
-EventFn = Callable[[asyncpg.Connection, Delivery, Context], Awaitable[None]]
+MONEY: dict[type[EventPayload], Decider] = {
+    OrderPlaced: escrow.decide_placed,
+    OrderReceived: escrow.decide_received,
+    OrderCancelled: escrow.decide_ended,
+    OrderClosed: escrow.decide_ended,
+    RefundRequested: refund.decide_requested,
+    RefundAgreed: refund.decide_agreed,
+}
 
-TABLE: dict[str, EventFn] = {
-    OrderPlaced.event_type: on_order_placed,
-    OrderCancelled.event_type: on_order_ended,
-    OrderClosed.event_type: on_order_ended,
-    OrderReceived.event_type: on_order_received,
-    RefundRequested.event_type: on_refund_requested,
-    RefundAgreed.event_type: on_refund_agreed,
-    **{e.event_type: on_supplier_event for e in SUPPLIER_EVENTS},
+OTHERS: dict[type[EventPayload], Callable[[asyncpg.Connection, Delivery, Context], Any]] = {
+    event: payees.on_supplier_event for event in payees.EVENTS
 }
 
 
-def handlers(ctx: Context) -> dict[str, Handler]:
-    return bind_handlers(TABLE, ctx)
+class MoneyPath:
+    """The consumer's applier: money events a poll at a time, the others one by one."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.names = {e.event_type for e in MONEY}
+        self.others = HandlerTable(bind_handlers({e.event_type: fn for e, fn in OTHERS.items()}, ctx))
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.names or self.others.handles(event_type)
+
+    async def __call__(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[DeadLetter]:
+        money = [d for d in deliveries if d.envelope.event_type in self.names]
+        await self.others(conn, [d for d in deliveries if d.envelope.event_type not in self.names])
+        if not money:
+            return []
+        book = await read_book(
+            conn, [(d.payload, d.envelope) for d in money], Terms(self.ctx.fee_rate_bp, self.ctx.today)
+        )
+        poll = Poll(book, MONEY)
+        refused = []
+        for d in money:
+            refusal = poll.apply(d.payload, d.envelope)
+            if refusal is not None:
+                refused.append(
+                    DeadLetter(
+                        d.record, refusal.code, refusal.reason, d.envelope.event_id, d.envelope.event_type
+                    )
+                )
+        traces = {d.envelope.event_id: d.trace for d in money}
+        rows = [
+            self.ctx.outbox.row(
+                Envelope.of(
+                    e.payload,
+                    producer=PRODUCER,
+                    aggregate_id=e.aggregate_id,
+                    aggregate_version=e.version,
+                    tenant_id=e.tenant_id,
+                    correlation_id=e.cause.correlation_id,
+                    causation_id=e.cause.event_id,
+                ),
+                traceparent=_child_of(traces.get(e.cause.event_id)),
+            )
+            for e in poll.emitted
+        ]
+        await write_poll(conn, poll, rows, self.ctx.outbox)
+        return refused
+
+
+def _child_of(trace: TraceContext | None) -> str:
+    return (trace.child() if trace else TraceContext.new()).traceparent

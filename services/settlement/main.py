@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from contracts.topics import Topic
 from plumbing.audit import Audited
 from plumbing.clock import Clock, SystemClock
-from plumbing.delivery import Handler
 from plumbing.logs import get_logger
 from plumbing.service import Background, ServiceSpec, create_app, serve
 from services.settlement import guarantee, handlers, payouts
@@ -53,8 +52,8 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
 
         return [("payouts", daily_payouts)]
 
-    def event_handlers(app: FastAPI) -> dict[str, Handler]:
-        return handlers.handlers(app.state.settlement)
+    def event_handlers(app: FastAPI) -> handlers.MoneyPath:
+        return handlers.MoneyPath(app.state.settlement)
 
     return create_app(
         ServiceSpec(

@@ -16,12 +16,13 @@ from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
-from services.settlement import accounts
-from services.settlement.adapters import ledger_store as ledger
 from services.settlement.adapters.bank import PayoutBank
+from services.settlement.adapters.book_reader import load_ledger, load_transfers
+from services.settlement.adapters.effects import write_ledger
 from services.settlement.context import Context, emit
-from services.settlement.domain.ledger import Transfer, TransferKind
-from services.settlement.escrow_saga import recover_receivable
+from services.settlement.domain import accounts
+from services.settlement.domain.escrow import recovery
+from services.settlement.domain.ledger import Transfer, TransferKind, transfer_id
 
 
 @dataclass
@@ -102,23 +103,26 @@ async def _start(
             report.skipped[supplier_id] = "bank_account_unverified"
             return None
         payable = accounts.supplier_payable(supplier_id)
-        available = await ledger.available(conn, payable, lock=True) or 0
-        recovered, _ = await recover_receivable(conn, supplier_id, f"payout:{payout_id}", available)
+        ledger = await load_ledger(conn, _payout_accounts(supplier_id))
+        available = ledger.available(payable) or 0
+        recovering, recovered, _ = recovery(ledger, supplier_id, f"payout:{payout_id}", available)
         amount = available - recovered
         if amount <= 0:
             return None
-        await ledger.open_account(conn, accounts.BANK, "bank")
-        await ledger.apply(
-            conn,
-            Transfer(
-                ledger.transfer_id(f"payout:{payout_id}"),
-                payable,
-                accounts.BANK,
-                amount,
-                TransferKind.PENDING,
-                "payout",
-            ),
+        ledger.apply_all(
+            [
+                *recovering,
+                Transfer(
+                    transfer_id(f"payout:{payout_id}"),
+                    payable,
+                    accounts.BANK,
+                    amount,
+                    TransferKind.PENDING,
+                    "payout",
+                ),
+            ]
         )
+        await write_ledger(conn, ledger)
         await conn.execute(
             """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status,
                    created_at)
@@ -180,18 +184,20 @@ async def _finish(
             return
         supplier_id = row["supplier_id"]
         kind = TransferKind.POST_PENDING if outcome.settled else TransferKind.VOID_PENDING
-        await ledger.apply(
-            conn,
+        ledger = await load_ledger(conn, _payout_accounts(supplier_id))
+        await load_transfers(conn, ledger, [transfer_id(f"payout:{payout_id}")])
+        ledger.apply(
             Transfer(
-                ledger.transfer_id(f"payout:{payout_id}:{'settle' if outcome.settled else 'fail'}"),
+                transfer_id(f"payout:{payout_id}:{'settle' if outcome.settled else 'fail'}"),
                 accounts.supplier_payable(supplier_id),
                 accounts.BANK,
                 amount,
                 kind,
                 "payout_settled" if outcome.settled else "payout_failed",
-                pending_id=ledger.transfer_id(f"payout:{payout_id}"),
-            ),
+                pending_id=transfer_id(f"payout:{payout_id}"),
+            )
         )
+        await write_ledger(conn, ledger)
         await conn.execute(
             """update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = $5
                where payout_id = $1""",
@@ -231,6 +237,19 @@ async def _finish(
             report.paid[supplier_id] = amount
         else:
             report.failed[supplier_id] = outcome.failure_code or "bank_failed"
+
+
+def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
+    """What a payout moves: the supplier's payable and receivable (recovery first), the guarantee
+    fund's accounts, and the bank."""
+    return [
+        accounts.opening_payable(supplier_id),
+        accounts.opening_receivable(supplier_id),
+        *(
+            accounts.PLATFORM[a]
+            for a in (accounts.GUARANTEE_FUND, accounts.GUARANTEE_ADVANCED, accounts.BANK)
+        ),
+    ]
 
 
 async def resume_pending(ctx: Context, bank: PayoutBank) -> int:

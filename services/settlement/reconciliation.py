@@ -15,13 +15,14 @@ import asyncpg
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
-from services.settlement import accounts
-from services.settlement.adapters import ledger_store as ledger
+from services.settlement.adapters.book_reader import load_ledger
+from services.settlement.adapters.effects import write_ledger
 from services.settlement.context import Context
-from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.domain import accounts
+from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 from services.settlement.domain.statement import Direction, StatementLine, parse
 
-SUSPENSE = "platform:suspense"
+SUSPENSE = accounts.SUSPENSE
 
 
 @dataclass
@@ -44,10 +45,10 @@ async def import_statement(ctx: Context, content: str, imported_by: Audited) -> 
             len(lines),
         )
         if fresh:
-            await ledger.open_account(conn, accounts.BANK, "bank")
-            await ledger.open_account(conn, SUSPENSE, "suspense")
+            ledger = await load_ledger(conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[SUSPENSE]])
             for line in lines:
-                await _match(conn, statement_id, line)
+                await _match(conn, ledger, statement_id, line)
+            await write_ledger(conn, ledger)
         result = await report(conn, statement_id)
         if fresh:
             await audit.record(
@@ -61,7 +62,7 @@ async def import_statement(ctx: Context, content: str, imported_by: Audited) -> 
         return result
 
 
-async def _match(conn: asyncpg.Connection, statement_id: str, line: StatementLine) -> None:
+async def _match(conn: asyncpg.Connection, ledger: Ledger, statement_id: str, line: StatementLine) -> None:
     payout_id = None
     if line.direction is Direction.DEBIT:
         payout_id = await conn.fetchval(
@@ -74,16 +75,15 @@ async def _match(conn: asyncpg.Connection, statement_id: str, line: StatementLin
         debit, credit = (
             (accounts.BANK, SUSPENSE) if line.direction is Direction.CREDIT else (SUSPENSE, accounts.BANK)
         )
-        await ledger.apply(
-            conn,
+        ledger.apply(
             Transfer(
-                ledger.transfer_id(f"statement:{statement_id}:{line.line_no}"),
+                transfer_id(f"statement:{statement_id}:{line.line_no}"),
                 debit,
                 credit,
                 line.amount_minor,
                 TransferKind.POSTED,
                 "statement_suspense",
-            ),
+            )
         )
     await conn.execute(
         """insert into bank_statement_lines (statement_id, line_no, on_date, amount, direction, reference,

@@ -211,7 +211,10 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
 
     handled = {
         "orders": (set(orders_handlers.HANDLER_FACTORIES), ORDERS_CONSUMES),
-        "settlement": (set(settlement_handlers.TABLE), SETTLEMENT_CONSUMES),
+        "settlement": (
+            {e.event_type for e in (*settlement_handlers.MONEY, *settlement_handlers.OTHERS)},
+            SETTLEMENT_CONSUMES,
+        ),
         "suppliers": (set(suppliers_handlers.HANDLERS), SUPPLIERS_CONSUMES),
         "refunds": (set(refunds_handlers.TABLE), REFUNDS_CONSUMES),
     }

@@ -8,6 +8,7 @@ import pytest
 
 from contracts.topics import Topic, with_prefix
 from plumbing import dead_letter_ops as ops
+from plumbing.appliers import HandlerTable
 from plumbing.consumer import BatchConsumer
 from plumbing.delivery import Delivery, PoisonEvent
 from plumbing.outbox import Outbox
@@ -36,10 +37,12 @@ async def test_a_fixed_bug_lets_an_operator_replay_the_dead_letter_once(
         await HANDLERS[delivery.envelope.event_type](conn, delivery)
 
     consumer = make_consumer(stack, pool, topic_prefix)
-    consumer.handlers = {name: buggy for name in HANDLERS}
+    consumer.applier = HandlerTable({name: buggy for name in HANDLERS})
     bystander: BatchConsumer = make_consumer(stack, pool, topic_prefix)
     bystander.name, bystander.group_id = "bystander", f"{topic_prefix}bystander"
-    bystander.handlers = {name: buggy for name in HANDLERS}  # it would refuse too, if it saw the replay
+    bystander.applier = HandlerTable(
+        {name: buggy for name in HANDLERS}
+    )  # it would refuse too, if it saw the replay
     relay = OutboxRelay(name="dlq-test", dsn=messaging_db, bootstrap_servers=stack.kafka)
     async with running(consumer.run), running(bystander.run), running(relay.run):
         await produce(stack.kafka, topic, [reservation(1, 700)])

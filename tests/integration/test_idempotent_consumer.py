@@ -7,6 +7,7 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
+from plumbing.appliers import HandlerTable
 from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.delivery import Delivery
 from plumbing.outbox import Outbox
@@ -147,7 +148,7 @@ async def test_a_transient_failure_is_retried_and_the_event_applied_once(
         await HANDLERS[delivery.envelope.event_type](conn, delivery)
 
     consumer = make_consumer(stack, pool, topic_prefix)
-    consumer.handlers = {event_type: flaky for event_type in HANDLERS}
+    consumer.applier = HandlerTable({event_type: flaky for event_type in HANDLERS})
     async with running(consumer.run):
         await produce(stack.kafka, topic, [reservation(1, 650)])
         await eventually(lambda: count_is(messaging_db, 1), what="the retried effect")

