@@ -4,7 +4,6 @@ the ledger of the accounts it can move."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -37,13 +36,7 @@ class Book:
     def escrow(self, order_id: str) -> Escrow | None:
         """A copy: a decider changes its copy, and the poll keeps it only if the event is applied."""
         found = self.escrows.get(order_id)
-        return (
-            None
-            if found is None
-            else dataclasses.replace(
-                found, held=dict(found.held), refunded_by_category=dict(found.refunded_by_category)
-            )
-        )
+        return None if found is None else found.copy()
 
     def grant(self, tenant_id: str, grant_id: str) -> Grant | None:
         return self.grants.get((tenant_id, grant_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from contracts.events.base import EventPayload
 from services.settlement.domain.ledger import Transfer
@@ -27,8 +27,7 @@ class Refused:
         return f"{self.code}: {self.detail}"
 
 
-@dataclass(frozen=True)
-class FigureMove:
+class FigureMove(NamedTuple):
     """How a grant category's execution figures move with the money."""
 
     tenant_id: str
@@ -40,8 +39,7 @@ class FigureMove:
     refunded: int = 0
 
 
-@dataclass(frozen=True)
-class MonthMove:
+class MonthMove(NamedTuple):
     tenant_id: str
     grant_id: str
     category: str

@@ -29,7 +29,7 @@ from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 
 
-@dataclass
+@dataclass(slots=True)
 class Escrow:
     order_id: str
     grant_id: str  # may name an unknown grant (a rejected order)
@@ -50,6 +50,25 @@ class Escrow:
     @property
     def known(self) -> consistency.Known:
         return consistency.Known(self.tenant_id, self.order_id, self.grant_id, self.supplier_id)
+
+    def copy(self) -> Escrow:
+        return Escrow(
+            self.order_id,
+            self.grant_id,
+            self.tenant_id,
+            self.supplier_id,
+            self.amount,
+            self.by_category,  # never changed: a new dict replaces it
+            self.status,
+            dict(self.held),
+            self.generation,
+            self.refunded,
+            dict(self.refunded_by_category),
+            self.reason,
+            self.fee,
+            self.resolved_by,
+            self.version,
+        )
 
 
 def by_category(order: OrderPlaced) -> dict[str, int]:

@@ -18,17 +18,13 @@ written. A piece of work that decides on an account's balance loads it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import NamedTuple
 
 from services.settlement.domain.accounts import Opening
 from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 class TransferKind(StrEnum):
@@ -53,7 +49,7 @@ def transfer_id(cause: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, cause)
 
 
-@dataclass
+@dataclass(slots=True)
 class Account:
     account_id: str
     debits_must_not_exceed_credits: bool = False
@@ -73,9 +69,13 @@ class Account:
     def totals(self) -> tuple[int, int, int, int]:
         return (self.debits_pending, self.debits_posted, self.credits_pending, self.credits_posted)
 
+    def restore(self, totals: tuple[int, int, int, int]) -> None:
+        self.debits_pending, self.debits_posted, self.credits_pending, self.credits_posted = totals
 
-@dataclass(frozen=True)
-class Transfer:
+
+class Transfer(NamedTuple):
+    """An immutable movement of money; two transfers are the same when every field is."""
+
     transfer_id: uuid.UUID
     debit_account: str
     credit_account: str
@@ -103,7 +103,6 @@ class Ledger:
     resolved: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     _loaded: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     _from_db: set[str] = field(default_factory=set)
-    _journal: list[Callable[[], None]] = field(default_factory=list)  # what undoes each change
 
     # ---------------------------------------------------------------- loading
     def open(
@@ -121,7 +120,6 @@ class Ledger:
             account = Account(account_id, limited, opening=opening, known=known, eager=eager)
             self.accounts[account_id] = account
             self._loaded[account_id] = account.totals()
-            self._journal.append(lambda: self._forget(account_id))
         elif opening is not None and account.opening is None:
             account.opening = opening
         return account
@@ -161,34 +159,30 @@ class Ledger:
         debit, credit = self._account(t.debit_account), self._account(t.credit_account)
         if t.kind is TransferKind.POSTED:
             self._check_limit(debit, t.amount)
-            self._move(debit, "debits_posted", t.amount)
-            self._move(credit, "credits_posted", t.amount)
+            debit.debits_posted += t.amount
+            credit.credits_posted += t.amount
         elif t.kind is TransferKind.PENDING:
             self._check_limit(debit, t.amount)
-            self._move(debit, "debits_pending", t.amount)
-            self._move(credit, "credits_pending", t.amount)
-            self._set_pending(t.transfer_id, PendingState.PENDING)
+            debit.debits_pending += t.amount
+            credit.credits_pending += t.amount
+            self.pending_state[t.transfer_id] = PendingState.PENDING
         else:
             self._resolve(t, debit, credit)
         self.transfers[t.transfer_id] = t
         self.new.append(t)
-        self._journal.append(lambda: self._unrecord(t))
         return True
 
-    def apply_all(self, transfers: Iterable[Transfer]) -> None:
+    def apply_all(self, transfers: Sequence[Transfer]) -> None:
         """Apply every transfer, or — when one is refused — none of them."""
-        with self.atomic():
+        if len(transfers) == 1:
+            self.apply(transfers[0])  # refused before it changes anything
+            return
+        saved = self._save(transfers)
+        try:
             for t in transfers:
                 self.apply(t)
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """What happens inside is undone if it raises."""
-        mark = len(self._journal)
-        try:
-            yield
         except BaseException:
-            self._undo(mark)
+            self._restore(saved)
             raise
 
     def _resolve(self, t: Transfer, debit: Account, credit: Account) -> None:
@@ -200,24 +194,15 @@ class Ledger:
             raise TransferMismatch("a resolution must name the pending transfer's accounts")
         if t.kind is TransferKind.POST_PENDING and not 0 < t.amount <= pending.amount:
             raise TransferMismatch("a post moves between 1 fen and the pending amount")
-        self._move(debit, "debits_pending", -pending.amount)
-        self._move(credit, "credits_pending", -pending.amount)
+        debit.debits_pending -= pending.amount
+        credit.credits_pending -= pending.amount
         if t.kind is TransferKind.POST_PENDING:
-            self._move(debit, "debits_posted", t.amount)
-            self._move(credit, "credits_posted", t.amount)
-            self._set_pending(t.pending_id, PendingState.POSTED)
+            debit.debits_posted += t.amount
+            credit.credits_posted += t.amount
+            self.pending_state[t.pending_id] = PendingState.POSTED
         else:
-            self._set_pending(t.pending_id, PendingState.VOIDED)
-        self._journal.append(_restore(self.resolved, t.pending_id))
+            self.pending_state[t.pending_id] = PendingState.VOIDED
         self.resolved[t.pending_id] = t.transfer_id
-
-    def _unrecord(self, t: Transfer) -> None:
-        del self.transfers[t.transfer_id]
-        self.new.remove(t)
-
-    def _forget(self, account_id: str) -> None:
-        del self.accounts[account_id]
-        del self._loaded[account_id]
 
     def _account(self, account_id: str) -> Account:
         account = self.accounts.get(account_id)
@@ -241,26 +226,30 @@ class Ledger:
                 out[account_id] = (delta[0], delta[1], delta[2], delta[3])
         return out
 
-    def _move(self, account: Account, total: str, amount: int) -> None:
-        setattr(account, total, getattr(account, total) + amount)
-        self._journal.append(lambda: setattr(account, total, getattr(account, total) - amount))
+    def _save(self, transfers: Sequence[Transfer]) -> tuple[object, ...]:
+        """What applying `transfers` may change, to put back if one of them is refused."""
+        names = {n for t in transfers for n in (t.debit_account, t.credit_account)}
+        pending = {t.pending_id for t in transfers if t.pending_id is not None}
+        pending |= {t.transfer_id for t in transfers if t.kind is TransferKind.PENDING}
+        return (
+            {n: a.totals() for n in names if (a := self.accounts.get(n)) is not None},
+            {p: self.pending_state.get(p) for p in pending},
+            {p: self.resolved.get(p) for p in pending},
+            len(self.new),
+        )
 
-    def _set_pending(self, pending_id: uuid.UUID, state: PendingState) -> None:
-        self._journal.append(_restore(self.pending_state, pending_id))
-        self.pending_state[pending_id] = state
-
-    def _undo(self, mark: int) -> None:
-        while len(self._journal) > mark:
-            self._journal.pop()()
-
-
-def _restore(values: dict[K, V], key: K) -> Callable[[], None]:
-    """What puts `values[key]` back as it is now (absent, if it is absent now)."""
-    if key in values:
-        previous = values[key]
-        return lambda: values.__setitem__(key, previous)
-
-    def forget() -> None:
-        values.pop(key, None)
-
-    return forget
+    def _restore(self, saved: tuple[object, ...]) -> None:
+        totals, states, resolved, count = saved
+        assert isinstance(totals, dict) and isinstance(states, dict) and isinstance(resolved, dict)
+        for name, values in totals.items():
+            self.accounts[name].restore(values)
+        for values, target in ((states, self.pending_state), (resolved, self.resolved)):
+            for key, value in values.items():
+                if value is None:
+                    target.pop(key, None)
+                else:
+                    target[key] = value
+        assert isinstance(count, int)
+        for t in self.new[count:]:
+            del self.transfers[t.transfer_id]
+        del self.new[count:]
