@@ -10,13 +10,14 @@ published to `<topic>.dlq` through the outbox, in the same transaction; the next
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
@@ -58,6 +59,17 @@ class ConsumerStats:
     ignored: int = 0
     dead_lettered: int = 0
     retries: int = 0
+
+
+@dataclass
+class Polled:
+    """One poll, decoded: what the applier gets, what is dead-lettered as it is, and the offsets
+    to commit once both are in the database."""
+
+    readable: list[Delivery] = field(default_factory=list)
+    poison: list[DeadLetter] = field(default_factory=list)
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    empty: bool = False
 
 
 @dataclass
@@ -109,28 +121,50 @@ class BatchConsumer:
             max_poll_records=self.settings.max_batch,
             **self.settings.extra,
         )
+        committing: asyncio.Task[None] | None = None
+        upcoming: asyncio.Task[Polled] | None = None
         try:
             await self._start(consumer)
             self.ready.set()
+            # The next poll is fetched and decoded while this one's transaction waits on the
+            # database; offsets are committed in order, each once its transaction has committed.
+            upcoming = asyncio.create_task(self._poll(consumer))
             while True:
-                batches, unreadable = await unreadable_records.poll(
-                    consumer,
-                    timeout_ms=self.settings.poll_timeout_ms,
-                    max_records=self.settings.max_batch,
-                    earliest=self.settings.auto_offset_reset == "earliest",
-                )
-                records = [r for tp_records in batches.values() for r in tp_records]
-                if not records and not unreadable:
+                polled = await upcoming
+                upcoming = asyncio.create_task(self._poll(consumer))
+                if polled.empty:
                     continue
-                await self._apply_with_retry(records, unreadable)
-                try:
-                    await consumer.commit(unreadable_records.offsets_after(batches, unreadable))
-                except (CommitFailedError, IllegalStateError) as exc:
-                    # A rebalance took the partitions after our transaction committed: their new
-                    # owner re-reads these records, and our dedup rows make them no-ops.
-                    log.warning("offset commit lost to a rebalance", consumer=self.name, error=repr(exc))
+                await self._apply_with_retry(polled)
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(self._commit(consumer, polled.offsets))
         finally:
+            for task in (upcoming, committing):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
             await consumer.stop()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> Polled:
+        batches, unreadable = await unreadable_records.poll(
+            consumer,
+            timeout_ms=self.settings.poll_timeout_ms,
+            max_records=self.settings.max_batch,
+            earliest=self.settings.auto_offset_reset == "earliest",
+        )
+        records = [r for tp_records in batches.values() for r in tp_records]
+        polled = self.decode(records, unreadable)
+        polled.offsets = unreadable_records.offsets_after(batches, unreadable)
+        return polled
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # A rebalance took the partitions after our transaction committed: their new owner
+            # re-reads these records, and our dedup rows make them no-ops.
+            log.warning("offset commit lost to a rebalance", consumer=self.name, error=repr(exc))
 
     async def _start(self, consumer: AIOKafkaConsumer) -> None:
         backoff = Backoff()
@@ -142,11 +176,11 @@ class BatchConsumer:
                 log.warning("consumer cannot reach Kafka", consumer=self.name, error=repr(exc))
                 await backoff.wait()
 
-    async def _apply_with_retry(self, records: list[ConsumerRecord], unreadable: list[DeadLetter]) -> None:
+    async def _apply_with_retry(self, polled: Polled) -> None:
         backoff = Backoff()
         while True:
             try:
-                await self.apply(records, unreadable)
+                await self.apply_decoded(polled)
                 return
             except asyncio.CancelledError:
                 raise
@@ -164,23 +198,31 @@ class BatchConsumer:
                 )
                 await asyncio.sleep(delay)
 
-    async def apply(self, records: Sequence[ConsumerRecord], unreadable: Sequence[DeadLetter] = ()) -> None:
-        """Apply one poll's records in one transaction (retrying per event only when one fails);
-        `unreadable` are dead letters for records the client could not parse."""
-        started = time.perf_counter()
-        readable: list[Delivery] = []
-        poison: list[DeadLetter] = list(unreadable)
+    def decode(self, records: Sequence[ConsumerRecord], unreadable: Sequence[DeadLetter] = ()) -> Polled:
+        """Read a poll's records into deliveries for the applier, or dead letters (`unreadable`
+        are those the client could not parse); records for other consumers or of event types
+        this one does not handle are left out."""
+        polled = Polled(poison=list(unreadable), empty=not records and not unreadable)
         for record in records:
             if not self._is_for_me(record):
                 continue  # an operator's replay for another consumer group
             decoded = decode(record, self.registry)
             if isinstance(decoded, DeadLetter):
-                poison.append(decoded)
+                polled.poison.append(decoded)
             elif not self.applier.handles(decoded.envelope.event_type):
                 self.stats.ignored += 1
                 EVENTS_IGNORED.labels(self.name).inc()
             else:
-                readable.append(decoded)
+                polled.readable.append(decoded)
+        return polled
+
+    async def apply(self, records: Sequence[ConsumerRecord], unreadable: Sequence[DeadLetter] = ()) -> None:
+        """Apply one poll's records in one transaction (retrying per event only when one fails)."""
+        await self.apply_decoded(self.decode(records, unreadable))
+
+    async def apply_decoded(self, polled: Polled) -> None:
+        started = time.perf_counter()
+        readable, poison = polled.readable, polled.poison
         try:
             await self._transaction(readable, poison, isolate=False)
         except Exception as exc:

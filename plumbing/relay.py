@@ -132,7 +132,8 @@ class OutboxRelay:
         outbox = await _delete_in_chunks(
             conn,
             """delete from outbox where id in (select id from outbox
-                   where sent_at < now() - $1::interval limit 10000)""",
+                   where created_at < now() - $1::interval and sent_at < now() - $1::interval
+                   limit 10000)""",
             self.settings.sent_retention,
         )
         dedup = await _delete_in_chunks(

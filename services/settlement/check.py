@@ -16,6 +16,25 @@ class CheckResult:
     detail: str
 
 
+async def _references(conn: asyncpg.Connection) -> str | None:
+    """Every transfer names accounts that exist, a resolution the pending transfer it resolves,
+    and every pending record a transfer (the ledger's tables check this here, not row by row)."""
+    rows = await conn.fetch(
+        """select t.transfer_id from transfers t
+           where not exists (select 1 from accounts a where a.account_id = t.debit_account)
+              or not exists (select 1 from accounts a where a.account_id = t.credit_account)
+              or (t.pending_id is not null
+                  and not exists (select 1 from transfers p where p.transfer_id = t.pending_id))
+           union all
+           select p.transfer_id from pending_transfers p
+           where not exists (select 1 from transfers t where t.transfer_id = p.transfer_id)
+              or (p.resolved_by is not null
+                  and not exists (select 1 from transfers t where t.transfer_id = p.resolved_by))
+           limit 5"""
+    )
+    return f"transfers name what does not exist: {[str(r['transfer_id']) for r in rows]}" if rows else None
+
+
 async def _balanced(conn: asyncpg.Connection) -> str | None:
     row = await conn.fetchrow(
         """select sum(debits_pending) dp, sum(credits_pending) cp, sum(debits_posted) dpo,
@@ -152,6 +171,7 @@ async def _receivables_covered(conn: asyncpg.Connection) -> str | None:
 
 
 CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] = [
+    ("0. every transfer names accounts and pending transfers that exist", _references),
     ("1. debits equal credits, pending and posted", _balanced),
     ("1. account totals equal the sum of their transfers", _accounts_match_transfers),
     ("2. no grant below zero; encumbered + expended <= budget", _grants_within_budget),

@@ -13,6 +13,9 @@ class SettlementSettings(ServiceSettings):
 
     database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/settlement"
     http_port: int = 8002
+    # A poll of money events is decided in memory and written in a few statements whatever its
+    # size: larger polls spread each statement's cost over more events.
+    consumer_max_batch: int = Field(default=2000, ge=1, le=10_000)
     # The platform fee in basis points of each released escrow, rounded half up to the fen.
     fee_rate_bp: int = Field(default=60, ge=0, le=10_000)
     # What the guarantee fund can advance at once for refunds suppliers cannot cover.

@@ -86,7 +86,8 @@ async def test_relay_purges_sent_rows_after_their_retention(
     async with running(relay.run):
         await eventually(lambda: all_sent(pool), what="rows to be sent")
     await pool.execute(
-        "update outbox set sent_at = now() - interval '2 days' where id = (select min(id) from outbox)"
+        "update outbox set created_at = now() - interval '2 days', sent_at = now() - interval '2 days'"
+        " where id = (select min(id) from outbox)"
     )
 
     conn = await asyncpg.connect(messaging_db)
