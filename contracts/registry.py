@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
@@ -45,6 +47,37 @@ class EventRegistry:
                 "unknown_schema_version", f"{event_type} has no schema version {schema_version}"
             )
         raise UnknownEvent("unknown_event_type", f"no event type {event_type!r}")
+
+    def read(self, raw: bytes) -> tuple[Envelope, EventPayload]:
+        """Envelope and typed payload of a record in one pass over its JSON. Raises ValueError for
+        anything that does not read as a known event (then `payload_of` says why, and how)."""
+        envelope = self._typed.validate_json(raw)
+        payload = envelope.payload
+        if envelope.schema_version != payload.schema_version:
+            raise ValueError(f"{envelope.event_type} v{envelope.schema_version} is read the slow way")
+        return envelope, payload
+
+    @cached_property
+    def _typed(self) -> TypeAdapter[Any]:
+        """Each event type's newest version as an envelope with its payload typed, told apart by
+        `event_type`: one validation, in pydantic's core, per record."""
+        newest: dict[str, type[EventPayload]] = {}
+        for model in self._models.values():
+            if model.schema_version >= getattr(newest.get(model.event_type), "schema_version", 0):
+                newest[model.event_type] = model
+        typed: list[Any] = []
+        for name, model in sorted(newest.items()):
+            named: Any = Literal[name]
+            typed.append(
+                create_model(
+                    f"{model.__name__}Envelope",
+                    __base__=Envelope,
+                    event_type=(named, ...),
+                    payload=(model, ...),
+                )
+            )
+        union: Any = Annotated[Union[tuple(typed)], Field(discriminator="event_type")]  # noqa: UP007
+        return TypeAdapter(union)
 
     def payload_of(self, envelope: Envelope) -> EventPayload:
         """The typed payload; raises UnknownEvent (code `invalid_payload`) when it does not fit."""

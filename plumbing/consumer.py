@@ -280,9 +280,18 @@ class BatchConsumer:
         if not deliveries:
             return set()
         ids = [d.envelope.event_id for d in deliveries]
-        rows = await conn.fetch(
+        status = await conn.execute(
             """insert into processed_events (consumer, event_id)
-               select $1, unnest($2::uuid[]) on conflict do nothing returning event_id""",
+               select $1, unnest($2::uuid[]) on conflict do nothing""",
+            self.name,
+            ids,
+        )
+        if int(status.rsplit(" ", 1)[1]) == len(set(ids)):
+            return set(ids)  # all new (the usual case): no need to read back which
+        # Some were seen before: the ones this transaction recorded are those it can see as its own.
+        rows = await conn.fetch(
+            """select event_id from processed_events
+               where consumer = $1 and event_id = any($2::uuid[]) and xmin = pg_current_xact_id()::xid""",
             self.name,
             ids,
         )

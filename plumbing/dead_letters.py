@@ -60,6 +60,11 @@ def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLette
             record, "oversized", f"{len(record.value)} bytes; an event is at most {MAX_EVENT_BYTES}"
         )
     try:
+        envelope, payload = registry.read(record.value)  # a known event, in one pass
+        return Delivery(record=record, envelope=envelope, payload=payload, trace=_trace_of(record))
+    except ValueError:
+        pass  # read it again step by step, to say why it is poison
+    try:
         envelope = Envelope.model_validate_json(record.value)
     except ValidationError as exc:
         is_json = True

@@ -33,6 +33,8 @@ class KafkaRecord(Protocol):
 def header_items(record: KafkaRecord) -> list[tuple[str, bytes | None]]:
     """A record's headers as (name, value) pairs; a value may be null (`kcat -H name`)."""
     headers = record.headers or ()
+    if isinstance(headers, tuple | list):  # aiokafka's (checked first: a Mapping check is costly)
+        return list(headers)
     return list(headers.items() if isinstance(headers, Mapping) else headers)  # faust may give a mapping
 
 

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
+from pydantic_core import to_json
 
 from contracts.envelope import Envelope
+from contracts.events.base import EventPayload
 from contracts.registry import REGISTRY
 from contracts.topics import with_prefix
 from plumbing.tracing import outgoing_traceparent
@@ -19,7 +21,7 @@ Headers = list[tuple[str, bytes | None]]
 
 
 def headers_json(headers: Headers) -> str:
-    return json.dumps([[k, None if v is None else v.decode("latin-1")] for k, v in headers])
+    return to_json([[k, None if v is None else v.decode("latin-1")] for k, v in headers]).decode()
 
 
 def headers_from_json(raw: str | list[list[str | None]]) -> Headers:
@@ -59,6 +61,18 @@ class Outbox:
             envelope.to_bytes(),
             headers,
             envelope.event_id,
+        )
+
+    def encoded(
+        self, payload: EventPayload, event_id: uuid.UUID, value: bytes, *, key: str, traceparent: str
+    ) -> OutboxRow:
+        """The message for an envelope already encoded (`Envelope.encode`)."""
+        headers: Headers = [
+            ("traceparent", traceparent.encode()),
+            ("event_type", payload.event_type.encode()),
+        ]
+        return OutboxRow(
+            with_prefix(self.topic_prefix, payload.topic.value), key.encode(), value, headers, event_id
         )
 
     async def append(

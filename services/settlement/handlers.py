@@ -20,6 +20,7 @@ from contracts.events.refunds import RefundAgreed, RefundRequested
 from plumbing.appliers import HandlerTable
 from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery, bind_handlers
+from plumbing.outbox import OutboxRow
 from plumbing.tracing import TraceContext
 from services.settlement import payees
 from services.settlement.adapters.book_reader import read_book
@@ -27,7 +28,7 @@ from services.settlement.adapters.effects import write_poll
 from services.settlement.context import PRODUCER, Context
 from services.settlement.domain import escrow, refund
 from services.settlement.domain.book import Terms
-from services.settlement.domain.poll import Decider, Poll
+from services.settlement.domain.poll import Decider, Emitted, Poll
 
 MONEY: dict[type[EventPayload], Decider] = {
     OrderPlaced: escrow.decide_placed,
@@ -73,24 +74,21 @@ class MoneyPath:
                     )
                 )
         traces = {d.envelope.event_id: d.trace for d in money}
-        rows = [
-            self.ctx.outbox.row(
-                Envelope.of(
-                    e.payload,
-                    producer=PRODUCER,
-                    aggregate_id=e.aggregate_id,
-                    aggregate_version=e.version,
-                    tenant_id=e.tenant_id,
-                    correlation_id=e.cause.correlation_id,
-                    causation_id=e.cause.event_id,
-                ),
-                traceparent=_child_of(traces.get(e.cause.event_id)),
-            )
-            for e in poll.emitted
-        ]
+        rows = [self._row(e, traces.get(e.cause.event_id)) for e in poll.emitted]
         await write_poll(conn, poll, rows, self.ctx.outbox)
         return refused
 
-
-def _child_of(trace: TraceContext | None) -> str:
-    return (trace.child() if trace else TraceContext.new()).traceparent
+    def _row(self, e: Emitted, trace: TraceContext | None) -> OutboxRow:
+        event_id, value = Envelope.encode(
+            e.payload,
+            producer=PRODUCER,
+            aggregate_id=e.aggregate_id,
+            aggregate_version=e.version,
+            tenant_id=e.tenant_id,
+            correlation_id=e.cause.correlation_id,
+            causation_id=e.cause.event_id,
+        )
+        traceparent = (trace.child() if trace else TraceContext.new()).traceparent
+        return self.ctx.outbox.encoded(
+            e.payload, event_id, value, key=e.aggregate_id, traceparent=traceparent
+        )

@@ -8,16 +8,20 @@ below zero, or a transfer id recorded before, raises here and the whole transact
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 
 import asyncpg
+from pydantic_core import to_json
 
 from plumbing.outbox import Outbox, OutboxRow
 from services.settlement.domain.errors import TransferMismatch
 from services.settlement.domain.ledger import Ledger, PendingState, TransferKind
 from services.settlement.domain.poll import Poll
+
+
+def _json(amounts: dict[str, int]) -> str:
+    return to_json(amounts).decode()
 
 
 class TransferIdsKnown(TransferMismatch):
@@ -165,11 +169,11 @@ async def _escrows(conn: asyncpg.Connection, poll: Poll) -> None:
         [e.tenant_id for e in escrows],
         [e.supplier_id for e in escrows],
         [e.amount for e in escrows],
-        [json.dumps(e.by_category) for e in escrows],
-        [json.dumps(e.held) for e in escrows],
+        [_json(e.by_category) for e in escrows],
+        [_json(e.held) for e in escrows],
         [e.generation for e in escrows],
         [e.refunded for e in escrows],
-        [json.dumps(e.refunded_by_category) for e in escrows],
+        [_json(e.refunded_by_category) for e in escrows],
         [e.status for e in escrows],
         [e.reason for e in escrows],
         [e.fee for e in escrows],

@@ -30,6 +30,13 @@ def differences(
 ) -> list[str]:
     """Each field on which an event disagrees with what is known, as `field: event says X,
     settlement has Y`; `supplier_id` is None for an event that does not name one."""
+    if (
+        tenant_id == known.tenant_id
+        and order_id == known.order_id
+        and grant_id == known.grant_id
+        and supplier_id in (None, known.supplier_id)
+    ):
+        return []
     claimed = {"tenant_id": tenant_id, "order_id": order_id, "grant_id": grant_id, "supplier_id": supplier_id}
     return [
         f"{name}: event says {got!r}, settlement has {getattr(known, name)!r}"

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
-from contracts.events.common import BudgetCategory
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
 from contracts.events.settlement import (
     EscrowReleased,
@@ -52,6 +51,8 @@ class Escrow:
         return consistency.Known(self.tenant_id, self.order_id, self.grant_id, self.supplier_id)
 
     def copy(self) -> Escrow:
+        """A copy to change: its amounts by category are replaced by new dicts when they change,
+        never changed in place, so the copy shares them."""
         return Escrow(
             self.order_id,
             self.grant_id,
@@ -60,10 +61,10 @@ class Escrow:
             self.amount,
             self.by_category,  # never changed: a new dict replaces it
             self.status,
-            dict(self.held),
+            self.held,
             self.generation,
             self.refunded,
-            dict(self.refunded_by_category),
+            self.refunded_by_category,
             self.reason,
             self.fee,
             self.resolved_by,
@@ -72,8 +73,11 @@ class Escrow:
 
 
 def by_category(order: OrderPlaced) -> dict[str, int]:
+    lines = order.lines
+    if len(lines) == 1:
+        return {lines[0].category.value: lines[0].line_total_minor}
     totals: dict[str, int] = defaultdict(int)
-    for line in order.lines:
+    for line in lines:
         totals[line.category.value] += line.line_total_minor
     return dict(sorted(totals.items()))
 
@@ -96,6 +100,11 @@ def contradiction(
         supplier_id=supplier_id,
     ) + (amount or [])
     return Refused(consistency.CONTRADICTS_ESCROW, "; ".join(wrong)) if wrong else None
+
+
+def fen(amount: int) -> dict[str, object]:
+    """An amount as an event's Money field reads it."""
+    return {"amount_minor": amount, "currency": "CNY"}
 
 
 def not_escrowed(order_id: str) -> Refused:
@@ -202,13 +211,15 @@ def decide_placed(order: OrderPlaced, cause: Envelope, book: Book) -> Outcome:
         return Decision(escrow=escrow, events=[rejected])
     transfers = reservation(tenant, order.order_id, order.grant_id, order.supplier_id, amounts, 0)
     escrow.status, escrow.held = "held", dict(amounts)
-    reserved = FundsReserved(
-        order_id=order.order_id,
-        grant_id=order.grant_id,
-        supplier_id=order.supplier_id,
-        amount=order.total,
-        by_category={BudgetCategory(c): a for c, a in amounts.items()},
-        transfer_ids=[t.transfer_id for t in transfers],
+    reserved = FundsReserved.model_validate(
+        {
+            "order_id": order.order_id,
+            "grant_id": order.grant_id,
+            "supplier_id": order.supplier_id,
+            "amount": order.total,
+            "by_category": amounts,
+            "transfer_ids": [t.transfer_id for t in transfers],
+        }
     )
     return Decision(
         transfers=transfers,
@@ -329,15 +340,17 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
     )
     recovering, recovered, outstanding = recovery(book.ledger, sid, f"order:{oid}", gross - fee, order_id=oid)
     events: list[EventPayload] = [
-        EscrowReleased(
-            order_id=oid,
-            grant_id=gid,
-            supplier_id=sid,
-            gross=Money.cny(gross),
-            fee=Money.cny(fee),
-            net_to_supplier=Money.cny(gross - fee - recovered),
-            receivable_recovered=Money.cny(recovered),
-            transfer_ids=[t.transfer_id for t in releases + fees],
+        EscrowReleased.model_validate(  # amounts as plain values: validated once, in pydantic's core
+            {
+                "order_id": oid,
+                "grant_id": gid,
+                "supplier_id": sid,
+                "gross": fen(gross),
+                "fee": fen(fee),
+                "net_to_supplier": fen(gross - fee - recovered),
+                "receivable_recovered": fen(recovered),
+                "transfer_ids": [t.transfer_id for t in releases + fees],
+            }
         )
     ]
     if recovered:

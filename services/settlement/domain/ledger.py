@@ -17,10 +17,12 @@ written. A piece of work that decides on an account's balance loads it.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 from services.settlement.domain.accounts import Opening
@@ -41,12 +43,25 @@ class PendingState(StrEnum):
 
 
 NAMESPACE = uuid.UUID("5f0c7d0e-2a55-4d5e-9a43-6b1f3a1d2c01")
+_NAMESPACE_BYTES = NAMESPACE.bytes
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_VERSION_5 = (5 << 76) | (0x8000 << 48)
 
 
+def _uuid(value: int) -> uuid.UUID:
+    made = object.__new__(uuid.UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
+
+
+@lru_cache(maxsize=1 << 16)  # an escrow's pending id is derived again when it is resolved
 def transfer_id(cause: str) -> uuid.UUID:
     """A transfer id derived from its cause, e.g. `order:O-1:escrow:reagents`: a replay of the
     cause writes the same id, which the ledger recognises."""
-    return uuid.uuid5(NAMESPACE, cause)
+    digest = int.from_bytes(hashlib.sha1(_NAMESPACE_BYTES + cause.encode()).digest()[:16], "big")  # noqa: S324
+    # uuid.uuid5 exactly (the version and variant bits set), without its argument checks
+    return _uuid(digest & _CLEAR | _VERSION_5)
 
 
 @dataclass(slots=True)
@@ -173,16 +188,16 @@ class Ledger:
         return True
 
     def apply_all(self, transfers: Sequence[Transfer]) -> None:
-        """Apply every transfer, or — when one is refused — none of them."""
-        if len(transfers) == 1:
-            self.apply(transfers[0])  # refused before it changes anything
-            return
-        saved = self._save(transfers)
+        """Apply every transfer, or — when one is refused — none of them (a refused transfer
+        changes nothing, and those before it are taken back, newest first)."""
+        done = 0
         try:
             for t in transfers:
-                self.apply(t)
+                if self.apply(t):
+                    done += 1
         except BaseException:
-            self._restore(saved)
+            for t in reversed(self.new[len(self.new) - done :]):
+                self._take_back(t)
             raise
 
     def _resolve(self, t: Transfer, debit: Account, credit: Account) -> None:
@@ -226,30 +241,26 @@ class Ledger:
                 out[account_id] = (delta[0], delta[1], delta[2], delta[3])
         return out
 
-    def _save(self, transfers: Sequence[Transfer]) -> tuple[object, ...]:
-        """What applying `transfers` may change, to put back if one of them is refused."""
-        names = {n for t in transfers for n in (t.debit_account, t.credit_account)}
-        pending = {t.pending_id for t in transfers if t.pending_id is not None}
-        pending |= {t.transfer_id for t in transfers if t.kind is TransferKind.PENDING}
-        return (
-            {n: a.totals() for n in names if (a := self.accounts.get(n)) is not None},
-            {p: self.pending_state.get(p) for p in pending},
-            {p: self.resolved.get(p) for p in pending},
-            len(self.new),
-        )
-
-    def _restore(self, saved: tuple[object, ...]) -> None:
-        totals, states, resolved, count = saved
-        assert isinstance(totals, dict) and isinstance(states, dict) and isinstance(resolved, dict)
-        for name, values in totals.items():
-            self.accounts[name].restore(values)
-        for values, target in ((states, self.pending_state), (resolved, self.resolved)):
-            for key, value in values.items():
-                if value is None:
-                    target.pop(key, None)
-                else:
-                    target[key] = value
-        assert isinstance(count, int)
-        for t in self.new[count:]:
-            del self.transfers[t.transfer_id]
-        del self.new[count:]
+    def _take_back(self, t: Transfer) -> None:
+        """Undo the newest transfer recorded here, exactly."""
+        assert self.new and self.new[-1] is t
+        self.new.pop()
+        del self.transfers[t.transfer_id]
+        debit, credit = self.accounts[t.debit_account], self.accounts[t.credit_account]
+        if t.kind is TransferKind.POSTED:
+            debit.debits_posted -= t.amount
+            credit.credits_posted -= t.amount
+        elif t.kind is TransferKind.PENDING:
+            debit.debits_pending -= t.amount
+            credit.credits_pending -= t.amount
+            del self.pending_state[t.transfer_id]
+        else:
+            assert t.pending_id is not None
+            pending = self.transfers[t.pending_id]
+            debit.debits_pending += pending.amount
+            credit.credits_pending += pending.amount
+            if t.kind is TransferKind.POST_PENDING:
+                debit.debits_posted -= t.amount
+                credit.credits_posted -= t.amount
+            self.pending_state[t.pending_id] = PendingState.PENDING
+            del self.resolved[t.pending_id]

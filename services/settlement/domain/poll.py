@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
@@ -21,8 +21,7 @@ from services.settlement.domain.escrow import Escrow
 Decider = Callable[[Any, Envelope, Book], Outcome]
 
 
-@dataclass(frozen=True)
-class Emitted:
+class Emitted(NamedTuple):
     """An event to publish: the next version of the escrow's stream, caused by `cause`."""
 
     payload: EventPayload
@@ -56,14 +55,23 @@ class Poll:
         return None
 
     def _keep(self, decision: Decision, cause: Envelope) -> None:
+        figures, months = self.figures, self.months
         for f in decision.figures:
-            moved = self.figures.setdefault((f.tenant_id, f.grant_id, f.category), [0, 0, 0, 0])
-            for i, amount in enumerate((f.budget, f.encumbered, f.expended, f.refunded)):
-                moved[i] += amount
+            moved = figures.get(f[:3])
+            if moved is None:
+                figures[f[:3]] = [f.budget, f.encumbered, f.expended, f.refunded]
+            else:
+                moved[0] += f.budget
+                moved[1] += f.encumbered
+                moved[2] += f.expended
+                moved[3] += f.refunded
         for m in decision.months:
-            month = self.months.setdefault((m.tenant_id, m.grant_id, m.category, m.month), [0, 0])
-            month[0] += m.expended
-            month[1] += m.refunded
+            month = months.get(m[:4])
+            if month is None:
+                months[m[:4]] = [m.expended, m.refunded]
+            else:
+                month[0] += m.expended
+                month[1] += m.refunded
         if decision.refund_request is not None:
             self.requests.append(decision.refund_request)
             self.book.requests[decision.refund_request.refund_id] = decision.refund_request

@@ -38,6 +38,14 @@ def allocate(amount: int, available: dict[str, int]) -> dict[str, int] | Refused
     return out
 
 
+def _plus(refunded: dict[str, int], split: dict[str, int]) -> dict[str, int]:
+    """What is refunded by category, with this refund (a new dict: the escrow's copy shares the old)."""
+    out = dict(refunded)
+    for category, part in split.items():
+        out[category] = out.get(category, 0) + part
+    return out
+
+
 def decide_requested(asked: RefundRequested, cause: Envelope, book: Book) -> Outcome:
     """Remember what a buyer asked for (the first word on a refund id stands)."""
     if asked.refund_id in book.requests:
@@ -125,8 +133,7 @@ def _from_escrow(escrow: Escrow, amount: int) -> Paid | Refused:
     reserves = reservation(
         escrow.tenant_id, escrow.order_id, escrow.grant_id, escrow.supplier_id, remaining, generation
     )
-    for category, part in split.items():
-        escrow.refunded_by_category[category] = escrow.refunded_by_category.get(category, 0) + part
+    escrow.refunded_by_category = _plus(escrow.refunded_by_category, split)
     escrow.held, escrow.generation = remaining, generation
     if not any(remaining.values()):
         escrow.status = "refunded"
@@ -183,8 +190,7 @@ def _after_release(escrow: Escrow, refund: RefundAgreed, book: Book) -> Paid | R
         )
         for category, part in split.items()
     ]
-    for category, part in split.items():
-        escrow.refunded_by_category[category] = escrow.refunded_by_category.get(category, 0) + part
+    escrow.refunded_by_category = _plus(escrow.refunded_by_category, split)
     month = book.terms.today.replace(day=1)
     decision = Decision(
         transfers=transfers + to_grant,
