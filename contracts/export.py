@@ -78,12 +78,12 @@ def asyncapi_document(registry: EventRegistry = REGISTRY) -> dict[str, Any]:
                         },
                     ]
                 },
-                "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate_id"}}},
+                "bindings": {"kafka": {"key": {"type": "string", "description": topic.key}}},
             }
             channel_messages[model.__name__] = {"$ref": f"#/components/messages/{message_id}"}
         channels[channel_id] = {
             "address": topic.value,
-            "description": f"Keyed by aggregate id. Poison events go to {topic.dlq}.",
+            "description": f"Keyed by {topic.key}. Poison events go to {topic.dlq}.",
             "messages": channel_messages,
         }
         producer = topic.value.split(".")[0]

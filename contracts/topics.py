@@ -16,6 +16,24 @@ class Topic(StrEnum):
     def dlq(self) -> str:
         return dead_letter_topic(self.value)
 
+    @property
+    def key(self) -> str:
+        """What a message on this topic is keyed by (and so partitioned by)."""
+        return KEYS[self]
+
+
+# The money-moving topics are keyed by grant id and co-partitioned (the same partition count):
+# all of a grant's money events reach one settlement process, in order, so two processes never
+# touch the same grant's accounts. An order's or a refund's events share its grant: they stay in
+# order too. The others are keyed by their aggregate.
+KEYS: dict[Topic, str] = {
+    Topic.ORDERS_EVENTS: "grant_id",
+    Topic.REFUNDS_EVENTS: "grant_id",
+    Topic.ORDERS_COMMANDS: "the platform's external reference",
+    Topic.SETTLEMENT_EVENTS: "aggregate_id",
+    Topic.SUPPLIERS_EVENTS: "supplier_id",
+}
+
 
 def dead_letter_topic(topic: str) -> str:
     """Where poison events of `topic` go, with the reason in headers."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
@@ -119,6 +120,10 @@ class BatchConsumer:
             session_timeout_ms=self.settings.session_timeout_ms,
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             max_poll_records=self.settings.max_batch,
+            # Range assignment gives one member the same partitions of every topic it reads:
+            # topics keyed alike (orders.events and refunds.events, by grant) are co-partitioned,
+            # so one process sees all of a grant's money events, in order (as Kafka Streams does).
+            partition_assignment_strategy=(RangePartitionAssignor,),
             **self.settings.extra,
         )
         committing: asyncio.Task[None] | None = None

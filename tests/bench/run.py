@@ -1,13 +1,14 @@
 """`make bench`: every figure next to this machine's own limits, measured in the same run.
 
   1. Postgres with one transaction per ledger event and batched; raw aiokafka produce/consume
-  2. settlement escrow events applied per second from a pre-filled topic
+  2. settlement escrow events applied per second from a pre-filled topic, and its replay
   3. checkout API at saturation and at a fixed 200/s (load generator in its own process)
   4. saga latency checkout → PAID and confirm → COMPLETED at half the saturation rate
   5. finance reads with at least one million ledger transfers
   6. settlement with one and two consumer processes on a 6-partition topic
 
-Set BENCH_SCALE=0.2 for a quick pass."""
+BENCH_SCALE=0.2 for a quick pass; BENCH_PARTS=1,2,6 runs only those parts; BENCH_JSON=path writes
+the run's figures there as JSON (the keys of FIGURES; a part that did not run leaves its out)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,22 @@ from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER, ok, onboard_supp
 from tests.stack import Stack, create_database, delete_topics, drop_database, eventually, local_stack
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+PARTS = {int(p) for p in os.environ.get("BENCH_PARTS", "1,2,3,4,5,6").split(",") if p.strip()}
 GRANT = "G-LOAD-2026-001"
 LINE = {"supplier_id": "SUP-004", "sku": "CS-0002", "quantity": 1, "unit_price_minor": 2800}
+FIGURES = (
+    "pg_single_eps",
+    "pg_batched_eps",
+    "settlement_1p_eps",
+    "settlement_2p_eps",
+    "settlement_replay_eps",
+    "checkout_saturation_rps",
+    "checkout_200_p99_ms",
+    "saga_paid_p99_ms",
+    "saga_completed_p99_ms",
+    "execution_read_p99_ms",
+    "rollup_read_p99_ms",
+)
 
 
 def n(count: int) -> int:
@@ -54,7 +69,7 @@ def machine() -> str:
     return f"{cpus} cores ({model}), {memory} GiB, {system}, Python {platform.python_version()}"
 
 
-async def part1(stack: Stack, table: Table) -> dict[str, float]:
+async def part1(stack: Stack, table: Table, figures: dict[str, float]) -> None:
     dsn = await create_database(stack, "benchpg")
     try:
         single = await limits.postgres(dsn, n(5_000), batch=1)
@@ -63,6 +78,7 @@ async def part1(stack: Stack, table: Table) -> dict[str, float]:
         await drop_database(stack, dsn)
     table.add("1 machine limits", "Postgres ledger events/s, one transaction each", f"{single:,.0f}/s")
     table.add("1 machine limits", "Postgres ledger events/s, 500 per transaction", f"{batched:,.0f}/s")
+    figures.update(pg_single_eps=single, pg_batched_eps=batched)
     topic = f"bench{int(time.time())}.raw"
     try:
         produced, consumed = await limits.kafka(stack.kafka, topic, n(200_000))
@@ -70,26 +86,57 @@ async def part1(stack: Stack, table: Table) -> dict[str, float]:
         await delete_topics(stack, topic)
     table.add("1 machine limits", f"aiokafka produce, {limits.EVENT_BYTES}-byte events", f"{produced:,.0f}/s")
     table.add("1 machine limits", f"aiokafka consume, {limits.EVENT_BYTES}-byte events", f"{consumed:,.0f}/s")
-    return {"pg_single": single, "pg_batched": batched}
 
 
-async def part2_and_6(stack: Stack, table: Table, pg: dict[str, float], workdir: Path) -> None:
+async def part2_and_6(stack: Stack, table: Table, figures: dict[str, float], workdir: Path) -> None:
     orders = n(20_000)
-    one, seconds = await settlement_rate.run(stack, orders, 1, workdir)
-    table.add(
-        "2 settlement",
-        f"escrow events/s, 1 process ({2 * orders:,} events in {seconds:.1f} s)",
-        f"{one:,.0f}/s",
-        "≥ 10,000/s",
-    )
-    ratio_single, ratio_batched = one / pg["pg_single"], one / pg["pg_batched"]
-    table.add(
-        "2 settlement", "ratio to Postgres one-transaction-per-event", f"{ratio_single:.2f} x", ">= 4 x"
-    )
-    table.add("2 settlement", "ratio to Postgres batched", f"{ratio_batched:.2f} x")
-    two, seconds = await settlement_rate.run(stack, orders, 2, workdir)
-    table.add("6 scaling", "escrow events/s, 1 process, 6 partitions", f"{one:,.0f}/s")
-    table.add("6 scaling", f"escrow events/s, 2 processes, 6 partitions ({seconds:.1f} s)", f"{two:,.0f}/s")
+    one = await settlement_rate.run(stack, orders, 1, workdir, replay=2 in PARTS)
+    figures["settlement_1p_eps"] = one.events_per_second
+    if 2 in PARTS:
+        table.add(
+            "2 settlement",
+            f"escrow events/s, 1 process ({2 * orders:,} events in {one.seconds:.1f} s)",
+            f"{one.events_per_second:,.0f}/s",
+            "≥ 10,000/s",
+        )
+        if "pg_single_eps" in figures:
+            table.add(
+                "2 settlement",
+                "ratio to Postgres one-transaction-per-event",
+                f"{one.events_per_second / figures['pg_single_eps']:.2f} x",
+                "≥ 7 x",
+            )
+            table.add(
+                "2 settlement",
+                "ratio to Postgres batched",
+                f"{one.events_per_second / figures['pg_batched_eps']:.2f} x",
+            )
+        assert one.replay_per_second is not None
+        figures["settlement_replay_eps"] = one.replay_per_second
+        table.add(
+            "2 settlement",
+            f"replay, dedup wiped ({'nothing changed' if one.replay_changed_nothing else 'STATE CHANGED'})",
+            f"{one.replay_per_second:,.0f}/s",
+        )
+        if not one.replay_changed_nothing:
+            raise RuntimeError("replaying the topic with the dedup memory wiped changed settlement's state")
+    if 6 in PARTS:
+        two = await settlement_rate.run(stack, orders, 2, workdir)
+        figures["settlement_2p_eps"] = two.events_per_second
+        table.add("6 scaling", "escrow events/s, 1 process, 6 partitions", f"{one.events_per_second:,.0f}/s")
+        table.add(
+            "6 scaling",
+            f"escrow events/s, 2 processes, 6 partitions ({two.seconds:.1f} s)",
+            f"{two.events_per_second:,.0f}/s",
+        )
+        table.add(
+            "6 scaling",
+            "2 processes / 1 process",
+            f"{two.events_per_second / one.events_per_second:.2f} x",
+            "≥ 1.3 x",
+        )
+        deadlocks = sum(p.read_text().count("deadlock") for p in workdir.glob("settlement-2-*.log"))
+        table.add("6 scaling", "deadlocks in the two processes' logs", f"{deadlocks}", "0")
 
 
 def loadgen(mode: str, orders_url: str, rate: float, duration: float, clients: int = 32) -> dict[str, Any]:
@@ -118,15 +165,17 @@ def loadgen(mode: str, orders_url: str, rate: float, duration: float, clients: i
     return result
 
 
-async def parts_3_4_5(stack: Stack, table: Table, workdir: Path) -> None:
+async def parts_3_4_5(stack: Stack, table: Table, figures: dict[str, float], workdir: Path) -> None:
     prefix = f"bench{int(time.time() * 1000) % 10**9}."
     try:
         # the load generator is one buyer: lift the per-client allowance of changes for it
         unlimited = {"UNISETTLE_WRITE_RATE_PER_SECOND": "1000000", "UNISETTLE_WRITE_BURST": "1000000"}
         async with running_services(stack, prefix, workdir, unlimited) as running:
             await ready_to_sell(running)
-            measure_api(running["orders"].url, table)
-            await part5(running["settlement"], table)
+            if PARTS & {3, 4}:
+                measure_api(running["orders"].url, table, figures)
+            if 5 in PARTS:
+                await part5(running["settlement"], table, figures)
     finally:
         await delete_topics(stack, prefix)
 
@@ -153,9 +202,10 @@ async def ready_to_sell(running: dict[str, ServiceProcess]) -> None:
         await eventually(sellable, timeout=60, what="orders to know the catalog and the grant")
 
 
-def measure_api(orders_url: str, table: Table) -> None:
+def measure_api(orders_url: str, table: Table, figures: dict[str, float]) -> None:
     duration = max(3.0, 10 * SCALE)
     saturated = loadgen("checkout", orders_url, 0, duration)
+    figures["checkout_saturation_rps"] = saturated["rate"]
     table.add(
         "3 checkout API",
         "checkouts/s at saturation (32 clients)",
@@ -168,14 +218,18 @@ def measure_api(orders_url: str, table: Table) -> None:
         f"{saturated['checkout_p50']:.1f} / {saturated['checkout_p99']:.1f} ms",
     )
     fixed = loadgen("checkout", orders_url, 200, duration)
+    figures["checkout_200_p99_ms"] = fixed["checkout_p99"]
     table.add(
         "3 checkout API",
         f"p50 / p99 at 200/s offered ({fixed['rate']:.0f}/s done, {fixed['errors']} errors)",
         f"{fixed['checkout_p50']:.1f} / {fixed['checkout_p99']:.1f} ms",
         "p99 < 50 ms",
     )
+    if 4 not in PARTS:
+        return
     half = max(1.0, saturated["rate"] / 2)
     saga = loadgen("saga", orders_url, half, duration)
+    figures.update(saga_paid_p99_ms=saga["paid_p99"], saga_completed_p99_ms=saga["completed_p99"])
     table.add(
         "4 saga latency",
         f"checkout → PAID p50 / p99 at {half:.0f}/s offered",
@@ -189,7 +243,7 @@ def measure_api(orders_url: str, table: Table) -> None:
     )
 
 
-async def part5(settlement: ServiceProcess, table: Table) -> None:
+async def part5(settlement: ServiceProcess, table: Table, figures: dict[str, float]) -> None:
     """Fill the ledger to a million transfers (balanced, between two accounts of their own, with
     the totals kept) and read the finance endpoints."""
     conn = await asyncpg.connect(settlement.dsn)
@@ -229,6 +283,9 @@ async def part5(settlement: ServiceProcess, table: Table) -> None:
                 response.raise_for_status()
                 if i >= 20:  # warm-up
                     samples.append((time.perf_counter() - started) * 1000)
+            figures["execution_read_p99_ms" if label == "grant execution" else "rollup_read_p99_ms"] = (
+                percentile(samples, 99)
+            )
             table.add(
                 "5 finance reads",
                 f"{label} p50 / p99 ({total:,} transfers)",
@@ -239,16 +296,24 @@ async def part5(settlement: ServiceProcess, table: Table) -> None:
 
 async def main() -> None:
     stack = local_stack()
-    print(f"UniSettle benchmark on {machine()}; BENCH_SCALE={SCALE}", flush=True)
+    print(f"UniSettle benchmark on {machine()}; BENCH_SCALE={SCALE}; parts {sorted(PARTS)}", flush=True)
     print(f"  {'part':<22} {'measure':<52} {'value':>18}  target", flush=True)
     table = Table()
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="unisettle-bench-") as tmp:
         workdir = Path(tmp)
-        pg = await part1(stack, table)
-        await part2_and_6(stack, table, pg, workdir)
-        await parts_3_4_5(stack, table, workdir)
+        if 1 in PARTS:
+            await part1(stack, table, figures)
+        if PARTS & {2, 6}:
+            await part2_and_6(stack, table, figures, workdir)
+        if PARTS & {3, 4, 5}:
+            await parts_3_4_5(stack, table, figures, workdir)
     print("\nAs a table for the README:\n")
     print(table.markdown())
+    if path := os.environ.get("BENCH_JSON"):
+        measured = {k: round(figures[k], 3) for k in FIGURES if k in figures}
+        Path(path).write_text(json.dumps(measured, indent=2) + "\n")
+        print(f"\nfigures written to {path}")
 
 
 if __name__ == "__main__":

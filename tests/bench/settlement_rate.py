@@ -1,40 +1,54 @@
 """Parts 2 and 6: escrow events (reserve on OrderPlaced, release on OrderReceived) applied per second
-by settlement's consumers from a pre-filled topic, with one or two service processes."""
+by settlement's consumers from a pre-filled topic, with one or two service processes; and the
+same topic applied again with the dedup memory wiped, which must change nothing.
+
+The orders are spread over many grants (two universities) and many suppliers, as real trade is,
+and the topic is keyed by grant as orders publishes it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.envelope import Envelope
 from contracts.events.common import Actor
-from contracts.events.orders import OrderPlaced, OrderReceived
+from contracts.events.orders import OrderLine, OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
+from plumbing.auth import Role
 from plumbing.topic_admin import ensure_topics
 from tests.e2e.processes import ServiceProcess, free_port
-from tests.e2e.test_money_flow import FINANCE
+from tests.e2e.test_money_flow import auth
 from tests.integration.settlement.conftest import line
 from tests.stack import Stack, create_database, delete_topics, drop_database
 
-GRANTS = 50
+GRANTS = 200  # per university
+UNIVERSITIES = ("tsinghua", "fudan")
+SUPPLIERS = 60
 ALICE = Actor(user_id="alice", role="researcher")
+LINES = [
+    line("CS-0002", "consumables", 1, 2800),
+    line("RG-0002", "reagents", 2, 1350),
+    line("CS-0011", "consumables", 3, 990),
+]
 
 
 def grant_body(grant_id: str, budget: int) -> dict[str, object]:
-    """A grant alice may spend `budget` fen of consumables on, with no approval threshold in reach."""
+    """A grant alice may spend `budget` fen of consumables and reagents on, no approval in reach."""
     return {
         "grant_id": grant_id,
         "code": grant_id.removeprefix("G-"),
         "title": "Benchmark load",
         "pi_id": "prof-wang",
         "authorised_buyers": ["alice"],
-        "budget_by_category": {"consumables": budget},
+        "budget_by_category": {"consumables": budget, "reagents": budget},
         "period_start": "2026-01-01",
         "period_end": "2028-12-31",
         "approval_threshold_minor": budget,
@@ -42,14 +56,19 @@ def grant_body(grant_id: str, budget: int) -> dict[str, object]:
 
 
 def envelopes(orders: int) -> list[Envelope]:
+    """Each order placed then received, on a grant of one of two universities, from one of many
+    suppliers, with one to three lines."""
     out = []
-    tips = line("CS-0002", "consumables", 1, 2800)  # every order buys the same box
     for n in range(orders):
-        order_id, grant_id = f"B-{n:07d}", f"G-BENCH-{n % GRANTS:03d}"
+        order_id = f"B-{n:07d}"
+        tenant, grant_id = UNIVERSITIES[n % 2], f"G-BENCH-{(n // 2) % GRANTS:03d}"
+        supplier = f"SUP-{n % SUPPLIERS:03d}"
+        lines: list[OrderLine] = LINES[: 1 + n % 3]
+        total = sum(x.line_total_minor for x in lines)
         common = {
             "producer": "orders",
             "aggregate_id": order_id,
-            "tenant_id": "tsinghua",
+            "tenant_id": tenant,
             "correlation_id": order_id,
         }
         placed = OrderPlaced(
@@ -57,78 +76,155 @@ def envelopes(orders: int) -> list[Envelope]:
             checkout_id=order_id,
             grant_id=grant_id,
             buyer=ALICE,
-            supplier_id="SUP-002",
-            lines=[tips],
-            total=Money.cny(2800),
+            supplier_id=supplier,
+            lines=lines,
+            total=Money.cny(total),
         )
         received = OrderReceived(
             order_id=order_id,
-            supplier_id="SUP-002",
+            supplier_id=supplier,
             grant_id=grant_id,
             confirmed_by=ALICE,
             auto_confirmed=False,
-            amount=Money.cny(2800),
+            amount=Money.cny(total),
         )
         out.append(Envelope.of(placed, aggregate_version=1, **common))  # type: ignore[arg-type]
         out.append(Envelope.of(received, aggregate_version=2, **common))  # type: ignore[arg-type]
     return out
 
 
-async def run(stack: Stack, orders: int, processes: int, workdir: Path) -> tuple[float, float]:
-    """Returns (escrow events per second, seconds) from the first escrow written to the last released."""
+@dataclass
+class Measured:
+    events_per_second: float
+    seconds: float
+    replay_per_second: float | None = None  # the same topic again, dedup memory wiped
+    replay_changed_nothing: bool | None = None
+
+
+async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, replay: bool = False) -> Measured:
+    """Events per second from the first escrow event written to the last one; optionally the
+    replay of the whole topic with the dedup memory wiped."""
     prefix = f"bench{int(time.time() * 1000) % 10**9}."
     topic = with_prefix(prefix, Topic.ORDERS_EVENTS.value)
     dsn = await create_database(stack, "benchsettle")
     services = [
-        ServiceProcess("settlement", free_port(), dsn, workdir / f"settlement-{n}.log")
+        ServiceProcess("settlement", free_port(), dsn, workdir / f"settlement-{processes}-{n}.log")
         for n in range(processes)
     ]
     try:
-        first = services[0]
-        await first.start(stack, prefix)
-        await first.wait_ready()
-        async with httpx.AsyncClient(timeout=30) as http:
-            for g in range(GRANTS):
-                response = await http.post(
-                    f"{first.url}/v1/grants", headers=FINANCE, json=grant_body(f"G-BENCH-{g:03d}", 10**12)
-                )
-                response.raise_for_status()
-        await first.stop()  # the topic fills while no consumer runs
+        await _register_grants(stack, prefix, services[0])  # then stopped: the topic fills unread
         await ensure_topics(stack.kafka, [topic])
         producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, enable_idempotence=True, linger_ms=10)
         await producer.start()
         try:
             futures = [
-                await producer.send(topic, e.to_bytes(), key=e.aggregate_id.encode())
+                await producer.send(topic, e.to_bytes(), key=e.payload["grant_id"].encode())
                 for e in envelopes(orders)
             ]
             await asyncio.gather(*futures)
         finally:
             await producer.stop()
-        for service in services:
-            await service.start(stack, prefix)
         conn = await asyncpg.connect(dsn)
         try:
-            # Every escrow event writes one event to the outbox, whose ids only grow: watching its
-            # highest id is an index probe, where counting escrows would scan them under load.
-            first = await conn.fetchval("select coalesce(max(id), 0) from outbox")
-            while await conn.fetchval("select coalesce(max(id), 0) from outbox") == first:
-                await asyncio.sleep(0.005)
-            started = time.perf_counter()
-            deadline = started + 600
-            while await conn.fetchval("select coalesce(max(id), 0) from outbox") < first + 2 * orders:
-                if time.perf_counter() > deadline:
-                    raise RuntimeError("settlement did not apply the pre-filled topic within 10 minutes")
-                await asyncio.sleep(0.02)
-            elapsed = time.perf_counter() - started
+            measured = Measured(*await _drain(conn, stack, prefix, services, topic))
             released = await conn.fetchval("select count(*) from escrows where status = 'released'")
             if released != orders:
                 raise RuntimeError(f"{released} of {orders} escrows released")
+            if replay:
+                before = await _state(conn)
+                await conn.execute("delete from processed_events")
+                await _rewind(stack, prefix, topic)
+                rate, _ = await _drain(conn, stack, prefix, services[:1], topic)
+                measured.replay_per_second = rate
+                measured.replay_changed_nothing = await _state(conn) == before
         finally:
             await conn.close()
-        return 2 * orders / elapsed, elapsed
+        return measured
     finally:
         for service in services:
             await service.stop()
         await drop_database(stack, dsn)
         await delete_topics(stack, prefix)
+
+
+async def _register_grants(stack: Stack, prefix: str, first: ServiceProcess) -> None:
+    await first.start(stack, prefix)
+    await first.wait_ready()
+    async with httpx.AsyncClient(timeout=30) as http:
+        for tenant in UNIVERSITIES:
+            finance = auth(Role.UNIVERSITY_FINANCE, "fo-bench", tenant)
+            for g in range(GRANTS):
+                response = await http.post(
+                    f"{first.url}/v1/grants", headers=finance, json=grant_body(f"G-BENCH-{g:03d}", 10**12)
+                )
+                response.raise_for_status()
+    await first.stop()
+
+
+async def _drain(
+    conn: asyncpg.Connection, stack: Stack, prefix: str, services: list[ServiceProcess], topic: str
+) -> tuple[float, float]:
+    """Start the services and wait until their consumer group has committed the whole topic:
+    (events per second, seconds), from the first event applied."""
+    ends = await _end_offsets(stack, topic)
+    events = sum(ends.values())
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    await admin.start()
+    try:
+        for service in services:
+            await service.start(stack, prefix)
+        while not await conn.fetchval("select exists (select 1 from processed_events)"):
+            await asyncio.sleep(0.005)
+        started = time.perf_counter()
+        deadline = started + 600
+        while True:
+            committed = await admin.list_consumer_group_offsets(f"{prefix}settlement")
+            if all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items()):
+                break
+            if time.perf_counter() > deadline:
+                raise RuntimeError("settlement did not apply the pre-filled topic within 10 minutes")
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - started
+    finally:
+        await admin.close()
+        for service in services:
+            await service.stop()
+    return events / elapsed, elapsed
+
+
+async def _end_offsets(stack: Stack, topic: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def _state(conn: asyncpg.Connection) -> list[tuple[object, ...]]:
+    """What a replay must not change: every balance, escrow, figure and the event count."""
+    rows = []
+    for query in (
+        "select account_id, debits_pending, debits_posted, credits_pending, credits_posted from accounts",
+        "select order_id, status, held::text, refunded, fee, version from escrows",
+        "select tenant_id, grant_id, category, budget, encumbered, expended, refunded from grant_figures",
+        "select count(*) from transfers union all select count(*) from outbox",
+    ):
+        rows += sorted(tuple(r) for r in await conn.fetch(query))
+    return rows
+
+
+async def _rewind(stack: Stack, prefix: str, topic: str) -> None:
+    """Settlement's consumer group back to the beginning of the topic (while no member runs)."""
+    ends = await _end_offsets(stack, topic)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.kafka, group_id=f"{prefix}settlement", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.commit({tp: 0 for tp in ends})
+    finally:
+        await consumer.stop()

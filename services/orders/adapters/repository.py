@@ -147,7 +147,7 @@ async def save(
             ],
         )
     order.timeline_saved = seq + len(order.timeline)
-    if envelopes:
-        await outbox.append(conn, envelopes)
+    if envelopes:  # keyed by grant: settlement's processes each own whole grants (contracts.topics)
+        await outbox.append(conn, envelopes, key=order.grant_id)
     order.events.clear()
     order.timeline.clear()

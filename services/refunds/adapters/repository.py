@@ -130,8 +130,8 @@ async def save(
             for n, s in enumerate(case.steps, start=1)
         ],
     )
-    if envelopes:
-        await outbox.append(conn, envelopes)
+    if envelopes:  # keyed by grant, like orders.events (contracts.topics)
+        await outbox.append(conn, envelopes, key=case.grant_id)
     case.events.clear()
     case.steps.clear()
 
