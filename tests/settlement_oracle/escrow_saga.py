@@ -33,6 +33,12 @@ from tests.settlement_oracle import ledger_store as ledger
 from tests.settlement_oracle.context import Context, emit, figures, monthly
 
 
+def categories(stored: str) -> dict[str, int]:
+    """Amounts by category as stored (jsonb orders keys by length), in name order: the service
+    now settles categories in name order, whatever the storage's order (the oracle's old quirk)."""
+    return dict(sorted(json.loads(stored).items()))
+
+
 def _by_category(order: OrderPlaced) -> dict[str, int]:
     totals: dict[str, int] = defaultdict(int)
     for line in order.lines:
@@ -101,7 +107,7 @@ async def reserve(
 async def void(conn: asyncpg.Connection, escrow: asyncpg.Record, why: str) -> None:
     """Void every pending transfer of the escrow's current generation."""
     oid, gen = escrow["order_id"], escrow["generation"]
-    for category, amount in json.loads(escrow["held"]).items():
+    for category, amount in categories(escrow["held"]).items():
         if amount == 0:
             continue
         await ledger.apply(
@@ -234,7 +240,7 @@ async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
     if escrow["status"] != "held":
         return  # rejected, refunded or already voided: nothing is held
     await void(conn, escrow, "escrow_void")
-    for category, amount in json.loads(escrow["held"]).items():
+    for category, amount in categories(escrow["held"]).items():
         await figures(conn, escrow["tenant_id"], escrow["grant_id"], category, encumbered=-amount)
     await set_status(conn, escrow, "voided", ended.reason_code.value, delivery.envelope.event_id, held={})
     left = escrow["amount"] - escrow["refunded"]
@@ -259,7 +265,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
     received = delivery.payload
     assert isinstance(received, OrderReceived)
     escrow = await locked_escrow(conn, received.order_id)
-    held = sum(json.loads(escrow["held"]).values())
+    held = sum(categories(escrow["held"]).values())
     contradicts(
         escrow,
         delivery,
@@ -277,7 +283,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
     tenant = escrow["tenant_id"]
     ids = []
     gross = 0
-    for category, amount in json.loads(escrow["held"]).items():
+    for category, amount in categories(escrow["held"]).items():
         if amount == 0:
             continue
         t = Transfer(

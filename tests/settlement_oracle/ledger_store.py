@@ -78,6 +78,17 @@ async def apply(conn: asyncpg.Connection, t: Transfer) -> bool:
             if await _known(conn, t):  # a replayed resolution: it resolved the pending transfer
                 return False
             raise
+    if t.kind in (TransferKind.POSTED, TransferKind.PENDING):
+        # Refused with the words of the in-memory ledger the service uses now, so that the two
+        # can be compared dead letter by dead letter (the database's check would refuse it too).
+        limit = await conn.fetchrow(
+            """select debits_must_not_exceed_credits limited,
+                      credits_posted - debits_posted - debits_pending available
+               from accounts where account_id = $1""",
+            t.debit_account,
+        )
+        if limit is not None and limit["limited"] and t.amount > limit["available"]:
+            raise LimitExceeded(f"{t.debit_account} has {limit['available']} fen available, {t.amount} asked")
     if t.kind is TransferKind.POSTED:
         pending, posted = 0, t.amount
     elif t.kind is TransferKind.PENDING:

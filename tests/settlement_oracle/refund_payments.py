@@ -19,6 +19,7 @@ from services.settlement.domain.ledger import Transfer, TransferKind
 from tests.settlement_oracle import ledger_store as ledger
 from tests.settlement_oracle.context import Context, figures, monthly
 from tests.settlement_oracle.escrow_saga import (
+    categories,
     contradicts,
     emit_for_escrow,
     known,
@@ -58,11 +59,11 @@ async def on_refund_agreed(conn: asyncpg.Connection, delivery: Delivery, ctx: Co
         )
     if escrow["status"] not in ("held", "released"):
         raise PoisonEvent("nothing_to_refund", f"the escrow of {refund.order_id!r} is {escrow['status']}")
-    refunded_by: dict[str, int] = json.loads(escrow["refunded_by_category"])
+    refunded_by: dict[str, int] = categories(escrow["refunded_by_category"])
     if escrow["status"] == "held":
         source, ids, split = await _from_escrow(conn, escrow, amount)
     else:
-        spent = {c: a - refunded_by.get(c, 0) for c, a in json.loads(escrow["by_category"]).items()}
+        spent = {c: a - refunded_by.get(c, 0) for c, a in categories(escrow["by_category"]).items()}
         split = allocate(amount, spent)
         source, ids = await _after_release(conn, ctx, escrow, refund.refund_id, split)
     for category, part in split.items():
@@ -139,7 +140,7 @@ async def _from_escrow(
     conn: asyncpg.Connection, escrow: asyncpg.Record, amount: int
 ) -> tuple[RefundSource, list[uuid.UUID], dict[str, int]]:
     """Void what is held and reserve the remainder again: the refund is back on the grant at once."""
-    held: dict[str, int] = json.loads(escrow["held"])
+    held: dict[str, int] = categories(escrow["held"])
     split = allocate(amount, held)
     remaining = {c: held[c] - split.get(c, 0) for c in held}
     await void(conn, escrow, "refund_from_escrow")

@@ -78,17 +78,23 @@ def escrow_of(row: asyncpg.Record) -> Escrow:
         tenant_id=row["tenant_id"],
         supplier_id=row["supplier_id"],
         amount=row["amount"],
-        by_category=json.loads(row["by_category"]),
+        by_category=_categories(row["by_category"]),
         status=row["status"],
-        held=json.loads(row["held"]),
+        held=_categories(row["held"]),
         generation=row["generation"],
         refunded=row["refunded"],
-        refunded_by_category=json.loads(row["refunded_by_category"]),
+        refunded_by_category=_categories(row["refunded_by_category"]),
         reason=row["reason"],
         fee=row["fee"],
         resolved_by=row["resolved_by"],
         version=row["version"],
     )
+
+
+def _categories(stored: str) -> dict[str, int]:
+    """Amounts by category in name order (jsonb keeps its own order): an escrow's categories are
+    settled in name order, whether it was read or made in this poll."""
+    return dict(sorted(json.loads(stored).items()))
 
 
 def transfer_of(row: asyncpg.Record) -> Transfer:

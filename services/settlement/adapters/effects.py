@@ -72,9 +72,10 @@ async def write_ledger(conn: asyncpg.Connection, ledger: Ledger) -> None:
 async def _open(conn: asyncpg.Connection, ledger: Ledger) -> None:
     """Accounts this work may be the first to use, opened in id order (an account already there
     is left as it is)."""
-    moved = ledger.moved()  # a command's accounts are opened eagerly; a poll's once something moves them
+    # a command's accounts are opened eagerly; a poll's once a transfer names them
+    named = {n for t in ledger.new for n in (t.debit_account, t.credit_account)}
     openings = sorted(
-        (a.opening for a in ledger.opened() if a.opening is not None and (a.eager or a.account_id in moved)),
+        (a.opening for a in ledger.opened() if a.opening is not None and (a.eager or a.account_id in named)),
         key=lambda o: o.account_id,
     )
     if not openings:
