@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
@@ -83,6 +83,20 @@ class ConsumerSettings:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Says which partitions this member reads, after every rebalance."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        mine = sorted(f"{tp.topic}/{tp.partition}" for tp in assigned)
+        log.info("partitions assigned", consumer=self.name, partitions=mine)
+
+
 class BatchConsumer:
     def __init__(
         self,
@@ -112,7 +126,6 @@ class BatchConsumer:
     async def run(self) -> None:
         """Consume until cancelled."""
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.group_id,
             enable_auto_commit=False,
@@ -126,6 +139,8 @@ class BatchConsumer:
             partition_assignment_strategy=(RangePartitionAssignor,),
             **self.settings.extra,
         )
+        if self.topics:
+            consumer.subscribe(self.topics, listener=_AssignmentLog(self.name))
         committing: asyncio.Task[None] | None = None
         upcoming: asyncio.Task[Polled] | None = None
         try:

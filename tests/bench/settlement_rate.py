@@ -8,6 +8,7 @@ and the topic is keyed by grant as orders publishes it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,12 @@ from tests.e2e.test_money_flow import auth
 from tests.integration.settlement.conftest import line
 from tests.stack import Stack, create_database, delete_topics, drop_database
 
-GRANTS = 200  # per university
+GRANTS = 200  # per university (the default)
 UNIVERSITIES = ("tsinghua", "fudan")
 SUPPLIERS = 60
 ALICE = Actor(user_id="alice", role="researcher")
+# one finance office registers hundreds of grants at once: lift the per-client allowance of changes
+UNLIMITED = {"UNISETTLE_WRITE_RATE_PER_SECOND": "1000000", "UNISETTLE_WRITE_BURST": "1000000"}
 LINES = [
     line("CS-0002", "consumables", 1, 2800),
     line("RG-0002", "reagents", 2, 1350),
@@ -55,13 +58,13 @@ def grant_body(grant_id: str, budget: int) -> dict[str, object]:
     }
 
 
-def envelopes(orders: int) -> list[Envelope]:
+def envelopes(orders: int, grants: int = GRANTS) -> list[Envelope]:
     """Each order placed then received, on a grant of one of two universities, from one of many
     suppliers, with one to three lines."""
     out = []
     for n in range(orders):
         order_id = f"B-{n:07d}"
-        tenant, grant_id = UNIVERSITIES[n % 2], f"G-BENCH-{(n // 2) % GRANTS:03d}"
+        tenant, grant_id = UNIVERSITIES[n % 2], f"G-BENCH-{(n // 2) % grants:03d}"
         supplier = f"SUP-{n % SUPPLIERS:03d}"
         lines: list[OrderLine] = LINES[: 1 + n % 3]
         total = sum(x.line_total_minor for x in lines)
@@ -112,31 +115,33 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
         for n in range(processes)
     ]
     try:
-        await _register_grants(stack, prefix, services[0])  # then stopped: the topic fills unread
+        await register_grants(stack, prefix, services[0])
         await ensure_topics(stack.kafka, [topic])
         producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, enable_idempotence=True, linger_ms=10)
         await producer.start()
         try:
-            futures = [
-                await producer.send(topic, e.to_bytes(), key=e.payload["grant_id"].encode())
-                for e in envelopes(orders)
-            ]
-            await asyncio.gather(*futures)
+            await publish(producer, topic, envelopes(orders))  # the topic fills while no consumer runs
         finally:
             await producer.stop()
         conn = await asyncpg.connect(dsn)
         try:
-            measured = Measured(*await _drain(conn, stack, prefix, services, topic))
+            # Counted from the moment every process reads its share of the partitions: what a
+            # process that joined first applied alone before the group settled is left out.
+            await start_group(stack, prefix, services, topic)
+            measured = Measured(*await drained(conn, stack, prefix, topic, since_settled=True))
+            for service in services:
+                await service.stop()
             released = await conn.fetchval("select count(*) from escrows where status = 'released'")
             if released != orders:
                 raise RuntimeError(f"{released} of {orders} escrows released")
             if replay:
-                before = await _state(conn)
+                before = await state(conn)
                 await conn.execute("delete from processed_events")
                 await _rewind(stack, prefix, topic)
-                rate, _ = await _drain(conn, stack, prefix, services[:1], topic)
-                measured.replay_per_second = rate
-                measured.replay_changed_nothing = await _state(conn) == before
+                await start_group(stack, prefix, services[:1], topic)
+                measured.replay_per_second, _ = await drained(conn, stack, prefix, topic, since_settled=True)
+                await services[0].stop()
+                measured.replay_changed_nothing = await state(conn) == before
         finally:
             await conn.close()
         return measured
@@ -147,13 +152,20 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
         await delete_topics(stack, prefix)
 
 
-async def _register_grants(stack: Stack, prefix: str, first: ServiceProcess) -> None:
-    await first.start(stack, prefix)
+async def publish(producer: AIOKafkaProducer, topic: str, events: list[Envelope]) -> None:
+    """As orders publishes them: keyed by grant."""
+    futures = [await producer.send(topic, e.to_bytes(), key=e.payload["grant_id"].encode()) for e in events]
+    await asyncio.gather(*futures)
+
+
+async def register_grants(stack: Stack, prefix: str, first: ServiceProcess, grants: int = GRANTS) -> None:
+    """Each university's grants, through the API of a settlement process stopped afterwards."""
+    await first.start(stack, prefix, UNLIMITED)
     await first.wait_ready()
     async with httpx.AsyncClient(timeout=30) as http:
         for tenant in UNIVERSITIES:
             finance = auth(Role.UNIVERSITY_FINANCE, "fo-bench", tenant)
-            for g in range(GRANTS):
+            for g in range(grants):
                 response = await http.post(
                     f"{first.url}/v1/grants", headers=finance, json=grant_body(f"G-BENCH-{g:03d}", 10**12)
                 )
@@ -161,34 +173,64 @@ async def _register_grants(stack: Stack, prefix: str, first: ServiceProcess) -> 
     await first.stop()
 
 
-async def _drain(
-    conn: asyncpg.Connection, stack: Stack, prefix: str, services: list[ServiceProcess], topic: str
+async def start_group(stack: Stack, prefix: str, services: list[ServiceProcess], topic: str) -> None:
+    """Start the services and wait until their consumer group has settled: each one reads its
+    own share of the topic's partitions, and together all of them."""
+    seen = [len(_assignments(service.log_path)) for service in services]  # before this start
+    for service in services:
+        await service.start(stack, prefix)
+    partitions = len(await _end_offsets(stack, topic))
+    deadline = time.perf_counter() + 120
+    while True:
+        shares = []
+        for service, before in zip(services, seen, strict=True):
+            since = _assignments(service.log_path)[before:]
+            shares.append({p for p in since[-1] if p.startswith(f"{topic}/")} if since else set())
+        if all(shares) and sum(len(s) for s in shares) == partitions == len(set().union(*shares)):
+            return
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"settlement's consumer group did not settle: {shares}")
+        await asyncio.sleep(0.05)
+
+
+def _assignments(log_path: Path) -> list[list[str]]:
+    """The partitions a service said it reads, after each rebalance, oldest first."""
+    if not log_path.exists():
+        return []
+    lines = log_path.read_text(errors="replace").splitlines()
+    return [json.loads(e)["partitions"] for e in lines if '"partitions assigned"' in e]
+
+
+async def drained(
+    conn: asyncpg.Connection, stack: Stack, prefix: str, topic: str, *, since_settled: bool = False
 ) -> tuple[float, float]:
-    """Start the services and wait until their consumer group has committed the whole topic:
-    (events per second, seconds), from the first event applied."""
+    """Wait until settlement's consumer group has committed the whole topic: (events per second,
+    seconds), from the first event applied — or, `since_settled`, from now (the group has just
+    settled), over the events not applied yet."""
     ends = await _end_offsets(stack, topic)
     events = sum(ends.values())
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
     await admin.start()
     try:
-        for service in services:
-            await service.start(stack, prefix)
-        while not await conn.fetchval("select exists (select 1 from processed_events)"):
-            await asyncio.sleep(0.005)
-        started = time.perf_counter()
+        if since_settled:
+            started = time.perf_counter()
+            events -= await conn.fetchval("select count(*) from processed_events")
+        else:
+            while not await conn.fetchval("select exists (select 1 from processed_events)"):
+                await asyncio.sleep(0.005)
+            started = time.perf_counter()
         deadline = started + 600
         while True:
             committed = await admin.list_consumer_group_offsets(f"{prefix}settlement")
-            if all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items()):
+            done = (end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+            if all(done):
                 break
             if time.perf_counter() > deadline:
-                raise RuntimeError("settlement did not apply the pre-filled topic within 10 minutes")
+                raise RuntimeError("settlement did not apply the topic within 10 minutes")
             await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - started
     finally:
         await admin.close()
-        for service in services:
-            await service.stop()
     return events / elapsed, elapsed
 
 
@@ -203,7 +245,7 @@ async def _end_offsets(stack: Stack, topic: str) -> dict[TopicPartition, int]:
         await consumer.stop()
 
 
-async def _state(conn: asyncpg.Connection) -> list[tuple[object, ...]]:
+async def state(conn: asyncpg.Connection) -> list[tuple[object, ...]]:
     """What a replay must not change: every balance, escrow, figure and the event count."""
     rows = []
     for query in (
