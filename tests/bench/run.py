@@ -126,7 +126,8 @@ async def part2_and_6(stack: Stack, table: Table, figures: dict[str, float], wor
         table.add("6 scaling", "escrow events/s, 1 process, 6 partitions", f"{one.events_per_second:,.0f}/s")
         table.add(
             "6 scaling",
-            f"escrow events/s, 2 processes ({two.events_per_second * two.seconds:,.0f} in {two.seconds:.1f} s)",
+            "escrow events/s, 2 processes"
+            f" ({two.events_per_second * two.seconds:,.0f} in {two.seconds:.1f} s)",
             f"{two.events_per_second:,.0f}/s",
         )
         table.add(
