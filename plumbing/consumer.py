@@ -86,15 +86,15 @@ class ConsumerSettings:
 class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
     """Says which partitions this member reads, after every rebalance."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str, lane: int) -> None:
+        self.name, self.lane = name, lane
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         return None
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         mine = sorted(f"{tp.topic}/{tp.partition}" for tp in assigned)
-        log.info("partitions assigned", consumer=self.name, partitions=mine)
+        log.info("partitions assigned", consumer=self.name, lane=self.lane, partitions=mine)
 
 
 class BatchConsumer:
@@ -110,8 +110,10 @@ class BatchConsumer:
         group_id: str | None = None,
         registry: EventRegistry = REGISTRY,
         settings: ConsumerSettings | None = None,
+        lane: int = 0,
     ) -> None:
         self.name = name
+        self.lane = lane  # which of a process's members of the group this is
         self.topics = list(topics)
         self.applier: Applier = handlers if isinstance(handlers, Applier) else HandlerTable(handlers)
         self.pool = pool
@@ -140,7 +142,7 @@ class BatchConsumer:
             **self.settings.extra,
         )
         if self.topics:
-            consumer.subscribe(self.topics, listener=_AssignmentLog(self.name))
+            consumer.subscribe(self.topics, listener=_AssignmentLog(self.name, self.lane))
         committing: asyncio.Task[None] | None = None
         upcoming: asyncio.Task[Polled] | None = None
         try:

@@ -83,22 +83,15 @@ class Outbox:
         await self.write(conn, [self.row(e, key=key) for e in envelopes])
 
     async def write(self, conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
-        """Write messages in one statement, in order."""
+        """Write messages in order, in one binary COPY (the cheapest way into the table)."""
         if not rows:
             return
         if not conn.is_in_transaction():
             raise RuntimeError("outbox writes must share the state change's transaction")
-        await conn.execute(
-            """insert into outbox (topic, key, value, headers, event_id)
-               select topic, key, value, headers::jsonb, event_id
-               from unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::uuid[])
-                    with ordinality as m(topic, key, value, headers, event_id, n)
-               order by n""",
-            [r.topic for r in rows],
-            [r.key for r in rows],
-            [r.value for r in rows],
-            [headers_json(r.headers) for r in rows],
-            [r.event_id for r in rows],
+        await conn.copy_records_to_table(
+            "outbox",
+            records=[(r.topic, r.key, r.value, headers_json(r.headers), r.event_id) for r in rows],
+            columns=("topic", "key", "value", "headers", "event_id"),
         )
 
     async def append_raw(

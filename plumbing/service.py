@@ -117,19 +117,28 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         background: list[Background] = [("relay", relay.run)]
         if spec.setup is not None:
             background += await spec.setup(app)
-        consumer = BatchConsumer(
-            name=spec.name,
-            topics=[with_prefix(stack.topic_prefix, t.value) for t in spec.consumes],
-            handlers=spec.handlers if isinstance(spec.handlers, Mapping) else spec.handlers(app),
-            pool=pool,
-            bootstrap_servers=stack.kafka_bootstrap_servers,
-            outbox=outbox,
-            group_id=f"{stack.topic_prefix}{spec.name}",
-            settings=ConsumerSettings(max_batch=settings.consumer_max_batch),
-        )
-        app.state.consumer = consumer
+        applier = spec.handlers if isinstance(spec.handlers, Mapping) else spec.handlers(app)
+        # Each lane is a member of the service's consumer group with its own share of the
+        # partitions and its own transactions: while one lane's statements run in the database,
+        # another decides its poll.
+        consumers = [
+            BatchConsumer(
+                name=spec.name,
+                topics=[with_prefix(stack.topic_prefix, t.value) for t in spec.consumes],
+                handlers=applier,
+                pool=pool,
+                bootstrap_servers=stack.kafka_bootstrap_servers,
+                outbox=outbox,
+                group_id=f"{stack.topic_prefix}{spec.name}",
+                settings=ConsumerSettings(max_batch=settings.consumer_max_batch),
+                lane=lane,
+            )
+            for lane in range(settings.consumer_lanes)
+        ]
+        app.state.consumer = consumers[0]
+        app.state.consumers = consumers
         if spec.consumes:
-            background.append(("consumer", consumer.run))
+            background += [(f"consumer-{n}", c.run) for n, c in enumerate(consumers)]
         # What the process holds once started lives as long as it does: keep it out of the cyclic
         # collector's way, and collect young objects less often (a poll makes thousands of them).
         gc.freeze()

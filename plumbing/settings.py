@@ -47,6 +47,7 @@ class ServiceSettings(BaseSettings):
     http_port: int
     log_level: str = "INFO"
     consumer_max_batch: int = Field(default=500, ge=1, le=10_000)
+    consumer_lanes: int = Field(default=1, ge=1, le=16)
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     outbox_retention_hours: float = Field(default=24, gt=0)
     # Must outlast how far back a topic can be replayed; ledger ids keep money safe beyond it.

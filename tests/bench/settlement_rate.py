@@ -174,18 +174,20 @@ async def register_grants(stack: Stack, prefix: str, first: ServiceProcess, gran
 
 
 async def start_group(stack: Stack, prefix: str, services: list[ServiceProcess], topic: str) -> None:
-    """Start the services and wait until their consumer group has settled: each one reads its
-    own share of the topic's partitions, and together all of them."""
+    """Start the services and wait until their consumer group has settled: each member (a
+    process's lane) reads its own share of the topic's partitions, and together all of them."""
     seen = [len(_assignments(service.log_path)) for service in services]  # before this start
     for service in services:
         await service.start(stack, prefix)
     partitions = len(await _end_offsets(stack, topic))
     deadline = time.perf_counter() + 120
     while True:
-        shares = []
+        shares: list[set[str]] = []
         for service, before in zip(services, seen, strict=True):
-            since = _assignments(service.log_path)[before:]
-            shares.append({p for p in since[-1] if p.startswith(f"{topic}/")} if since else set())
+            latest: dict[int, list[str]] = {}  # by lane
+            for lane, assigned in _assignments(service.log_path)[before:]:
+                latest[lane] = assigned
+            shares += [{p for p in a if p.startswith(f"{topic}/")} for a in latest.values()] or [set()]
         if all(shares) and sum(len(s) for s in shares) == partitions == len(set().union(*shares)):
             return
         if time.perf_counter() > deadline:
@@ -193,12 +195,13 @@ async def start_group(stack: Stack, prefix: str, services: list[ServiceProcess],
         await asyncio.sleep(0.05)
 
 
-def _assignments(log_path: Path) -> list[list[str]]:
-    """The partitions a service said it reads, after each rebalance, oldest first."""
+def _assignments(log_path: Path) -> list[tuple[int, list[str]]]:
+    """(lane, partitions) each time a service's member said what it reads, oldest first."""
     if not log_path.exists():
         return []
     lines = log_path.read_text(errors="replace").splitlines()
-    return [json.loads(e)["partitions"] for e in lines if '"partitions assigned"' in e]
+    found = [json.loads(e) for e in lines if '"partitions assigned"' in e]
+    return [(f.get("lane", 0), f["partitions"]) for f in found]
 
 
 async def drained(

@@ -43,28 +43,35 @@ async def write_ledger(conn: asyncpg.Connection, ledger: Ledger) -> None:
         )
     new = ledger.new
     if new:
-        recorded = await conn.fetch(
-            """insert into transfers (transfer_id, debit_account, credit_account, amount, kind, code,
-                   pending_id, order_id)
-               select id, debit, credit, amount, kind, code, pending_id, order_id
-               from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-                           $7::uuid[], $8::text[]) with ordinality
-                    as t(id, debit, credit, amount, kind, code, pending_id, order_id, n)
-               order by n
-               on conflict (transfer_id) do nothing
-               returning transfer_id""",
-            [t.transfer_id for t in new],
-            [t.debit_account for t in new],
-            [t.credit_account for t in new],
-            [t.amount for t in new],
-            [t.kind.value for t in new],
-            [t.code for t in new],
-            [t.pending_id for t in new],
-            [t.order_id for t in new],
-        )
-        if len(recorded) != len(new):
-            known = sorted({t.transfer_id for t in new} - {r["transfer_id"] for r in recorded})
-            raise TransferIdsKnown(f"transfers {[str(k) for k in known[:5]]} were recorded already")
+        try:
+            await conn.copy_records_to_table(
+                "transfers",
+                records=[
+                    (
+                        t.transfer_id,
+                        t.debit_account,
+                        t.credit_account,
+                        t.amount,
+                        t.kind.value,
+                        t.code,
+                        t.pending_id,
+                        t.order_id,
+                    )
+                    for t in new
+                ],
+                columns=(
+                    "transfer_id",
+                    "debit_account",
+                    "credit_account",
+                    "amount",
+                    "kind",
+                    "code",
+                    "pending_id",
+                    "order_id",
+                ),
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise TransferIdsKnown(f"a transfer this work records is recorded already: {exc.detail}") from exc
     await _pending(conn, ledger)
     await _accounts(conn, ledger)
 
@@ -99,12 +106,10 @@ async def _pending(conn: asyncpg.Connection, ledger: Ledger) -> None:
     fresh = [t.transfer_id for t in ledger.new if t.kind is TransferKind.PENDING]
     opened = set(fresh)
     if fresh:
-        await conn.execute(
-            """insert into pending_transfers (transfer_id, state, resolved_by)
-               select * from unnest($1::uuid[], $2::text[], $3::uuid[])""",
-            fresh,
-            [ledger.pending_state[i].value for i in fresh],
-            [ledger.resolved.get(i) for i in fresh],
+        await conn.copy_records_to_table(
+            "pending_transfers",
+            records=[(i, ledger.pending_state[i].value, ledger.resolved.get(i)) for i in fresh],
+            columns=("transfer_id", "state", "resolved_by"),
         )
     earlier = [i for i in ledger.resolved if i not in opened]
     if earlier:
