@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 
 from plumbing.db import _lock_key
 from plumbing.failpoints import failpoint
@@ -110,15 +113,7 @@ class OutboxRelay:
         OUTBOX_BACKLOG.labels(self.name).set(len(rows))
         if not rows:
             return 0
-        deliveries = [
-            await producer.send(
-                row["topic"],
-                row["value"],
-                key=row["key"],
-                headers=headers_from_json(row["headers"]),
-            )
-            for row in rows
-        ]
+        deliveries = await _send_batched(producer, rows)
         await asyncio.gather(*deliveries)
         failpoint("relay.after_publish")
         ids = [row["id"] for row in rows]
@@ -145,6 +140,34 @@ class OutboxRelay:
         if outbox or dedup:
             log.info("purged", relay=self.name, outbox_rows=outbox, dedup_rows=dedup)
         return outbox, dedup
+
+
+async def _send_batched(
+    producer: AIOKafkaProducer, rows: list[asyncpg.Record]
+) -> list[asyncio.Future[object]]:
+    """Send the rows in order as record batches, one per topic partition at a time (what `send`
+    does one message at a time, at a fraction of its cost per message). A message goes to the
+    partition Kafka's default partitioner picks for its key, as `send` would."""
+    partitions: dict[str, list[int]] = {}
+    open_batches: dict[tuple[str, int], Any] = {}
+    sent: list[asyncio.Future[object]] = []
+    for row in rows:
+        topic, key, value = row["topic"], row["key"], row["value"]
+        if topic not in partitions:
+            partitions[topic] = sorted(await producer.partitions_for(topic))
+        choices = partitions[topic]
+        partition = choices[(murmur2(key) & 0x7FFFFFFF) % len(choices)] if key else random.choice(choices)
+        headers = headers_from_json(row["headers"])
+        batch = open_batches.get((topic, partition))
+        if batch is None or batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+            if batch is not None:
+                sent.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = open_batches[(topic, partition)] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                raise ValueError(f"outbox row {row['id']} is larger than a record batch")
+    for (topic, partition), batch in open_batches.items():
+        sent.append(await producer.send_batch(batch, topic, partition=partition))
+    return sent
 
 
 async def _delete_in_chunks(conn: asyncpg.Connection, sql: str, age: timedelta) -> int:
