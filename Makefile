@@ -39,7 +39,7 @@ test-unit: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contracts plumbing services tests
+	$(VENV)/bin/mypy cli contracts plumbing services tests
 	$(VENV)/bin/mypy deploy/seed.py  # on its own: deploy/docker/ would shadow the docker client
 	$(PY) -m contracts.export --check
 

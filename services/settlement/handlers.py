@@ -22,7 +22,7 @@ from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery, bind_handlers
 from plumbing.outbox import OutboxRow
 from plumbing.tracing import TraceContext
-from services.settlement import payees
+from services.settlement.adapters import payees
 from services.settlement.adapters.book_reader import read_book
 from services.settlement.adapters.effects import write_poll
 from services.settlement.context import PRODUCER, Context

@@ -13,10 +13,11 @@ from plumbing.audit import Audited
 from plumbing.clock import Clock, SystemClock
 from plumbing.logs import get_logger
 from plumbing.service import Background, ServiceSpec, create_app, serve
-from services.settlement import guarantee, handlers, payouts
+from services.settlement import handlers
 from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api import escrow, grants, reconciliation, universities
 from services.settlement.api import payouts as payouts_api
+from services.settlement.commands import guarantee, payouts
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context
 

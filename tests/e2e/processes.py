@@ -147,7 +147,7 @@ class RelayProcess:
     async def start(self, stack: Stack) -> None:
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka}
         self.process = await spawn(
-            self.log_path, env, "-m", "plumbing.cli", "relay", "--dsn", self.dsn, "--name", self.name
+            self.log_path, env, "-m", "cli", "relay", "--dsn", self.dsn, "--name", self.name
         )
 
     async def stop(self) -> None:

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from plumbing.operations import service_status
-from services.settlement.agreement import disagreements
-from services.settlement.check import run_checks
+from services.settlement.checks.agreement import disagreements
+from services.settlement.checks.invariants import run_checks
 from tests.e2e.flow import Flow
 from tests.e2e.processes import SERVICES, RelayProcess, ServiceProcess, quiet
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER

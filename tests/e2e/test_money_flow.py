@@ -12,7 +12,7 @@ import pytest
 
 from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
-from services.settlement.check import run_checks
+from services.settlement.checks.invariants import run_checks
 from tests.e2e.processes import ServiceProcess
 from tests.stack import eventually
 

@@ -24,7 +24,7 @@ async def unisettle(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "plumbing.cli",
+        "cli",
         *args,
         env=dict(os.environ),
         stdout=asyncio.subprocess.PIPE,

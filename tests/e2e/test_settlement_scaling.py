@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
 from plumbing.topic_admin import ensure_topics
-from services.settlement.check import run_checks
+from services.settlement.checks.invariants import run_checks
 from tests.bench.settlement_rate import drained, envelopes, publish, register_grants, start_group, state
 from tests.e2e.processes import ServiceProcess, free_port
 from tests.stack import Stack, create_database, delete_topics, drop_database

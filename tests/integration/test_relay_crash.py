@@ -32,7 +32,7 @@ async def start_relay(stack: Stack, dsn: str, *, failpoints: str = "") -> asynci
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "plumbing.cli",
+        "cli",
         "relay",
         "--dsn",
         dsn,

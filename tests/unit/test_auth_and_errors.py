@@ -160,7 +160,7 @@ def test_short_secrets_are_refused() -> None:
 
 
 def test_the_cli_mints_tokens_the_services_accept(capsys: pytest.CaptureFixture[str]) -> None:
-    from plumbing.cli import main
+    from cli.main import main
     from plumbing.settings import StackSettings
 
     assert (

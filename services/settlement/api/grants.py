@@ -8,7 +8,6 @@ from contracts.events.common import Actor
 from plumbing.auth import Principal, Role
 from plumbing.errors import RuleViolation
 from plumbing.request_bodies import ReasonIn
-from services.settlement import grant_commands
 from services.settlement.adapters import execution_queries as figures_q
 from services.settlement.adapters import grants_repo
 from services.settlement.api.deps import Ctx, Finance, GrantIdPath, GrantReader, TenantQuery
@@ -22,6 +21,7 @@ from services.settlement.api.schemas import (
     MonthOut,
     OutlookOut,
 )
+from services.settlement.commands import grants as grant_commands
 from services.settlement.domain.errors import GrantNotFound
 from services.settlement.domain.execution import outlook
 from services.settlement.domain.grant import Grant

@@ -15,9 +15,9 @@ from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import Forbidden, NotFound
-from services.settlement import payouts
 from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api.deps import Ctx
+from services.settlement.commands import payouts
 from services.settlement.domain import accounts
 
 router = APIRouter(tags=["payouts"])

@@ -11,8 +11,8 @@ from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import AppError
-from services.settlement import reconciliation
 from services.settlement.api.deps import Ctx
+from services.settlement.commands import reconciliation
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
 Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]

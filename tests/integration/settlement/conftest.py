@@ -24,7 +24,7 @@ from contracts.topics import Topic, with_prefix
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
 from plumbing.settings import StackSettings
-from services.settlement.check import run_checks
+from services.settlement.checks.invariants import run_checks
 from services.settlement.config import SettlementSettings
 from services.settlement.main import build
 from tests.integration.kafka_io import produce, read_topic

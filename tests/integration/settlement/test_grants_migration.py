@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from plumbing.db import migrate_service
-from services.settlement.check import run_checks
+from services.settlement.checks.invariants import run_checks
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "settlement" / "migrations"

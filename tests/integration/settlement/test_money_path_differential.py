@@ -43,7 +43,8 @@ from plumbing.clock import FixedClock
 from plumbing.consumer import BatchConsumer
 from plumbing.db import create_pool, migrate_service
 from plumbing.outbox import Outbox
-from services.settlement import grant_commands, guarantee
+from services.settlement.commands import grants as grant_commands
+from services.settlement.commands import guarantee
 from services.settlement.context import Context
 from services.settlement.domain.grant import Grant
 from services.settlement.handlers import MoneyPath

@@ -59,8 +59,8 @@ def _check(args: argparse.Namespace) -> int:
 
     import asyncpg
 
-    from services.settlement.agreement import disagreements
-    from services.settlement.check import main as check_main
+    from services.settlement.checks.agreement import disagreements
+    from services.settlement.checks.invariants import main as check_main
 
     status = asyncio.run(check_main(args.dsn or _service_dsn("settlement")))
 

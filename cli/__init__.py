@@ -1,0 +1,1 @@
+"""`unisettle`, the operator's command line."""

@@ -1,0 +1,1 @@
+"""Operator checks of settlement's money invariants (`unisettle check`)."""

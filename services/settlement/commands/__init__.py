@@ -1,0 +1,1 @@
+"""Commands that change what settlement holds: grants, payouts, reconciliation, the guarantee fund."""

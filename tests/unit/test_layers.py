@@ -1,0 +1,39 @@
+"""Who may import whom: the shared plumbing and the contracts depend on no service, and
+settlement's money rules (its domain) touch no database, broker or web framework."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def offending(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in sorted(imports(path))
+        if name.split(".")[0] in forbidden or any(name.startswith(f"{f}.") or name == f for f in forbidden)
+    ]
+
+
+def test_plumbing_and_contracts_depend_on_no_service() -> None:
+    assert offending("plumbing", ("services", "cli")) == []
+    assert offending("contracts", ("services", "cli", "plumbing")) == []
+
+
+def test_settlement_money_rules_touch_no_database_broker_or_web_framework() -> None:
+    forbidden = ("asyncpg", "aiokafka", "fastapi", "starlette", "httpx", "services.settlement.adapters")
+    assert offending("services/settlement/domain", forbidden) == []
