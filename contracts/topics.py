@@ -25,7 +25,9 @@ class Topic(StrEnum):
 # The money-moving topics are keyed by grant id and co-partitioned (the same partition count):
 # all of a grant's money events reach one settlement process, in order, so two processes never
 # touch the same grant's accounts. An order's or a refund's events share its grant: they stay in
-# order too. The others are keyed by their aggregate.
+# order too. The others are keyed by their aggregate. A deployment that keyed the money topics by
+# order id cuts over by draining, then switching: writes stopped at the edge, every outbox sent and
+# every consumer's lag 0, then the new version started (README, "Keys and partitions").
 KEYS: dict[Topic, str] = {
     Topic.ORDERS_EVENTS: "grant_id",
     Topic.REFUNDS_EVENTS: "grant_id",
