@@ -12,11 +12,10 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.registry import EventRegistry, UnknownEvent
 from contracts.topics import dead_letter_topic
-from plumbing.delivery import Delivery, KafkaRecord, header, header_items
+from plumbing.delivery import Delivery, KafkaRecord, header_items
 from plumbing.logs import get_logger
 from plumbing.metrics import DEAD_LETTERS
 from plumbing.outbox import Headers, Outbox, headers_json
-from plumbing.tracing import TraceContext
 
 log = get_logger(__name__)
 
@@ -47,10 +46,6 @@ class DeadLetter:
         )
 
 
-def _trace_of(record: KafkaRecord) -> TraceContext | None:
-    return TraceContext.parse(header(record, "traceparent"))
-
-
 def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLetter:
     """Read a record into a Delivery, or say why it is poison."""
     if record.value is None:
@@ -61,7 +56,7 @@ def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLette
         )
     try:
         envelope, payload = registry.read(record.value)  # a known event, in one pass
-        return Delivery(record=record, envelope=envelope, payload=payload, trace=_trace_of(record))
+        return Delivery(record, envelope, payload)
     except ValueError:
         pass  # read it again step by step, to say why it is poison
     try:
@@ -78,7 +73,7 @@ def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLette
         payload = registry.payload_of(envelope)
     except UnknownEvent as exc:
         return DeadLetter(record, exc.code, exc.detail[:MAX_REASON], envelope.event_id, envelope.event_type)
-    return Delivery(record=record, envelope=envelope, payload=payload, trace=_trace_of(record))
+    return Delivery(record, envelope, payload)
 
 
 async def record_dead_letters(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import asyncpg
 
@@ -41,20 +40,24 @@ def header_items(record: KafkaRecord) -> list[tuple[str, bytes | None]]:
 def header(record: KafkaRecord, name: str) -> bytes | None:
     """The first value of header `name`, or None. A header that is only a name (a null value)
     counts as absent: no header value is trusted to be there."""
-    for key, value in header_items(record):
+    headers = record.headers
+    for key, value in headers if isinstance(headers, tuple | list) else header_items(record):
         if key == name and isinstance(value, bytes):
             return value
     return None
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One readable event: the Kafka record, its envelope and typed payload, its trace."""
+class Delivery(NamedTuple):
+    """One readable event: the Kafka record, its envelope and typed payload."""
 
     record: KafkaRecord
     envelope: Envelope
     payload: EventPayload
-    trace: TraceContext | None
+
+    @property
+    def trace(self) -> TraceContext | None:
+        """The trace the event carries (read from its headers when asked: most are never asked)."""
+        return TraceContext.parse(header(self.record, "traceparent"))
 
 
 Handler = Callable[[asyncpg.Connection, Delivery], Awaitable[None]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import asyncpg
 from pydantic_core import to_json
@@ -29,8 +29,7 @@ def headers_from_json(raw: str | list[list[str | None]]) -> Headers:
     return [(str(k), None if v is None else v.encode("latin-1")) for k, v in items]
 
 
-@dataclass(frozen=True)
-class OutboxRow:
+class OutboxRow(NamedTuple):
     """One message as the relay will publish it."""
 
     topic: str
@@ -45,6 +44,14 @@ class Outbox:
 
     def __init__(self, topic_prefix: str = "") -> None:
         self.topic_prefix = topic_prefix
+        self._physical: dict[str, str] = {}
+
+    def physical(self, topic: str) -> str:
+        """The topic's name on the broker (with this deployment's prefix)."""
+        name = self._physical.get(topic)
+        if name is None:
+            name = self._physical[topic] = with_prefix(self.topic_prefix, topic)
+        return name
 
     def row(self, envelope: Envelope, *, key: str | None = None, traceparent: str | None = None) -> OutboxRow:
         """The message for an envelope: on its event's topic, keyed by `key` (the aggregate id
@@ -71,9 +78,7 @@ class Outbox:
             ("traceparent", traceparent.encode()),
             ("event_type", payload.event_type.encode()),
         ]
-        return OutboxRow(
-            with_prefix(self.topic_prefix, payload.topic.value), key.encode(), value, headers, event_id
-        )
+        return OutboxRow(self.physical(payload.topic), key.encode(), value, headers, event_id)
 
     async def append(
         self, conn: asyncpg.Connection, envelopes: Sequence[Envelope], *, key: str | None = None

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -84,3 +84,38 @@ def test_every_event_type_lives_on_the_topic_of_its_producer() -> None:
     for model in REGISTRY:
         assert model.topic.value.split(".")[0] == model.event_type.split(".")[0], model
     assert uuid.UUID(str(cancelled().event_id))
+
+
+@pytest.mark.parametrize("text", ["O-1", 'O-"quoted"\\', "订单-é\n\t\u2028", "\x01"])
+def test_the_fast_encoder_writes_the_bytes_of_the_envelope_model(text: str) -> None:
+    payload = OrderCancelled(
+        order_id=text,
+        grant_id="G-1",
+        cancelled_by={"user_id": text, "role": "researcher"},
+        reason_code="buyer_cancelled",
+    )
+    at = datetime(2026, 4, 10, 8, 30, 1, 250, tzinfo=UTC)
+    cause = uuid.uuid4()
+    event_id, raw = Envelope.encode(
+        payload,
+        producer="settlement",
+        aggregate_id=text,
+        aggregate_version=7,
+        tenant_id="tsinghua",
+        correlation_id=text,
+        causation_id=cause,
+        occurred_at=at,
+    )
+    model = Envelope.of(
+        payload,
+        producer="settlement",
+        aggregate_id=text,
+        aggregate_version=7,
+        tenant_id="tsinghua",
+        correlation_id=text,
+        causation_id=cause,
+        event_id=event_id,
+        occurred_at=at,
+    )
+    assert raw == model.to_bytes()
+    assert Envelope.model_validate_json(raw) == model
