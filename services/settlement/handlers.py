@@ -9,6 +9,7 @@ statements (`adapters.effects`). Applying one event is applying a poll of one.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -73,12 +74,13 @@ class MoneyPath:
                         d.record, refusal.code, refusal.reason, d.envelope.event_id, d.envelope.event_type
                     )
                 )
-        traces = {d.envelope.event_id: d.trace for d in money}
-        rows = [self._row(e, traces.get(e.cause.event_id)) for e in poll.emitted]
+        causes = {d.envelope.event_id: d for d in money}
+        now = datetime.now(UTC)  # when the poll's events occurred: they are decided together
+        rows = [self._row(e, causes[e.cause.event_id].trace, now) for e in poll.emitted]
         await write_poll(conn, poll, rows, self.ctx.outbox)
         return refused
 
-    def _row(self, e: Emitted, trace: TraceContext | None) -> OutboxRow:
+    def _row(self, e: Emitted, trace: TraceContext | None, now: datetime) -> OutboxRow:
         event_id, value = Envelope.encode(
             e.payload,
             producer=PRODUCER,
@@ -87,6 +89,7 @@ class MoneyPath:
             tenant_id=e.tenant_id,
             correlation_id=e.cause.correlation_id,
             causation_id=e.cause.event_id,
+            occurred_at=now,
         )
         traceparent = (trace.child() if trace else TraceContext.new()).traceparent
         return self.ctx.outbox.encoded(
