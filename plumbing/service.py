@@ -135,7 +135,6 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             )
             for lane in range(settings.consumer_lanes)
         ]
-        app.state.consumer = consumers[0]
         app.state.consumers = consumers
         if spec.consumes:
             background += [(f"consumer-{n}", c.run) for n, c in enumerate(consumers)]

@@ -16,6 +16,9 @@ class SettlementSettings(ServiceSettings):
     # A poll of money events is decided in memory and written in a few statements whatever its
     # size: larger polls spread each statement's cost over more events.
     consumer_max_batch: int = Field(default=2000, ge=1, le=10_000)
+    # Two members of the group in one process: one decides a poll while the other's transaction
+    # waits on the database (each has its own partitions, so they never share a grant).
+    consumer_lanes: int = Field(default=2, ge=1, le=16)
     # The platform fee in basis points of each released escrow, rounded half up to the fen.
     fee_rate_bp: int = Field(default=60, ge=0, le=10_000)
     # What the guarantee fund can advance at once for refunds suppliers cannot cover.

@@ -92,15 +92,15 @@ async def test_replaying_every_order_event_changes_no_balance(api: SettlementApi
 
     # The whole topic again, and again after the dedup records are gone (a replay from long ago).
     topic = orders_topic(api)
-    consumer: BatchConsumer = api.app.state.consumer
+    lanes: list[BatchConsumer] = api.app.state.consumers
     for forget in (False, True):
         if forget:
             conn = await asyncpg.connect(api.dsn)
             await conn.execute("delete from processed_events")
             await conn.close()
-        target = consumer.stats.applied + consumer.stats.duplicates + len(api.published)
+        target = await _seen(lanes) + len(api.published)
         await produce(api.stack.kafka, topic, list(api.published))
-        await eventually(partial(_consumed, consumer, target), what="the replay to be consumed")
+        await eventually(partial(_consumed, lanes, target), what="the replay to be consumed")
 
     assert await api.balances() == before
     assert len(await api.settlement_events(at_least=settled_events)) == settled_events
@@ -129,8 +129,13 @@ async def test_events_that_cannot_move_money_are_dead_lettered(api: SettlementAp
     assert await api.check() == []
 
 
-async def _consumed(consumer: BatchConsumer, target: int) -> bool:
-    return consumer.stats.applied + consumer.stats.duplicates >= target
+async def _seen(lanes: list[BatchConsumer]) -> int:
+    """Events every lane of the service applied or recognised as duplicates."""
+    return sum(lane.stats.applied + lane.stats.duplicates for lane in lanes)
+
+
+async def _consumed(lanes: list[BatchConsumer], target: int) -> bool:
+    return await _seen(lanes) >= target
 
 
 def orders_topic(api: SettlementApi) -> str:
