@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from plumbing.auth import Role
 from plumbing.topic_admin import ensure_topics
+from services.settlement.checks.invariants import run_checks
 from tests.e2e.processes import ServiceProcess, free_port
 from tests.e2e.test_money_flow import auth
 from tests.integration.settlement.conftest import line
@@ -100,8 +102,11 @@ def envelopes(orders: int, grants: int = GRANTS) -> list[Envelope]:
 class Measured:
     events_per_second: float
     seconds: float
+    cpu_us_per_event: float = 0.0  # CPU time of the settlement processes, per event applied
+    machine_busy: float = 0.0  # the share of all cores busy (anything) while they applied it
     replay_per_second: float | None = None  # the same topic again, dedup memory wiped
     replay_changed_nothing: bool | None = None
+    invariants_failed: list[str] | None = None  # `unisettle check` on the database afterwards
 
 
 async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, replay: bool = False) -> Measured:
@@ -128,7 +133,11 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
             # Counted from the moment every process reads its share of the partitions: what a
             # process that joined first applied alone before the group settled is left out.
             await start_group(stack, prefix, services, topic)
+            cpu, machine = _cpu_seconds(services), _machine_ticks()
             measured = Measured(*await drained(conn, stack, prefix, topic, since_settled=True))
+            applied = measured.events_per_second * measured.seconds
+            measured.cpu_us_per_event = (_cpu_seconds(services) - cpu) / applied * 1e6
+            measured.machine_busy = _busy_share(machine, _machine_ticks())
             for service in services:
                 await service.stop()
             released = await conn.fetchval("select count(*) from escrows where status = 'released'")
@@ -142,6 +151,7 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
                 measured.replay_per_second, _ = await drained(conn, stack, prefix, topic, since_settled=True)
                 await services[0].stop()
                 measured.replay_changed_nothing = await state(conn) == before
+            measured.invariants_failed = [f"{r.name}: {r.detail}" for r in await run_checks(conn) if not r.ok]
         finally:
             await conn.close()
         return measured
@@ -150,6 +160,27 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
             await service.stop()
         await drop_database(stack, dsn)
         await delete_topics(stack, prefix)
+
+
+def _cpu_seconds(services: list[ServiceProcess]) -> float:
+    """User and system CPU time the services' processes have used so far."""
+    total = 0
+    for service in services:
+        assert service.process is not None
+        fields = Path(f"/proc/{service.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the machine so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
+def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    return (after[0] - before[0]) / max(1, after[1] - before[1])
 
 
 async def publish(producer: AIOKafkaProducer, topic: str, events: list[Envelope]) -> None:
