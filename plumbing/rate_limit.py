@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plumbing.auth import TokenCodec
 from plumbing.errors import AppError, error_body
@@ -55,10 +55,10 @@ class RateLimiter:
         return (1 - bucket.tokens) / self.rate
 
 
-def client_of(request: Request, codec: TokenCodec) -> str | None:
-    """Who is asking, by their verified token; None without a valid one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def client_of(authorization: str, codec: TokenCodec) -> str | None:
+    """Who is asking, by their verified token (the `Authorization` header); None without a
+    valid one. The codec remembers the verified token, so the route does not verify it again."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     try:
@@ -68,18 +68,20 @@ def client_of(request: Request, codec: TokenCodec) -> str | None:
     return f"{principal.tenant_id}/{principal.role.value}/{principal.subject}"
 
 
-def limit_writes(
-    limiter: RateLimiter, codec: TokenCodec
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """HTTP middleware: a client over its allowance of changes gets 429 `rate_limited`."""
+class LimitWrites:
+    """ASGI middleware: a client over its allowance of changes gets 429 `rate_limited`."""
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.method in WRITES:
-            client = client_of(request, codec)
-            wait = limiter.take(client) if client is not None else 0.0
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, codec: TokenCodec) -> None:
+        self.app, self.limiter, self.codec = app, limiter, codec
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in WRITES:
+            authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            client = client_of(authorization.decode("latin-1"), self.codec)
+            wait = self.limiter.take(client) if client is not None else 0.0
             if wait:
                 seconds = max(1, round(wait + 0.5))
-                return JSONResponse(
+                refused = JSONResponse(
                     error_body(
                         "rate_limited",
                         "too many changes from this client; try again shortly",
@@ -88,6 +90,6 @@ def limit_writes(
                     429,
                     headers={"Retry-After": str(seconds)},
                 )
-        return await call_next(request)
-
-    return middleware
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -26,13 +26,13 @@ from plumbing.delivery import Handler
 from plumbing.errors import error_body, install_error_handlers
 from plumbing.logs import configure_logging, get_logger
 from plumbing.outbox import Outbox
-from plumbing.rate_limit import RateLimiter, limit_writes
+from plumbing.rate_limit import LimitWrites, RateLimiter
 from plumbing.relay import OutboxRelay, RelaySettings
+from plumbing.request_trace import TraceRequests
 from plumbing.retry import Backoff
 from plumbing.settings import ServiceSettings
 from plumbing.text import StorableUrl
 from plumbing.topic_admin import ensure_topics, service_topics
-from plumbing.tracing import TraceContext, current_trace
 
 log = get_logger(__name__)
 
@@ -162,25 +162,13 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     )
     app.state.token_codec = stack.token_codec()
     install_error_handlers(app)
-    app.middleware("http")(
-        limit_writes(RateLimiter(stack.write_rate_per_second, stack.write_burst), app.state.token_codec)
-    )
+    # Pure ASGI middleware, innermost first (the last added runs first): every answer is traced,
+    # the URL and the body are checked before the rate limit and the route.
+    limiter = RateLimiter(stack.write_rate_per_second, stack.write_burst)
+    app.add_middleware(LimitWrites, limiter=limiter, codec=app.state.token_codec)
     app.add_middleware(BodyLimit, default=stack.max_request_bytes, larger=spec.large_bodies)
     app.add_middleware(StorableUrl)
-
-    @app.middleware("http")
-    async def trace_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = TraceContext.parse(request.headers.get("traceparent"))
-        trace = incoming.child() if incoming else TraceContext.new()
-        token = current_trace.set(trace)
-        try:
-            response = await call_next(request)
-        finally:
-            current_trace.reset(token)
-        response.headers["traceparent"] = trace.traceparent
-        return response
+    app.add_middleware(TraceRequests)
 
     app.include_router(_operational_router(spec.name))
     app.include_router(audit_router())
@@ -253,7 +241,16 @@ class BrokerProbe:
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run the app under uvicorn with our JSON logs (uvicorn's own config would replace them)."""
+    """Run the app under uvicorn with our JSON logs (uvicorn's own config would replace them), on
+    uvloop's event loop and httptools' HTTP parser (the C implementations)."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
