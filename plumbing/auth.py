@@ -6,6 +6,9 @@ Claims: `sub`, `role`, `tenant` (the university), and where they apply `supplier
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -41,12 +44,27 @@ class Principal:
 
 
 class TokenCodec:
-    def __init__(self, secret: str, *, issuer: str = "unisettle", audience: str = "unisettle") -> None:
+    """Issues and verifies tokens. A verified token is remembered until it expires (at most
+    `remember` tokens, the least recently used forgotten first), so a request — or a client's
+    next one — does not verify the same signature again; a token that fails is never remembered."""
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        issuer: str = "unisettle",
+        audience: str = "unisettle",
+        remember: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if len(secret) < 32:
             raise ValueError("the JWT secret must be at least 32 characters")
         self._secret = secret
         self.issuer = issuer
         self.audience = audience
+        self._remember = remember
+        self._clock = clock
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def issue(
         self, principal: Principal, ttl: timedelta = timedelta(hours=1), now: datetime | None = None
@@ -69,6 +87,20 @@ class TokenCodec:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; Unauthenticated with a precise code otherwise."""
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if self._clock() < expires:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self._remember:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -95,10 +127,11 @@ class TokenCodec:
         if role is Role.SUPPLIER and not supplier_id:
             raise Unauthenticated("a supplier token must name its supplier", code="invalid_token")
         grant_ids = claims.get("grant_ids") or []
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             role=role,
             tenant_id=tenant,
             supplier_id=str(supplier_id) if supplier_id else None,
             grant_ids=tuple(str(g) for g in grant_ids),
         )
+        return principal, float(claims["exp"])

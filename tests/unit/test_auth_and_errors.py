@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.auth_deps import require_roles
-from plumbing.errors import Conflict, install_error_handlers
+from plumbing.errors import Conflict, Unauthenticated, install_error_handlers
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 codec = TokenCodec(SECRET)
@@ -152,6 +153,25 @@ def test_domain_errors_validation_errors_and_crashes_share_one_shape() -> None:
     crash = client.get("/boom")
     assert crash.status_code == 500
     assert crash.json() == {"error": {"code": "internal_error", "message": "an internal error occurred"}}
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires() -> None:
+    remembering = TokenCodec(SECRET, remember=2)
+    finance = Principal("fo-1", Role.UNIVERSITY_FINANCE, "tsinghua")
+    issued = datetime.now(UTC) - timedelta(minutes=5)
+    short = remembering.issue(finance, ttl=timedelta(minutes=5, seconds=2), now=issued)
+    assert remembering.verify(short) == finance
+    assert remembering.verify(short) == finance  # remembered
+    tampered = short[:-4] + ("AAAA" if not short.endswith("AAAA") else "BBBB")
+    for _ in range(2):  # a bad token is verified (and refused) every time, never remembered
+        with pytest.raises(Unauthenticated, match="not valid"):
+            remembering.verify(tampered)
+    expires = jwt.decode(short, options={"verify_signature": False})["exp"]
+    deadline = time.monotonic() + 5
+    while time.time() <= expires and time.monotonic() < deadline:  # until it has expired
+        time.sleep(0.05)
+    with pytest.raises(Unauthenticated, match="expired"):  # although it was remembered
+        remembering.verify(short)
 
 
 def test_short_secrets_are_refused() -> None:
