@@ -15,9 +15,19 @@ PLUMBING_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=60)
+    """A pool whose connections are handed back without asyncpg's reset query (one more round
+    trip per use): nothing on a pooled connection keeps session state — no LISTEN, session
+    advisory lock, SET or cursor outlives its use (those live on connections of their own) — and
+    an open transaction is still rolled back when a connection comes back."""
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, command_timeout=60, reset=_keep_session
+    )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset (see `create_pool`)."""
 
 
 def _lock_key(name: str) -> int:
