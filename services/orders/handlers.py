@@ -23,8 +23,9 @@ from plumbing.audit import Audited
 from plumbing.clock import Clock
 from plumbing.delivery import Delivery, Handler, PoisonEvent
 from plumbing.errors import AppError
+from plumbing.notifications import Changes
 from plumbing.outbox import Outbox
-from services.orders.adapters import projections
+from services.orders.adapters import placing, projections
 from services.orders.adapters import repository as repo
 from services.orders.domain.checkout import CartLine, split_cart
 from services.orders.domain.errors import IdempotencyKeyReused, NotYourOrder, OrderNotFound
@@ -38,6 +39,7 @@ class Context:
     outbox: Outbox
     clock: Clock
     deadlines: Deadlines
+    status_changes: Changes  # wakes readers waiting for an order's status (wait_for)
 
 
 @dataclass(frozen=True)
@@ -53,24 +55,22 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def place_orders(
-    conn: asyncpg.Connection,
+def plan_orders(
     ctx: Context,
     buyer: Buyer,
     grant_id: str,
     cart: list[CartLine],
     checkout_id: str,
+    seen: placing.CheckoutView,
     external_ref: str | None = None,
 ) -> list[Order]:
-    """Split the cart and place one order per supplier, inside the caller's transaction."""
-    grant = await projections.grant(conn, buyer.tenant_id, grant_id)
-    suppliers, listings = await projections.catalog_for(conn, [(c.supplier_id, c.sku) for c in cart])
+    """Split the cart against what was read and make one order per supplier (nothing written)."""
     now = ctx.clock.now()
-    shares = split_cart(cart, grant, buyer.actor, buyer.tenant_id, suppliers, listings, now.date())
+    grant = seen.grant
+    shares = split_cart(cart, grant, buyer.actor, buyer.tenant_id, seen.suppliers, seen.listings, now.date())
     assert grant is not None
-    orders = []
-    for share in shares:
-        order = Order.place(
+    return [
+        Order.place(
             order_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"unisettle:{checkout_id}:{share.supplier_id}")),
             checkout_id=checkout_id,
             tenant_id=buyer.tenant_id,
@@ -84,8 +84,27 @@ async def place_orders(
             deadlines=ctx.deadlines,
             external_ref=external_ref,
         )
-        await repo.add(conn, order, ctx.outbox)
-        orders.append(order)
+        for share in shares
+    ]
+
+
+def _keys(cart: list[CartLine]) -> list[tuple[str, str]]:
+    return [(c.supplier_id, c.sku) for c in cart]
+
+
+async def place_orders(
+    conn: asyncpg.Connection,
+    ctx: Context,
+    buyer: Buyer,
+    grant_id: str,
+    cart: list[CartLine],
+    checkout_id: str,
+    external_ref: str | None = None,
+) -> list[Order]:
+    """Split the cart and place one order per supplier, inside the caller's transaction."""
+    seen = await placing.read(conn, buyer.tenant_id, grant_id, _keys(cart))
+    orders = plan_orders(ctx, buyer, grant_id, cart, checkout_id, seen, external_ref)
+    await placing.place(conn, orders, ctx.outbox, None)
     return orders
 
 
@@ -95,50 +114,32 @@ async def checkout(
     grant_id: str,
     cart: list[CartLine],
     idempotency_key: str,
-    render: Callable[[str, list[Order]], dict[str, Any]],
-) -> tuple[dict[str, Any], bool]:
-    """Place a checkout once per idempotency key: the same key and body return the first answer
-    (created=False); the same key with another body is refused."""
+    render: Callable[[str, list[Order]], bytes],
+) -> tuple[bytes, bool]:
+    """Place a checkout once per idempotency key, in two round trips (one read, one write): the
+    same key and body return the first answer's very bytes (created=False); the same key with
+    another body is refused."""
     digest = request_hash({"grant_id": grant_id, "cart": [c.__dict__ for c in cart]})
     for _ in range(2):
         async with ctx.pool.acquire() as conn:
-            earlier = await conn.fetchrow(
-                """select request_hash, response from checkouts
-                   where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3""",
-                buyer.tenant_id,
-                buyer.actor.user_id,
-                idempotency_key,
+            seen = await placing.read(
+                conn, buyer.tenant_id, grant_id, _keys(cart), (buyer.actor.user_id, idempotency_key)
             )
-            if earlier is not None:
-                if earlier["request_hash"] != digest:
+            if seen.earlier_hash is not None:
+                if seen.earlier_hash != digest:
                     raise IdempotencyKeyReused("this Idempotency-Key was used for a different checkout")
-                return json.loads(earlier["response"]), False
-            try:
-                async with conn.transaction():
-                    checkout_id = str(uuid.uuid4())
-                    orders = await place_orders(conn, ctx, buyer, grant_id, cart, checkout_id)
-                    response = render(checkout_id, orders)
-                    stored = await conn.fetchval(
-                        """insert into checkouts (tenant_id, buyer_id, idempotency_key, request_hash,
-                               checkout_id, response) values ($1, $2, $3, $4, $5, $6::jsonb)
-                           on conflict do nothing returning true""",
-                        buyer.tenant_id,
-                        buyer.actor.user_id,
-                        idempotency_key,
-                        digest,
-                        checkout_id,
-                        json.dumps(response, default=str),
-                    )
-                    if not stored:
-                        raise _LostRace  # a concurrent request with this key won: undo ours
-                return response, True
-            except _LostRace:
-                continue  # read and answer with the winner's response
+                assert seen.earlier_response is not None
+                return seen.earlier_response, False
+            checkout_id = str(uuid.uuid4())
+            orders = plan_orders(ctx, buyer, grant_id, cart, checkout_id, seen)
+            body = render(checkout_id, orders)
+            record = placing.CheckoutRecord(
+                buyer.tenant_id, buyer.actor.user_id, idempotency_key, digest, checkout_id, body
+            )
+            if await placing.place(conn, orders, ctx.outbox, record):
+                return body, True
+        # a concurrent request with this key was recorded first: read and answer with its answer
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-class _LostRace(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- actions on one order

@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from contracts.topics import Topic
 from plumbing.clock import Clock, SystemClock
 from plumbing.delivery import Handler
+from plumbing.notifications import Changes
 from plumbing.service import Background, ServiceSpec, create_app, drain_loop, serve
 from services.orders import handlers
 from services.orders.api import actions, checkouts, orders
 from services.orders.config import OrdersSettings
 
+STATUS_CHANNEL = "order_status"  # notified by the orders table's trigger (migration 005)
 CONSUMES = (Topic.SETTLEMENT_EVENTS, Topic.SUPPLIERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.ORDERS_COMMANDS)
 
 
@@ -24,11 +26,17 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
 
     async def setup(app: FastAPI) -> Sequence[Background]:
         ctx = handlers.Context(
-            pool=app.state.pool, outbox=app.state.outbox, clock=clock, deadlines=settings.deadlines()
+            pool=app.state.pool,
+            outbox=app.state.outbox,
+            clock=clock,
+            deadlines=settings.deadlines(),
+            status_changes=Changes(settings.database_url, STATUS_CHANNEL),
         )
         app.state.orders = ctx
-
-        return [drain_loop("deadlines", lambda: handlers.fire_due_timers(ctx), settings.timer_poll_seconds)]
+        return [
+            drain_loop("deadlines", lambda: handlers.fire_due_timers(ctx), settings.timer_poll_seconds),
+            ("status-changes", ctx.status_changes.run),
+        ]
 
     def event_handlers(app: FastAPI) -> dict[str, Handler]:
         return handlers.handlers(app.state.orders)

@@ -1,6 +1,6 @@
 """What orders keeps of other services' events: the catalog (suppliers.events) and grants
-(settlement.events). Each row keeps the last aggregate version applied, so duplicates and stale
-events change nothing."""
+(settlement.events), and how a row of each reads (checkout reads them: `adapters.placing`). Each
+row keeps the last aggregate version applied, so duplicates and stale events change nothing."""
 
 from __future__ import annotations
 
@@ -125,12 +125,7 @@ async def apply_grant_event(conn: asyncpg.Connection, envelope: Envelope, event:
         )
 
 
-async def grant(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> GrantInfo | None:
-    row = await conn.fetchrow(
-        "select * from grants where tenant_id = $1 and grant_id = $2", tenant_id, grant_id
-    )
-    if row is None:
-        return None
+def grant_info(row: asyncpg.Record) -> GrantInfo:
     return GrantInfo(
         row["grant_id"],
         row["tenant_id"],
@@ -141,37 +136,21 @@ async def grant(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> Gran
     )
 
 
-async def catalog_for(
-    conn: asyncpg.Connection, keys: list[tuple[str, str]]
-) -> tuple[dict[str, CatalogSupplier], dict[tuple[str, str], CatalogListing]]:
-    """The suppliers and listings a cart names, in two queries."""
-    supplier_ids = sorted({s for s, _ in keys})
-    suppliers = {
-        r["supplier_id"]: CatalogSupplier(
-            r["supplier_id"], r["state"] == "ACTIVE", r["hazardous_licence_until"]
-        )
-        for r in await conn.fetch("select * from catalog_suppliers where supplier_id = any($1)", supplier_ids)
-    }
-    rows = await conn.fetch(
-        """select * from catalog_listings l join unnest($1::text[], $2::text[]) as k(supplier_id, sku)
-           using (supplier_id, sku)""",
-        [s for s, _ in keys],
-        [k for _, k in keys],
+def supplier_of(row: asyncpg.Record) -> CatalogSupplier:
+    return CatalogSupplier(row["supplier_id"], row["state"] == "ACTIVE", row["hazardous_licence_until"])
+
+
+def listing_of(row: asyncpg.Record) -> CatalogListing:
+    return CatalogListing(
+        row["listing_id"],
+        row["supplier_id"],
+        row["sku"],
+        row["version"],
+        row["name"],
+        row["unit"],
+        row["price_minor"],
+        BudgetCategory(row["category"]),
+        row["hazardous"],
+        row["cas_number"],
+        row["active"],
     )
-    listings = {
-        (r["supplier_id"], r["sku"]): CatalogListing(
-            r["listing_id"],
-            r["supplier_id"],
-            r["sku"],
-            r["version"],
-            r["name"],
-            r["unit"],
-            r["price_minor"],
-            BudgetCategory(r["category"]),
-            r["hazardous"],
-            r["cas_number"],
-            r["active"],
-        )
-        for r in rows
-    }
-    return suppliers, listings

@@ -63,35 +63,9 @@ def _order(row: asyncpg.Record, timers: list[asyncpg.Record]) -> Order:
     )
 
 
-async def add(conn: asyncpg.Connection, order: Order, outbox: Outbox) -> None:
-    await conn.execute(
-        """insert into orders (order_id, checkout_id, tenant_id, grant_id, pi_id, buyer, supplier_id, lines,
-               total_minor, currency, status, funds, approvals_required, external_ref, placed_at, version)
-           values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, 0)""",
-        order.order_id,
-        order.checkout_id,
-        order.tenant_id,
-        order.grant_id,
-        order.pi_id,
-        order.buyer.model_dump_json(),
-        order.supplier_id,
-        json.dumps([line.model_dump(mode="json") for line in order.lines]),
-        order.total_minor,
-        order.currency,
-        order.status.value,
-        order.funds.value,
-        [r.value for r in order.approvals_required],
-        order.external_ref,
-        order.placed_at,
-    )
-    await save(conn, order, outbox)
-
-
-async def save(
-    conn: asyncpg.Connection, order: Order, outbox: Outbox, causation_id: uuid.UUID | None = None
-) -> None:
-    """Persist state, deadlines and timeline, and append new events to the outbox."""
-    envelopes = [
+def envelopes(order: Order, causation_id: uuid.UUID | None = None) -> list[Envelope]:
+    """The order's new events, numbered on from its last aggregate version."""
+    return [
         Envelope.of(
             event,
             producer=PRODUCER,
@@ -103,7 +77,21 @@ async def save(
         )
         for n, event in enumerate(order.events, start=1)
     ]
-    order.version += len(envelopes)
+
+
+def saved(order: Order, events: int) -> None:
+    """What the order knows once its state, timeline and `events` new events are written."""
+    order.version += events
+    order.timeline_saved += len(order.timeline)
+    order.events.clear()
+    order.timeline.clear()
+
+
+async def save(
+    conn: asyncpg.Connection, order: Order, outbox: Outbox, causation_id: uuid.UUID | None = None
+) -> None:
+    """Persist state, deadlines and timeline, and append new events to the outbox."""
+    new = envelopes(order, causation_id)
     await conn.execute(
         """update orders set status = $2, funds = $3, approvals_given = $4::jsonb, carrier = $5,
                tracking_number = $6, refund_open = $7, refunded_minor = $8, version = $9,
@@ -117,7 +105,7 @@ async def save(
         order.tracking_number,
         order.refund_open,
         order.refunded_minor,
-        order.version,
+        order.version + len(new),
         json.dumps(order.refunds),
     )
     await conn.execute("delete from order_timers where order_id = $1", order.order_id)
@@ -146,8 +134,6 @@ async def save(
                 for n, e in enumerate(order.timeline, start=1)
             ],
         )
-    order.timeline_saved = seq + len(order.timeline)
-    if envelopes:  # keyed by grant: settlement's processes each own whole grants (contracts.topics)
-        await outbox.append(conn, envelopes, key=order.grant_id)
-    order.events.clear()
-    order.timeline.clear()
+    if new:  # keyed by grant: settlement's processes each own whole grants (contracts.topics)
+        await outbox.append(conn, new, key=order.grant_id)
+    saved(order, len(new))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
@@ -16,12 +16,17 @@ from services.orders.domain.order import Order
 router = APIRouter(prefix="/v1/checkouts", tags=["checkout"])
 
 
-def render(checkout_id: str, orders: list[Order]) -> dict[str, Any]:
-    return CheckoutOut(
-        checkout_id=checkout_id,
-        orders=[OrderOut.of(o) for o in orders],
-        total_minor=sum(o.total_minor for o in orders),
-    ).model_dump(mode="json")
+def render(checkout_id: str, orders: list[Order]) -> bytes:
+    """The answer's bytes, serialised once: kept as they are for the key's replays."""
+    return (
+        CheckoutOut(
+            checkout_id=checkout_id,
+            orders=[OrderOut.of(o) for o in orders],
+            total_minor=sum(o.total_minor for o in orders),
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CheckoutOut)
@@ -29,14 +34,13 @@ async def checkout(
     body: CheckoutIn,
     ctx: Ctx,
     buyer: BuyerRole,
-    response: Response,
     idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
-) -> dict[str, Any]:
+) -> Response:
     """Check out a cart on a grant. Each line carries the price the buyer saw; a price that
     changed since is refused (`stale_price`). Send an `Idempotency-Key`: the same key and body
     return the first answer (200); the same key with another body is refused."""
     cart = [CartLine(x.supplier_id, x.sku, x.quantity, x.unit_price_minor) for x in body.lines]
-    result, created = await handlers.checkout(
+    body_bytes, created = await handlers.checkout(
         ctx,
         handlers.Buyer(buyer.tenant_id, Actor(user_id=buyer.subject, role=buyer.role.value)),
         body.grant_id,
@@ -44,6 +48,8 @@ async def checkout(
         idempotency_key,
         render,
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return result
+    return Response(
+        body_bytes,
+        status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        media_type="application/json",
+    )

@@ -40,13 +40,18 @@ async def get_order(
 ) -> OrderOut:
     """An order. With `wait_for`, the answer waits (up to `timeout`) until the order reaches that
     status or a final one, so a client can read the outcome of the saga step it started."""
-    order = await _visible(ctx, principal, order_id)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while wait_for is not None and order.status is not wait_for and order.status not in FINAL:
-        if asyncio.get_running_loop().time() >= deadline:
-            break
-        await asyncio.sleep(0.05)
+    if wait_for is None:
+        return OrderOut.of(await _visible(ctx, principal, order_id))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    # Watched before it is read: a change committed in between still wakes this reader.
+    async with ctx.status_changes.watch(order_id) as watch:
         order = await _visible(ctx, principal, order_id)
+        while order.status is not wait_for and order.status not in FINAL:
+            left = deadline - loop.time()
+            if left <= 0 or not await watch.changed(left):
+                break
+            order = await _visible(ctx, principal, order_id)
     return OrderOut.of(order)
 
 

@@ -1,0 +1,185 @@
+"""Placing orders in one statement: the checkout's idempotency record, the orders, their
+deadlines, their timelines and their events in the outbox are written by a single `insert` with
+data-modifying CTEs — atomic without a transaction of its own, and one round trip whatever the
+number of suppliers. Reading what a checkout needs (an earlier answer for its key, the grant, the
+suppliers and listings of the cart) is one statement too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from plumbing.outbox import Outbox, OutboxRow, headers_json
+from services.orders.adapters import projections
+from services.orders.adapters.repository import envelopes, saved
+from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
+from services.orders.domain.order import Order
+
+
+@dataclass(frozen=True)
+class CheckoutRecord:
+    """A checkout's idempotency record: its key, the hash of its request and the answer's bytes."""
+
+    tenant_id: str
+    buyer_id: str
+    idempotency_key: str
+    request_hash: str
+    checkout_id: str
+    response: bytes
+
+
+@dataclass(frozen=True)
+class CheckoutView:
+    earlier_hash: str | None
+    earlier_response: bytes | None
+    grant: GrantInfo | None
+    suppliers: dict[str, CatalogSupplier]
+    listings: dict[tuple[str, str], CatalogListing]
+
+
+_READ = """
+select (select request_hash from checkouts
+         where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3) as earlier_hash,
+       (select response from checkouts
+         where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3) as earlier_response,
+       (select g from grants g where g.tenant_id = $1 and g.grant_id = $4) as grant,
+       array(select s from catalog_suppliers s where s.supplier_id = any($5::text[])) as suppliers,
+       array(select l from catalog_listings l
+              join unnest($5::text[], $6::text[]) as k(supplier_id, sku) using (supplier_id, sku))
+         as listings
+"""
+
+
+async def read(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    grant_id: str,
+    keys: Sequence[tuple[str, str]],
+    idempotency: tuple[str, str] | None = None,
+) -> CheckoutView:
+    """Everything placing orders reads, in one round trip: the grant, the suppliers and listings
+    of the cart (`keys`: supplier and sku), and with `idempotency` (buyer and key) the earlier
+    checkout under that key."""
+    buyer_id, key = idempotency or (None, None)
+    row = await conn.fetchrow(
+        _READ, tenant_id, buyer_id, key, grant_id, [s for s, _ in keys], [k for _, k in keys]
+    )
+    assert row is not None
+    response = row["earlier_response"]
+    return CheckoutView(
+        row["earlier_hash"],
+        response.encode() if isinstance(response, str) else response,
+        projections.grant_info(row["grant"]) if row["grant"] is not None else None,
+        {s["supplier_id"]: projections.supplier_of(s) for s in row["suppliers"]},
+        {(r["supplier_id"], r["sku"]): projections.listing_of(r) for r in row["listings"]},
+    )
+
+
+_ORDERS = """
+    insert into orders (order_id, checkout_id, tenant_id, grant_id, pi_id, buyer, supplier_id, lines,
+        total_minor, currency, status, funds, approvals_required, external_ref, placed_at, version)
+    select o.order_id, o.checkout_id, o.tenant_id, o.grant_id, o.pi_id, o.buyer, o.supplier_id, o.lines,
+        o.total_minor, o.currency, o.status, o.funds,
+        array(select jsonb_array_elements_text(o.approvals_required)), o.external_ref, o.placed_at, o.version
+    from unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
+                $14::jsonb[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::jsonb[],
+                $20::text[], $21::timestamptz[], $22::int[])
+        as o(order_id, checkout_id, tenant_id, grant_id, pi_id, buyer, supplier_id, lines, total_minor,
+             currency, status, funds, approvals_required, external_ref, placed_at, version)
+    where exists (select from gate)"""
+_TIMERS = """
+    insert into order_timers (order_id, kind, due_at, remaining)
+    select * from unnest($23::text[], $24::text[], $25::timestamptz[], $26::interval[])
+    where exists (select from gate)"""
+_TIMELINE = """
+    insert into order_timeline (order_id, seq, at, action, actor_id, actor_role, from_status,
+        to_status, reason)
+    select * from unnest($27::text[], $28::int[], $29::timestamptz[], $30::text[], $31::text[],
+                         $32::text[], $33::text[], $34::text[], $35::text[])
+    where exists (select from gate)"""
+_OUTBOX = """
+    insert into outbox (topic, key, value, headers, event_id)
+    select * from unnest($36::text[], $37::bytea[], $38::bytea[], $39::jsonb[], $40::uuid[])
+    where exists (select from gate)"""
+# With a checkout record the statement writes only if the key is new (a concurrent request with
+# the same key, committed first, makes `gate` empty and nothing is written); without one (a
+# platform's command, already claimed in the caller's transaction) it always writes.
+_GATE_CHECKOUT = """
+    insert into checkouts (tenant_id, buyer_id, idempotency_key, request_hash, checkout_id, response)
+    values ($1, $2, $3, $4, $5, $6) on conflict do nothing returning true"""
+_GATE_ALWAYS = "select $1::text, $2::text, $3::text, $4::text, $5::text, $6::text"
+
+
+def _statement(gate: str) -> str:
+    return (
+        f"with gate as ({gate}), placed as ({_ORDERS}), timers as ({_TIMERS}),"
+        f" timeline as ({_TIMELINE}), sent as ({_OUTBOX}) select exists (select from gate)"
+    )
+
+
+_WITH_CHECKOUT, _WITHOUT_CHECKOUT = _statement(_GATE_CHECKOUT), _statement(_GATE_ALWAYS)
+
+
+async def place(
+    conn: asyncpg.Connection, orders: Sequence[Order], outbox: Outbox, checkout: CheckoutRecord | None
+) -> bool:
+    """Write new orders with their deadlines, timelines and events (keyed by grant) in one
+    statement; with `checkout`, its idempotency record too. False when another request
+    recorded that checkout's key first: then nothing was written."""
+    staged = [(order, envelopes(order)) for order in orders]
+    rows: list[OutboxRow] = [outbox.row(e, key=order.grant_id) for order, events in staged for e in events]
+    timers = [(o.order_id, k.value, t.due_at, t.remaining) for o in orders for k, t in o.timers.items()]
+    timeline = [
+        (
+            o.order_id,
+            o.timeline_saved + n,
+            e.at,
+            e.action,
+            e.actor.user_id,
+            e.actor.role,
+            e.from_status.value if e.from_status else None,
+            e.to_status.value,
+            e.reason,
+        )
+        for o in orders
+        for n, e in enumerate(o.timeline, start=1)
+    ]
+    gate = (
+        (c.tenant_id, c.buyer_id, c.idempotency_key, c.request_hash, c.checkout_id, c.response.decode())
+        if (c := checkout) is not None
+        else (None, None, None, None, None, None)
+    )
+    written = await conn.fetchval(
+        _WITH_CHECKOUT if checkout is not None else _WITHOUT_CHECKOUT,
+        *gate,
+        [o.order_id for o in orders],
+        [o.checkout_id for o in orders],
+        [o.tenant_id for o in orders],
+        [o.grant_id for o in orders],
+        [o.pi_id for o in orders],
+        [o.buyer.model_dump_json() for o in orders],
+        [o.supplier_id for o in orders],
+        [json.dumps([line.model_dump(mode="json") for line in o.lines]) for o in orders],
+        [o.total_minor for o in orders],
+        [o.currency for o in orders],
+        [o.status.value for o in orders],
+        [o.funds.value for o in orders],
+        [json.dumps([r.value for r in o.approvals_required]) for o in orders],
+        [o.external_ref for o in orders],
+        [o.placed_at for o in orders],
+        [o.version + len(events) for o, events in staged],
+        *_columns(timers, 4),
+        *_columns(timeline, 9),
+        *_columns([(r.topic, r.key, r.value, headers_json(r.headers), r.event_id) for r in rows], 5),
+    )
+    if written:
+        for order, events in staged:
+            saved(order, len(events))
+    return bool(written)
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    return [[row[i] for row in rows] for i in range(width)]
