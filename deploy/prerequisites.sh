@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what UniSettle needs on a Debian machine and is missing: Java 17, Maven, the
-# PostgreSQL server, curl, and kcat (the tests publish as an outside Kafka client would).
+# PostgreSQL server, curl, kcat (the tests publish as an outside Kafka client would) and wrk (the
+# bench's HTTP load generator).
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ command -v mvn >/dev/null || need+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v curl >/dev/null || need+=(curl)
 command -v kcat >/dev/null || need+=(kcat)
+command -v wrk >/dev/null || need+=(wrk)
 if ((${#need[@]} == 0)); then exit 0; fi
 
 SUDO=""

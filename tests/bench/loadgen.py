@@ -116,6 +116,7 @@ class Load:
             "done": done,
             "errors": self.errors,
             "rate": done / elapsed,
+            "samples": self.latencies,  # so that several generators' runs can be merged
             **{
                 f"{name}_p{p}": percentile(values, p)
                 for name, values in self.latencies.items()

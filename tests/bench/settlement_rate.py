@@ -109,14 +109,23 @@ class Measured:
     invariants_failed: list[str] | None = None  # `unisettle check` on the database afterwards
 
 
-async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, replay: bool = False) -> Measured:
+async def run(
+    stack: Stack,
+    orders: int,
+    processes: int,
+    workdir: Path,
+    *,
+    replay: bool = False,
+    lanes: int | None = None,
+) -> Measured:
     """Events per second from the first escrow event written to the last one; optionally the
-    replay of the whole topic with the dedup memory wiped."""
+    replay of the whole topic with the dedup memory wiped. `lanes`: the consumer lanes of each
+    process (the service's default when None)."""
     prefix = f"bench{int(time.time() * 1000) % 10**9}."
     topic = with_prefix(prefix, Topic.ORDERS_EVENTS.value)
     dsn = await create_database(stack, "benchsettle")
     services = [
-        ServiceProcess("settlement", free_port(), dsn, workdir / f"settlement-{processes}-{n}.log")
+        ServiceProcess("settlement", free_port(), dsn, workdir / f"settlement-{processes}-{lanes}-{n}.log")
         for n in range(processes)
     ]
     try:
@@ -132,7 +141,7 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
         try:
             # Counted from the moment every process reads its share of the partitions: what a
             # process that joined first applied alone before the group settled is left out.
-            await start_group(stack, prefix, services, topic)
+            await start_group(stack, prefix, services, topic, lanes)
             cpu, machine = _cpu_seconds(services), _machine_ticks()
             measured = Measured(*await drained(conn, stack, prefix, topic, since_settled=True))
             applied = measured.events_per_second * measured.seconds
@@ -147,7 +156,7 @@ async def run(stack: Stack, orders: int, processes: int, workdir: Path, *, repla
                 before = await state(conn)
                 await conn.execute("delete from processed_events")
                 await _rewind(stack, prefix, topic)
-                await start_group(stack, prefix, services[:1], topic)
+                await start_group(stack, prefix, services[:1], topic, lanes)
                 measured.replay_per_second, _ = await drained(conn, stack, prefix, topic, since_settled=True)
                 await services[0].stop()
                 measured.replay_changed_nothing = await state(conn) == before
@@ -204,12 +213,15 @@ async def register_grants(stack: Stack, prefix: str, first: ServiceProcess, gran
     await first.stop()
 
 
-async def start_group(stack: Stack, prefix: str, services: list[ServiceProcess], topic: str) -> None:
+async def start_group(
+    stack: Stack, prefix: str, services: list[ServiceProcess], topic: str, lanes: int | None = None
+) -> None:
     """Start the services and wait until their consumer group has settled: each member (a
     process's lane) reads its own share of the topic's partitions, and together all of them."""
     seen = [len(_assignments(service.log_path)) for service in services]  # before this start
+    lanes_env = {} if lanes is None else {"SETTLEMENT_CONSUMER_LANES": str(lanes)}
     for service in services:
-        await service.start(stack, prefix)
+        await service.start(stack, prefix, lanes_env)
     partitions = len(await _end_offsets(stack, topic))
     deadline = time.perf_counter() + 120
     while True:
