@@ -1,11 +1,12 @@
-"""FastAPI dependencies for auth: `CurrentPrincipal`, and `require_roles(...)` for a route.
+"""FastAPI dependencies for auth: `CurrentPrincipal`, and `require_roles(...)` for a route. They
+are coroutines: FastAPI runs a plain function dependency in a worker thread, a hop per request.
 
 Every dependency that admits some roles says so with `admits`, so the roles of each route can be
 read from the app (`route_roles`) and tests can check every route without a list kept by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -49,7 +50,7 @@ def _codec(request: Request) -> TokenCodec:
     return codec
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -61,11 +62,11 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only the given roles: `Annotated[Principal, Depends(require_roles(...))]`."""
     allowed = frozenset(roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(
                 f"role {principal.role.value!r} may not do this",

@@ -11,7 +11,7 @@ from plumbing.auth_deps import require_roles
 from services.refunds.handlers import Context
 
 
-def _context(request: Request) -> Context:
+async def _context(request: Request) -> Context:
     ctx: Context = request.app.state.refunds
     return ctx
 

@@ -13,7 +13,7 @@ from services.suppliers.domain.errors import NotYourSupplier
 from services.suppliers.handlers import Context
 
 
-def _context(request: Request) -> Context:
+async def _context(request: Request) -> Context:
     ctx: Context = request.app.state.suppliers
     return ctx
 
@@ -22,8 +22,7 @@ Ctx = Annotated[Context, Depends(_context)]
 SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-@admits(Role.SUPPLIER)
-def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+def _own(principal: Principal, supplier_id: str) -> Principal:
     """The supplier itself, acting on its own record."""
     if principal.role is not Role.SUPPLIER:
         raise Forbidden(
@@ -34,19 +33,25 @@ def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> P
     return principal
 
 
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request.
+@admits(Role.SUPPLIER)
+async def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+    return _own(principal, supplier_id)
+
+
 @admits(Role.PLATFORM_OPS, Role.SUPPLIER)
-def _self_or_ops(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+async def _self_or_ops(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     if principal.role is Role.PLATFORM_OPS:
         return principal
-    return _self_service(principal, supplier_id)
+    return _own(principal, supplier_id)
 
 
 @admits(Role.PLATFORM_OPS, Role.INTEGRATION, Role.SUPPLIER)
-def _reader(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
+async def _reader(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     """The supplier itself, operations, or an integration (which sees ACTIVE suppliers only)."""
     if principal.role in (Role.PLATFORM_OPS, Role.INTEGRATION):
         return principal
-    return _self_service(principal, supplier_id)
+    return _own(principal, supplier_id)
 
 
 SupplierSelf = Annotated[Principal, Depends(_self_service)]
