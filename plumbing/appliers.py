@@ -4,6 +4,7 @@ a whole poll at once (settlement's money path)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 from typing import Protocol, runtime_checkable
 
 import asyncpg
@@ -44,3 +45,23 @@ class HandlerTable:
             finally:
                 current_trace.reset(token)
         return []
+
+
+class Appliers:
+    """Several appliers, each with event types of its own: a poll is cut into runs of consecutive
+    events of one applier, and the runs are applied in record order."""
+
+    def __init__(self, *appliers: Applier) -> None:
+        self.appliers = appliers
+
+    def handles(self, event_type: str) -> bool:
+        return any(a.handles(event_type) for a in self.appliers)
+
+    def _for(self, delivery: Delivery) -> Applier:
+        return next(a for a in self.appliers if a.handles(delivery.envelope.event_type))
+
+    async def __call__(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[DeadLetter]:
+        refused: list[DeadLetter] = []
+        for applier, run in groupby(deliveries, key=self._for):
+            refused += await applier(conn, list(run))
+        return refused

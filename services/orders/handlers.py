@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,8 +19,10 @@ from contracts.events.orders import CancelReason
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import EscrowReleased, EscrowVoided, FundsRejected, FundsReserved
 from plumbing import audit
+from plumbing.appliers import Appliers, HandlerTable
 from plumbing.audit import Audited
 from plumbing.clock import Clock
+from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery, Handler, PoisonEvent
 from plumbing.errors import AppError
 from plumbing.notifications import Changes
@@ -231,22 +233,46 @@ async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
 # ---------------------------------------------------------------- events from other services
 
 
-def on_order_event(apply: Callable[[Order, Delivery, Context], object]) -> Callable[[Context], Handler]:
-    """A handler that applies a settlement or refunds event to the order it names."""
+OrderEventApply = Callable[[Order, Delivery, Context], object]
 
-    def bind(ctx: Context) -> Handler:
-        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
-            order_id: str = delivery.payload.order_id  # type: ignore[attr-defined]
-            order = await repo.get(conn, order_id, for_update=True)
+
+class OrderEvents:
+    """Settlement's and refunds' events about orders, applied a poll at a time: every order the
+    poll names is loaded at once (locked in id order), each event is applied in record order to
+    its order in memory (a later event of the poll sees the earlier ones), and every order that
+    changed is saved at once. An event that cannot be applied raises (`PoisonEvent`): the consumer
+    then applies the poll again one event at a time — this same code, with polls of one."""
+
+    def __init__(self, ctx: Context, appliers: Mapping[str, OrderEventApply]) -> None:
+        self.ctx, self.appliers = ctx, appliers
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.appliers
+
+    async def __call__(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> list[DeadLetter]:
+        named = sorted({_order_id(d) for d in deliveries})
+        orders = await repo.get_many(conn, named, for_update=True)
+        causes: dict[str, list[repo.Cause]] = {}
+        changed: dict[str, Order] = {}
+        for delivery in deliveries:
+            order = orders.get(_order_id(delivery))
             if order is None:
-                raise PoisonEvent("unknown_order", f"no order {order_id!r}")
-            apply(order, delivery, ctx)
+                raise PoisonEvent("unknown_order", f"no order {_order_id(delivery)!r}")
+            before = len(order.events)
+            self.appliers[delivery.envelope.event_type](order, delivery, self.ctx)
+            new = len(order.events) - before
+            causes.setdefault(order.order_id, []).extend(
+                [repo.Cause(delivery.envelope.event_id, delivery.trace)] * new
+            )
             if order.events or order.timeline:  # else the event was old news: leave the row as it is
-                await repo.save(conn, order, ctx.outbox, causation_id=delivery.envelope.event_id)
+                changed[order.order_id] = order
+        await repo.save_many(conn, list(changed.values()), self.ctx.outbox, causes)
+        return []
 
-        return handle
 
-    return bind
+def _order_id(delivery: Delivery) -> str:
+    order_id: str = delivery.payload.order_id  # type: ignore[attr-defined]
+    return order_id
 
 
 def _funds_reserved(order: Order, d: Delivery, ctx: Context) -> None:
@@ -369,14 +395,16 @@ async def _cancel_by_platform(
         await repo.save(conn, order, ctx.outbox)
 
 
+ORDER_EVENTS: dict[str, OrderEventApply] = {
+    FundsReserved.event_type: _funds_reserved,
+    FundsRejected.event_type: _funds_rejected,
+    EscrowReleased.event_type: _escrow_released,
+    EscrowVoided.event_type: _escrow_voided,
+    RefundRequested.event_type: _refund_requested,
+    RefundClosed.event_type: _refund_closed,
+    RefundCompleted.event_type: _refund_completed,
+}
 HANDLER_FACTORIES: dict[str, Callable[[Context], Handler]] = {
-    FundsReserved.event_type: on_order_event(_funds_reserved),
-    FundsRejected.event_type: on_order_event(_funds_rejected),
-    EscrowReleased.event_type: on_order_event(_escrow_released),
-    EscrowVoided.event_type: on_order_event(_escrow_voided),
-    RefundRequested.event_type: on_order_event(_refund_requested),
-    RefundClosed.event_type: on_order_event(_refund_closed),
-    RefundCompleted.event_type: on_order_event(_refund_completed),
     PlaceOrder.event_type: _command,
     CancelOrder.event_type: _command,
     **{
@@ -404,5 +432,9 @@ HANDLER_FACTORIES: dict[str, Callable[[Context], Handler]] = {
 }
 
 
-def handlers(ctx: Context) -> dict[str, Handler]:
-    return {name: factory(ctx) for name, factory in HANDLER_FACTORIES.items()}
+def handlers(ctx: Context) -> Appliers:
+    """What the orders consumer applies: order events a poll at a time, the rest event by event."""
+    return Appliers(
+        OrderEvents(ctx, ORDER_EVENTS),
+        HandlerTable({name: factory(ctx) for name, factory in HANDLER_FACTORIES.items()}),
+    )

@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.topics import Topic
+from plumbing.appliers import Applier
 from plumbing.clock import Clock, SystemClock
-from plumbing.delivery import Handler
 from plumbing.notifications import Changes
 from plumbing.service import Background, ServiceSpec, create_app, drain_loop, serve
 from services.orders import handlers
@@ -38,7 +38,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
             ("status-changes", ctx.status_changes.run),
         ]
 
-    def event_handlers(app: FastAPI) -> dict[str, Handler]:
+    def event_handlers(app: FastAPI) -> Applier:
         return handlers.handlers(app.state.orders)
 
     return create_app(

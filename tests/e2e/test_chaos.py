@@ -210,7 +210,7 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
     from services.suppliers.main import CONSUMES as SUPPLIERS_CONSUMES
 
     handled = {
-        "orders": (set(orders_handlers.HANDLER_FACTORIES), ORDERS_CONSUMES),
+        "orders": ({*orders_handlers.ORDER_EVENTS, *orders_handlers.HANDLER_FACTORIES}, ORDERS_CONSUMES),
         "settlement": (
             {e.event_type for e in (*settlement_handlers.MONEY, *settlement_handlers.OTHERS)},
             SETTLEMENT_CONSUMES,

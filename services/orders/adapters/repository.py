@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import asyncpg
 
@@ -12,25 +14,48 @@ from contracts.envelope import Envelope
 from contracts.events.common import Actor
 from contracts.events.orders import ApprovalReason, OrderLine
 from plumbing.outbox import Outbox
+from plumbing.tracing import TraceContext
 from services.orders.domain.order import Funds, Order, OrderStatus, Timer, TimerKind
 
 PRODUCER = "orders"
 
 
 async def get(conn: asyncpg.Connection, order_id: str, *, for_update: bool = False) -> Order | None:
-    row = await conn.fetchrow(
-        "select * from orders where order_id = $1" + (" for update" if for_update else ""), order_id
+    return (await get_many(conn, [order_id], for_update=for_update)).get(order_id)
+
+
+async def get_many(
+    conn: asyncpg.Connection, order_ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, Order]:
+    """The orders with these ids (those that exist), in three statements however many; locked in
+    id order with `for_update`, so that two writers of the same orders never deadlock."""
+    rows = await conn.fetch(
+        "select * from orders where order_id = any($1::text[]) order by order_id"
+        + (" for update" if for_update else ""),
+        list(order_ids),
     )
-    if row is None:
-        return None
-    timers = await conn.fetch(
-        "select kind, due_at, remaining from order_timers where order_id = $1", order_id
-    )
-    order = _order(row, timers)
-    order.timeline_saved = await conn.fetchval(
-        "select coalesce(max(seq), 0) from order_timeline where order_id = $1", order_id
-    )
-    return order
+    if not rows:
+        return {}
+    ids = [r["order_id"] for r in rows]
+    timers: dict[str, list[asyncpg.Record]] = {i: [] for i in ids}
+    for t in await conn.fetch(
+        "select order_id, kind, due_at, remaining from order_timers where order_id = any($1::text[])", ids
+    ):
+        timers[t["order_id"]].append(t)
+    seqs = {
+        r["order_id"]: r["seq"]
+        for r in await conn.fetch(
+            """select order_id, max(seq) as seq from order_timeline where order_id = any($1::text[])
+               group by order_id""",
+            ids,
+        )
+    }
+    orders = {}
+    for row in rows:
+        order = _order(row, timers[row["order_id"]])
+        order.timeline_saved = seqs.get(row["order_id"], 0)
+        orders[order.order_id] = order
+    return orders
 
 
 def _order(row: asyncpg.Record, timers: list[asyncpg.Record]) -> Order:
@@ -63,8 +88,16 @@ def _order(row: asyncpg.Record, timers: list[asyncpg.Record]) -> Order:
     )
 
 
-def envelopes(order: Order, causation_id: uuid.UUID | None = None) -> list[Envelope]:
-    """The order's new events, numbered on from its last aggregate version."""
+class Cause(NamedTuple):
+    """What caused a new event: the event it answers (if any) and the trace it continues."""
+
+    event_id: uuid.UUID | None
+    trace: TraceContext | None
+
+
+def envelopes(order: Order, causes: Sequence[Cause] | None = None) -> list[Envelope]:
+    """The order's new events, numbered on from its last aggregate version (`causes`: one per
+    new event, else none)."""
     return [
         Envelope.of(
             event,
@@ -73,7 +106,7 @@ def envelopes(order: Order, causation_id: uuid.UUID | None = None) -> list[Envel
             aggregate_version=order.version + n,
             tenant_id=order.tenant_id,
             correlation_id=order.checkout_id,
-            causation_id=causation_id,
+            causation_id=causes[n - 1].event_id if causes else None,
         )
         for n, event in enumerate(order.events, start=1)
     ]
@@ -91,49 +124,104 @@ async def save(
     conn: asyncpg.Connection, order: Order, outbox: Outbox, causation_id: uuid.UUID | None = None
 ) -> None:
     """Persist state, deadlines and timeline, and append new events to the outbox."""
-    new = envelopes(order, causation_id)
+    cause = Cause(causation_id, None)
+    await save_many(conn, [order], outbox, {order.order_id: [cause] * len(order.events)})
+
+
+_UPDATE = """
+    update orders o set status = u.status, funds = u.funds, approvals_given = u.approvals_given,
+        carrier = u.carrier, tracking_number = u.tracking_number, refund_open = u.refund_open,
+        refunded_minor = u.refunded_minor, version = u.version, refunds = u.refunds, updated_at = now()
+    from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::bool[],
+                $8::bigint[], $9::int[], $10::jsonb[])
+        as u(order_id, status, funds, approvals_given, carrier, tracking_number, refund_open,
+             refunded_minor, version, refunds)
+    where o.order_id = u.order_id"""
+_TIMERS = """
+    insert into order_timers (order_id, kind, due_at, remaining)
+    select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::interval[])"""
+_TIMELINE = """
+    insert into order_timeline (order_id, seq, at, action, actor_id, actor_role, from_status,
+        to_status, reason)
+    select * from unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[])"""
+
+
+async def save_many(
+    conn: asyncpg.Connection,
+    orders: Sequence[Order],
+    outbox: Outbox,
+    causes: Mapping[str, Sequence[Cause]] | None = None,
+) -> None:
+    """Persist the orders' state, deadlines and timelines, and append their new events to the
+    outbox (keyed by grant: settlement's processes each own whole grants), in five statements
+    however many orders; `causes` says, per order, what caused each of its new events."""
+    if not orders:
+        return
+    staged = [(o, envelopes(o, (causes or {}).get(o.order_id))) for o in orders]
     await conn.execute(
-        """update orders set status = $2, funds = $3, approvals_given = $4::jsonb, carrier = $5,
-               tracking_number = $6, refund_open = $7, refunded_minor = $8, version = $9,
-               refunds = $10::jsonb, updated_at = now()
-           where order_id = $1""",
-        order.order_id,
-        order.status.value,
-        order.funds.value,
-        json.dumps({k.value: v.model_dump() for k, v in order.approvals_given.items()}),
-        order.carrier,
-        order.tracking_number,
-        order.refund_open,
-        order.refunded_minor,
-        order.version + len(new),
-        json.dumps(order.refunds),
-    )
-    await conn.execute("delete from order_timers where order_id = $1", order.order_id)
-    if order.timers:
-        await conn.executemany(
-            "insert into order_timers (order_id, kind, due_at, remaining) values ($1, $2, $3, $4)",
-            [(order.order_id, k.value, t.due_at, t.remaining) for k, t in order.timers.items()],
-        )
-    seq = order.timeline_saved
-    if order.timeline:
-        await conn.executemany(
-            """insert into order_timeline (order_id, seq, at, action, actor_id, actor_role, from_status,
-                   to_status, reason) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        _UPDATE,
+        *columns(
             [
                 (
-                    order.order_id,
-                    seq + n,
-                    e.at,
-                    e.action,
-                    e.actor.user_id,
-                    e.actor.role,
-                    e.from_status.value if e.from_status else None,
-                    e.to_status.value,
-                    e.reason,
+                    o.order_id,
+                    o.status.value,
+                    o.funds.value,
+                    json.dumps({k.value: v.model_dump() for k, v in o.approvals_given.items()}),
+                    o.carrier,
+                    o.tracking_number,
+                    o.refund_open,
+                    o.refunded_minor,
+                    o.version + len(new),
+                    json.dumps(o.refunds),
                 )
-                for n, e in enumerate(order.timeline, start=1)
+                for o, new in staged
             ],
+            10,
+        ),
+    )
+    await conn.execute(
+        "delete from order_timers where order_id = any($1::text[])", [o.order_id for o in orders]
+    )
+    timers = [(o.order_id, k.value, t.due_at, t.remaining) for o in orders for k, t in o.timers.items()]
+    if timers:
+        await conn.execute(_TIMERS, *columns(timers, 4))
+    timeline = [
+        (
+            o.order_id,
+            o.timeline_saved + n,
+            e.at,
+            e.action,
+            e.actor.user_id,
+            e.actor.role,
+            e.from_status.value if e.from_status else None,
+            e.to_status.value,
+            e.reason,
         )
-    if new:  # keyed by grant: settlement's processes each own whole grants (contracts.topics)
-        await outbox.append(conn, new, key=order.grant_id)
-    saved(order, len(new))
+        for o in orders
+        for n, e in enumerate(o.timeline, start=1)
+    ]
+    if timeline:
+        await conn.execute(_TIMELINE, *columns(timeline, 9))
+    rows = [
+        outbox.row(
+            envelope,
+            key=o.grant_id,
+            traceparent=(c.trace.child().traceparent if (c := cause_of(causes, o, n)) and c.trace else None),
+        )
+        for o, new in staged
+        for n, envelope in enumerate(new)
+    ]
+    await outbox.write(conn, rows)
+    for o, new in staged:
+        saved(o, len(new))
+
+
+def cause_of(causes: Mapping[str, Sequence[Cause]] | None, order: Order, n: int) -> Cause | None:
+    mine = (causes or {}).get(order.order_id)
+    return mine[n] if mine else None
+
+
+def columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows as one list per column (the arrays of an `unnest`)."""
+    return [[row[i] for row in rows] for i in range(width)]
