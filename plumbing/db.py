@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -14,20 +16,48 @@ log = get_logger(__name__)
 PLUMBING_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+class Connection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection that remembers whether its work wrote to the outbox."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outbox_written = False
+
+    def wrote_outbox(self) -> None:
+        self.outbox_written = True
+
+
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    on_outbox_written: Callable[[], None] | None = None,
+) -> asyncpg.Pool:
     """A pool whose connections are handed back without asyncpg's reset query (one more round
     trip per use): nothing on a pooled connection keeps session state — no LISTEN, session
     advisory lock, SET or cursor outlives its use (those live on connections of their own) — and
-    an open transaction is still rolled back when a connection comes back."""
+    an open transaction is still rolled back when a connection comes back.
+
+    `on_outbox_written` is called when a connection whose work wrote to the outbox is handed
+    back, i.e. after that work committed (or rolled back): it wakes the relay."""
+
+    async def handed_back(conn: Connection) -> None:
+        if conn.outbox_written:
+            conn.outbox_written = False
+            if on_outbox_written is not None:
+                on_outbox_written()
+
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, command_timeout=60, reset=_keep_session
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=60,
+        reset=handed_back,
+        connection_class=Connection,
     )
     assert pool is not None
     return pool
-
-
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Nothing to reset (see `create_pool`)."""
 
 
 def _lock_key(name: str) -> int:

@@ -87,12 +87,21 @@ class Outbox:
         aggregate id."""
         await self.write(conn, [self.row(e, key=key) for e in envelopes])
 
+    @staticmethod
+    def written(conn: asyncpg.Connection) -> None:
+        """Note that this connection's work wrote to the outbox: the relay is woken when the
+        connection goes back to its pool (`plumbing.db.create_pool`)."""
+        mark = getattr(conn, "wrote_outbox", None)  # a pooled connection of ours
+        if mark is not None:
+            mark()
+
     async def write(self, conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
         """Write messages in order, in one binary COPY (the cheapest way into the table)."""
         if not rows:
             return
         if not conn.is_in_transaction():
             raise RuntimeError("outbox writes must share the state change's transaction")
+        self.written(conn)
         await conn.copy_records_to_table(
             "outbox",
             records=[(r.topic, r.key, r.value, headers_json(r.headers), r.event_id) for r in rows],

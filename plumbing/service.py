@@ -96,9 +96,6 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
         await migrate_service(settings.database_url, spec.name, spec.migrations)
-        pool = await create_pool(settings.database_url)
-        await ensure_topics(stack.kafka_bootstrap_servers, service_topics(stack.topic_prefix, Topic))
-        outbox = Outbox(stack.topic_prefix)
         relay = OutboxRelay(
             name=spec.name,
             dsn=settings.database_url,
@@ -109,6 +106,9 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                 dedup_retention=timedelta(hours=settings.dedup_retention_hours),
             ),
         )
+        pool = await create_pool(settings.database_url, on_outbox_written=relay.wake)
+        await ensure_topics(stack.kafka_bootstrap_servers, service_topics(stack.topic_prefix, Topic))
+        outbox = Outbox(stack.topic_prefix)
         probe = BrokerProbe(stack.kafka_bootstrap_servers)
         app.state.pool = pool
         app.state.outbox = outbox
