@@ -14,7 +14,7 @@ import asyncpg
 
 from plumbing.outbox import Outbox, OutboxRow, headers_json
 from services.orders.adapters import projections
-from services.orders.adapters.repository import envelopes, saved
+from services.orders.adapters.repository import columns, envelopes, saved
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
 from services.orders.domain.order import Order
 
@@ -40,15 +40,18 @@ class CheckoutView:
     listings: dict[tuple[str, str], CatalogListing]
 
 
+# Rows as JSON, not as composite values: asyncpg would look up each row type on every new
+# connection first (several statements, in the request that happens to use the connection).
 _READ = """
 select (select request_hash from checkouts
          where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3) as earlier_hash,
        (select response from checkouts
          where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3) as earlier_response,
-       (select g from grants g where g.tenant_id = $1 and g.grant_id = $4) as grant,
-       array(select s from catalog_suppliers s where s.supplier_id = any($5::text[])) as suppliers,
-       array(select l from catalog_listings l
-              join unnest($5::text[], $6::text[]) as k(supplier_id, sku) using (supplier_id, sku))
+       (select to_jsonb(g) from grants g where g.tenant_id = $1 and g.grant_id = $4)::text as grant,
+       (select coalesce(jsonb_agg(s), '[]') from catalog_suppliers s
+         where s.supplier_id = any($5::text[]))::text as suppliers,
+       (select coalesce(jsonb_agg(l), '[]') from catalog_listings l
+          join unnest($5::text[], $6::text[]) as k(supplier_id, sku) using (supplier_id, sku))::text
          as listings
 """
 
@@ -68,13 +71,13 @@ async def read(
         _READ, tenant_id, buyer_id, key, grant_id, [s for s, _ in keys], [k for _, k in keys]
     )
     assert row is not None
-    response = row["earlier_response"]
+    response, grant = row["earlier_response"], row["grant"]
     return CheckoutView(
         row["earlier_hash"],
-        response.encode() if isinstance(response, str) else response,
-        projections.grant_info(row["grant"]) if row["grant"] is not None else None,
-        {s["supplier_id"]: projections.supplier_of(s) for s in row["suppliers"]},
-        {(r["supplier_id"], r["sku"]): projections.listing_of(r) for r in row["listings"]},
+        response.encode() if response is not None else None,
+        projections.grant_info(json.loads(grant)) if grant is not None else None,
+        {s["supplier_id"]: projections.supplier_of(s) for s in json.loads(row["suppliers"])},
+        {(r["supplier_id"], r["sku"]): projections.listing_of(r) for r in json.loads(row["listings"])},
     )
 
 
@@ -152,6 +155,7 @@ async def place(
         if (c := checkout) is not None
         else (None, None, None, None, None, None)
     )
+    outbox.written(conn)
     written = await conn.fetchval(
         _WITH_CHECKOUT if checkout is not None else _WITHOUT_CHECKOUT,
         *gate,
@@ -171,15 +175,11 @@ async def place(
         [o.external_ref for o in orders],
         [o.placed_at for o in orders],
         [o.version + len(events) for o, events in staged],
-        *_columns(timers, 4),
-        *_columns(timeline, 9),
-        *_columns([(r.topic, r.key, r.value, headers_json(r.headers), r.event_id) for r in rows], 5),
+        *columns(timers, 4),
+        *columns(timeline, 9),
+        *columns([(r.topic, r.key, r.value, headers_json(r.headers), r.event_id) for r in rows], 5),
     )
     if written:
         for order, events in staged:
             saved(order, len(events))
     return bool(written)
-
-
-def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
-    return [[row[i] for row in rows] for i in range(width)]

@@ -4,6 +4,10 @@ row keeps the last aggregate version applied, so duplicates and stale events cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
 import asyncpg
 
 from contracts.envelope import Envelope
@@ -125,7 +129,10 @@ async def apply_grant_event(conn: asyncpg.Connection, envelope: Envelope, event:
         )
 
 
-def grant_info(row: asyncpg.Record) -> GrantInfo:
+Row = Mapping[str, Any]  # a record, or a row as JSON
+
+
+def grant_info(row: Row) -> GrantInfo:
     return GrantInfo(
         row["grant_id"],
         row["tenant_id"],
@@ -136,11 +143,14 @@ def grant_info(row: asyncpg.Record) -> GrantInfo:
     )
 
 
-def supplier_of(row: asyncpg.Record) -> CatalogSupplier:
-    return CatalogSupplier(row["supplier_id"], row["state"] == "ACTIVE", row["hazardous_licence_until"])
+def supplier_of(row: Row) -> CatalogSupplier:
+    licence = row["hazardous_licence_until"]
+    if isinstance(licence, str):  # a row as JSON
+        licence = date.fromisoformat(licence)
+    return CatalogSupplier(row["supplier_id"], row["state"] == "ACTIVE", licence)
 
 
-def listing_of(row: asyncpg.Record) -> CatalogListing:
+def listing_of(row: Row) -> CatalogListing:
     return CatalogListing(
         row["listing_id"],
         row["supplier_id"],

@@ -42,8 +42,8 @@ async def test_a_checkout_is_one_read_and_one_write_whatever_its_suppliers(api: 
         conn.add_query_logger(lambda q: statements.append(q.query))
         counted = dataclasses.replace(ctx, pool=OneConnection(conn))
         buyer = handlers.Buyer(UNI, Actor(user_id=BUYER, role="researcher"))
-        # The first use of a connection also prepares its statements and learns the row types it
-        # reads (asyncpg caches both per connection): counted from the second checkout on.
+        # The first use of a connection also prepares its statements (asyncpg caches them per
+        # connection): counted from the second checkout on.
         for body in (WARM_UP, cart(("SUP-004", "CS-0002", 1, 2800)), TWO_SUPPLIERS):
             lines = [
                 CartLine(x["supplier_id"], x["sku"], x["quantity"], x["unit_price_minor"])
