@@ -6,9 +6,10 @@ import asyncio
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from plumbing.pagination import decode_cursor, encode_cursor
+from plumbing.responses import json_response
 from services.orders.adapters import queries
 from services.orders.adapters import repository as repo
 from services.orders.api.deps import Ctx, OrderIdPath, Reader
@@ -37,11 +38,11 @@ async def get_order(
         OrderStatus | None, Query(description="return once the order has this status")
     ] = None,
     timeout: Annotated[float, Query(ge=0, le=30, description="seconds to wait at most")] = 10,
-) -> OrderOut:
+) -> Response:
     """An order. With `wait_for`, the answer waits (up to `timeout`) until the order reaches that
     status or a final one, so a client can read the outcome of the saga step it started."""
     if wait_for is None:
-        return OrderOut.of(await _visible(ctx, principal, order_id))
+        return json_response(OrderOut.of(await _visible(ctx, principal, order_id)))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     # Watched before it is read: a change committed in between still wakes this reader.
@@ -52,7 +53,7 @@ async def get_order(
             if left <= 0 or not await watch.changed(left):
                 break
             order = await _visible(ctx, principal, order_id)
-    return OrderOut.of(order)
+    return json_response(OrderOut.of(order))
 
 
 @router.get("", response_model=OrderPage)

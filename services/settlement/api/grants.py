@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import date
+
+from fastapi import APIRouter, Response, status
 
 from contracts.events.common import Actor
 from plumbing.auth import Principal, Role
 from plumbing.errors import RuleViolation
 from plumbing.request_bodies import ReasonIn
+from plumbing.responses import json_response
 from services.settlement.adapters import execution_queries as figures_q
 from services.settlement.adapters import grants_repo
 from services.settlement.api.deps import Ctx, Finance, GrantIdPath, GrantReader, TenantQuery
@@ -101,22 +104,31 @@ async def close(grant_id: GrantIdPath, body: ReasonIn, ctx: Ctx, finance: Financ
     )
 
 
-async def _readable(ctx: Ctx, principal: Principal, grant_id: str, tenant_id: str | None) -> Grant:
-    """A grant of the reader's university (platform operations name the university), which
-    university finance and the grant's PI may read."""
+def _university(principal: Principal, tenant_id: str | None, grant_id: str) -> str:
+    """The university whose grant is read: the reader's own (platform operations name it)."""
     if principal.role is Role.PLATFORM_OPS:
         if tenant_id is None:
             raise RuleViolation("name the grant's university: ?tenant_id=", code="tenant_required")
-    elif tenant_id not in (None, principal.tenant_id):
+        return tenant_id
+    if tenant_id not in (None, principal.tenant_id):
         raise GrantNotFound(f"no grant {grant_id!r} you may read")
-    async with ctx.pool.acquire() as conn:
-        grant = await grants_repo.get(conn, tenant_id or principal.tenant_id, grant_id)
-    visible = grant is not None and (
+    return principal.tenant_id
+
+
+def _visible(principal: Principal, grant_id: str, grant: Grant | None) -> Grant:
+    """University finance, platform operations and the grant's PI may read a grant."""
+    if grant is None or not (
         principal.role in (Role.PLATFORM_OPS, Role.UNIVERSITY_FINANCE) or principal.subject == grant.pi_id
-    )
-    if grant is None or not visible:
+    ):
         raise GrantNotFound(f"no grant {grant_id!r} you may read")
     return grant
+
+
+async def _readable(ctx: Ctx, principal: Principal, grant_id: str, tenant_id: str | None) -> Grant:
+    university = _university(principal, tenant_id, grant_id)
+    async with ctx.pool.acquire() as conn:
+        grant = await grants_repo.get(conn, university, grant_id)
+    return _visible(principal, grant_id, grant)
 
 
 @router.get("/{grant_id}", response_model=GrantOut)
@@ -126,12 +138,9 @@ async def get_grant(
     return grant_out(await _readable(ctx, reader, grant_id, tenant_id))
 
 
-async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
-    async with ctx.pool.acquire() as conn:
-        categories = await figures_q.by_category(conn, grant.tenant_id, grant.grant_id)
-        months = await figures_q.by_month(conn, grant.tenant_id, grant.grant_id)
+def execution_of(figures: figures_q.GrantFigures, today: date) -> ExecutionOut:
+    grant, categories = figures.grant, figures.by_category
     total = figures_q.total(categories)
-    today = ctx.today
     view = outlook(
         total,
         grant.period_start,
@@ -151,8 +160,8 @@ async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
         total=FiguresOut.of(total),
         by_category={c: FiguresOut.of(f) for c, f in categories.items()},
         by_month=[
-            MonthOut(month=m["month"], category=m["category"], expended=m["expended"], refunded=m["refunded"])
-            for m in months
+            MonthOut(month=m.month, category=m.category, expended=m.expended, refunded=m.refunded)
+            for m in figures.by_month
         ],
         outlook=OutlookOut.of(view),
     )
@@ -161,7 +170,12 @@ async def execution_of(ctx: Ctx, grant: Grant) -> ExecutionOut:
 @router.get("/{grant_id}/execution", response_model=ExecutionOut)
 async def execution(
     grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader, tenant_id: TenantQuery = None
-) -> ExecutionOut:
+) -> Response:
     """Budget, encumbered (held in escrow), expended (posted, net of refunds), available and the
-    execution rate, by category and month; burn rate and the projection against the target."""
-    return await execution_of(ctx, await _readable(ctx, reader, grant_id, tenant_id))
+    execution rate, by category and month; burn rate and the projection against the target.
+    One statement; the answer serialised once."""
+    university = _university(reader, tenant_id, grant_id)
+    async with ctx.pool.acquire() as conn:
+        found = await figures_q.executions(conn, university, grant_id)
+    _visible(reader, grant_id, found[0].grant if found else None)
+    return json_response(execution_of(found[0], ctx.today))

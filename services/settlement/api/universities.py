@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from plumbing.auth_deps import require_tenant
 from services.settlement.adapters import execution_queries as figures_q
-from services.settlement.adapters import grants_repo
 from services.settlement.api.deps import Ctx, Finance
 from services.settlement.api.grants import execution_of
 from services.settlement.api.schemas import ExecutionOut
@@ -35,13 +34,9 @@ async def university_execution(
     """Every grant of the university; those projected to miss their target come first.
     `?format=csv` exports the same rows for a spreadsheet."""
     require_tenant(finance, tenant_id)
-    grants = []
     async with ctx.pool.acquire() as conn:
-        ids = await figures_q.grant_ids_of(conn, tenant_id)
-        loaded = [await grants_repo.get(conn, tenant_id, i) for i in ids]
-    for grant in loaded:
-        if grant is not None:
-            grants.append(await execution_of(ctx, grant))
+        found = await figures_q.executions(conn, tenant_id)
+    grants = [execution_of(f, ctx.today) for f in found]
     grants.sort(
         key=lambda g: (
             not g.outlook.behind_target,
