@@ -23,7 +23,8 @@ from plumbing.body_limit import BodyLimit
 from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.db import create_pool, migrate_service
 from plumbing.delivery import Handler
-from plumbing.errors import error_body, install_error_handlers
+from plumbing.errors import error_body
+from plumbing.http_errors import install_error_handlers
 from plumbing.logs import configure_logging, get_logger
 from plumbing.outbox import Outbox
 from plumbing.rate_limit import LimitWrites, RateLimiter

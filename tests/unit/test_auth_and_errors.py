@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.auth_deps import require_roles
-from plumbing.errors import Conflict, Unauthenticated, install_error_handlers
+from plumbing.errors import Conflict, Unauthenticated
+from plumbing.http_errors import install_error_handlers
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 codec = TokenCodec(SECRET)

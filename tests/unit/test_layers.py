@@ -1,5 +1,6 @@
-"""Who may import whom: the shared plumbing and the contracts depend on no service, and
-settlement's money rules (its domain) touch no database, broker or web framework."""
+"""Who may import whom: the shared plumbing and the contracts depend on no service, settlement's
+money rules (its domain) touch no database, broker or web framework, and no service's domain —
+nor the errors every domain shares — imports the web framework."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def imports(path: Path) -> set[str]:
 def offending(package: str, forbidden: tuple[str, ...]) -> list[str]:
     return [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in sorted((ROOT / package).rglob("*.py"))
+        for path in ([ROOT / package] if package.endswith(".py") else sorted((ROOT / package).rglob("*.py")))
         for name in sorted(imports(path))
         if name.split(".")[0] in forbidden or any(name.startswith(f"{f}.") or name == f for f in forbidden)
     ]
@@ -37,3 +38,12 @@ def test_plumbing_and_contracts_depend_on_no_service() -> None:
 def test_settlement_money_rules_touch_no_database_broker_or_web_framework() -> None:
     forbidden = ("asyncpg", "aiokafka", "fastapi", "starlette", "httpx", "services.settlement.adapters")
     assert offending("services/settlement/domain", forbidden) == []
+
+
+WEB = ("fastapi", "starlette")
+
+
+def test_no_domain_imports_the_web_framework() -> None:
+    assert offending("plumbing/errors.py", WEB) == []
+    for service in ("orders", "refunds", "settlement", "suppliers"):
+        assert offending(f"services/{service}/domain", WEB) == []
