@@ -35,7 +35,8 @@ def is_transient(exc: BaseException) -> bool:
 
 @dataclass
 class Backoff:
-    """Exponential backoff with full jitter, capped."""
+    """Exponential backoff with equal jitter, capped: half the ceiling plus a random half, so
+    many clients spread out while none retries at once."""
 
     initial: float = 0.1
     maximum: float = 10.0

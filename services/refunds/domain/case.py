@@ -46,9 +46,6 @@ class CaseStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
-OPEN = frozenset(set(CaseStatus) - {CaseStatus.COMPLETED, CaseStatus.CLOSED})
-
-
 class IllegalCaseTransition(Conflict):
     code = "illegal_transition"
 

@@ -100,9 +100,6 @@ class Transfer(NamedTuple):
     pending_id: uuid.UUID | None = None
     order_id: str | None = None
 
-    def same_as(self, other: Transfer) -> bool:
-        return self == other
-
 
 @dataclass
 class Ledger:
@@ -166,7 +163,7 @@ class Ledger:
         """Apply a transfer; False when this exact transfer was already applied (a replay)."""
         earlier = self.transfers.get(t.transfer_id)
         if earlier is not None:
-            if earlier.same_as(t):
+            if earlier == t:
                 return False
             raise TransferMismatch(f"transfer {t.transfer_id} was already recorded with other contents")
         if t.amount <= 0 and t.kind in (TransferKind.POSTED, TransferKind.PENDING):
