@@ -100,6 +100,10 @@ def _dlq(args: argparse.Namespace) -> int:
     from plumbing import dead_letter_ops as ops
     from plumbing.outbox import Outbox
 
+    if args.action != "list" and args.id is None:
+        print(f"error (id_required): `dlq {args.action}` needs the dead letter's id", file=sys.stderr)
+        return 2
+
     async def run() -> int:
         conn = await asyncpg.connect(args.dsn or _service_dsn(args.service))
         try:
