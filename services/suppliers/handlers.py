@@ -18,7 +18,6 @@ from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT, Principal
 from plumbing.clock import Clock
-from plumbing.delivery import Handler
 from plumbing.outbox import Outbox
 from services.suppliers.adapters import repository as repo
 from services.suppliers.adapters.bank import BankPort
@@ -338,8 +337,3 @@ async def expire_licences(ctx: Context) -> list[str]:
                 await repo.save(conn, supplier, ctx.outbox, correlation_id=f"licence-expiry:{today}")
                 expired.append(supplier_id)
     return expired
-
-
-# Events this service consumes: none needs an effect yet (payout results will feed supplier
-# profiles once settlement emits them).
-HANDLERS: dict[str, Handler] = {}

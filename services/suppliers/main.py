@@ -18,7 +18,7 @@ from services.suppliers.api import bank_account, bank_simulator, documents, list
 from services.suppliers.config import SuppliersSettings
 from services.suppliers.domain.documents import MAX_DOCUMENT_BYTES
 
-CONSUMES = (Topic.SETTLEMENT_EVENTS,)
+CONSUMES: tuple[Topic, ...] = ()  # suppliers reacts to no other service's events (yet)
 log = get_logger(__name__)
 
 
@@ -51,7 +51,6 @@ def build(settings: SuppliersSettings | None = None, clock: Clock | None = None)
             settings=settings,
             migrations=Path(__file__).parent / "migrations",
             consumes=CONSUMES,
-            handlers=handlers.HANDLERS,
             routers=[
                 suppliers.router,
                 documents.router,

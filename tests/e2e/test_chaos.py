@@ -206,8 +206,6 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
     from services.refunds.main import CONSUMES as REFUNDS_CONSUMES
     from services.settlement import handlers as settlement_handlers
     from services.settlement.main import CONSUMES as SETTLEMENT_CONSUMES
-    from services.suppliers import handlers as suppliers_handlers
-    from services.suppliers.main import CONSUMES as SUPPLIERS_CONSUMES
 
     handled = {
         "orders": ({*orders_handlers.ORDER_EVENTS, *orders_handlers.HANDLER_FACTORIES}, ORDERS_CONSUMES),
@@ -215,7 +213,6 @@ async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[st
             {e.event_type for e in (*settlement_handlers.MONEY, *settlement_handlers.OTHERS)},
             SETTLEMENT_CONSUMES,
         ),
-        "suppliers": (set(suppliers_handlers.HANDLERS), SUPPLIERS_CONSUMES),
         "refunds": (set(refunds_handlers.TABLE), REFUNDS_CONSUMES),
     }
     figures: dict[str, tuple[int, int]] = {}
