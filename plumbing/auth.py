@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import jwt
 
+from contracts.events.common import Actor
 from plumbing.errors import Unauthenticated
 
 # The tenant of what belongs to no one university: suppliers (they serve every university),
@@ -41,6 +42,11 @@ class Principal:
     tenant_id: str
     supplier_id: str | None = None
     grant_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def actor(self) -> Actor:
+        """Who acted, as events and the audit trail name them."""
+        return Actor(user_id=self.subject, role=self.role.value)
 
 
 class TokenCodec:

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from contracts.events.common import Actor, BudgetCategory
+from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
 from plumbing import audit
 from plumbing.audit import Audited
@@ -47,10 +47,6 @@ class Context:
     @property
     def today(self) -> date:
         return self.clock.now().date()
-
-
-def actor(principal: Principal) -> Actor:
-    return Actor(user_id=principal.subject, role=principal.role.value)
 
 
 def _correlation(supplier_id: str) -> str:
@@ -165,25 +161,25 @@ async def submit_for_review(ctx: Context, supplier_id: str) -> Supplier:
 
 async def approve(ctx: Context, supplier_id: str, by: Principal) -> Supplier:
     audited = Audited.by(by, "supplier.approved")
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.approve(actor(by)), audited)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.approve(by.actor), audited)
     return supplier
 
 
 async def reject(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
     audited = Audited.by(by, "supplier.rejected", reason)
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reject(actor(by), reason), audited)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reject(by.actor, reason), audited)
     return supplier
 
 
 async def suspend(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
     audited = Audited.by(by, "supplier.suspended", reason)
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.suspend(actor(by), reason), audited)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.suspend(by.actor, reason), audited)
     return supplier
 
 
 async def reinstate(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
     audited = Audited.by(by, "supplier.reinstated", reason)
-    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reinstate(actor(by), reason), audited)
+    supplier, _ = await _change(ctx, supplier_id, lambda s, _: s.reinstate(by.actor, reason), audited)
     return supplier
 
 

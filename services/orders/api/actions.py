@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from contracts.events.common import Actor
 from contracts.events.orders import CancelReason
 from plumbing.audit import Audited
 from plumbing.auth import Principal
@@ -18,10 +17,6 @@ from services.orders.api.schemas import OrderOut, ShipIn
 from services.orders.domain.order import Order
 
 router = APIRouter(prefix="/v1/orders/{order_id}", tags=["order actions"])
-
-
-def actor(p: Principal) -> Actor:
-    return Actor(user_id=p.subject, role=p.role.value)
 
 
 def same_university(p: Principal) -> Callable[[Order], bool]:
@@ -36,7 +31,7 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
     order = await handlers.act(
         ctx,
         order_id,
-        lambda o: o.approve(actor(approver), ctx.clock.now(), ctx.deadlines),
+        lambda o: o.approve(approver.actor, ctx.clock.now(), ctx.deadlines),
         same_university(approver),
         Audited.by(approver, "order.approved"),
     )
@@ -48,7 +43,7 @@ async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: Approv
     order = await handlers.act(
         ctx,
         order_id,
-        lambda o: o.deny(actor(approver), body.reason, ctx.clock.now()),
+        lambda o: o.deny(approver.actor, body.reason, ctx.clock.now()),
         same_university(approver),
         Audited.by(approver, "order.denied", body.reason),
     )
@@ -61,7 +56,7 @@ async def cancel(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, buyer: BuyerRo
     order = await handlers.act(
         ctx,
         order_id,
-        lambda o: o.cancel(actor(buyer), CancelReason.BUYER_CANCELLED, body.reason, ctx.clock.now()),
+        lambda o: o.cancel(buyer.actor, CancelReason.BUYER_CANCELLED, body.reason, ctx.clock.now()),
         lambda o: queries.may_see(buyer, o),
         Audited.by(buyer, "order.cancelled", body.reason),
     )
@@ -74,7 +69,7 @@ async def confirm_receipt(order_id: OrderIdPath, ctx: Ctx, buyer: BuyerRole) -> 
     order = await handlers.act(
         ctx,
         order_id,
-        lambda o: o.confirm_receipt(actor(buyer), ctx.clock.now()),
+        lambda o: o.confirm_receipt(buyer.actor, ctx.clock.now()),
         lambda o: queries.may_see(buyer, o),
         Audited.by(buyer, "order.receipt_confirmed"),
     )
@@ -88,7 +83,7 @@ async def ship(order_id: OrderIdPath, body: ShipIn, ctx: Ctx, supplier: Supplier
     order = await handlers.act(
         ctx,
         order_id,
-        lambda o: o.ship(actor(supplier), body.carrier, body.tracking_number, ctx.clock.now(), ctx.deadlines),
+        lambda o: o.ship(supplier.actor, body.carrier, body.tracking_number, ctx.clock.now(), ctx.deadlines),
         handlers.supplier_of(supplier.supplier_id),
     )
     return OrderOut.of(order)
@@ -100,7 +95,7 @@ async def decline(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, supplier: Sup
     order = await handlers.act(
         ctx,
         order_id,
-        lambda o: o.cancel(actor(supplier), CancelReason.OUT_OF_STOCK, body.reason, ctx.clock.now()),
+        lambda o: o.cancel(supplier.actor, CancelReason.OUT_OF_STOCK, body.reason, ctx.clock.now()),
         handlers.supplier_of(supplier.supplier_id),
         Audited.by(supplier, "order.declined", body.reason),
     )

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from contracts.events.common import Actor
 from services.orders import handlers
 from services.orders.api.deps import BuyerRole, Ctx
 from services.orders.api.schemas import CheckoutIn, CheckoutOut, OrderOut
@@ -42,7 +41,7 @@ async def checkout(
     cart = [CartLine(x.supplier_id, x.sku, x.quantity, x.unit_price_minor) for x in body.lines]
     body_bytes, created = await handlers.checkout(
         ctx,
-        handlers.Buyer(buyer.tenant_id, Actor(user_id=buyer.subject, role=buyer.role.value)),
+        handlers.Buyer(buyer.tenant_id, buyer.actor),
         body.grant_id,
         cart,
         idempotency_key,

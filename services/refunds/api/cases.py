@@ -70,10 +70,6 @@ class CaseOut(BaseModel):
     timeline: list[StepOut] = []
 
 
-def actor(p: Principal) -> Actor:
-    return Actor(user_id=p.subject, role=p.role.value)
-
-
 def may_see(p: Principal, case: RefundCase) -> bool:
     if p.role is Role.PLATFORM_OPS:
         return True
@@ -126,7 +122,7 @@ async def request(body: RequestIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
     case = await handlers.request(
         ctx,
         buyer.tenant_id,
-        actor(buyer),
+        buyer.actor,
         body.order_id,
         body.amount_minor,
         body.reason_code,
@@ -146,7 +142,7 @@ async def agree(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOu
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.agree(actor(supplier), ctx.clock.now(), ctx.durations),
+        lambda c: c.agree(supplier.actor, ctx.clock.now(), ctx.durations),
         own_supplier(supplier),
         Audited.by(supplier, "refund.agreed"),
     )
@@ -158,7 +154,7 @@ async def refuse(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, supplier: Su
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.refuse(actor(supplier), body.reason, ctx.clock.now(), ctx.durations),
+        lambda c: c.refuse(supplier.actor, body.reason, ctx.clock.now(), ctx.durations),
         own_supplier(supplier),
         Audited.by(supplier, "refund.refused", body.reason),
     )
@@ -170,7 +166,7 @@ async def confirm_goods(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.confirm_goods(actor(supplier), ctx.clock.now(), ctx.durations),
+        lambda c: c.confirm_goods(supplier.actor, ctx.clock.now(), ctx.durations),
         own_supplier(supplier),
         Audited.by(supplier, "refund.goods_confirmed"),
     )
@@ -183,7 +179,7 @@ async def ship_back(refund_id: RefundIdPath, body: ReturnIn, ctx: Ctx, buyer: Bu
         ctx,
         refund_id,
         lambda c: c.ship_back(
-            actor(buyer), body.carrier, body.tracking_number, ctx.clock.now(), ctx.durations
+            buyer.actor, body.carrier, body.tracking_number, ctx.clock.now(), ctx.durations
         ),
         lambda c: may_see(buyer, c),
     )
@@ -195,7 +191,7 @@ async def escalate(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, buyer: Buy
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.escalate(actor(buyer), body.reason, ctx.clock.now()),
+        lambda c: c.escalate(buyer.actor, body.reason, ctx.clock.now()),
         lambda c: may_see(buyer, c),
     )
     return await out(ctx, case)
@@ -204,7 +200,7 @@ async def escalate(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, buyer: Buy
 @router.post("/{refund_id}/withdraw", response_model=CaseOut)
 async def withdraw(refund_id: RefundIdPath, ctx: Ctx, buyer: Buyer) -> CaseOut:
     case = await handlers.act(
-        ctx, refund_id, lambda c: c.withdraw(actor(buyer), ctx.clock.now()), lambda c: may_see(buyer, c)
+        ctx, refund_id, lambda c: c.withdraw(buyer.actor, ctx.clock.now()), lambda c: may_see(buyer, c)
     )
     return await out(ctx, case)
 
@@ -216,7 +212,7 @@ async def decide(refund_id: RefundIdPath, body: DecisionIn, ctx: Ctx, ops: Ops) 
         ctx,
         refund_id,
         lambda c: c.decide(
-            actor(ops), body.decision, body.awarded_minor, body.reason, ctx.clock.now(), ctx.durations
+            ops.actor, body.decision, body.awarded_minor, body.reason, ctx.clock.now(), ctx.durations
         ),
         lambda c: True,
         Audited.by(ops, "refund.decided", body.reason),

@@ -6,7 +6,6 @@ from datetime import date
 
 from fastapi import APIRouter, Response, status
 
-from contracts.events.common import Actor
 from plumbing.auth import Principal, Role
 from plumbing.errors import RuleViolation
 from plumbing.request_bodies import ReasonIn
@@ -30,10 +29,6 @@ from services.settlement.domain.execution import outlook
 from services.settlement.domain.grant import Grant
 
 router = APIRouter(prefix="/v1/grants", tags=["grants"])
-
-
-def actor(p: Principal) -> Actor:
-    return Actor(user_id=p.subject, role=p.role.value)
 
 
 def grant_out(g: Grant) -> GrantOut:
@@ -70,7 +65,7 @@ async def register(body: GrantIn, ctx: Ctx, finance: Finance) -> GrantOut:
         approval_threshold_minor=body.approval_threshold_minor,
         targets=body.execution_targets,
     )
-    return grant_out(await grant_commands.register(ctx, grant, actor(finance)))
+    return grant_out(await grant_commands.register(ctx, grant, finance.actor))
 
 
 @router.post("/{grant_id}/budget", response_model=GrantOut)
@@ -78,7 +73,7 @@ async def adjust_budget(grant_id: GrantIdPath, body: BudgetIn, ctx: Ctx, finance
     """Set one category's budget, with a reason; never below what is already committed."""
     return grant_out(
         await grant_commands.adjust_budget(
-            ctx, finance.tenant_id, grant_id, body.category, body.budget_minor, body.reason, actor(finance)
+            ctx, finance.tenant_id, grant_id, body.category, body.budget_minor, body.reason, finance.actor
         )
     )
 
@@ -92,16 +87,14 @@ async def change_buyers(grant_id: GrantIdPath, body: BuyersIn, ctx: Ctx, finance
             grant_id,
             body.authorised_buyers,
             body.approval_threshold_minor,
-            actor(finance),
+            finance.actor,
         )
     )
 
 
 @router.post("/{grant_id}/close", response_model=GrantOut)
 async def close(grant_id: GrantIdPath, body: ReasonIn, ctx: Ctx, finance: Finance) -> GrantOut:
-    return grant_out(
-        await grant_commands.close(ctx, finance.tenant_id, grant_id, body.reason, actor(finance))
-    )
+    return grant_out(await grant_commands.close(ctx, finance.tenant_id, grant_id, body.reason, finance.actor))
 
 
 def _university(principal: Principal, tenant_id: str | None, grant_id: str) -> str:
