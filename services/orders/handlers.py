@@ -17,7 +17,30 @@ from contracts.events.commands import CancelOrder, PlaceOrder
 from contracts.events.common import Actor
 from contracts.events.orders import CancelReason
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
-from contracts.events.settlement import EscrowReleased, EscrowVoided, FundsRejected, FundsReserved
+from contracts.events.settlement import (
+    EscrowReleased,
+    EscrowVoided,
+    FundsRejected,
+    FundsReserved,
+    GrantBuyersChanged,
+    GrantClosed,
+    GrantRegistered,
+)
+from contracts.events.suppliers import (
+    BankAccountChanged,
+    BankAccountVerified,
+    LicenceExpired,
+    LicenceRenewed,
+    ListingChanged,
+    ListingPublished,
+    ListingWithdrawn,
+    SupplierActivated,
+    SupplierApproved,
+    SupplierRegistered,
+    SupplierReinstated,
+    SupplierRejected,
+    SupplierSuspended,
+)
 from plumbing import audit
 from plumbing.appliers import Appliers, HandlerTable
 from plumbing.audit import Audited
@@ -408,25 +431,25 @@ HANDLER_FACTORIES: dict[str, Callable[[Context], Handler]] = {
     PlaceOrder.event_type: _command,
     CancelOrder.event_type: _command,
     **{
-        name: projection(projections.apply_grant_event)
-        for name in ("settlement.GrantRegistered", "settlement.GrantBuyersChanged", "settlement.GrantClosed")
+        event.event_type: projection(projections.apply_grant_event)
+        for event in (GrantRegistered, GrantBuyersChanged, GrantClosed)
     },
     **{
-        name: projection(projections.apply_supplier_event)
-        for name in (
-            "suppliers.SupplierActivated",
-            "suppliers.SupplierSuspended",
-            "suppliers.SupplierReinstated",
-            "suppliers.LicenceExpired",
-            "suppliers.LicenceRenewed",
-            "suppliers.ListingPublished",
-            "suppliers.ListingChanged",
-            "suppliers.ListingWithdrawn",
-            "suppliers.SupplierRegistered",
-            "suppliers.SupplierApproved",
-            "suppliers.SupplierRejected",
-            "suppliers.BankAccountChanged",
-            "suppliers.BankAccountVerified",
+        event.event_type: projection(projections.apply_supplier_event)
+        for event in (
+            SupplierActivated,
+            SupplierSuspended,
+            SupplierReinstated,
+            LicenceExpired,
+            LicenceRenewed,
+            ListingPublished,
+            ListingChanged,
+            ListingWithdrawn,
+            SupplierRegistered,
+            SupplierApproved,
+            SupplierRejected,
+            BankAccountChanged,
+            BankAccountVerified,
         )
     },
 }
