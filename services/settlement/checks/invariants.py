@@ -1,4 +1,4 @@
-"""`unisettle check`: verify the money invariants of DESIGN.md over settlement's database.
+"""`unisettle check`: verify the money invariants of docs/architecture.md over settlement's database.
 Prints every check with its result; exits non-zero on any breach."""
 
 from __future__ import annotations

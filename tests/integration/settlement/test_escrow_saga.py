@@ -1,4 +1,4 @@
-"""Orders placed, received and cancelled move money exactly as DESIGN.md says, on the real
+"""Orders placed, received and cancelled move money exactly as docs/architecture.md says, on the real
 broker; the execution figures match a hand computation; replays change nothing; check passes."""
 
 from __future__ import annotations
