@@ -56,12 +56,15 @@ async def republish_everything(stack: Stack, prefix: str) -> int:
 
 
 async def rewind(stack: Stack, group: str) -> None:
-    """Commit the earliest offset of every partition the group reads (the group must be idle)."""
+    """Commit the earliest offset of every partition the group reads (the group must be idle; a
+    service that consumes nothing has no group)."""
+    async with kafka_admin(stack) as admin:
+        committed = list(await admin.list_consumer_group_offsets(group))
+    if not committed:
+        return
     consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        async with kafka_admin(stack) as admin:
-            committed = list(await admin.list_consumer_group_offsets(group))
         starts = await consumer.beginning_offsets(committed)
         consumer.assign(committed)
         await consumer.commit({tp: OffsetAndMetadata(starts[tp], "") for tp in committed})
