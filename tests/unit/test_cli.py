@@ -12,4 +12,16 @@ def test_a_dead_letter_action_without_an_id_says_the_id_is_needed(
     action: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["dlq", action, "--service", "orders", "--dsn", "postgresql://nowhere/x"]) == 2
-    assert f"`dlq {action}` needs the dead letter's id" in capsys.readouterr().err
+    assert "Missing argument 'letter_id'" in capsys.readouterr().err
+
+
+def test_an_unknown_role_or_service_is_refused_with_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "wizard", "--tenant", "t", "--sub", "s"]) == 2
+    assert "researcher" in capsys.readouterr().err
+    assert main(["dlq", "list", "--service", "billing"]) == 2
+    assert "settlement" in capsys.readouterr().err
+
+
+def test_a_supplier_token_needs_its_supplier(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "supplier", "--tenant", "platform", "--sub", "s"]) == 2
+    assert "error (supplier_id_required)" in capsys.readouterr().err

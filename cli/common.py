@@ -1,0 +1,75 @@
+"""What the command groups share: the services, their databases, settlement's API as an operator,
+and how a command ends (its exit code)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from plumbing.auth import PLATFORM_TENANT, Principal, Role
+from plumbing.settings import StackSettings
+
+
+class Service(StrEnum):
+    ORDERS = "orders"
+    SETTLEMENT = "settlement"
+    SUPPLIERS = "suppliers"
+    REFUNDS = "refunds"
+
+
+def service_dsn(service: str) -> str:
+    """The service's database, from its own settings (its `*_DATABASE_URL`)."""
+    module = importlib.import_module(f"services.{service}.config")
+    settings_class = getattr(module, f"{service.capitalize()}Settings")
+    dsn: str = settings_class().database_url
+    return dsn
+
+
+def fail(code: str, message: str, exit_code: int = 1) -> typer.Exit:
+    """An error a person can act on, on stderr, with its stable code; raise what it returns."""
+    print(f"error ({code}): {message}", file=sys.stderr)
+    return typer.Exit(exit_code)
+
+
+def done(status: int) -> None:
+    if status:
+        raise typer.Exit(status)
+
+
+def settlement_call(by: str, url: str | None, method: str, path: str, **request: Any) -> None:
+    """One request to settlement's API as platform_ops named by `by`; prints the answer."""
+    principal = Principal(subject=by, role=Role.PLATFORM_OPS, tenant_id=PLATFORM_TENANT)
+    token = StackSettings().token_codec().issue(principal, ttl=timedelta(minutes=5))
+    base = (url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")).rstrip("/")
+    headers = {"Authorization": f"Bearer {token}", **request.pop("headers", {})}
+    try:
+        response = httpx.request(method, f"{base}{path}", headers=headers, timeout=300, **request)
+    except httpx.TransportError as exc:
+        raise fail("settlement_unreachable", f"{base}: {exc}") from exc
+    if response.status_code >= 400:
+        try:
+            error = response.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            raise fail("http_error", f"HTTP {response.status_code}: {response.text[:500]}") from None
+        raise fail(error["code"], error["message"])
+    if response.headers.get("content-type", "").startswith("application/json"):
+        print(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(response.text)
+
+
+By = Annotated[str, typer.Option("--by", help="the operator acting (recorded)")]
+Url = Annotated[
+    str | None,
+    typer.Option("--url", help="settlement's base URL (default: UNISETTLE_SETTLEMENT_URL or :8002)"),
+]
+Dsn = Annotated[str | None, typer.Option("--dsn", help="the service database (default: from its settings)")]
+ServiceOption = Annotated[Service, typer.Option("--service", help="whose database")]
