@@ -28,7 +28,6 @@ from services.suppliers.domain.errors import (
     CreditCodeTaken,
     IllegalTransition,
     ListingNotFound,
-    SupplierNotFound,
     VerificationFailed,
 )
 from services.suppliers.domain.listing import Listing, ListingDetails
@@ -62,9 +61,7 @@ async def _change(
     """Run `change` on the locked supplier and save state and events in one transaction; an
     `audited` change is recorded in the audit trail with the supplier before and after."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        supplier = await repo.get(conn, supplier_id, for_update=True)
-        if supplier is None:
-            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        supplier = await repo.existing(conn, supplier_id, for_update=True)
         before = audit_view(supplier)
         result = change(supplier, conn)
         await repo.save(conn, supplier, ctx.outbox, correlation_id=_correlation(supplier_id))
@@ -144,9 +141,7 @@ async def upload_document(
         kind, content_type, content, valid_until=valid_until, licence_number=licence_number, today=ctx.today
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
-        supplier = await repo.get(conn, supplier_id, for_update=True)
-        if supplier is None:
-            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        supplier = await repo.existing(conn, supplier_id, for_update=True)
         created = await repo.add_document(conn, supplier_id, doc, content)
         if created:
             supplier.attach(doc, ctx.today)
@@ -199,9 +194,7 @@ async def change_bank_account(
     simply asks again and gets a new deposit.
     """
     async with ctx.pool.acquire() as conn:
-        supplier = await repo.get(conn, supplier_id)
-    if supplier is None:
-        raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        supplier = await repo.existing(conn, supplier_id)
     account = BankAccount.open(
         account_id=str(uuid.uuid4()),
         bank_name=bank_name,
@@ -245,9 +238,7 @@ async def confirm_deposit(ctx: Context, supplier_id: str, amount_minor: int, by:
 async def reset_verification(ctx: Context, supplier_id: str, by: Principal) -> Supplier:
     """Operations unlock verification: a new micro-deposit to the same account."""
     async with ctx.pool.acquire() as conn:
-        supplier = await repo.get(conn, supplier_id)
-    if supplier is None:
-        raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        supplier = await repo.existing(conn, supplier_id)
     if supplier.bank_account is None:
         raise IllegalTransition("no bank account to verify", code="no_pending_verification")
     account, amount = supplier.bank_account, _deposit_amount()
@@ -271,9 +262,7 @@ async def reset_verification(ctx: Context, supplier_id: str, by: Principal) -> S
 
 async def publish_listing(ctx: Context, supplier_id: str, sku: str, details: ListingDetails) -> Listing:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        supplier = await repo.get(conn, supplier_id, for_update=True)
-        if supplier is None:
-            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        supplier = await repo.existing(conn, supplier_id, for_update=True)
         existing = await repo.get_listing(conn, supplier_id, sku)
         listing = supplier.publish(sku, details, ctx.today, existing)
         await repo.save_listing(conn, listing)
@@ -293,9 +282,7 @@ async def _on_listing(
     ctx: Context, supplier_id: str, sku: str, act: Callable[[Supplier, Listing], object]
 ) -> Listing:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        supplier = await repo.get(conn, supplier_id, for_update=True)
-        if supplier is None:
-            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        supplier = await repo.existing(conn, supplier_id, for_update=True)
         listing = await repo.get_listing(conn, supplier_id, sku)
         if listing is None:
             raise ListingNotFound(f"supplier {supplier_id!r} has no listing {sku!r}")

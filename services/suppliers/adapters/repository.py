@@ -14,11 +14,20 @@ from plumbing.auth import PLATFORM_TENANT
 from plumbing.outbox import Outbox
 from services.suppliers.domain.bank_account import AccountStatus, BankAccount
 from services.suppliers.domain.documents import Document
+from services.suppliers.domain.errors import SupplierNotFound
 from services.suppliers.domain.listing import Listing, ListingDetails, ListingStatus
 from services.suppliers.domain.supplier import Supplier, SupplierState
 
 PRODUCER = "suppliers"
 # Suppliers serve every university: their events belong to the platform, not to one tenant.
+
+
+async def existing(conn: asyncpg.Connection, supplier_id: str, *, for_update: bool = False) -> Supplier:
+    """The supplier, or SupplierNotFound."""
+    supplier = await get(conn, supplier_id, for_update=for_update)
+    if supplier is None:
+        raise SupplierNotFound(f"no supplier {supplier_id!r}")
+    return supplier
 
 
 async def get(conn: asyncpg.Connection, supplier_id: str, *, for_update: bool = False) -> Supplier | None:

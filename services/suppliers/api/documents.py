@@ -12,7 +12,7 @@ from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import Ctx, SelfOrOps, SupplierIdPath, SupplierSelf
 from services.suppliers.api.schemas import DocumentOut
 from services.suppliers.domain.documents import MAX_DOCUMENT_BYTES, DocumentKind
-from services.suppliers.domain.errors import DocumentTooLarge, SupplierNotFound
+from services.suppliers.domain.errors import DocumentTooLarge
 
 router = APIRouter(prefix="/v1/suppliers/{supplier_id}/documents", tags=["documents"])
 
@@ -79,7 +79,6 @@ async def upload(
 @router.get("", response_model=list[DocumentOut])
 async def list_documents(supplier_id: SupplierIdPath, ctx: Ctx, _: SelfOrOps) -> list[DocumentOut]:
     async with ctx.pool.acquire() as conn:
-        if await repo.get(conn, supplier_id) is None:
-            raise SupplierNotFound(f"no supplier {supplier_id!r}")
+        await repo.existing(conn, supplier_id)
         rows = await repo.documents(conn, supplier_id)
     return [DocumentOut(**{k: r[k] for k in DocumentOut.model_fields}) for r in rows]
