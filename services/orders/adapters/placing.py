@@ -14,7 +14,7 @@ import asyncpg
 
 from plumbing.outbox import Outbox, OutboxRow, headers_json
 from services.orders.adapters import projections
-from services.orders.adapters.repository import columns, envelopes, saved
+from services.orders.adapters.repository import columns, envelopes, saved, timeline_rows, timer_rows
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
 from services.orders.domain.order import Order
 
@@ -134,22 +134,8 @@ async def place(
     recorded that checkout's key first: then nothing was written."""
     staged = [(order, envelopes(order)) for order in orders]
     rows: list[OutboxRow] = [outbox.row(e, key=order.grant_id) for order, events in staged for e in events]
-    timers = [(o.order_id, k.value, t.due_at, t.remaining) for o in orders for k, t in o.timers.items()]
-    timeline = [
-        (
-            o.order_id,
-            o.timeline_saved + n,
-            e.at,
-            e.action,
-            e.actor.user_id,
-            e.actor.role,
-            e.from_status.value if e.from_status else None,
-            e.to_status.value,
-            e.reason,
-        )
-        for o in orders
-        for n, e in enumerate(o.timeline, start=1)
-    ]
+    timers = timer_rows(orders)
+    timeline = timeline_rows(orders)
     gate = (
         (c.tenant_id, c.buyer_id, c.idempotency_key, c.request_hash, c.checkout_id, c.response.decode())
         if (c := checkout) is not None

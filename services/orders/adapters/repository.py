@@ -183,24 +183,10 @@ async def save_many(
     await conn.execute(
         "delete from order_timers where order_id = any($1::text[])", [o.order_id for o in orders]
     )
-    timers = [(o.order_id, k.value, t.due_at, t.remaining) for o in orders for k, t in o.timers.items()]
+    timers = timer_rows(orders)
     if timers:
         await conn.execute(_TIMERS, *columns(timers, 4))
-    timeline = [
-        (
-            o.order_id,
-            o.timeline_saved + n,
-            e.at,
-            e.action,
-            e.actor.user_id,
-            e.actor.role,
-            e.from_status.value if e.from_status else None,
-            e.to_status.value,
-            e.reason,
-        )
-        for o in orders
-        for n, e in enumerate(o.timeline, start=1)
-    ]
+    timeline = timeline_rows(orders)
     if timeline:
         await conn.execute(_TIMELINE, *columns(timeline, 9))
     rows = [
@@ -215,6 +201,30 @@ async def save_many(
     await outbox.write(conn, rows)
     for o, new in staged:
         saved(o, len(new))
+
+
+def timer_rows(orders: Sequence[Order]) -> list[tuple[object, ...]]:
+    """The orders' deadlines as rows of order_timers."""
+    return [(o.order_id, k.value, t.due_at, t.remaining) for o in orders for k, t in o.timers.items()]
+
+
+def timeline_rows(orders: Sequence[Order]) -> list[tuple[object, ...]]:
+    """The orders' unsaved timeline entries as rows of order_timeline, numbered on."""
+    return [
+        (
+            o.order_id,
+            o.timeline_saved + n,
+            e.at,
+            e.action,
+            e.actor.user_id,
+            e.actor.role,
+            e.from_status.value if e.from_status else None,
+            e.to_status.value,
+            e.reason,
+        )
+        for o in orders
+        for n, e in enumerate(o.timeline, start=1)
+    ]
 
 
 def cause_of(causes: Mapping[str, Sequence[Cause]] | None, order: Order, n: int) -> Cause | None:
