@@ -1,0 +1,1 @@
+"""The demo seed of `make up`, by step: client, catalog, trading, summary."""

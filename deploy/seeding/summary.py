@@ -1,0 +1,43 @@
+"""What the demo shows at the end: orders by status, escrow and payouts, each grant's execution."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+
+from seeding.client import FINANCE, OPS, UNI, URL, ok
+
+
+def yuan(minor: int) -> str:
+    return f"¥{minor // 100:,}.{minor % 100:02d}"
+
+
+async def summary(http: httpx.AsyncClient) -> None:
+    states: Counter[str] = Counter()
+    cursor = None
+    while True:
+        page = ok(
+            await http.get(
+                f"{URL['orders']}/v1/orders",
+                headers=FINANCE,
+                params={"limit": 200, **({"cursor": cursor} if cursor else {})},
+            )
+        )
+        states.update(o["status"] for o in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    university = ok(await http.get(f"{URL['settlement']}/v1/universities/{UNI}/execution", headers=FINANCE))
+    payouts = ok(await http.get(f"{URL['settlement']}/v1/payouts", headers=OPS))
+    escrow = sum(g["total"]["encumbered"] for g in university["grants"])
+    paid = sum(p["amount"] for p in payouts if p["status"] == "settled")
+    print("  orders      " + ", ".join(f"{n} {s.lower()}" for s, n in states.most_common()))
+    print(f"  in escrow   {yuan(escrow)}    paid out to suppliers {yuan(paid)}")
+    for g in university["grants"]:
+        t = g["total"]
+        rate = t["execution_rate_bp"] / 100
+        print(
+            f"  {g['grant_id']:<17} executed {rate:5.2f}% of {yuan(t['budget'])} (expended"
+            f" {yuan(t['expended'])}, encumbered {yuan(t['encumbered'])}, refunded {yuan(t['refunded'])})"
+        )
