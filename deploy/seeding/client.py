@@ -66,7 +66,10 @@ async def until_accepted(
             state.outcome.result() if state.outcome is not None and not state.outcome.failed else None
         ),
     )
-    response: httpx.Response | None = await retrying(send)
+    async def once() -> httpx.Response:
+        return await send()
+
+    response: httpx.Response | None = await retrying(once)
     if response is None or response.status_code not in accepted:
         raise SystemExit(f"seed failed: {what}: {response.text if response is not None else 'no answer'}")
     return response
