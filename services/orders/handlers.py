@@ -8,7 +8,6 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -41,7 +40,7 @@ from contracts.events.suppliers import (
     SupplierRejected,
     SupplierSuspended,
 )
-from plumbing import audit
+from plumbing.acting import Aggregate
 from plumbing.appliers import Appliers, HandlerTable
 from plumbing.audit import Audited
 from plumbing.clock import Clock
@@ -179,29 +178,25 @@ async def act(
 ) -> Order:
     """Apply `action` to the locked order and save it; `visible` says whether the caller may.
     An `audited` action is recorded in the audit trail with the order before and after."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        order = await repo.get(conn, order_id, for_update=True)
-        if order is None or not visible(order):
-            raise OrderNotFound(f"no order {order_id!r}")
-        before = audit_view(order)
-        action(order)
+    return await orders_of(ctx).act(ctx.pool, order_id, action, visible, audited, ctx.clock.now)
+
+
+def orders_of(ctx: Context) -> Aggregate[Order]:
+    """How an order is loaded, saved and shown when someone acts on it."""
+
+    async def load(conn: asyncpg.Connection, order_id: str) -> Order | None:
+        return await repo.get(conn, order_id, for_update=True)
+
+    async def save(conn: asyncpg.Connection, order: Order) -> None:
         await repo.save(conn, order, ctx.outbox)
-        if audited is not None:
-            await _audit(conn, audited, order, before, ctx.clock.now())
-        return order
 
-
-async def _audit(
-    conn: asyncpg.Connection, audited: Audited, order: Order, before: dict[str, object], at: datetime
-) -> None:
-    await audit.record(
-        conn,
-        audited,
-        tenant_id=order.tenant_id,
-        subject=f"order:{order.order_id}",
-        before=before,
-        after=audit_view(order),
-        at=at,
+    return Aggregate(
+        load,
+        save,
+        audit_view,
+        lambda o: f"order:{o.order_id}",
+        lambda o: o.tenant_id,
+        lambda order_id: OrderNotFound(f"no order {order_id!r}"),
     )
 
 
@@ -248,7 +243,7 @@ async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
             if order.fire(TimerKind(row["kind"]), now):
                 fired += 1
                 deadline = Audited.by_deadline(f"order.{row['kind']}_deadline", "the deadline passed")
-                await _audit(conn, deadline, order, before, now)
+                await orders_of(ctx).audit(conn, deadline, order, before, now)
             await repo.save(conn, order, ctx.outbox)
     return fired
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import asyncpg
 
@@ -23,7 +22,7 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.events.settlement import RefundSettled
-from plumbing import audit
+from plumbing.acting import Aggregate
 from plumbing.audit import Audited
 from plumbing.clock import Clock
 from plumbing.delivery import Delivery, Handler, PoisonEvent, bind_handlers
@@ -92,29 +91,25 @@ async def act(
 ) -> RefundCase:
     """Apply `action` to the locked case and save it; an `audited` action is recorded in the
     audit trail with the case before and after."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        case = await repo.get(conn, refund_id, for_update=True)
-        if case is None or not visible(case):
-            raise NotFound(f"no refund case {refund_id!r}", code="refund_not_found")
-        before = audit_view(case)
-        action(case)
+    return await cases_of(ctx).act(ctx.pool, refund_id, action, visible, audited, ctx.clock.now)
+
+
+def cases_of(ctx: Context) -> Aggregate[RefundCase]:
+    """How a refund case is loaded, saved and shown when someone acts on it."""
+
+    async def load(conn: asyncpg.Connection, refund_id: str) -> RefundCase | None:
+        return await repo.get(conn, refund_id, for_update=True)
+
+    async def save(conn: asyncpg.Connection, case: RefundCase) -> None:
         await repo.save(conn, case, ctx.outbox)
-        if audited is not None:
-            await _audit(conn, audited, case, before, ctx.clock.now())
-        return case
 
-
-async def _audit(
-    conn: asyncpg.Connection, audited: Audited, case: RefundCase, before: dict[str, object], at: datetime
-) -> None:
-    await audit.record(
-        conn,
-        audited,
-        tenant_id=case.tenant_id,
-        subject=f"refund:{case.refund_id}",
-        before=before,
-        after=audit_view(case),
-        at=at,
+    return Aggregate(
+        load,
+        save,
+        audit_view,
+        lambda c: f"refund:{c.refund_id}",
+        lambda c: c.tenant_id,
+        lambda refund_id: NotFound(f"no refund case {refund_id!r}", code="refund_not_found"),
     )
 
 
@@ -148,9 +143,8 @@ async def fire_due(ctx: Context, limit: int = 200) -> int:
             if case.fire(now, ctx.durations):
                 fired += 1
                 await repo.save(conn, case, ctx.outbox)
-                await _audit(
-                    conn, Audited.by_deadline("refund.deadline_passed", "silence decided"), case, before, now
-                )
+                silence = Audited.by_deadline("refund.deadline_passed", "silence decided")
+                await cases_of(ctx).audit(conn, silence, case, before, now)
     return fired
 
 
