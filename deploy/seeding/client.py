@@ -66,6 +66,7 @@ async def until_accepted(
             state.outcome.result() if state.outcome is not None and not state.outcome.failed else None
         ),
     )
+
     async def once() -> httpx.Response:
         return await send()
 
