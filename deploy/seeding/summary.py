@@ -32,7 +32,8 @@ async def summary(http: httpx.AsyncClient) -> None:
     payouts = ok(await http.get(f"{URL['settlement']}/v1/payouts", headers=OPS))
     escrow = sum(g["total"]["encumbered"] for g in university["grants"])
     paid = sum(p["amount"] for p in payouts if p["status"] == "settled")
-    print("  orders      " + ", ".join(f"{n} {s.lower()}" for s, n in states.most_common()))
+    by_count = sorted(states.items(), key=lambda item: (-item[1], item[0]))  # ties in name order
+    print("  orders      " + ", ".join(f"{n} {s.lower()}" for s, n in by_count))
     print(f"  in escrow   {yuan(escrow)}    paid out to suppliers {yuan(paid)}")
     for g in university["grants"]:
         t = g["total"]
