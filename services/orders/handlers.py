@@ -224,7 +224,7 @@ def supplier_of(supplier_id: str | None) -> Callable[[Order], bool]:
 # ---------------------------------------------------------------- deadlines
 
 
-async def fire_due_timers(ctx: Context, limit: int = 200) -> int:
+async def fire_due_deadlines(ctx: Context, limit: int = 200) -> int:
     """Fire every deadline that has passed; returns how many changed an order."""
     now = ctx.clock.now()
     fired = 0

@@ -34,7 +34,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
         )
         app.state.orders = ctx
         return [
-            drain_loop("deadlines", lambda: handlers.fire_due_timers(ctx), settings.timer_poll_seconds),
+            drain_loop("deadlines", lambda: handlers.fire_due_deadlines(ctx), settings.timer_poll_seconds),
             ("status-changes", ctx.status_changes.run),
         ]
 

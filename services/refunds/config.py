@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from plumbing.settings import ServiceSettings
-from services.refunds.domain.case import Durations
+from services.refunds.domain.case import Deadlines
 
 
 class RefundsSettings(ServiceSettings):
@@ -24,8 +24,8 @@ class RefundsSettings(ServiceSettings):
     after_sales_days: float = Field(default=7, ge=0)
     timer_poll_seconds: float = Field(default=1.0, gt=0)
 
-    def durations(self) -> Durations:
-        return Durations(
+    def deadlines(self) -> Deadlines:
+        return Deadlines(
             seller_response=timedelta(hours=self.seller_response_hours),
             buyer_return=timedelta(hours=self.buyer_return_hours),
             seller_confirm=timedelta(hours=self.seller_confirm_hours),

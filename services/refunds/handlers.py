@@ -29,7 +29,7 @@ from plumbing.delivery import Delivery, Handler, PoisonEvent, bind_handlers
 from plumbing.errors import NotFound
 from plumbing.outbox import Outbox
 from services.refunds.adapters import repository as repo
-from services.refunds.domain.case import Durations, RefundCase
+from services.refunds.domain.case import Deadlines, RefundCase
 from services.refunds.domain.eligibility import check_request
 
 
@@ -38,7 +38,7 @@ class Context:
     pool: asyncpg.Pool
     outbox: Outbox
     clock: Clock
-    durations: Durations
+    deadlines: Deadlines
 
 
 async def request(
@@ -61,7 +61,7 @@ async def request(
             amount_minor,
             await repo.history(conn, order_id),
             now,
-            ctx.durations,
+            ctx.deadlines,
         )
         assert order is not None
         case = RefundCase.request(
@@ -76,7 +76,7 @@ async def request(
             reason=reason,
             goods_return=goods_return,
             now=now,
-            durations=ctx.durations,
+            deadlines=ctx.deadlines,
         )
         await repo.save(conn, case, ctx.outbox, new=True)
         return case
@@ -125,7 +125,7 @@ def audit_view(case: RefundCase) -> dict[str, object]:
     }
 
 
-async def fire_due(ctx: Context, limit: int = 200) -> int:
+async def fire_due_deadlines(ctx: Context, limit: int = 200) -> int:
     """Let silence decide every case whose deadline has passed."""
     now, fired = ctx.clock.now(), 0
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -140,7 +140,7 @@ async def fire_due(ctx: Context, limit: int = 200) -> int:
             if case is None:
                 continue
             before = audit_view(case)
-            if case.fire(now, ctx.durations):
+            if case.fire(now, ctx.deadlines):
                 fired += 1
                 await repo.save(conn, case, ctx.outbox)
                 silence = Audited.by_deadline("refund.deadline_passed", "silence decided")

@@ -24,11 +24,13 @@ def build(settings: RefundsSettings | None = None, clock: Clock | None = None) -
 
     async def setup(app: FastAPI) -> Sequence[Background]:
         ctx = handlers.Context(
-            pool=app.state.pool, outbox=app.state.outbox, clock=clock, durations=settings.durations()
+            pool=app.state.pool, outbox=app.state.outbox, clock=clock, deadlines=settings.deadlines()
         )
         app.state.refunds = ctx
 
-        return [drain_loop("deadlines", lambda: handlers.fire_due(ctx), settings.timer_poll_seconds)]
+        return [
+            drain_loop("deadlines", lambda: handlers.fire_due_deadlines(ctx), settings.timer_poll_seconds)
+        ]
 
     def event_handlers(app: FastAPI) -> dict[str, Handler]:
         return handlers.handlers(app.state.refunds)

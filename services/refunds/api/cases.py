@@ -142,7 +142,7 @@ async def agree(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOu
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.agree(supplier.actor, ctx.clock.now(), ctx.durations),
+        lambda c: c.agree(supplier.actor, ctx.clock.now(), ctx.deadlines),
         own_supplier(supplier),
         Audited.by(supplier, "refund.agreed"),
     )
@@ -154,7 +154,7 @@ async def refuse(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, supplier: Su
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.refuse(supplier.actor, body.reason, ctx.clock.now(), ctx.durations),
+        lambda c: c.refuse(supplier.actor, body.reason, ctx.clock.now(), ctx.deadlines),
         own_supplier(supplier),
         Audited.by(supplier, "refund.refused", body.reason),
     )
@@ -166,7 +166,7 @@ async def confirm_goods(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -
     case = await handlers.act(
         ctx,
         refund_id,
-        lambda c: c.confirm_goods(supplier.actor, ctx.clock.now(), ctx.durations),
+        lambda c: c.confirm_goods(supplier.actor, ctx.clock.now(), ctx.deadlines),
         own_supplier(supplier),
         Audited.by(supplier, "refund.goods_confirmed"),
     )
@@ -179,7 +179,7 @@ async def ship_back(refund_id: RefundIdPath, body: ReturnIn, ctx: Ctx, buyer: Bu
         ctx,
         refund_id,
         lambda c: c.ship_back(
-            buyer.actor, body.carrier, body.tracking_number, ctx.clock.now(), ctx.durations
+            buyer.actor, body.carrier, body.tracking_number, ctx.clock.now(), ctx.deadlines
         ),
         lambda c: may_see(buyer, c),
     )
@@ -212,7 +212,7 @@ async def decide(refund_id: RefundIdPath, body: DecisionIn, ctx: Ctx, ops: Ops) 
         ctx,
         refund_id,
         lambda c: c.decide(
-            ops.actor, body.decision, body.awarded_minor, body.reason, ctx.clock.now(), ctx.durations
+            ops.actor, body.decision, body.awarded_minor, body.reason, ctx.clock.now(), ctx.deadlines
         ),
         lambda c: True,
         Audited.by(ops, "refund.decided", body.reason),

@@ -55,7 +55,7 @@ class NotYourCase(Forbidden):
 
 
 @dataclass(frozen=True)
-class Durations:
+class Deadlines:
     seller_response: timedelta = timedelta(days=5)
     buyer_return: timedelta = timedelta(days=5)
     seller_confirm: timedelta = timedelta(days=5)
@@ -65,7 +65,7 @@ class Durations:
 
 
 @dataclass(frozen=True)
-class Step:
+class TimelineEntry:
     at: datetime
     action: str
     actor: Actor
@@ -103,7 +103,7 @@ class RefundCase:
     source: RefundSource | None = None
     version: int = 0
     events: list[EventPayload] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    steps: list[TimelineEntry] = field(default_factory=list)
 
     @classmethod
     def request(
@@ -120,7 +120,7 @@ class RefundCase:
         reason: str,
         goods_return: bool,
         now: datetime,
-        durations: Durations,
+        deadlines: Deadlines,
     ) -> RefundCase:
         case = cls(
             refund_id,
@@ -136,7 +136,7 @@ class RefundCase:
             CaseStatus.WAIT_SELLER_AGREE,
             now,
         )
-        case._wait(CaseStatus.WAIT_SELLER_AGREE, now, durations, "requested", buyer, reason)
+        case._wait(CaseStatus.WAIT_SELLER_AGREE, now, deadlines, "requested", buyer, reason)
         case.events.append(
             RefundRequested(
                 refund_id=refund_id,
@@ -154,22 +154,22 @@ class RefundCase:
         return case
 
     # ---------------------------------------------------------------- the supplier
-    def agree(self, by: Actor, now: datetime, durations: Durations, *, automatic: bool = False) -> None:
+    def agree(self, by: Actor, now: datetime, deadlines: Deadlines, *, automatic: bool = False) -> None:
         self._require({CaseStatus.WAIT_SELLER_AGREE}, "agree to")
         if self.goods_return:
-            self._wait(CaseStatus.WAIT_BUYER_RETURN_GOODS, now, durations, "agreed: return the goods", by)
+            self._wait(CaseStatus.WAIT_BUYER_RETURN_GOODS, now, deadlines, "agreed: return the goods", by)
         else:
-            self._agreed(by, now, durations, automatic, "agreed")
+            self._agreed(by, now, deadlines, automatic, "agreed")
 
-    def refuse(self, by: Actor, reason: str, now: datetime, durations: Durations) -> None:
+    def refuse(self, by: Actor, reason: str, now: datetime, deadlines: Deadlines) -> None:
         self._require({CaseStatus.WAIT_SELLER_AGREE, CaseStatus.WAIT_SELLER_CONFIRM_GOODS}, "refuse")
         self.events.append(
             RefundRefused(refund_id=self.refund_id, order_id=self.order_id, refused_by=by, reason=reason)
         )
-        self._wait(CaseStatus.SELLER_REFUSED, now, durations, "refused", by, reason)
+        self._wait(CaseStatus.SELLER_REFUSED, now, deadlines, "refused", by, reason)
 
     def confirm_goods(
-        self, by: Actor, now: datetime, durations: Durations, *, automatic: bool = False
+        self, by: Actor, now: datetime, deadlines: Deadlines, *, automatic: bool = False
     ) -> None:
         self._require({CaseStatus.WAIT_SELLER_CONFIRM_GOODS}, "confirm the returned goods of")
         self.events.append(
@@ -177,10 +177,10 @@ class RefundCase:
                 refund_id=self.refund_id, order_id=self.order_id, confirmed_by=by, automatic=automatic
             )
         )
-        self._agreed(by, now, durations, automatic, "returned goods confirmed")
+        self._agreed(by, now, deadlines, automatic, "returned goods confirmed")
 
     # ---------------------------------------------------------------- the buyer
-    def ship_back(self, by: Actor, carrier: str, tracking: str, now: datetime, durations: Durations) -> None:
+    def ship_back(self, by: Actor, carrier: str, tracking: str, now: datetime, deadlines: Deadlines) -> None:
         self._require({CaseStatus.WAIT_BUYER_RETURN_GOODS}, "ship back the goods of")
         self._buyer(by)
         self.events.append(
@@ -191,7 +191,7 @@ class RefundCase:
         self._wait(
             CaseStatus.WAIT_SELLER_CONFIRM_GOODS,
             now,
-            durations,
+            deadlines,
             "goods shipped back",
             by,
             f"{carrier} {tracking}",
@@ -221,7 +221,7 @@ class RefundCase:
         awarded_minor: int,
         reason: str,
         now: datetime,
-        durations: Durations,
+        deadlines: Deadlines,
     ) -> None:
         self._require({CaseStatus.DISPUTE}, "decide")
         if decision is DisputeDecision.FULL_REFUND:
@@ -248,7 +248,7 @@ class RefundCase:
             self._close("dispute_lost", by, now, reason)
             return
         self.amount_minor = awarded_minor
-        self._agreed(by, now, durations, False, f"awarded {decision.value}")
+        self._agreed(by, now, deadlines, False, f"awarded {decision.value}")
 
     # ---------------------------------------------------------------- settlement and timers
     def paid(self, source: RefundSource, now: datetime) -> bool:
@@ -269,16 +269,16 @@ class RefundCase:
         self._move(CaseStatus.COMPLETED, now, "paid to the grant", SYSTEM, source.value, deadline=None)
         return True
 
-    def fire(self, now: datetime, durations: Durations) -> bool:
+    def fire(self, now: datetime, deadlines: Deadlines) -> bool:
         """The deadline passed: silence decides, if the case still waits where it was set."""
         if self.deadline is None or self.deadline > now:
             return False
         if self.status is CaseStatus.WAIT_SELLER_AGREE:
-            self.agree(SYSTEM, now, durations, automatic=True)
+            self.agree(SYSTEM, now, deadlines, automatic=True)
         elif self.status is CaseStatus.WAIT_BUYER_RETURN_GOODS:
             self._close("return_not_shipped", SYSTEM, now)
         elif self.status is CaseStatus.WAIT_SELLER_CONFIRM_GOODS:
-            self.confirm_goods(SYSTEM, now, durations, automatic=True)
+            self.confirm_goods(SYSTEM, now, deadlines, automatic=True)
         elif self.status is CaseStatus.SELLER_REFUSED:
             self._close("refusal_not_escalated", SYSTEM, now)
         else:
@@ -286,8 +286,8 @@ class RefundCase:
         return True
 
     # ---------------------------------------------------------------- plumbing
-    def _agreed(self, by: Actor, now: datetime, durations: Durations, automatic: bool, action: str) -> None:
-        self.agreed_at, self.pay_by = now, now + durations.payment_sla
+    def _agreed(self, by: Actor, now: datetime, deadlines: Deadlines, automatic: bool, action: str) -> None:
+        self.agreed_at, self.pay_by = now, now + deadlines.payment_sla
         self.events.append(
             RefundAgreed(
                 refund_id=self.refund_id,
@@ -319,12 +319,12 @@ class RefundCase:
         self,
         status: CaseStatus,
         now: datetime,
-        durations: Durations,
+        deadlines: Deadlines,
         action: str,
         by: Actor,
         reason: str | None = None,
     ) -> None:
-        self._move(status, now, action, by, reason, deadline=now + getattr(durations, DEADLINE_OF[status]))
+        self._move(status, now, action, by, reason, deadline=now + getattr(deadlines, DEADLINE_OF[status]))
 
     def _move(
         self,
@@ -337,7 +337,7 @@ class RefundCase:
         deadline: datetime | None,
     ) -> None:
         self.status, self.deadline = status, deadline
-        self.steps.append(Step(now, action, by, status, reason))
+        self.steps.append(TimelineEntry(now, action, by, status, reason))
 
     def _require(self, allowed: set[CaseStatus], action: str) -> None:
         if self.status not in allowed:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plumbing.errors import Conflict, NotFound, RuleViolation
-from services.refunds.domain.case import Durations
+from services.refunds.domain.case import Deadlines
 
 MAX_REFUNDS_PER_ORDER = 50
 REFUNDABLE_STATUSES = frozenset({"PAID", "SHIPPED", "RECEIVED", "COMPLETED"})
@@ -38,7 +38,7 @@ def check_request(
     amount_minor: int,
     history: History,
     now: datetime,
-    durations: Durations,
+    deadlines: Deadlines,
 ) -> None:
     if order is None or order.tenant_id != tenant_id or order.buyer_id != buyer_id:
         raise NotFound("no order of yours with that id", code="order_not_found")
@@ -49,7 +49,7 @@ def check_request(
     if (
         order.status == "COMPLETED"
         and order.completed_at is not None
-        and now > order.completed_at + durations.after_sales_window
+        and now > order.completed_at + deadlines.after_sales_window
     ):
         raise RuleViolation("the after-sales window has closed", code="after_sales_window_closed")
     if history.open_case is not None:

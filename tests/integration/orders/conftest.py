@@ -153,7 +153,7 @@ class OrdersApi:
 
     async def fire_deadlines(self) -> int:
         """What the deadline loop does each tick, run now (the clock is the test's)."""
-        return await handlers.fire_due_timers(self.app.state.orders)
+        return await handlers.fire_due_deadlines(self.app.state.orders)
 
 
 async def seed(api: OrdersApi, threshold_minor: int = 500_000) -> None:

@@ -10,11 +10,11 @@ from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
 from contracts.events.settlement import RefundSource
 from plumbing.errors import AppError
-from services.refunds.domain.case import CaseStatus, Durations, IllegalCaseTransition, NotYourCase, RefundCase
+from services.refunds.domain.case import CaseStatus, Deadlines, IllegalCaseTransition, NotYourCase, RefundCase
 from services.refunds.domain.eligibility import History, OrderView, check_request
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-D = Durations()
+D = Deadlines()
 DAY = timedelta(days=1)
 BUYER = Actor(user_id="alice", role="researcher")
 SUPPLIER = Actor(user_id="SUP-002-admin", role="supplier")
@@ -34,7 +34,7 @@ def case(goods_return: bool = False, amount: int = 5_000) -> RefundCase:
         reason="crushed box",
         goods_return=goods_return,
         now=NOW,
-        durations=D,
+        deadlines=D,
     )
 
 
