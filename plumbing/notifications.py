@@ -90,12 +90,12 @@ class Watch:
         """Wait up to `timeout` seconds for a change of the key; True if one (or a reconnection
         of the listener, after which the row should be read again) was heard. A change heard
         since the last call counts at once."""
-        if not self._changes._listening:
+        if not self._changes.listening:
             timeout = min(timeout, self._changes.fallback_seconds)
         try:
             async with asyncio.timeout(timeout):
                 await self._event.wait()
         except TimeoutError:
-            return not self._changes._listening  # read again while nothing listens
+            return not self._changes.listening  # read again while nothing listens
         self._event.clear()
         return True

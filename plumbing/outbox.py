@@ -63,7 +63,7 @@ class Outbox:
             ("event_type", envelope.event_type.encode()),
         ]
         return OutboxRow(
-            with_prefix(self.topic_prefix, model.topic.value),
+            self.physical(model.topic),
             (key or envelope.aggregate_id).encode(),
             envelope.to_bytes(),
             headers,
