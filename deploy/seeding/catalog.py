@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import zlib
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 
@@ -77,6 +78,23 @@ def hazards(row: dict[str, str]) -> str | None:
     return ",".join(tags) or None
 
 
+async def _list(http: httpx.AsyncClient, sid: str, row: dict[str, str], **details: Any) -> None:
+    """Publish one reference item in the supplier's catalog."""
+    body = {
+        "sku": row["sku"],
+        "name": row["name"],
+        "unit": row["unit"],
+        "price_minor": int(row["price_minor"]),
+    }
+    ok(
+        await http.post(
+            f"{URL['suppliers']}/v1/suppliers/{sid}/listings",
+            headers=supplier_auth(sid),
+            json={**body, **details},
+        )
+    )
+
+
 async def publish_catalog(http: httpx.AsyncClient) -> dict[str, tuple[str, int]]:
     """Hazardous reagents go to the licensed suppliers, the rest round-robin.
     Returns sku → (supplier, price)."""
@@ -86,38 +104,12 @@ async def publish_catalog(http: httpx.AsyncClient) -> dict[str, tuple[str, int]]
         for n, row in enumerate(csv.DictReader(f)):
             hz = hazards(row)
             sid = (licensed if hz else others)[n % 2]
-            ok(
-                await http.post(
-                    f"{URL['suppliers']}/v1/suppliers/{sid}/listings",
-                    headers=supplier_auth(sid),
-                    json={
-                        "sku": row["sku"],
-                        "name": row["name"],
-                        "unit": row["unit"],
-                        "price_minor": int(row["price_minor"]),
-                        "category": "reagents",
-                        "hazard_class": hz,
-                        "cas_number": row["cas"],
-                    },
-                )
-            )
+            await _list(http, sid, row, category="reagents", hazard_class=hz, cas_number=row["cas"])
             listed[row["sku"]] = (sid, int(row["price_minor"]))
     with (HERE / "consumables.csv").open() as f:
         for n, row in enumerate(csv.DictReader(f)):
             sid = ["SUP-004", "SUP-006"][n % 2]
-            ok(
-                await http.post(
-                    f"{URL['suppliers']}/v1/suppliers/{sid}/listings",
-                    headers=supplier_auth(sid),
-                    json={
-                        "sku": row["sku"],
-                        "name": row["name"],
-                        "unit": row["unit"],
-                        "price_minor": int(row["price_minor"]),
-                        "category": row["category"],
-                    },
-                )
-            )
+            await _list(http, sid, row, category=row["category"])
             listed[row["sku"]] = (sid, int(row["price_minor"]))
     return listed
 
