@@ -1,17 +1,27 @@
 """How a consumer's poll is applied inside its transaction: a table of per-event handlers, or
-a whole poll at once (settlement's money path)."""
+a whole poll at once (settlement's money path) — and `Events`, what a service declares it does
+with other services' events: the event classes from `contracts` it handles (they name the topics
+it consumes) and the applier built from its context."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import groupby
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import asyncpg
 
+from contracts.events.base import EventPayload
+from contracts.topics import Topic
 from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery, Handler
 from plumbing.tracing import current_trace
+
+C = TypeVar("C")
+# A handler of one event with the service's context; a service's table maps event classes to them.
+ContextHandler = Callable[[asyncpg.Connection, Delivery, C], Awaitable[None]]
+EventTable = Mapping[type[EventPayload], ContextHandler[C]]
 
 
 @runtime_checkable
@@ -33,6 +43,18 @@ class HandlerTable:
 
     def __init__(self, handlers: Mapping[str, Handler]) -> None:
         self.handlers = dict(handlers)
+
+    @classmethod
+    def of(cls, table: EventTable[C], ctx: C) -> HandlerTable:
+        """The table's handlers, each given the service's context."""
+
+        def bind(fn: ContextHandler[C]) -> Handler:
+            async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
+                await fn(conn, delivery, ctx)
+
+            return handle
+
+        return cls({event.event_type: bind(fn) for event, fn in table.items()})
 
     def handles(self, event_type: str) -> bool:
         return event_type in self.handlers
@@ -65,3 +87,26 @@ class Appliers:
         for applier, run in groupby(deliveries, key=self._for):
             refused += await applier(conn, list(run))
         return refused
+
+
+@dataclass(frozen=True)
+class Events(Generic[C]):
+    """What a service does with other services' events: the event classes it handles and how a
+    poll of them is applied with its context. The topics it consumes are those of its events."""
+
+    handled: Collection[type[EventPayload]]
+    applier: Callable[[C], Applier]
+
+    @classmethod
+    def table(cls, table: EventTable[C]) -> Events[C]:
+        """One handler per event class, event by event."""
+        return cls(tuple(table), lambda ctx: HandlerTable.of(table, ctx))
+
+    @classmethod
+    def none(cls) -> Events[C]:
+        """A service that reacts to no other service's events: it runs no consumer."""
+        return cls((), lambda ctx: HandlerTable({}))
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        return tuple(sorted({event.topic for event in self.handled}))

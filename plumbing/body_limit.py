@@ -5,7 +5,7 @@ dropped (so the client, still sending, gets the answer rather than a broken conn
 answer is 413 `payload_too_large` in the shared error shape — no route runs, nothing is written.
 A body beyond `DRAIN_AT_MOST` is not drained: the connection is closed after the answer.
 
-Routes that take documents or bank statements name a larger limit (`ServiceSpec.large_bodies`).
+Routes that take documents or bank statements name a larger limit (`build_service(large_bodies=…)`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol
 
 import asyncpg
 
@@ -61,21 +61,6 @@ class Delivery(NamedTuple):
 
 
 Handler = Callable[[asyncpg.Connection, Delivery], Awaitable[None]]
-C = TypeVar("C")
-
-
-def bind_handlers(
-    table: dict[str, Callable[[asyncpg.Connection, Delivery, C], Awaitable[None]]], ctx: C
-) -> dict[str, Handler]:
-    """Give each handler of a table its service context: `(conn, delivery, ctx)` → `(conn, delivery)`."""
-
-    def bind(fn: Callable[[asyncpg.Connection, Delivery, C], Awaitable[None]]) -> Handler:
-        async def handle(conn: asyncpg.Connection, delivery: Delivery) -> None:
-            await fn(conn, delivery, ctx)
-
-        return handle
-
-    return {event_type: bind(fn) for event_type, fn in table.items()}
 
 
 class PoisonEvent(Exception):

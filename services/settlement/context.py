@@ -1,5 +1,5 @@
-"""What settlement's handlers share: the context, writing events, and moving the execution
-figures together with the money."""
+"""What settlement's commands, event handlers and timers share: the context, writing events, and
+moving the execution figures together with the money."""
 
 from __future__ import annotations
 
@@ -12,22 +12,16 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
-from plumbing.clock import Clock
-from plumbing.outbox import Outbox
+from plumbing.context import BaseContext
+from services.settlement.adapters.bank import PayoutBank
 
 PRODUCER = "settlement"
 
 
 @dataclass
-class Context:
-    pool: asyncpg.Pool
-    outbox: Outbox
-    clock: Clock
-    fee_rate_bp: int
-
-    @property
-    def today(self) -> date:
-        return self.clock.now().date()
+class Context(BaseContext):
+    fee_rate_bp: int  # the platform's fee on released escrow, in basis points
+    bank: PayoutBank  # the bank payouts are sent through
 
 
 async def emit(

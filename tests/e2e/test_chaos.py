@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 import pytest
 
+from plumbing.appliers import Events
 from plumbing.operations import service_status
 from services.settlement.checks.agreement import disagreements
 from services.settlement.checks.invariants import run_checks
@@ -200,23 +201,14 @@ async def event_ids(dsn: str, query: str, *args: object) -> set[uuid.UUID]:
 async def unapplied(services: dict[str, ServiceProcess], prefix: str) -> dict[str, tuple[int, int]]:
     """Per (topic → consumer): events sent that the consumer handles, and how many of them it did
     not apply (nor dead-letter)."""
-    from services.orders import handlers as orders_handlers
-    from services.orders.main import CONSUMES as ORDERS_CONSUMES
-    from services.refunds import handlers as refunds_handlers
-    from services.refunds.main import CONSUMES as REFUNDS_CONSUMES
-    from services.settlement import handlers as settlement_handlers
-    from services.settlement.main import CONSUMES as SETTLEMENT_CONSUMES
+    from services.orders.events import EVENTS as ORDERS
+    from services.refunds.events import EVENTS as REFUNDS
+    from services.settlement.events import EVENTS as SETTLEMENT
 
-    handled = {
-        "orders": ({*orders_handlers.ORDER_EVENTS, *orders_handlers.HANDLER_FACTORIES}, ORDERS_CONSUMES),
-        "settlement": (
-            {e.event_type for e in (*settlement_handlers.MONEY, *settlement_handlers.OTHERS)},
-            SETTLEMENT_CONSUMES,
-        ),
-        "refunds": (set(refunds_handlers.TABLE), REFUNDS_CONSUMES),
-    }
+    consumers: dict[str, Events[Any]] = {"orders": ORDERS, "settlement": SETTLEMENT, "refunds": REFUNDS}
     figures: dict[str, tuple[int, int]] = {}
-    for consumer, (types, topics) in handled.items():
+    for consumer, events in consumers.items():
+        types, topics = {e.event_type for e in events.handled}, events.topics
         seen = await event_ids(
             services[consumer].dsn,
             "select event_id from processed_events where consumer = $1"

@@ -12,10 +12,10 @@ import pytest
 
 from contracts.topics import Topic, with_prefix
 from plumbing.dead_letters import MAX_EVENT_BYTES
-from services.orders.main import CONSUMES as ORDERS
-from services.refunds.main import CONSUMES as REFUNDS
-from services.settlement.main import CONSUMES as SETTLEMENT
-from services.suppliers.main import CONSUMES as SUPPLIERS
+from services.orders.events import EVENTS as ORDERS
+from services.refunds.events import EVENTS as REFUNDS
+from services.settlement.events import EVENTS as SETTLEMENT
+from services.suppliers.events import EVENTS as SUPPLIERS
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.test_operator_cli import unisettle
@@ -25,7 +25,12 @@ from tests.kcat import kcat_produce
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
-CONSUMERS = {"orders": ORDERS, "settlement": SETTLEMENT, "suppliers": SUPPLIERS, "refunds": REFUNDS}
+CONSUMERS = {
+    "orders": ORDERS.topics,
+    "settlement": SETTLEMENT.topics,
+    "suppliers": SUPPLIERS.topics,
+    "refunds": REFUNDS.topics,
+}
 
 
 def hostile() -> dict[str, bytes | None]:

@@ -10,10 +10,10 @@ from contracts.events.orders import CancelReason
 from plumbing.audit import Audited
 from plumbing.auth import Principal
 from plumbing.request_bodies import ReasonIn
-from services.orders import handlers
 from services.orders.adapters import queries
 from services.orders.api.deps import ApproverRole, BuyerRole, Ctx, OrderIdPath, SupplierRole
 from services.orders.api.schemas import OrderOut, ShipIn
+from services.orders.commands import actions as commands
 from services.orders.domain.order import Order
 
 router = APIRouter(prefix="/v1/orders/{order_id}", tags=["order actions"])
@@ -28,7 +28,7 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
     """The grant's PI approves amount and lab-member purchases (the university's finance office
     does when the PI is the buyer); a safety officer of the same university approves hazardous
     items. No one approves an order they requested (403 `self_approval`)."""
-    order = await handlers.act(
+    order = await commands.act(
         ctx,
         order_id,
         lambda o: o.approve(approver.actor, ctx.clock.now(), ctx.deadlines),
@@ -40,7 +40,7 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
 
 @router.post("/deny", response_model=OrderOut)
 async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: ApproverRole) -> OrderOut:
-    order = await handlers.act(
+    order = await commands.act(
         ctx,
         order_id,
         lambda o: o.deny(approver.actor, body.reason, ctx.clock.now()),
@@ -53,7 +53,7 @@ async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: Approv
 @router.post("/cancel", response_model=OrderOut)
 async def cancel(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, buyer: BuyerRole) -> OrderOut:
     """The buyer cancels before shipping; settlement returns the escrow to the grant."""
-    order = await handlers.act(
+    order = await commands.act(
         ctx,
         order_id,
         lambda o: o.cancel(buyer.actor, CancelReason.BUYER_CANCELLED, body.reason, ctx.clock.now()),
@@ -66,7 +66,7 @@ async def cancel(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, buyer: BuyerRo
 @router.post("/confirm-receipt", response_model=OrderOut)
 async def confirm_receipt(order_id: OrderIdPath, ctx: Ctx, buyer: BuyerRole) -> OrderOut:
     """The buyer confirms the goods arrived: settlement releases the escrow to the supplier."""
-    order = await handlers.act(
+    order = await commands.act(
         ctx,
         order_id,
         lambda o: o.confirm_receipt(buyer.actor, ctx.clock.now()),
@@ -80,11 +80,11 @@ async def confirm_receipt(order_id: OrderIdPath, ctx: Ctx, buyer: BuyerRole) -> 
 async def ship(order_id: OrderIdPath, body: ShipIn, ctx: Ctx, supplier: SupplierRole) -> OrderOut:
     """The supplier ships, with carrier and tracking number (without them, receipt confirms
     itself after 30 days instead of 10)."""
-    order = await handlers.act(
+    order = await commands.act(
         ctx,
         order_id,
         lambda o: o.ship(supplier.actor, body.carrier, body.tracking_number, ctx.clock.now(), ctx.deadlines),
-        handlers.supplier_of(supplier.supplier_id),
+        commands.supplier_of(supplier.supplier_id),
     )
     return OrderOut.of(order)
 
@@ -92,11 +92,11 @@ async def ship(order_id: OrderIdPath, body: ShipIn, ctx: Ctx, supplier: Supplier
 @router.post("/decline", response_model=OrderOut)
 async def decline(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, supplier: SupplierRole) -> OrderOut:
     """The supplier cannot fulfil (out of stock): the order is cancelled and the escrow voided."""
-    order = await handlers.act(
+    order = await commands.act(
         ctx,
         order_id,
         lambda o: o.cancel(supplier.actor, CancelReason.OUT_OF_STOCK, body.reason, ctx.clock.now()),
-        handlers.supplier_of(supplier.supplier_id),
+        commands.supplier_of(supplier.supplier_id),
         Audited.by(supplier, "order.declined", body.reason),
     )
     return OrderOut.of(order)

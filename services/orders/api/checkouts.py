@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from services.orders import handlers
 from services.orders.api.deps import BuyerRole, Ctx
 from services.orders.api.schemas import CheckoutIn, CheckoutOut, OrderOut
+from services.orders.commands import checkout as commands
 from services.orders.domain.checkout import CartLine
 from services.orders.domain.order import Order
 
@@ -39,9 +39,9 @@ async def checkout(
     changed since is refused (`stale_price`). Send an `Idempotency-Key`: the same key and body
     return the first answer (200); the same key with another body is refused."""
     cart = [CartLine(x.supplier_id, x.sku, x.quantity, x.unit_price_minor) for x in body.lines]
-    body_bytes, created = await handlers.checkout(
+    body_bytes, created = await commands.checkout(
         ctx,
-        handlers.Buyer(buyer.tenant_id, buyer.actor),
+        commands.Buyer(buyer.tenant_id, buyer.actor),
         body.grant_id,
         cart,
         idempotency_key,

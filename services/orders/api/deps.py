@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
-from services.orders.handlers import Context
+from plumbing.service import context_dependency
+from services.orders.context import Context
 
-
-async def _context(request: Request) -> Context:
-    ctx: Context = request.app.state.orders
-    return ctx
-
-
-Ctx = Annotated[Context, Depends(_context)]
+Ctx = Annotated[Context, Depends(context_dependency(Context))]
 OrderIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 # Every role reads orders; which orders each sees is `queries.may_see`.
 Reader = Annotated[Principal, Depends(require_roles(*Role))]

@@ -15,8 +15,8 @@ from contracts.events.refunds import DisputeDecision
 from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.request_bodies import ReasonIn, RequestBody
-from services.refunds import handlers
 from services.refunds.api.deps import Buyer, Ctx, Ops, Reader, RefundIdPath, Supplier
+from services.refunds.commands import cases as commands
 from services.refunds.domain.case import NotYourCase, RefundCase
 
 router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
@@ -119,7 +119,7 @@ async def out(ctx: Ctx, case: RefundCase) -> CaseOut:
 @router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)
 async def request(body: RequestIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
     """Ask for a refund on a PAID, SHIPPED or received order, or within 7 days after completion."""
-    case = await handlers.request(
+    case = await commands.request(
         ctx,
         buyer.tenant_id,
         buyer.actor,
@@ -134,12 +134,12 @@ async def request(body: RequestIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
 
 @router.get("/{refund_id}", response_model=CaseOut)
 async def get_case(refund_id: RefundIdPath, ctx: Ctx, reader: Reader) -> CaseOut:
-    return await out(ctx, await handlers.act(ctx, refund_id, lambda c: None, lambda c: may_see(reader, c)))
+    return await out(ctx, await commands.act(ctx, refund_id, lambda c: None, lambda c: may_see(reader, c)))
 
 
 @router.post("/{refund_id}/agree", response_model=CaseOut)
 async def agree(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOut:
-    case = await handlers.act(
+    case = await commands.act(
         ctx,
         refund_id,
         lambda c: c.agree(supplier.actor, ctx.clock.now(), ctx.deadlines),
@@ -151,7 +151,7 @@ async def agree(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOu
 
 @router.post("/{refund_id}/refuse", response_model=CaseOut)
 async def refuse(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, supplier: Supplier) -> CaseOut:
-    case = await handlers.act(
+    case = await commands.act(
         ctx,
         refund_id,
         lambda c: c.refuse(supplier.actor, body.reason, ctx.clock.now(), ctx.deadlines),
@@ -163,7 +163,7 @@ async def refuse(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, supplier: Su
 
 @router.post("/{refund_id}/confirm-goods", response_model=CaseOut)
 async def confirm_goods(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -> CaseOut:
-    case = await handlers.act(
+    case = await commands.act(
         ctx,
         refund_id,
         lambda c: c.confirm_goods(supplier.actor, ctx.clock.now(), ctx.deadlines),
@@ -175,7 +175,7 @@ async def confirm_goods(refund_id: RefundIdPath, ctx: Ctx, supplier: Supplier) -
 
 @router.post("/{refund_id}/ship-back", response_model=CaseOut)
 async def ship_back(refund_id: RefundIdPath, body: ReturnIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
-    case = await handlers.act(
+    case = await commands.act(
         ctx,
         refund_id,
         lambda c: c.ship_back(
@@ -188,7 +188,7 @@ async def ship_back(refund_id: RefundIdPath, body: ReturnIn, ctx: Ctx, buyer: Bu
 
 @router.post("/{refund_id}/escalate", response_model=CaseOut)
 async def escalate(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, buyer: Buyer) -> CaseOut:
-    case = await handlers.act(
+    case = await commands.act(
         ctx,
         refund_id,
         lambda c: c.escalate(buyer.actor, body.reason, ctx.clock.now()),
@@ -199,7 +199,7 @@ async def escalate(refund_id: RefundIdPath, body: ReasonIn, ctx: Ctx, buyer: Buy
 
 @router.post("/{refund_id}/withdraw", response_model=CaseOut)
 async def withdraw(refund_id: RefundIdPath, ctx: Ctx, buyer: Buyer) -> CaseOut:
-    case = await handlers.act(
+    case = await commands.act(
         ctx, refund_id, lambda c: c.withdraw(buyer.actor, ctx.clock.now()), lambda c: may_see(buyer, c)
     )
     return await out(ctx, case)
@@ -208,7 +208,7 @@ async def withdraw(refund_id: RefundIdPath, ctx: Ctx, buyer: Buyer) -> CaseOut:
 @router.post("/{refund_id}/decide", response_model=CaseOut)
 async def decide(refund_id: RefundIdPath, body: DecisionIn, ctx: Ctx, ops: Ops) -> CaseOut:
     """Operations decide a dispute: a full or partial refund, or none."""
-    case = await handlers.act(
+    case = await commands.act(
         ctx,
         refund_id,
         lambda c: c.decide(

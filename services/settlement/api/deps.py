@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
+from plumbing.service import context_dependency
 from services.settlement.context import Context
 
-
-async def _context(request: Request) -> Context:
-    ctx: Context = request.app.state.settlement
-    return ctx
-
-
-Ctx = Annotated[Context, Depends(_context)]
+Ctx = Annotated[Context, Depends(context_dependency(Context))]
 GrantIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 # Grant ids are each university's own: platform operations name the university of the grant.
 TenantQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="the grant's university")]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -70,11 +70,9 @@ class GuaranteeOut(BaseModel):
 
 
 @router.post("/v1/payouts/runs", response_model=RunOut)
-async def start_run(ctx: Ctx, request: Request, ops: Ops) -> RunOut:
+async def start_run(ctx: Ctx, ops: Ops) -> RunOut:
     """Pay every active supplier's posted balance to its verified account, now."""
-    report = await payouts.run(
-        ctx, request.app.state.payout_bank, f"run-{uuid.uuid4().hex[:12]}", Audited.by(ops, "payout_run")
-    )
+    report = await payouts.run(ctx, f"run-{uuid.uuid4().hex[:12]}", Audited.by(ops, "payout_run"))
     return RunOut(run_id=report.run_id, paid=report.paid, failed=report.failed, skipped=report.skipped)
 
 
@@ -207,11 +205,11 @@ async def guarantee(ctx: Ctx, _: Ops) -> GuaranteeOut:
     responses={200: {"content": {"text/csv": {}}}},
     tags=["bank simulator"],
 )
-async def simulated_statement(request: Request, _: Ops, on: date | None = None) -> PlainTextResponse:
+async def simulated_statement(ctx: Ctx, _: Ops, on: date | None = None) -> PlainTextResponse:
     """The bank simulator's statement of the platform account for a day (default today), as CSV
     ready for `POST /v1/reconciliation/statements` (simulator only)."""
-    bank = request.app.state.payout_bank
+    bank = ctx.bank
     if not isinstance(bank, PayoutBankSimulator):
         raise NotFound("the bank is not simulated here", code="not_simulated")
-    content = await bank.statement(on or datetime.now(UTC).date())
+    content = await bank.statement(on or ctx.today)
     return PlainTextResponse(content, media_type="text/csv")

@@ -16,7 +16,6 @@ from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
-from services.settlement.adapters.bank import PayoutBank
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
 from services.settlement.context import Context, emit
@@ -33,11 +32,11 @@ class RunReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: Audited) -> RunReport:
+async def run(ctx: Context, run_id: str, started_by: Audited) -> RunReport:
     """Pay every active supplier's posted balance; `started_by` is recorded in the audit trail
     (an operator, or the daily scheduler)."""
     report = RunReport(run_id)
-    await resume_pending(ctx, bank)
+    await resume_pending(ctx)
     async with ctx.pool.acquire() as conn:
         inserted = await conn.fetchval(
             """insert into payout_runs (run_id, started_by) values ($1, $2)
@@ -55,7 +54,7 @@ async def run(ctx: Context, bank: PayoutBank, run_id: str, started_by: Audited) 
         sid = row["owner_id"]
         payout = await _start(ctx, run_id, sid, report, started_by)
         if payout is not None:
-            await _finish(ctx, bank, *payout, report)
+            await _finish(ctx, *payout, report)
     async with ctx.pool.acquire() as conn, conn.transaction():
         total = sum(report.paid.values())
         await conn.execute(
@@ -171,13 +170,12 @@ async def _start(
 
 async def _finish(
     ctx: Context,
-    bank: PayoutBank,
     payout_id: str,
     bank_account_id: str,
     amount: int,
     report: RunReport | None = None,
 ) -> None:
-    outcome = await bank.pay(reference=payout_id, bank_account_id=bank_account_id, amount_minor=amount)
+    outcome = await ctx.bank.pay(reference=payout_id, bank_account_id=bank_account_id, amount_minor=amount)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow("select * from payouts where payout_id = $1 for update", payout_id)
         if row is None or row["status"] != "pending":
@@ -252,14 +250,14 @@ def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
     ]
 
 
-async def resume_pending(ctx: Context, bank: PayoutBank) -> int:
+async def resume_pending(ctx: Context) -> int:
     """Ask the bank again about payouts a crash left pending."""
     async with ctx.pool.acquire() as conn:
         pending = await conn.fetch(
             "select payout_id, bank_account_id, amount from payouts where status = 'pending'"
         )
     for row in pending:
-        await _finish(ctx, bank, row["payout_id"], row["bank_account_id"], row["amount"])
+        await _finish(ctx, row["payout_id"], row["bank_account_id"], row["amount"])
     return len(pending)
 
 

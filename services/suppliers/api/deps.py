@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import CurrentPrincipal, admits, require_roles
 from plumbing.errors import Forbidden
+from plumbing.service import context_dependency
+from services.suppliers.context import Context
 from services.suppliers.domain.errors import NotYourSupplier
-from services.suppliers.handlers import Context
 
-
-async def _context(request: Request) -> Context:
-    ctx: Context = request.app.state.suppliers
-    return ctx
-
-
-Ctx = Annotated[Context, Depends(_context)]
+Ctx = Annotated[Context, Depends(context_dependency(Context))]
 SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 

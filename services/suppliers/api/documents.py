@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from services.suppliers import handlers
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import Ctx, SelfOrOps, SupplierIdPath, SupplierSelf
 from services.suppliers.api.schemas import DocumentOut
+from services.suppliers.commands import suppliers as commands
 from services.suppliers.domain.documents import MAX_DOCUMENT_BYTES, DocumentKind
 from services.suppliers.domain.errors import DocumentTooLarge
 
@@ -61,7 +61,7 @@ async def upload(
     """Upload a licence as the file itself (PDF, PNG or JPEG, checked by content, at most 10 MiB).
     The same file again is accepted with 200 and changes nothing."""
     content = await _read_capped(request)
-    doc, created = await handlers.upload_document(
+    doc, created = await commands.upload_document(
         ctx, supplier_id, kind, content_type, content, valid_until, licence_number
     )
     if not created:

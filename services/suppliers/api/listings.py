@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query, status
 from contracts.events.common import BudgetCategory
 from plumbing.auth import Role
 from plumbing.pagination import decode_cursor, encode_cursor
-from services.suppliers import handlers
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import CatalogReader, Ctx, SupplierIdPath, SupplierReader, SupplierSelf
 from services.suppliers.api.schemas import ListingIn, ListingOut, ListingPage, NewListingIn
+from services.suppliers.commands import listings as commands
 from services.suppliers.domain.errors import ListingNotFound, SupplierNotFound
 from services.suppliers.domain.listing import Listing
 from services.suppliers.domain.supplier import SupplierState
@@ -28,7 +28,7 @@ Sku = Annotated[str, Path(min_length=1, max_length=64)]
 async def publish(supplier_id: SupplierIdPath, body: NewListingIn, ctx: Ctx, _: SupplierSelf) -> ListingOut:
     """Put a product on sale. Hazardous goods need a valid hazardous-chemicals licence; reagents
     need a CAS number with a valid check digit."""
-    return ListingOut.of(await handlers.publish_listing(ctx, supplier_id, body.sku, body.details()))
+    return ListingOut.of(await commands.publish_listing(ctx, supplier_id, body.sku, body.details()))
 
 
 @router.put("/v1/suppliers/{supplier_id}/listings/{sku}", response_model=ListingOut)
@@ -36,12 +36,12 @@ async def change(
     supplier_id: SupplierIdPath, sku: Sku, body: ListingIn, ctx: Ctx, _: SupplierSelf
 ) -> ListingOut:
     """Change price or details: a new version; orders keep the version they were placed at."""
-    return ListingOut.of(await handlers.change_listing(ctx, supplier_id, sku, body.details()))
+    return ListingOut.of(await commands.change_listing(ctx, supplier_id, sku, body.details()))
 
 
 @router.delete("/v1/suppliers/{supplier_id}/listings/{sku}", response_model=ListingOut)
 async def withdraw(supplier_id: SupplierIdPath, sku: Sku, ctx: Ctx, _: SupplierSelf) -> ListingOut:
-    return ListingOut.of(await handlers.withdraw_listing(ctx, supplier_id, sku))
+    return ListingOut.of(await commands.withdraw_listing(ctx, supplier_id, sku))
 
 
 @router.get("/v1/suppliers/{supplier_id}/listings", response_model=list[ListingOut])

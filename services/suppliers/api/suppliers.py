@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response, status
 from plumbing.auth import Role
 from plumbing.pagination import decode_cursor, encode_cursor
 from plumbing.request_bodies import ReasonIn
-from services.suppliers import handlers
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import (
@@ -22,6 +21,7 @@ from services.suppliers.api.deps import (
     SupplierSelf,
 )
 from services.suppliers.api.schemas import RegistrationIn, SupplierOut, SupplierPage
+from services.suppliers.commands import suppliers as commands
 from services.suppliers.domain.errors import SupplierNotFound
 from services.suppliers.domain.supplier import SupplierState
 
@@ -35,7 +35,7 @@ async def register(
     """Self-service registration. The supplier id is the one in the caller's token; sending the
     same registration again returns 200 with the record unchanged."""
     assert principal.supplier_id is not None
-    supplier, created = await handlers.register(
+    supplier, created = await commands.register(
         ctx, principal.supplier_id, body.legal_name, body.credit_code, body.contact, body.categories
     )
     if not created:
@@ -87,24 +87,24 @@ async def get_supplier(supplier_id: SupplierIdPath, ctx: Ctx, principal: Supplie
 @router.post("/{supplier_id}/submit", response_model=SupplierOut)
 async def submit_for_review(supplier_id: SupplierIdPath, ctx: Ctx, _: SupplierSelf) -> SupplierOut:
     """Ask operations to review the registration (again, after a rejection)."""
-    return SupplierOut.of(await handlers.submit_for_review(ctx, supplier_id))
+    return SupplierOut.of(await commands.submit_for_review(ctx, supplier_id))
 
 
 @router.post("/{supplier_id}/approve", response_model=SupplierOut)
 async def approve(supplier_id: SupplierIdPath, ctx: Ctx, ops: Ops) -> SupplierOut:
-    return SupplierOut.of(await handlers.approve(ctx, supplier_id, ops))
+    return SupplierOut.of(await commands.approve(ctx, supplier_id, ops))
 
 
 @router.post("/{supplier_id}/reject", response_model=SupplierOut)
 async def reject(supplier_id: SupplierIdPath, body: ReasonIn, ctx: Ctx, ops: Ops) -> SupplierOut:
-    return SupplierOut.of(await handlers.reject(ctx, supplier_id, ops, body.reason))
+    return SupplierOut.of(await commands.reject(ctx, supplier_id, ops, body.reason))
 
 
 @router.post("/{supplier_id}/suspend", response_model=SupplierOut)
 async def suspend(supplier_id: SupplierIdPath, body: ReasonIn, ctx: Ctx, ops: Ops) -> SupplierOut:
-    return SupplierOut.of(await handlers.suspend(ctx, supplier_id, ops, body.reason))
+    return SupplierOut.of(await commands.suspend(ctx, supplier_id, ops, body.reason))
 
 
 @router.post("/{supplier_id}/reinstate", response_model=SupplierOut)
 async def reinstate(supplier_id: SupplierIdPath, body: ReasonIn, ctx: Ctx, ops: Ops) -> SupplierOut:
-    return SupplierOut.of(await handlers.reinstate(ctx, supplier_id, ops, body.reason))
+    return SupplierOut.of(await commands.reinstate(ctx, supplier_id, ops, body.reason))

@@ -33,7 +33,7 @@ from contracts.topics import Topic, with_prefix
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
 from plumbing.settings import StackSettings
-from services.orders import handlers
+from services.orders import timers
 from services.orders.config import OrdersSettings
 from services.orders.main import build
 from tests.integration.kafka_io import produce, read_topic
@@ -153,7 +153,7 @@ class OrdersApi:
 
     async def fire_deadlines(self) -> int:
         """What the deadline loop does each tick, run now (the clock is the test's)."""
-        return await handlers.fire_due_deadlines(self.app.state.orders)
+        return await timers.fire_due_deadlines(self.app.state.context)
 
 
 async def seed(api: OrdersApi, threshold_minor: int = 500_000) -> None:

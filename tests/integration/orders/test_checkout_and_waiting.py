@@ -14,8 +14,9 @@ from typing import Any
 import asyncpg
 
 from contracts.events.common import Actor
-from services.orders import handlers
 from services.orders.api.checkouts import render
+from services.orders.commands import checkout as commands
+from services.orders.context import Context
 from services.orders.domain.checkout import CartLine
 from tests.integration.orders.conftest import BUYER, UNI, OrdersApi, cart, checkout
 from tests.stack import eventually
@@ -36,12 +37,12 @@ class OneConnection:
 
 
 async def test_a_checkout_is_one_read_and_one_write_whatever_its_suppliers(api: OrdersApi) -> None:
-    ctx: handlers.Context = api.app.state.orders
+    ctx: Context = api.app.state.context
     statements: list[str] = []
     async with api.app.state.pool.acquire() as conn:
         conn.add_query_logger(lambda q: statements.append(q.query))
         counted = dataclasses.replace(ctx, pool=OneConnection(conn))
-        buyer = handlers.Buyer(UNI, Actor(user_id=BUYER, role="researcher"))
+        buyer = commands.Buyer(UNI, Actor(user_id=BUYER, role="researcher"))
         # The first use of a connection also prepares its statements (asyncpg caches them per
         # connection): counted from the second checkout on.
         for body in (WARM_UP, cart(("SUP-004", "CS-0002", 1, 2800)), TWO_SUPPLIERS):
@@ -50,7 +51,7 @@ async def test_a_checkout_is_one_read_and_one_write_whatever_its_suppliers(api: 
                 for x in body["lines"]
             ]
             statements.clear()
-            _, created = await handlers.checkout(
+            _, created = await commands.checkout(
                 counted, buyer, body["grant_id"], lines, f"key-{uuid.uuid4()}", render
             )
             assert created
@@ -108,7 +109,7 @@ async def test_wait_for_answers_when_the_status_changes(api: OrdersApi) -> None:
 async def test_a_status_change_committed_anywhere_wakes_whoever_watches_that_order(api: OrdersApi) -> None:
     first = (await checkout(api, cart(("SUP-004", "CS-0002", 1, 2800))))["orders"][0]["order_id"]
     other = (await checkout(api, cart(("SUP-004", "CS-0002", 2, 2800))))["orders"][0]["order_id"]
-    changes = api.app.state.orders.status_changes
+    changes = api.app.state.context.status_changes
     await eventually(lambda: _true(changes.listening), what="the orders service to listen for changes")
     async with changes.watch(first) as watched, changes.watch(other) as untouched:
         conn = await asyncpg.connect(api.dsn)  # another session, as another process would

@@ -22,7 +22,7 @@ from contracts.topics import Topic, with_prefix
 from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
 from plumbing.settings import StackSettings
-from services.refunds import handlers
+from services.refunds import timers
 from services.refunds.config import RefundsSettings
 from services.refunds.main import build
 from tests.integration.kafka_io import produce, read_topic
@@ -155,7 +155,7 @@ async def test_a_silent_supplier_agrees_after_five_days(api: Api) -> None:
     await api.shipped_order("O-1")
     case = (await api.request("O-1", 4_000)).json()
     api.clock.advance(timedelta(days=5))
-    assert await handlers.fire_due_deadlines(api.app.state.refunds) == 1
+    assert await timers.fire_due_deadlines(api.app.state.context) == 1
     events = await api.refund_events(at_least=2)
     agreed = events[-1]
     assert agreed["event_type"] == "refunds.RefundAgreed" and agreed["payload"]["automatic"] is True

@@ -43,11 +43,12 @@ from plumbing.clock import FixedClock
 from plumbing.consumer import BatchConsumer
 from plumbing.db import create_pool, migrate_service
 from plumbing.outbox import Outbox
+from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.commands import grants as grant_commands
 from services.settlement.commands import guarantee
 from services.settlement.context import Context
 from services.settlement.domain.grant import Grant
-from services.settlement.handlers import MoneyPath
+from services.settlement.events import MoneyPath
 from tests.integration.settlement.conftest import line
 from tests.settlement_oracle import handlers as oracle
 from tests.settlement_oracle.context import Context as OracleContext
@@ -96,7 +97,9 @@ async def sides(stack: Stack) -> AsyncIterator[tuple[Side, Side]]:
         made.append((dsn, pool))
     clock = FixedClock(NOW)
     oracle_ctx = OracleContext(pool=made[0][1], outbox=Outbox(), clock=clock, fee_rate_bp=60)
-    ctx = Context(pool=made[1][1], outbox=Outbox(), clock=clock, fee_rate_bp=60)
+    ctx = Context(
+        pool=made[1][1], outbox=Outbox(), clock=clock, fee_rate_bp=60, bank=PayoutBankSimulator(made[1][1])
+    )
     consumers = (
         BatchConsumer(
             name="settlement",
@@ -127,7 +130,13 @@ async def reset(side: Side) -> None:
         await conn.execute("alter table audit_log disable trigger user")
         await conn.execute(f"truncate {', '.join(TABLES)} cascade")
         await conn.execute("alter table audit_log enable trigger user")
-    ctx = Context(pool=side.pool, outbox=Outbox(), clock=FixedClock(NOW), fee_rate_bp=60)
+    ctx = Context(
+        pool=side.pool,
+        outbox=Outbox(),
+        clock=FixedClock(NOW),
+        fee_rate_bp=60,
+        bank=PayoutBankSimulator(side.pool),
+    )
     await guarantee.ensure_fund(side.pool, CAPITAL)
     for grant_id, budget in GRANTS.items():
         grant = Grant(

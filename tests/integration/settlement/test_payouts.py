@@ -110,7 +110,7 @@ async def test_a_run_pays_verified_active_suppliers_and_reports_the_rest(api: Se
 async def test_a_returned_payout_is_voided_and_paid_by_the_next_run(api: SettlementApi) -> None:
     await payable_supplier(api, "SUP-002", "O-1")
     await payees_known(api, 1)
-    bank = api.app.state.payout_bank
+    bank = api.app.state.context.bank
     bank.closed_accounts.add("BA-SUP-002")
     first = await run(api)
     assert first["failed"] == {"SUP-002": "account_closed"} and first["paid"] == {}

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from services.suppliers import handlers
+from services.suppliers import timers
 from tests.integration.kafka_io import read_topic
 from tests.integration.suppliers.conftest import START, SuppliersApi
 from tests.integration.suppliers.journeys import ACETONE, PDF, TIPS, active, ok, upload
@@ -24,13 +24,13 @@ async def test_expiry_withdraws_hazardous_listings_and_renewal_restores_them(api
     me = api.supplier(SID)
     ok(await api.http.post(f"/v1/suppliers/{SID}/listings", json=ACETONE, headers=me), 201)
     ok(await api.http.post(f"/v1/suppliers/{SID}/listings", json=TIPS, headers=me), 201)
-    ctx = api.app.state.suppliers
+    ctx = api.app.state.context
 
     api.clock.advance(timedelta(days=29))
-    assert await handlers.expire_licences(ctx) == []
+    assert await timers.expire_licences(ctx) == []
     api.clock.advance(timedelta(days=1))
-    assert await handlers.expire_licences(ctx) == [SID]
-    assert await handlers.expire_licences(ctx) == []  # once only
+    assert await timers.expire_licences(ctx) == [SID]
+    assert await timers.expire_licences(ctx) == []  # once only
 
     on_sale = ok(await api.http.get("/v1/listings", headers=api.integration))["items"]
     assert [i["sku"] for i in on_sale] == ["CS-0002"]

@@ -17,7 +17,7 @@ from services.settlement.domain.book import Book, Terms
 from services.settlement.domain.grant import Grant
 from services.settlement.domain.ledger import Account
 from services.settlement.domain.poll import Poll
-from services.settlement.handlers import MONEY
+from services.settlement.events import MONEY
 from tests.integration.settlement.conftest import line
 
 TODAY = date(2026, 4, 10)

@@ -1,4 +1,5 @@
-"""Settlement's event handlers, in two tables keyed by event class. Only this service moves money.
+"""What settlement does with other services' events, in two tables keyed by event class. Only
+this service moves money.
 
 The money events are applied a poll at a time, in one transaction with the poll's dedup rows:
 the book of everything the poll can touch is read in a few statements (`adapters.book_reader`),
@@ -8,9 +9,8 @@ statements (`adapters.effects`). Applying one event is applying a poll of one.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
@@ -18,9 +18,9 @@ from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
 from contracts.events.refunds import RefundAgreed, RefundRequested
-from plumbing.appliers import HandlerTable
+from plumbing.appliers import Events, EventTable, HandlerTable
 from plumbing.dead_letters import DeadLetter
-from plumbing.delivery import Delivery, bind_handlers
+from plumbing.delivery import Delivery
 from plumbing.outbox import OutboxRow
 from plumbing.tracing import TraceContext
 from services.settlement.adapters import payees
@@ -40,9 +40,7 @@ MONEY: dict[type[EventPayload], Decider] = {
     RefundAgreed: refund.decide_agreed,
 }
 
-OTHERS: dict[type[EventPayload], Callable[[asyncpg.Connection, Delivery, Context], Any]] = {
-    event: payees.on_supplier_event for event in payees.EVENTS
-}
+OTHERS: EventTable[Context] = {event: payees.on_supplier_event for event in payees.EVENTS}
 
 
 class MoneyPath:
@@ -51,7 +49,7 @@ class MoneyPath:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.names = {e.event_type for e in MONEY}
-        self.others = HandlerTable(bind_handlers({e.event_type: fn for e, fn in OTHERS.items()}, ctx))
+        self.others = HandlerTable.of(OTHERS, ctx)
 
     def handles(self, event_type: str) -> bool:
         return event_type in self.names or self.others.handles(event_type)
@@ -95,3 +93,6 @@ class MoneyPath:
         return self.ctx.outbox.encoded(
             e.payload, event_id, value, key=e.aggregate_id, traceparent=traceparent
         )
+
+
+EVENTS: Events[Context] = Events((*MONEY, *OTHERS), MoneyPath)

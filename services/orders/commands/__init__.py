@@ -1,0 +1,1 @@
+"""What people and platforms ask of orders: checkouts, actions on one order, platform commands."""

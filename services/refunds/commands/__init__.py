@@ -1,0 +1,1 @@
+"""What people ask of refunds: request a refund, and act on a case."""

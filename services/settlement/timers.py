@@ -1,0 +1,24 @@
+"""What settlement does on its own: the daily payout run (the first a day after the start)."""
+
+from __future__ import annotations
+
+from plumbing.audit import Audited
+from plumbing.logs import get_logger
+from plumbing.timers import Timer
+from services.settlement.commands import payouts
+from services.settlement.context import Context
+
+log = get_logger(__name__)
+SCHEDULER = Audited("payout_run", "scheduler", "system")
+
+
+async def daily_payouts(ctx: Context) -> int:
+    """Pay every active supplier's posted balance; the run of a day is one run (its id is the
+    day), so a restart on the same day pays nothing twice."""
+    report = await payouts.run(ctx, f"daily-{ctx.today}", SCHEDULER)
+    log.info("payout run", run_id=report.run_id, paid=len(report.paid), skipped=report.skipped)
+    return len(report.paid)
+
+
+def timers(interval_hours: float) -> list[Timer[Context]]:
+    return [Timer("payouts", daily_payouts, interval_hours * 3600, drain=False, wait_first=True)]

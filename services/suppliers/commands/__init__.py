@@ -1,0 +1,1 @@
+"""What suppliers and operations ask: onboarding, the payout bank account, listings."""

@@ -1,0 +1,13 @@
+"""What the suppliers service's commands and timers share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plumbing.context import BaseContext
+from services.suppliers.adapters.bank import BankPort
+
+
+@dataclass
+class Context(BaseContext):
+    bank: BankPort  # the bank that checks account holders and sends micro-deposits
