@@ -5,6 +5,10 @@ Each poll's records are applied in ONE Postgres transaction together with their
 A crash anywhere replays from the last committed offset, and the dedup rows make the replay a
 no-op. Poison events (unreadable, unknown, or breaking a rule) are kept in `dead_letters` and
 published to `<topic>.dlq` through the outbox, in the same transaction; the next event goes on.
+
+One module although over 300 lines: the poll loop, the isolation of a failing poll and the
+offset commits share one state (the lane's assignment and its pending offsets) and one ordering
+rule; cut apart, each piece would have to know the others' invariants.
 """
 
 from __future__ import annotations

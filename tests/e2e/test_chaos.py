@@ -5,7 +5,9 @@ system is quiet every order agrees with its escrow, the money invariants hold, n
 twice, and every event sent was applied (or dead-lettered) by every consumer that handles it.
 
 `pytest -m chaos` runs it; CI runs this short form with the rest of the suite
-(`UNISETTLE_CHAOS_ORDERS=400 pytest -m chaos` for a longer one)."""
+(`UNISETTLE_CHAOS_ORDERS=400 pytest -m chaos` for a longer one).
+
+Over 300 lines: the load driver, the killer and the after-the-storm audit are one test's parts."""
 
 from __future__ import annotations
 

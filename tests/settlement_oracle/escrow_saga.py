@@ -1,6 +1,9 @@
 """The escrow saga: reserve when an order is placed, release to the supplier on receipt (minus
 the platform fee, recovering what the supplier owes the guarantee fund), void when the order
-ends without trade. Every movement is a ledger transfer whose id is derived from its cause."""
+ends without trade. Every movement is a ledger transfer whose id is derived from its cause.
+
+The per-event code settlement ran before its set-based money path, kept whole and unchanged as
+the differential test's oracle (hence its length): it is not run by any service."""
 
 from __future__ import annotations
 

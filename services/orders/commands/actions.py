@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import asyncpg
-
 from plumbing.acting import Aggregate
 from plumbing.audit import Audited
 from services.orders.adapters import repository as repo
@@ -24,26 +22,7 @@ async def act(
 ) -> Order:
     """Apply `action` to the locked order and save it; `visible` says whether the caller may.
     An `audited` action is recorded in the audit trail with the order before and after."""
-    return await orders_of(ctx).act(ctx.pool, order_id, action, visible, audited, ctx.clock.now)
-
-
-def orders_of(ctx: Context) -> Aggregate[Order]:
-    """How an order is loaded, saved and shown when someone acts on it."""
-
-    async def load(conn: asyncpg.Connection, order_id: str) -> Order | None:
-        return await repo.get(conn, order_id, for_update=True)
-
-    async def save(conn: asyncpg.Connection, order: Order) -> None:
-        await repo.save(conn, order, ctx.outbox)
-
-    return Aggregate(
-        load,
-        save,
-        audit_view,
-        lambda o: f"order:{o.order_id}",
-        lambda o: o.tenant_id,
-        lambda order_id: OrderNotFound(f"no order {order_id!r}"),
-    )
+    return await ORDERS.act(ctx, order_id, action, visible, audited)
 
 
 def audit_view(order: Order) -> dict[str, object]:
@@ -65,3 +44,12 @@ def supplier_of(supplier_id: str | None) -> Callable[[Order], bool]:
         return True
 
     return check
+
+
+ORDERS = Aggregate(
+    repo,
+    audit_view,
+    lambda o: f"order:{o.order_id}",
+    lambda o: o.tenant_id,
+    lambda order_id: OrderNotFound(f"no order {order_id!r}"),
+)

@@ -5,6 +5,10 @@ States follow Taobao's escrow trade (PAID ≈ WAIT_SELLER_SEND_GOODS, SHIPPED �
 WAIT_BUYER_CONFIRM_GOODS, COMPLETED ≈ TRADE_FINISHED) plus the university's approval step.
 Settlement reserves the funds as soon as an order is placed (the grant is encumbered while
 approvers decide); an order is PAID once the funds are held and every approval is given.
+
+The longest module (about 500 lines), on purpose: one aggregate's state machine, where every
+transition reads and writes the same status, funds, approvals, deadlines and timeline. The
+checkout split and the deadline policy it uses are apart (checkout.py, policy.py).
 """
 
 from __future__ import annotations

@@ -7,8 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-import asyncpg
-
 from contracts.events.common import Actor
 from plumbing.acting import Aggregate
 from plumbing.audit import Audited
@@ -69,26 +67,7 @@ async def act(
 ) -> RefundCase:
     """Apply `action` to the locked case and save it; an `audited` action is recorded in the
     audit trail with the case before and after."""
-    return await cases_of(ctx).act(ctx.pool, refund_id, action, visible, audited, ctx.clock.now)
-
-
-def cases_of(ctx: Context) -> Aggregate[RefundCase]:
-    """How a refund case is loaded, saved and shown when someone acts on it."""
-
-    async def load(conn: asyncpg.Connection, refund_id: str) -> RefundCase | None:
-        return await repo.get(conn, refund_id, for_update=True)
-
-    async def save(conn: asyncpg.Connection, case: RefundCase) -> None:
-        await repo.save(conn, case, ctx.outbox)
-
-    return Aggregate(
-        load,
-        save,
-        audit_view,
-        lambda c: f"refund:{c.refund_id}",
-        lambda c: c.tenant_id,
-        lambda refund_id: NotFound(f"no refund case {refund_id!r}", code="refund_not_found"),
-    )
+    return await CASES.act(ctx, refund_id, action, visible, audited)
 
 
 def audit_view(case: RefundCase) -> dict[str, object]:
@@ -101,3 +80,12 @@ def audit_view(case: RefundCase) -> dict[str, object]:
         "amount_minor": case.amount_minor,
         "source": case.source.value if case.source else None,
     }
+
+
+CASES = Aggregate(
+    repo,
+    audit_view,
+    lambda c: f"refund:{c.refund_id}",
+    lambda c: c.tenant_id,
+    lambda refund_id: NotFound(f"no refund case {refund_id!r}", code="refund_not_found"),
+)

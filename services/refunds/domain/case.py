@@ -6,6 +6,9 @@ escalates) DISPUTE â†’ (operations award) AGREED or (no refund) CLOSED. AGREED â
 settlement reports the refund paid. Silence has consequences: a supplier silent for 5 days agrees,
 a buyer who does not ship the goods back within 5 days closes the case, an unconfirmed return is
 confirmed after 5 days, a refusal not escalated within 5 days closes the case.
+
+One aggregate, one module (over 300 lines): every transition reads and sets the same status,
+deadline and timeline; eligibility to ask for a refund is apart (eligibility.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """The escrow of one order, and what each order event does to it: reserve when the order is
 placed, release to the supplier on receipt (less the platform fee, recovering what the supplier
 owes the guarantee fund), void when the order ends without trade. Deciders read the book and
-answer a Decision, a Refused or None; every movement is a transfer whose id derives from its cause."""
+answer a Decision, a Refused or None; every movement is a transfer whose id derives from its cause.
+
+Over 300 lines because an escrow's three deciders share its amounts, its fee and the recovery of
+guarantee advances, and must agree on them; refunds, which also move escrowed money, are apart
+(refund.py)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,10 @@
 Every change appends an event to `events`; the unit of work writes them to the outbox in the
 same transaction as the state. All of a supplier's events — listings included — form one
 stream keyed by the supplier id, so consumers see them in order.
+
+One aggregate, one module (over 300 lines): onboarding, licences, the bank account and listings
+are transitions of one state guarded by the same rules (an unapproved or suspended supplier
+lists nothing); the value types it uses live beside it (bank_account, listing, documents).
 """
 
 from __future__ import annotations
