@@ -9,8 +9,8 @@ import asyncpg
 import typer
 
 from cli.common import done, service_dsn
-from services.settlement.checks.agreement import disagreements
 from services.settlement.checks.invariants import main as check_main
+from services.settlement.checks.orders_and_escrows import disagreements
 
 
 def check(

@@ -20,21 +20,7 @@ from contracts.events.settlement import (
     GrantClosed,
     GrantRegistered,
 )
-from contracts.events.suppliers import (
-    BankAccountChanged,
-    BankAccountVerified,
-    LicenceExpired,
-    LicenceRenewed,
-    ListingChanged,
-    ListingPublished,
-    ListingWithdrawn,
-    SupplierActivated,
-    SupplierApproved,
-    SupplierRegistered,
-    SupplierReinstated,
-    SupplierRejected,
-    SupplierSuspended,
-)
+from contracts.events.suppliers import SUPPLIER_EVENTS
 from plumbing.appliers import Appliers, Events, EventTable, HandlerTable
 from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery, PoisonEvent
@@ -139,26 +125,11 @@ ORDER_CHANGES: dict[type[EventPayload], OrderChange] = {
     RefundCompleted: _refund_completed,
 }
 GRANT_EVENTS = (GrantRegistered, GrantBuyersChanged, GrantClosed)
-CATALOG_EVENTS = (
-    SupplierRegistered,
-    SupplierApproved,
-    SupplierRejected,
-    SupplierActivated,
-    SupplierSuspended,
-    SupplierReinstated,
-    LicenceExpired,
-    LicenceRenewed,
-    ListingPublished,
-    ListingChanged,
-    ListingWithdrawn,
-    BankAccountChanged,
-    BankAccountVerified,
-)
 ONE_BY_ONE: EventTable[Context] = {
     PlaceOrder: on_platform_command,
     CancelOrder: on_platform_command,
     **{event: _grant for event in GRANT_EVENTS},
-    **{event: _catalog for event in CATALOG_EVENTS},
+    **{event: _catalog for event in SUPPLIER_EVENTS},  # the catalog follows every supplier event
 }
 
 

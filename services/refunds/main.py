@@ -10,7 +10,7 @@ from plumbing.clock import Clock
 from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.refunds import events, timers
-from services.refunds.api import cases, guarantee
+from services.refunds.api import cases, sla
 from services.refunds.config import RefundsSettings
 from services.refunds.context import Context
 
@@ -25,7 +25,7 @@ def build(settings: RefundsSettings | None = None, clock: Clock | None = None) -
         "refunds",
         settings,
         context,
-        routers=[guarantee.router, cases.router],
+        routers=[sla.router, cases.router],
         handlers=events.EVENTS,
         timers=timers.timers(settings.timer_poll_seconds),
         migrations=Path(__file__).parent / "migrations",

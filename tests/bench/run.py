@@ -10,9 +10,9 @@
 BENCH_SCALE=0.2 for a quick pass; BENCH_PARTS=1,2,6 runs only those parts; BENCH_JSON=path writes
 the run's figures there as JSON (the keys of FIGURES; a part that did not run leaves its out).
 
-Over 300 lines: it is the bench's table of contents — the machine's limits, the load generators and settlement's
-rate live in their own modules (limits, loadgen, wrk, settlement_rate); this drives the parts in
-order and prints the table."""
+Over 300 lines: it is the bench's table of contents — the machine's limits, the load generators
+and settlement's rate live in their own modules (limits, loadgen, wrk, settlement_rate); this
+drives the parts in order and prints the table."""
 
 from __future__ import annotations
 

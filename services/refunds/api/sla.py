@@ -1,4 +1,5 @@
-"""How the refund guarantee is kept: per supplier, refunds agreed and paid, how fast, from where."""
+"""The refund guarantee as suppliers keep it (the SLA report): per supplier, refunds agreed and
+paid, how fast, and from where — the supplier, or the guarantee fund's advance."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 from plumbing.auth import Role
 from services.refunds.api.deps import Ctx, SlaReader
 
-router = APIRouter(prefix="/v1/refunds", tags=["guarantee"])
+router = APIRouter(prefix="/v1/refunds", tags=["refund SLA"])
 
 
 class SupplierSla(BaseModel):

@@ -1,0 +1,73 @@
+"""Every service has the one skeleton of docs/architecture.md: the same files for the same ideas,
+a context extending the base one, its event tables keyed by contract classes from other services,
+and a `main.py` that composes through `build_service` only."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from contracts.registry import REGISTRY
+from plumbing.appliers import Events
+from plumbing.context import BaseContext
+from plumbing.timers import Timer
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "main.py").exists())
+SKELETON = [
+    "domain",
+    "commands",
+    "adapters",
+    "api",
+    "migrations",
+    "events.py",
+    "timers.py",
+    "context.py",
+    "config.py",
+    "main.py",
+]
+
+
+def test_the_four_services_are_found() -> None:
+    assert SERVICES == ["orders", "refunds", "settlement", "suppliers"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_the_same_layout(service: str) -> None:
+    home = ROOT / "services" / service
+    missing = [part for part in SKELETON if not (home / part).exists()]
+    assert missing == []
+    assert not (home / "handlers.py").exists()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_context_events_and_timers_are_the_shared_kinds(service: str) -> None:
+    context = importlib.import_module(f"services.{service}.context")
+    events = importlib.import_module(f"services.{service}.events")
+    timers = importlib.import_module(f"services.{service}.timers")
+    assert issubclass(context.Context, BaseContext)
+    assert isinstance(events.EVENTS, Events)
+    assert all(isinstance(t, Timer) for t in timers.timers(1))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_handles_registered_events_of_other_services(service: str) -> None:
+    handled = importlib.import_module(f"services.{service}.events").EVENTS.handled
+    registered = set(REGISTRY)
+    assert [e.event_type for e in handled if e not in registered] == []
+    assert [e.event_type for e in handled if e.topic.value == f"{service}.events"] == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_main_only_composes_through_build_service(service: str) -> None:
+    tree = ast.parse((ROOT / "services" / service / "main.py").read_text())
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    assert "build_service" in called
+    assert not called & {"FastAPI", "BatchConsumer", "OutboxRelay", "create_pool"}
