@@ -37,6 +37,28 @@ KEYS: dict[Topic, str] = {
 }
 
 
+# Who alone may write each topic: a service its own events, procurement platforms (through the
+# `integration` principal) the commands. The broker's ACLs and every consumer enforce it: an
+# envelope whose `producer` is not the topic's owner is dead-lettered (`unexpected_producer`).
+OWNERS: dict[Topic, str] = {
+    Topic.ORDERS_EVENTS: "orders",
+    Topic.ORDERS_COMMANDS: "integration",
+    Topic.SETTLEMENT_EVENTS: "settlement",
+    Topic.SUPPLIERS_EVENTS: "suppliers",
+    Topic.REFUNDS_EVENTS: "refunds",
+}
+
+# Which services consume each topic (each service's `events.EVENTS` says the same from the event
+# classes it handles; tests/unit/test_access.py holds the two together).
+CONSUMERS: dict[Topic, frozenset[str]] = {
+    Topic.ORDERS_EVENTS: frozenset({"settlement", "refunds"}),
+    Topic.ORDERS_COMMANDS: frozenset({"orders"}),
+    Topic.SETTLEMENT_EVENTS: frozenset({"orders", "refunds"}),
+    Topic.SUPPLIERS_EVENTS: frozenset({"orders", "settlement"}),
+    Topic.REFUNDS_EVENTS: frozenset({"orders", "settlement"}),
+}
+
+
 def dead_letter_topic(topic: str) -> str:
     """Where poison events of `topic` go, with the reason in headers."""
     return f"{topic}.dlq"

@@ -26,6 +26,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
+from contracts.topics import OWNERS
 from plumbing import unreadable as unreadable_records
 from plumbing.appliers import Applier, HandlerTable
 from plumbing.dead_letter_ops import REPLAY_FOR
@@ -125,6 +126,9 @@ class BatchConsumer:
         self.outbox = outbox
         self.group_id = group_id or name
         self.registry = registry
+        # Who alone may write each topic (the broker's ACLs say the same): a record claiming
+        # another producer is refused, whoever managed to write it.
+        self.owners = {outbox.physical(topic.value): owner for topic, owner in OWNERS.items()}
         self.settings = settings or ConsumerSettings()
         self.stats = ConsumerStats()
         self.ready = asyncio.Event()
@@ -233,6 +237,8 @@ class BatchConsumer:
             if not self._is_for_me(record):
                 continue  # an operator's replay for another consumer group
             decoded = decode(record, self.registry)
+            if isinstance(decoded, Delivery) and not self._from_owner(decoded):
+                decoded = self._unexpected(decoded)
             if isinstance(decoded, DeadLetter):
                 polled.poison.append(decoded)
             elif not self.applier.handles(decoded.envelope.event_type):
@@ -260,6 +266,20 @@ class BatchConsumer:
             CONSUMER_ISOLATIONS.labels(self.name).inc()
             await self._transaction(readable, poison, isolate=True)
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+
+    def _from_owner(self, delivery: Delivery) -> bool:
+        owner = self.owners.get(delivery.record.topic)
+        return owner is None or delivery.envelope.producer == owner
+
+    def _unexpected(self, delivery: Delivery) -> DeadLetter:
+        envelope = delivery.envelope
+        owner = self.owners.get(delivery.record.topic)
+        reason = (
+            f"{envelope.event_type} claims producer {envelope.producer!r}; this topic is written by {owner!r}"
+        )
+        return DeadLetter(
+            delivery.record, "unexpected_producer", reason, envelope.event_id, envelope.event_type
+        )
 
     def _is_for_me(self, record: ConsumerRecord) -> bool:
         replay_for = header(record, REPLAY_FOR)

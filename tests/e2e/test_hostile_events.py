@@ -43,6 +43,7 @@ def hostile() -> dict[str, bytes | None]:
         "invalid_payload": json.dumps({**good, "payload": {"order_id": ["O-1"], "amount": -5}}).encode(),
         "oversized": json.dumps({**good, "payload": {"note": "x" * (MAX_EVENT_BYTES + 1)}}).encode(),
         "empty_value": None,
+        "unexpected_producer": json.dumps({**good, "producer": "intruder"}).encode(),
     }
 
 
@@ -85,7 +86,7 @@ async def test_poison_on_every_topic_ends_in_the_dlq_and_trade_goes_on(
 
     # republished for operators: the orders.events DLQ has both of its consumers' letters
     orders_events = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
-    dlq = await read_topic(stack.kafka, f"{orders_events}.dlq", at_least=12, timeout=60)
+    dlq = await read_topic(stack.kafka, f"{orders_events}.dlq", at_least=2 * len(hostile()), timeout=60)
     reasons = {(dict(r.headers)["dlq.consumer"], dict(r.headers)["dlq.reason_code"]) for r in dlq}
     assert reasons == {(c.encode(), code.encode()) for c in ("settlement", "refunds") for code in hostile()}
 

@@ -80,3 +80,28 @@ def test_traceparent_parsing_rejects_garbage_and_all_zero_ids() -> None:
     trace = TraceContext.new()
     child = trace.child()
     assert child.trace_id == trace.trace_id and child.span_id != trace.span_id
+
+
+def test_an_event_claiming_a_producer_that_does_not_own_its_topic_is_refused() -> None:
+    from plumbing.appliers import HandlerTable
+    from plumbing.consumer import BatchConsumer
+    from plumbing.outbox import Outbox
+
+    consumer = BatchConsumer(
+        name="orders",
+        topics=["settlement.events"],
+        handlers=HandlerTable({"settlement.FundsReserved": _never}),
+        pool=None,  # decoding touches no database
+        bootstrap_servers="127.0.0.1:9",
+        outbox=Outbox(),
+    )
+    genuine = reservation(1)
+    forged = genuine.model_copy(update={"producer": "refunds"})
+    polled = consumer.decode([record(genuine.to_bytes()), record(forged.to_bytes())])
+    assert [d.envelope.event_id for d in polled.readable] == [genuine.event_id]
+    assert [(p.reason_code, p.event_id) for p in polled.poison] == [("unexpected_producer", forged.event_id)]
+    assert "'refunds'" in polled.poison[0].reason and "'settlement'" in polled.poison[0].reason
+
+
+async def _never(*_: object) -> None:
+    raise AssertionError("decoding applies nothing")

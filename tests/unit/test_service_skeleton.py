@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from contracts.registry import REGISTRY
+from contracts.topics import CONSUMERS, OWNERS, Topic
 from plumbing.appliers import Events
 from plumbing.context import BaseContext
 from plumbing.timers import Timer
@@ -71,3 +72,12 @@ def test_main_only_composes_through_build_service(service: str) -> None:
     }
     assert "build_service" in called
     assert not called & {"FastAPI", "BatchConsumer", "OutboxRelay", "create_pool"}
+
+
+def test_the_topic_registry_names_the_consumers_the_services_declare() -> None:
+    declared: dict[Topic, set[str]] = {topic: set() for topic in Topic}
+    for service in SERVICES:
+        for topic in importlib.import_module(f"services.{service}.events").EVENTS.topics:
+            declared[topic].add(service)
+    assert declared == {topic: set(CONSUMERS[topic]) for topic in Topic}
+    assert set(OWNERS) == set(Topic)

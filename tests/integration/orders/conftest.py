@@ -29,7 +29,7 @@ from contracts.events.settlement import (
 )
 from contracts.events.suppliers import ListingPublished, SupplierActivated
 from contracts.money import Money
-from contracts.topics import Topic, with_prefix
+from contracts.topics import OWNERS, Topic, with_prefix
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
 from plumbing.settings import StackSettings
@@ -96,7 +96,7 @@ class OrdersApi:
         envelopes = [
             Envelope.of(
                 e,
-                producer=topic.value.split(".")[0],
+                producer=OWNERS[topic],
                 aggregate_id=aggregate_id,
                 aggregate_version=next(counter),
                 tenant_id=tenant,

@@ -42,6 +42,7 @@ from contracts.events.orders import (
 from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.money import Money
 from contracts.registry import REGISTRY
+from contracts.topics import OWNERS
 from plumbing.clock import FixedClock
 from plumbing.consumer import BatchConsumer
 from plumbing.db import create_pool, migrate_service
@@ -302,11 +303,12 @@ def records(steps: Sequence[tuple[str, Any]]) -> list[list[ConsumerRecord] | Non
             envelope = delivered[value % len(delivered)]
         else:
             payload: EventPayload = value
+            owner = OWNERS[payload.topic]
             key = getattr(payload, "refund_id", None) or payload.order_id  # type: ignore[attr-defined]
             versions[key] = versions.get(key, 0) + 1
             envelope = Envelope.of(
                 payload,
-                producer="test",
+                producer=owner,
                 aggregate_id=key,
                 aggregate_version=versions[key],
                 tenant_id="tsinghua",
