@@ -15,7 +15,7 @@ import httpx
 import typer
 
 from plumbing.auth import PLATFORM_TENANT, Principal, Role
-from plumbing.settings import StackSettings
+from plumbing.settings import ServiceSettings, StackSettings
 
 
 class Service(StrEnum):
@@ -25,12 +25,16 @@ class Service(StrEnum):
     REFUNDS = "refunds"
 
 
+def service_settings(service: str) -> ServiceSettings:
+    """The service's own settings (its `ORDERS_*`, `SETTLEMENT_*`, … variables)."""
+    module = importlib.import_module(f"services.{service}.config")
+    settings: ServiceSettings = getattr(module, f"{service.capitalize()}Settings")()
+    return settings
+
+
 def service_dsn(service: str) -> str:
     """The service's database, from its own settings (its `*_DATABASE_URL`)."""
-    module = importlib.import_module(f"services.{service}.config")
-    settings_class = getattr(module, f"{service.capitalize()}Settings")
-    dsn: str = settings_class().database_url
-    return dsn
+    return service_settings(service).database_url
 
 
 def fail(code: str, message: str, exit_code: int = 1) -> typer.Exit:

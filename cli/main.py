@@ -3,13 +3,14 @@
 unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
 unisettle check | status | dlq list|show|replay|discard | audit | payouts run | statement import|simulated
 unisettle relay --dsn postgresql://... --name orders
+unisettle kafka provision|acls [--prefix P]
 """
 
 from __future__ import annotations
 
 import typer
 
-from cli import audit, check, dlq, money, relay, status, tokens
+from cli import audit, check, dlq, kafka, money, relay, status, tokens
 
 app = typer.Typer(
     name="unisettle",
@@ -24,6 +25,7 @@ app.command()(status.status)
 app.command()(audit.audit)
 app.command()(relay.relay)
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(kafka.app, name="kafka")
 app.add_typer(money.payouts, name="payouts")
 app.add_typer(money.statement, name="statement")
 

@@ -8,17 +8,19 @@ from typing import Annotated
 
 import typer
 
+from cli.common import Service, service_settings
 from plumbing.logs import configure_logging
 from plumbing.relay import OutboxRelay
-from plumbing.settings import StackSettings
 
 
 def relay(
     dsn: Annotated[str, typer.Option("--dsn", help="the service database")],
-    name: Annotated[str, typer.Option("--name", help="one relay per name publishes at a time")],
+    name: Annotated[
+        Service, typer.Option("--name", help="the service whose outbox it is (one relay publishes at a time)")
+    ],
 ) -> None:
-    """Publish a database's outbox to Kafka until interrupted."""
+    """Publish a service database's outbox to Kafka until interrupted, as the service's principal."""
     configure_logging(f"{name}-relay")
-    publisher = OutboxRelay(name=name, dsn=dsn, bootstrap_servers=StackSettings().kafka_bootstrap_servers)
+    publisher = OutboxRelay(name=name, dsn=dsn, kafka=service_settings(name).kafka(name))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(publisher.run())

@@ -17,7 +17,7 @@ def status() -> None:
         print(f"{'service':<11} {'outbox':>7} {'oldest':>8} {'dlq':>4}  consumer lag")
         for service in Service:
             s = await service_status(
-                service, service_dsn(service), stack.kafka_bootstrap_servers, f"{stack.topic_prefix}{service}"
+                service, service_dsn(service), stack.operator_kafka(), f"{stack.topic_prefix}{service}"
             )
             oldest = f"{s.oldest_unsent_seconds:.1f}s" if s.oldest_unsent_seconds is not None else "-"
             lag = ", ".join(f"{t}={n}" for t, n in s.consumer_lag.items()) or "-"

@@ -64,6 +64,13 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+def replay_topic(consumer: str) -> str:
+    """Where an operator's replay of `consumer`'s dead letters goes: a topic of that consumer
+    alone (only it writes and reads it), so that replaying never needs write access to the
+    topic the event first came on."""
+    return f"{consumer}.replays"
+
+
 def with_prefix(prefix: str, topic: str) -> str:
     """Physical topic name; a prefix isolates test runs and environments on one broker."""
     return f"{prefix}{topic}" if prefix else topic

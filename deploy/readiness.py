@@ -1,6 +1,8 @@
-"""Readiness probes used by deploy/stack.sh: a real Kafka produce/consume round trip.
+"""Readiness probes used by deploy/stack.sh: a real Kafka produce/consume round trip, through
+every broker's metadata, as the principal of UNISETTLE_KAFKA_USERNAME/_PASSWORD when set
+(the stack's brokers authenticate every client).
 
-Usage: python deploy/readiness.py kafka HOST:PORT [--timeout SECONDS]
+Usage: python deploy/readiness.py kafka HOST:PORT[,HOST:PORT...] [--timeout SECONDS]
 Exit 0 once the round trip succeeds, 1 when the timeout passes first.
 """
 
@@ -8,25 +10,62 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import sys
 import time
 import uuid
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 
 TOPIC = "unisettle.readiness"
 
 
+def client_options(bootstrap: str) -> dict[str, Any]:
+    username, password = (
+        os.environ.get("UNISETTLE_KAFKA_USERNAME"),
+        os.environ.get("UNISETTLE_KAFKA_PASSWORD"),
+    )
+    if not (username and password):
+        return {"bootstrap_servers": bootstrap}
+    return {
+        "bootstrap_servers": bootstrap,
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
+
+
+async def ensure_topic(options: dict[str, Any], expected_brokers: int) -> None:
+    admin = AIOKafkaAdminClient(**options, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        cluster = await admin.describe_cluster()
+        if len(cluster["brokers"]) < expected_brokers:
+            raise RuntimeError(f"{len(cluster['brokers'])} of {expected_brokers} brokers are up")
+        if TOPIC not in await admin.list_topics():
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(TOPIC, 1, min(3, expected_brokers))])
+    finally:
+        await admin.close()
+
+
 async def kafka_round_trip(bootstrap: str) -> None:
+    options = client_options(bootstrap)
+    await ensure_topic(options, len(bootstrap.split(",")))
     marker = uuid.uuid4().hex.encode()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    producer = AIOKafkaProducer(**options, request_timeout_ms=5000, acks="all")
     try:
         await producer.start()
         meta = await producer.send_and_wait(TOPIC, marker, partition=0)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False)
     try:
         await consumer.start()
         tp = TopicPartition(TOPIC, 0)

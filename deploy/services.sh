@@ -29,7 +29,10 @@ up() {
       continue
     fi
     log "starting $name on 127.0.0.1:${PORTS[$name]}"
-    nohup "$PYTHON" -m "services.$name.main" >>"$RUN/$name.log" 2>&1 </dev/null &
+    # Each service gets its own Kafka password only (its principal is its name), not the file.
+    local password; password="$(sed -n "s/^$name=//p" "${UNISETTLE_KAFKA_CREDENTIALS:-/dev/null}")"
+    env -u UNISETTLE_KAFKA_CREDENTIALS "${name^^}_KAFKA_PASSWORD=$password" \
+      nohup "$PYTHON" -m "services.$name.main" >>"$RUN/$name.log" 2>&1 </dev/null &
     echo $! >"$RUN/$name.pid"
   done
   for name in "${ORDER[@]}"; do

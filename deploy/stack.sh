@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # UniSettle's local stack: Apache Kafka (KRaft, from Maven jars) and a project-owned PostgreSQL
 # cluster, both on loopback ports, both with their data under .stack/ (git-ignored).
-#   deploy/stack.sh up | down | status | env
+#   deploy/stack.sh up | down | status | env | kill kafka [NODE] | crash kafka [NODE] | stop kafka NODE
+#   deploy/stack.sh kafka-up | kafka-down      (Kafka alone, e.g. a second cluster in another
+#                                              UNISETTLE_STACK_DIR on other UNISETTLE_KAFKA_PORTs)
+# UNISETTLE_KAFKA_NODES=3 runs Kafka as a three-node KRaft cluster instead of one node.
 # `up` is idempotent: it reuses what already runs and waits for real readiness.
 set -euo pipefail
 
@@ -9,6 +12,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK="${UNISETTLE_STACK_DIR:-$ROOT/.stack}"
 KAFKA_PORT="${UNISETTLE_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${UNISETTLE_KAFKA_CONTROLLER_PORT:-19093}"
+# One node (the default) or a cluster of three: replication factor 3, min.insync.replicas 2.
+KAFKA_NODES="${UNISETTLE_KAFKA_NODES:-1}"
+[[ "$KAFKA_NODES" == 1 || "$KAFKA_NODES" == 3 ]] || { echo "[stack] UNISETTLE_KAFKA_NODES is 1 or 3" >&2; exit 2; }
+if [[ "$KAFKA_NODES" == 3 ]]; then REPLICATION=3 MIN_ISR=2 KAFKA_HEAP=768m; else REPLICATION=1 MIN_ISR=1 KAFKA_HEAP=1g; fi
 PG_PORT="${UNISETTLE_PG_PORT:-15432}"
 PG_USER=unisettle
 PG_PASSWORD=unisettle
@@ -45,73 +52,134 @@ as_pg() {
 
 # shellcheck source=deploy/proc.sh
 source "$ROOT/deploy/proc.sh"
-kafka_running() { pid_running "$KAFKA_DIR/kafka.pid" "kafka.Kafka"; }  # by process state, not kill -0
 
 # ---------------------------------------------------------------- Kafka
 KAFKA_DIR="$STACK/kafka"
+KAFKA_LIBS="${UNISETTLE_KAFKA_LIBS:-$KAFKA_DIR/libs}"  # the jars, which another stack may share
 
 kafka_jars() {
   local stamp
   stamp="$(sha256sum "$ROOT/deploy/kafka/pom.xml" | cut -c1-16)"
-  if [[ -f "$KAFKA_DIR/libs/.complete-$stamp" ]]; then return; fi
+  if [[ -f "$KAFKA_LIBS/.complete-$stamp" ]]; then return; fi
   log "fetching Kafka jars with Maven"
-  rm -rf "$KAFKA_DIR/libs"
-  mkdir -p "$KAFKA_DIR/libs"
+  rm -rf "$KAFKA_LIBS"
+  mkdir -p "$KAFKA_LIBS"
   mvn -q -B -Dstyle.color=never -f "$ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$KAFKA_DIR/libs" -DincludeScope=runtime >&2
-  touch "$KAFKA_DIR/libs/.complete-$stamp"
+    -DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >&2
+  touch "$KAFKA_LIBS/.complete-$stamp"
 }
 
 kafka_java() {
   java -Xms512m -Xmx1g -XX:+UseG1GC \
     -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" \
-    -cp "$KAFKA_DIR/libs/*" "$@"
+    -cp "$KAFKA_LIBS/*" "$@"
 }
 
-kafka_ready() {
-  "$PYTHON" "$ROOT/deploy/readiness.py" kafka "127.0.0.1:$KAFKA_PORT" --timeout "${1:-5}" >/dev/null 2>&1
+# ---- nodes: node n listens for clients on KAFKA_PORT + 10(n-1), for controllers on
+# CONTROLLER_PORT + 10(n-1), for the other brokers on KAFKA_PORT + 2 + 10(n-1).
+client_port() { echo $((KAFKA_PORT + 10 * ($1 - 1))); }
+controller_port() { echo $((CONTROLLER_PORT + 10 * ($1 - 1))); }
+internal_port() { echo $((KAFKA_PORT + 2 + 10 * ($1 - 1))); }
+node_dir() { echo "$KAFKA_DIR/node-$1"; }
+nodes() { seq 1 "$KAFKA_NODES"; }
+bootstrap() { local n out=(); for n in $(nodes); do out+=("127.0.0.1:$(client_port "$n")"); done; (IFS=,; echo "${out[*]}"); }
+voters() { local n out=(); for n in $(nodes); do out+=("$n@127.0.0.1:$(controller_port "$n")"); done; (IFS=,; echo "${out[*]}"); }
+node_running() { pid_running "$(node_dir "$1")/kafka.pid" "kafka.Kafka"; }  # by process state, not kill -0
+kafka_running() { local n; for n in $(nodes); do node_running "$n" || return 1; done; }
+CREDENTIALS="$KAFKA_DIR/credentials"
+credential() { sed -n "s/^$1=//p" "$CREDENTIALS"; }
+
+# One SCRAM-SHA-512 credential per principal of contracts/access.py, made once with the stack,
+# kept in the git-ignored stack directory, readable by its owner only.
+kafka_credentials() {
+  [[ -s "$CREDENTIALS" ]] && return
+  local principal
+  (umask 077; : >"$CREDENTIALS.new")
+  for principal in $("$PYTHON" -c 'from contracts.access import PRINCIPALS; print(*PRINCIPALS)'); do
+    echo "$principal=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$CREDENTIALS.new"
+  done
+  mv "$CREDENTIALS.new" "$CREDENTIALS"
+}
+
+kafka_readiness() {
+  UNISETTLE_KAFKA_USERNAME=broker UNISETTLE_KAFKA_PASSWORD="$(credential broker)" \
+    "$PYTHON" "$ROOT/deploy/readiness.py" kafka "$(bootstrap)" --timeout "$1"
+}
+kafka_ready() { kafka_readiness "${1:-5}" >/dev/null 2>&1; }
+
+node_up() {
+  local n="$1" dir; dir="$(node_dir "$n")"
+  if node_running "$n"; then return; fi
+  mkdir -p "$dir/data"
+  (umask 077; sed -e "s#@NODE_ID@#$n#g" -e "s#@VOTERS@#$(voters)#g" -e "s#@NODES@#$KAFKA_NODES#g" \
+      -e "s#@CLIENT_PORT@#$(client_port "$n")#g" -e "s#@INTERNAL_PORT@#$(internal_port "$n")#g" \
+      -e "s#@CONTROLLER_PORT@#$(controller_port "$n")#g" -e "s#@DATA_DIR@#$dir/data#g" \
+      -e "s#@BROKER_PASSWORD@#$(credential broker)#g" \
+      -e "s#@REPLICATION@#$REPLICATION#g" -e "s#@MIN_ISR@#$MIN_ISR#g" \
+      "$ROOT/deploy/kafka/server.properties.in" >"$dir/server.properties")
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    local scram=() principal
+    for principal in $(cut -d= -f1 "$CREDENTIALS"); do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$principal,password=$(credential "$principal")]")
+    done
+    kafka_java kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster.id")" \
+      -c "$dir/server.properties" "${scram[@]}" >"$dir/format.log" 2>&1 \
+      || { cat "$dir/format.log" >&2; die "Kafka storage format failed (node $n)"; }
+  fi
+  log "starting Kafka node $n on 127.0.0.1:$(client_port "$n")"
+  # Every partition holds files open; allow as many as the machine lets us.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  nohup java -Xms256m -Xmx"$KAFKA_HEAP" -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
+    >>"$dir/kafka.log" 2>&1 </dev/null &
+  echo $! >"$dir/kafka.pid"
 }
 
 kafka_up() {
   kafka_jars
-  if kafka_running; then
-    log "Kafka already running (pid $(cat "$KAFKA_DIR/kafka.pid"))"
-  else
-    mkdir -p "$KAFKA_DIR/data"
-    sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
-        -e "s#@DATA_DIR@#$KAFKA_DIR/data#g" "$ROOT/deploy/kafka/server.properties.in" \
-        >"$KAFKA_DIR/server.properties"
-    if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
-      log "formatting Kafka storage"
-      local cluster_id
-      cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid)"
-      kafka_java kafka.tools.StorageTool format -t "$cluster_id" \
-        -c "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/format.log" 2>&1 \
-        || { cat "$KAFKA_DIR/format.log" >&2; die "Kafka storage format failed"; }
-    fi
-    log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
-    # Every partition holds files open; allow as many as the machine lets us.
-    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-    nohup java -Xms512m -Xmx1g -XX:+UseG1GC \
-      -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" \
-      -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
-      >"$KAFKA_DIR/kafka.log" 2>&1 </dev/null &
-    echo $! >"$KAFKA_DIR/kafka.pid"
+  mkdir -p "$KAFKA_DIR"
+  if [[ -d "$KAFKA_DIR/data" ]]; then  # a stack from before authentication: its broker had none
+    log "replacing the unauthenticated Kafka of an older stack"; rm -rf "$KAFKA_DIR/data" "$KAFKA_DIR/kafka.pid"
   fi
-  "$PYTHON" "$ROOT/deploy/readiness.py" kafka "127.0.0.1:$KAFKA_PORT" --timeout "$READY_TIMEOUT" \
-    || { tail -30 "$KAFKA_DIR/kafka.log" >&2; die "Kafka did not become ready"; }
-  log "Kafka ready (produce/consume round trip)"
+  if [[ -f "$KAFKA_DIR/nodes" && "$(cat "$KAFKA_DIR/nodes")" != "$KAFKA_NODES" ]]; then
+    die "this stack's Kafka has $(cat "$KAFKA_DIR/nodes") node(s), not $KAFKA_NODES: make down, then rm -rf $KAFKA_DIR to change"
+  fi
+  echo "$KAFKA_NODES" >"$KAFKA_DIR/nodes"
+  kafka_credentials
+  [[ -s "$KAFKA_DIR/cluster.id" ]] || kafka_java kafka.tools.StorageTool random-uuid >"$KAFKA_DIR/cluster.id"
+  local n
+  for n in $(nodes); do node_up "$n"; done
+  kafka_readiness "$READY_TIMEOUT" \
+    || { for n in $(nodes); do tail -20 "$(node_dir "$n")/kafka.log" >&2; done; die "Kafka did not become ready"; }
+  log "Kafka ready: $KAFKA_NODES node(s) at $(bootstrap) (SASL/SCRAM; produce/consume round trip)"
+  UNISETTLE_KAFKA_USERNAME=broker UNISETTLE_KAFKA_PASSWORD="$(credential broker)" KAFKA_BOOTSTRAP_SERVERS="$(bootstrap)" \
+    "$PYTHON" -m cli kafka provision >&2 || die "could not provision Kafka's topics and ACLs"
 }
 
-kafka_down() {
-  if kafka_running; then
-    local pid; pid="$(cat "$KAFKA_DIR/kafka.pid")"
-    log "stopping Kafka (pid $pid)"
+node_down() {
+  local n="$1" dir pid; dir="$(node_dir "$1")"
+  if node_running "$n"; then
+    pid="$(cat "$dir/kafka.pid")"
+    log "stopping Kafka node $n (pid $pid)"
     kill "$pid"
     for _ in $(seq 1 60); do pid_gone "$pid" && break; sleep 0.5; done
     pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
   fi
-  rm -f "$KAFKA_DIR/kafka.pid"
+  rm -f "$dir/kafka.pid"
+}
+
+kafka_down() { local n; for n in $(nodes); do node_down "$n"; done; }
+
+node_kill() {
+  local dir pid; dir="$(node_dir "$1")"
+  if node_running "$1"; then
+    pid="$(cat "$dir/kafka.pid")"
+    log "killing Kafka node $1 (pid $pid) with SIGKILL"
+    kill -9 "$pid"
+    until pid_gone "$pid"; do sleep 0.1; done
+  fi
+  rm -f "$dir/kafka.pid"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -196,24 +264,19 @@ pg_down() {
 hard_kill() {
   case "$1" in
     kafka)
-      if kafka_running; then
-        local pid; pid="$(cat "$KAFKA_DIR/kafka.pid")"
-        log "killing Kafka (pid $pid) with SIGKILL"
-        kill -9 "$pid"
-        until pid_gone "$pid"; do sleep 0.1; done
-      fi
-      rm -f "$KAFKA_DIR/kafka.pid" ;;
+      local n
+      for n in ${2:-$(nodes)}; do node_kill "$n"; done ;;
     postgres)
       if pg_running; then
         log "stopping PostgreSQL immediately (crash recovery on start)"
         as_pg "$(pg_bin_dir)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null
       fi ;;
-    *) die "kill what? kafka|postgres" ;;
+    *) die "kill what? kafka [NODE]|postgres" ;;
   esac
 }
 
 crash() {
-  hard_kill "$1"
+  hard_kill "$@"
   case "$1" in
     kafka) kafka_up ;;
     postgres) pg_up ;;
@@ -223,14 +286,15 @@ crash() {
 # ---------------------------------------------------------------- commands
 print_env() {
   cat <<ENV
-KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
+KAFKA_BOOTSTRAP_SERVERS=$(bootstrap)
+UNISETTLE_KAFKA_CREDENTIALS=$CREDENTIALS
 UNISETTLE_PG_ADMIN_DSN=postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 ENV
 }
 
 status() {
   if kafka_running && kafka_ready 5; then
-    echo "kafka      up    127.0.0.1:$KAFKA_PORT (pid $(cat "$KAFKA_DIR/kafka.pid"))"
+    echo "kafka      up    $(bootstrap) ($KAFKA_NODES node(s), SASL/SCRAM)"
   else
     echo "kafka      down"
   fi
@@ -245,9 +309,12 @@ resolve_pg_dir
 case "${1:-}" in
   up) require; pg_up; kafka_up; print_env >"$STACK/env"; log "endpoints written to $STACK/env" ;;
   down) kafka_down; pg_down ;;
+  kafka-up) require; kafka_up ;;
+  kafka-down) kafka_down ;;
   status) status ;;
   env) print_env ;;
-  crash) require; crash "${2:-}" ;;
-  kill) require; hard_kill "${2:-}" ;;
-  *) echo "usage: $0 up|down|status|env|crash kafka|postgres|kill kafka|postgres" >&2; exit 2 ;;
+  crash) require; crash "${2:-}" ${3:+"$3"} ;;
+  kill) require; hard_kill "${2:-}" ${3:+"$3"} ;;
+  stop) [[ "${2:-}" == kafka && -n "${3:-}" ]] || die "stop kafka NODE"; node_down "$3" ;;
+  *) echo "usage: $0 up|down|status|env|crash kafka [NODE]|postgres|kill kafka [NODE]|postgres|stop kafka NODE" >&2; exit 2 ;;
 esac

@@ -26,12 +26,12 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
-from contracts.topics import OWNERS
+from contracts.topics import OWNERS, replay_topic
 from plumbing import unreadable as unreadable_records
 from plumbing.appliers import Applier, HandlerTable
-from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
-from plumbing.delivery import Delivery, Handler, PoisonEvent, header
+from plumbing.delivery import REPLAY_FOR, Delivery, Handler, PoisonEvent, header, source_topic
+from plumbing.kafka_access import KafkaAccess
 from plumbing.logs import get_logger
 from plumbing.metrics import (
     BATCH_SECONDS,
@@ -110,7 +110,7 @@ class BatchConsumer:
         topics: Sequence[str],
         handlers: Mapping[str, Handler] | Applier,
         pool: asyncpg.Pool,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         outbox: Outbox,
         group_id: str | None = None,
         registry: EventRegistry = REGISTRY,
@@ -119,10 +119,13 @@ class BatchConsumer:
     ) -> None:
         self.name = name
         self.lane = lane  # which of a process's members of the group this is
-        self.topics = list(topics)
+        # Besides its topics it reads its own replay topic, where an operator's replays of its
+        # dead letters come back (`contracts.topics.replay_topic`).
+        self.replays = outbox.physical(replay_topic(name))
+        self.topics = [*topics, self.replays]
         self.applier: Applier = handlers if isinstance(handlers, Applier) else HandlerTable(handlers)
         self.pool = pool
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.outbox = outbox
         self.group_id = group_id or name
         self.registry = registry
@@ -136,7 +139,7 @@ class BatchConsumer:
     async def run(self) -> None:
         """Consume until cancelled."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.kafka.aiokafka(),
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset=self.settings.auto_offset_reset,
@@ -268,18 +271,15 @@ class BatchConsumer:
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
 
     def _from_owner(self, delivery: Delivery) -> bool:
-        owner = self.owners.get(delivery.record.topic)
+        """Whether the event claims the producer that owns its topic (for a replay, the topic it
+        first came on)."""
+        owner = self.owners.get(source_topic(delivery.record))
         return owner is None or delivery.envelope.producer == owner
 
     def _unexpected(self, delivery: Delivery) -> DeadLetter:
-        envelope = delivery.envelope
-        owner = self.owners.get(delivery.record.topic)
-        reason = (
-            f"{envelope.event_type} claims producer {envelope.producer!r}; this topic is written by {owner!r}"
-        )
-        return DeadLetter(
-            delivery.record, "unexpected_producer", reason, envelope.event_id, envelope.event_type
-        )
+        e, owner = delivery.envelope, self.owners.get(source_topic(delivery.record))
+        reason = f"{e.event_type} claims producer {e.producer!r}; this topic is written by {owner!r}"
+        return DeadLetter(delivery.record, "unexpected_producer", reason, e.event_id, e.event_type)
 
     def _is_for_me(self, record: ConsumerRecord) -> bool:
         replay_for = header(record, REPLAY_FOR)

@@ -9,11 +9,11 @@ from typing import Any
 
 import asyncpg
 
+from contracts.topics import replay_topic
 from plumbing import audit
 from plumbing.auth import PLATFORM_TENANT
+from plumbing.delivery import REPLAY_FOR, REPLAY_OF
 from plumbing.outbox import Outbox, headers_from_json
-
-REPLAY_FOR = "dlq.replay_for"  # a replayed record is for this consumer only; others skip it
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,10 @@ def _bytes_shown(name: str, data: bytes | None) -> dict[str, str | None]:
 async def resolve(
     conn: asyncpg.Connection, outbox: Outbox, letter_id: int, action: str, by: str, reason: str
 ) -> None:
-    """Replay or discard, once. A replay goes back through the outbox to the original topic, marked
-    for the consumer that refused it, and that consumer forgets it had seen the event."""
+    """Replay or discard, once. A replay goes through the outbox to the refusing consumer's own
+    replay topic, marked for it and with the topic the event first came on (so that the owner
+    check and a later dead letter still speak of that topic), and the consumer forgets it had
+    seen the event."""
     if action not in ("replayed", "discarded"):
         raise DeadLetterError("bad_action", "resolve with replayed or discarded")
     if not by.strip() or not reason.strip():
@@ -108,9 +110,12 @@ async def resolve(
                     row["consumer"],
                     row["event_id"],
                 )
-            headers = [(k, v) for k, v in headers_from_json(row["headers"]) if not k.startswith("dlq.")]
-            headers.append((REPLAY_FOR, row["consumer"].encode()))
-            await outbox.append_raw(conn, [(row["topic"], row["key"], row["value"], headers)])
+            kept = headers_from_json(row["headers"])
+            source = dict(kept).get(REPLAY_OF) or row["topic"].encode()  # a replay refused again
+            headers = [(k, v) for k, v in kept if not k.startswith("dlq.")]
+            headers += [(REPLAY_FOR, row["consumer"].encode()), (REPLAY_OF, source)]
+            destination = outbox.physical(replay_topic(row["consumer"]))
+            await outbox.append_raw(conn, [(destination, row["key"], row["value"], headers)])
         await conn.execute(
             """update dead_letters set resolution = $2, resolved_by = $3, resolution_reason = $4,
                    resolved_at = now()

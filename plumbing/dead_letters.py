@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.registry import EventRegistry, UnknownEvent
 from contracts.topics import dead_letter_topic
-from plumbing.delivery import Delivery, KafkaRecord, header_items
+from plumbing.delivery import Delivery, KafkaRecord, header_items, source_topic
 from plumbing.logs import get_logger
 from plumbing.metrics import DEAD_LETTERS
 from plumbing.outbox import Headers, Outbox, headers_json
@@ -124,5 +124,6 @@ async def record_dead_letters(
             ("dlq.source", f"{r.topic}/{r.partition}/{r.offset}".encode()),
             ("dlq.id", str(row_id).encode()),
         ]
-        await outbox.append_raw(conn, [(dead_letter_topic(r.topic), r.key, r.value or b"", dlq_headers)])
+        dlq = dead_letter_topic(source_topic(r))  # a refused replay goes to its first topic's DLQ
+        await outbox.append_raw(conn, [(dlq, r.key, r.value or b"", dlq_headers)])
     return new

@@ -47,6 +47,18 @@ def header(record: KafkaRecord, name: str) -> bytes | None:
     return None
 
 
+# An operator's replay of a dead letter goes to the refusing consumer's own replay topic
+# (`contracts.topics.replay_topic`), marked for that consumer and with the topic it first came on.
+REPLAY_FOR = "dlq.replay_for"
+REPLAY_OF = "dlq.replay_of"
+
+
+def source_topic(record: KafkaRecord) -> str:
+    """The topic a record's event belongs to: its own, or for a replay the one it first came on."""
+    replay_of = header(record, REPLAY_OF)
+    return replay_of.decode(errors="replace") if replay_of is not None else record.topic
+
+
 class Delivery(NamedTuple):
     """One readable event: the Kafka record, its envelope and typed payload."""
 

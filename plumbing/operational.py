@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from plumbing.errors import error_body
+from plumbing.kafka_access import KafkaAccess
 
 
 def operational_router(service: str) -> APIRouter:
@@ -51,13 +52,13 @@ def operational_router(service: str) -> APIRouter:
 class BrokerProbe:
     """Answers whether the broker serves metadata now; connects lazily, reconnects after failure."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaAccess) -> None:
+        self.kafka = kafka
         self._producer: AIOKafkaProducer | None = None
 
     async def check(self) -> None:
         if self._producer is None:
-            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000)
+            producer = AIOKafkaProducer(**self.kafka.aiokafka(), request_timeout_ms=3000)
             try:
                 await producer.start()
             except Exception:

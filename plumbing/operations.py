@@ -9,6 +9,8 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from plumbing.kafka_access import KafkaAccess
+
 
 @dataclass(frozen=True)
 class ServiceStatus:
@@ -30,10 +32,10 @@ async def database_status(conn: asyncpg.Connection) -> tuple[int, float | None, 
     return int(row["backlog"]), oldest, int(letters)
 
 
-async def consumer_lag(bootstrap_servers: str, group_id: str) -> dict[str, int]:
+async def consumer_lag(kafka: KafkaAccess, group_id: str) -> dict[str, int]:
     """Per topic the group reads: messages after its committed offsets (all of a partition's
     messages where it has committed nothing yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**kafka.aiokafka(), request_timeout_ms=10000)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group_id)
@@ -44,7 +46,7 @@ async def consumer_lag(bootstrap_servers: str, group_id: str) -> dict[str, int]:
     partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
     if not partitions:
         return {}
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    probe = AIOKafkaConsumer(**kafka.aiokafka(), enable_auto_commit=False)
     await probe.start()
     try:
         ends = await probe.end_offsets(partitions)
@@ -58,10 +60,10 @@ async def consumer_lag(bootstrap_servers: str, group_id: str) -> dict[str, int]:
     return lag
 
 
-async def service_status(service: str, dsn: str, bootstrap_servers: str, group_id: str) -> ServiceStatus:
+async def service_status(service: str, dsn: str, kafka: KafkaAccess, group_id: str) -> ServiceStatus:
     conn = await asyncpg.connect(dsn)
     try:
         backlog, oldest, letters = await database_status(conn)
     finally:
         await conn.close()
-    return ServiceStatus(service, backlog, oldest, letters, await consumer_lag(bootstrap_servers, group_id))
+    return ServiceStatus(service, backlog, oldest, letters, await consumer_lag(kafka, group_id))

@@ -20,6 +20,7 @@ from aiokafka.partitioner import murmur2
 
 from plumbing.db import _lock_key
 from plumbing.failpoints import failpoint
+from plumbing.kafka_access import KafkaAccess
 from plumbing.logs import get_logger
 from plumbing.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from plumbing.outbox import headers_from_json
@@ -45,12 +46,12 @@ class OutboxRelay:
         *,
         name: str,
         dsn: str,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         settings: RelaySettings | None = None,
     ) -> None:
         self.name = name
         self.dsn = dsn
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.settings = settings or RelaySettings()
         self.published = 0
         self._wake = asyncio.Event()
@@ -81,7 +82,7 @@ class OutboxRelay:
             self.dsn, server_settings={"synchronous_commit": "off"}
         )
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.kafka.aiokafka(),
             enable_idempotence=True,
             acks="all",
             linger_ms=2,

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 
-from contracts.topics import Topic, with_prefix
+from contracts.topics import with_prefix
 from plumbing.appliers import Events
 from plumbing.audit import audit_router
 from plumbing.body_limit import BodyLimit
@@ -25,6 +25,7 @@ from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.context import Background, BaseContext
 from plumbing.db import create_pool, migrate_service
 from plumbing.http_errors import install_error_handlers
+from plumbing.kafka_access import KafkaAccess
 from plumbing.logs import configure_logging, get_logger
 from plumbing.operational import BrokerProbe, operational_router
 from plumbing.outbox import Outbox
@@ -35,7 +36,6 @@ from plumbing.retry import Backoff
 from plumbing.settings import ServiceSettings
 from plumbing.text import StorableUrl
 from plumbing.timers import Timer
-from plumbing.topic_admin import ensure_topics, service_topics
 
 log = get_logger(__name__)
 C = TypeVar("C", bound=BaseContext)
@@ -68,10 +68,11 @@ def build_service(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
         await migrate_service(settings.database_url, name, migrations)
+        kafka = settings.kafka(name)  # the service's own principal: it writes only its topics
         relay = OutboxRelay(
             name=name,
             dsn=settings.database_url,
-            bootstrap_servers=stack.kafka_bootstrap_servers,
+            kafka=kafka,
             settings=RelaySettings(
                 batch_size=settings.relay_batch_size,
                 sent_retention=timedelta(hours=settings.outbox_retention_hours),
@@ -79,14 +80,14 @@ def build_service(
             ),
         )
         pool = await create_pool(settings.database_url, on_outbox_written=relay.wake)
-        await ensure_topics(stack.kafka_bootstrap_servers, service_topics(stack.topic_prefix, Topic))
+        # The topics are the deployment's (`unisettle kafka provision`): a service creates none.
         outbox = Outbox(stack.topic_prefix)
-        probe = BrokerProbe(stack.kafka_bootstrap_servers)
+        probe = BrokerProbe(kafka)
         made = context(BaseContext(pool, outbox, clock))
         ctx: C = await made if inspect.isawaitable(made) else made
         app.state.pool, app.state.outbox, app.state.relay = pool, outbox, relay
         app.state.broker_probe, app.state.context = probe, ctx
-        consumers = _consumers(name, settings, events, ctx)
+        consumers = _consumers(name, settings, kafka, events, ctx)
         app.state.consumers = consumers
         background: list[Background] = [("relay", relay.run), *ctx.background()]
         background += [timer.loop(ctx) for timer in timers]
@@ -126,7 +127,9 @@ def build_service(
     return app
 
 
-def _consumers(name: str, settings: ServiceSettings, events: Events[C], ctx: C) -> list[BatchConsumer]:
+def _consumers(
+    name: str, settings: ServiceSettings, kafka: KafkaAccess, events: Events[C], ctx: C
+) -> list[BatchConsumer]:
     """The service's consumer lanes. Each lane is a member of the service's consumer group with
     its own share of the partitions and its own transactions: while one lane's statements run in
     the database, another decides its poll."""
@@ -140,7 +143,7 @@ def _consumers(name: str, settings: ServiceSettings, events: Events[C], ctx: C) 
             topics=[with_prefix(stack.topic_prefix, t.value) for t in events.topics],
             handlers=applier,
             pool=ctx.pool,
-            bootstrap_servers=stack.kafka_bootstrap_servers,
+            kafka=kafka,
             outbox=ctx.outbox,
             group_id=f"{stack.topic_prefix}{name}",
             settings=ConsumerSettings(max_batch=settings.consumer_max_batch),

@@ -16,9 +16,8 @@ import faust
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
-from plumbing.dead_letter_ops import REPLAY_FOR
 from plumbing.dead_letters import DeadLetter, decode
-from plumbing.delivery import Delivery, header, header_items
+from plumbing.delivery import REPLAY_FOR, Delivery, header, header_items
 from plumbing.logs import get_logger
 from plumbing.retry import Backoff, is_transient
 from plumbing.settings import StackSettings
@@ -30,9 +29,11 @@ StreamHandler = Callable[[Delivery], Awaitable[None]]
 
 
 def stream_app(name: str, stack: StackSettings, **options: Any) -> faust.App:
-    """A faust app whose consumer group and internal topics carry the deployment's prefix."""
+    """A faust app whose consumer group and internal topics carry the deployment's prefix; it
+    authenticates as the principal UNISETTLE_KAFKA_USERNAME/_PASSWORD name."""
+    kafka = stack.operator_kafka()
     settings: dict[str, Any] = {
-        "broker": f"kafka://{stack.kafka_bootstrap_servers}",
+        "broker": [f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
         "store": "memory://",
         "web_enabled": False,
         "broker_session_timeout": 6.0,
@@ -42,6 +43,11 @@ def stream_app(name: str, stack: StackSettings, **options: Any) -> faust.App:
         "topic_replication_factor": 1,
         "consumer_auto_offset_reset": "earliest",
     }
+    if kafka.authenticated:
+        assert kafka.password is not None
+        settings["broker_credentials"] = faust.SASLCredentials(
+            username=kafka.username, password=kafka.password.get_secret_value(), mechanism=kafka.mechanism
+        )
     settings.update(options)
     return faust.App(f"{stack.topic_prefix}{name}", **settings)
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from plumbing.provisioning import provision
 from tests.containers import container_stack, docker_engine_available
 from tests.stack import Stack, create_database, delete_topics, drop_database, given_stack, local_stack
 
@@ -33,8 +34,10 @@ async def fresh_db(stack: Stack, request: pytest.FixtureRequest) -> AsyncIterato
 
 @pytest.fixture
 async def topic_prefix(stack: Stack) -> AsyncIterator[str]:
-    """A unique topic prefix, so a rerun never reads an earlier run's events; the test's topics
-    are deleted afterwards so that a long-lived local broker does not pile them up."""
+    """A unique topic prefix, so a rerun never reads an earlier run's events: its topics and ACLs
+    provisioned as a deployment's are, and deleted afterwards so that a long-lived local broker
+    does not pile them up."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
+    await provision(stack.kafka, prefix)
     yield prefix
     await delete_topics(stack, prefix)

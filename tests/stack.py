@@ -1,7 +1,9 @@
 """Endpoints of the real broker and database for integration and end-to-end tests.
 
-KAFKA_BOOTSTRAP_SERVERS and UNISETTLE_PG_ADMIN_DSN are used when set; else containers when a
-Docker engine answers; else the project's local stack (deploy/stack.sh up is idempotent).
+KAFKA_BOOTSTRAP_SERVERS, UNISETTLE_KAFKA_CREDENTIALS and UNISETTLE_PG_ADMIN_DSN are used when set;
+else containers when a Docker engine answers; else the project's local stack (deploy/stack.sh up
+is idempotent). The tests act on the broker as its own principal (`broker`, the super user); the
+services they run use their own (`stack.kafka_as`).
 """
 
 from __future__ import annotations
@@ -20,13 +22,59 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+from contracts.access import BROKER
+from plumbing.kafka_access import KafkaAccess, read_credentials
+from plumbing.provisioning import unprovision
+from plumbing.settings import StackSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class Stack:
-    kafka: str
+    bootstrap_servers: str
     pg_admin_dsn: str
+    credentials: Path | None = None  # the cluster's principals and passwords, if it authenticates
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The broker as its own principal (the super user): what the tests do as the platform."""
+        return self.kafka_as(BROKER)
+
+    def kafka_as(self, principal: str) -> KafkaAccess:
+        if self.credentials is None:
+            return KafkaAccess(self.bootstrap_servers)
+        password = read_credentials(self.credentials).get(principal)
+        return KafkaAccess(self.bootstrap_servers, principal, password)
+
+    def settings(self, topic_prefix: str = "") -> StackSettings:
+        """Stack settings for a service run in the test's process (it finds its own password in
+        the credentials file)."""
+        return StackSettings(
+            kafka_bootstrap_servers=self.bootstrap_servers,
+            kafka_credentials=self.credentials,
+            topic_prefix=topic_prefix,
+        )
+
+    def env(self) -> dict[str, str]:
+        """Environment of a tool run as a child process, acting as the broker's principal."""
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "UNISETTLE_PG_ADMIN_DSN": self.pg_admin_dsn}
+        if self.credentials is not None:
+            env["UNISETTLE_KAFKA_CREDENTIALS"] = str(self.credentials)
+        access = self.kafka
+        if access.authenticated:
+            assert access.username is not None and access.password is not None
+            env |= {"UNISETTLE_KAFKA_USERNAME": access.username}
+            env |= {"UNISETTLE_KAFKA_PASSWORD": access.password.get_secret_value()}
+        return env
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """Environment of a service run as a process: the endpoints and its own password only."""
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+        password = self.kafka_as(service).password
+        if password is not None:
+            env[f"{service.upper()}_KAFKA_PASSWORD"] = password.get_secret_value()
+        return env
 
     def dsn_for(self, database: str) -> str:
         parts = urlsplit(self.pg_admin_dsn)
@@ -37,7 +85,8 @@ def given_stack() -> Stack | None:
     """The endpoints named in the environment, if any."""
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     dsn = os.environ.get("UNISETTLE_PG_ADMIN_DSN")
-    return Stack(kafka, dsn) if kafka and dsn else None
+    credentials = os.environ.get("UNISETTLE_KAFKA_CREDENTIALS")
+    return Stack(kafka, dsn, Path(credentials) if credentials else None) if kafka and dsn else None
 
 
 def local_stack() -> Stack:
@@ -46,7 +95,12 @@ def local_stack() -> Stack:
     values = dict(
         line.split("=", 1) for line in (ROOT / ".stack" / "env").read_text().splitlines() if "=" in line
     )
-    return Stack(values["KAFKA_BOOTSTRAP_SERVERS"], values["UNISETTLE_PG_ADMIN_DSN"])
+    credentials = values.get("UNISETTLE_KAFKA_CREDENTIALS")
+    return Stack(
+        values["KAFKA_BOOTSTRAP_SERVERS"],
+        values["UNISETTLE_PG_ADMIN_DSN"],
+        Path(credentials) if credentials else None,
+    )
 
 
 async def stack_sh(*args: str) -> None:
@@ -97,7 +151,7 @@ async def eventually(
 @contextlib.asynccontextmanager
 async def kafka_admin(stack: Stack) -> AsyncIterator[AIOKafkaAdminClient]:
     """A started admin client of the broker, closed afterwards."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**stack.kafka.aiokafka(), request_timeout_ms=10000)
     await admin.start()
     try:
         yield admin
@@ -106,8 +160,5 @@ async def kafka_admin(stack: Stack) -> AsyncIterator[AIOKafkaAdminClient]:
 
 
 async def delete_topics(stack: Stack, prefix: str) -> None:
-    """Delete every topic whose name starts with `prefix` (a test's own topics)."""
-    async with kafka_admin(stack) as admin:
-        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
+    """Delete every topic whose name starts with `prefix` (a test's own topics), and its ACLs."""
+    await unprovision(stack.kafka, prefix)

@@ -9,6 +9,8 @@ import uuid
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from plumbing.kafka_access import KafkaAccess
+
 EVENT_BYTES = 600  # about the size of an OrderPlaced envelope with one line
 
 LEDGER_ROWS = """
@@ -83,10 +85,10 @@ async def postgres(dsn: str, events: int, batch: int) -> float:
         await conn.close()
 
 
-async def kafka(bootstrap: str, topic: str, events: int) -> tuple[float, float]:
+async def kafka(access: KafkaAccess, topic: str, events: int) -> tuple[float, float]:
     """Raw aiokafka produce and consume rates (events/s) for events of our size."""
     payload = b"x" * EVENT_BYTES
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**access.aiokafka(), enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         started = time.perf_counter()
@@ -96,7 +98,7 @@ async def kafka(bootstrap: str, topic: str, events: int) -> tuple[float, float]:
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **access.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     try:

@@ -28,7 +28,7 @@ from contracts.events.orders import OrderLine, OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from plumbing.auth import Role
-from plumbing.topic_admin import ensure_topics
+from plumbing.provisioning import provision
 from services.settlement.checks.invariants import run_checks
 from tests.e2e.processes import ServiceProcess, free_port
 from tests.e2e.test_money_flow import auth
@@ -133,8 +133,8 @@ async def run(
     ]
     try:
         await register_grants(stack, prefix, services[0])
-        await ensure_topics(stack.kafka, [topic])
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, enable_idempotence=True, linger_ms=10)
+        await provision(stack.kafka, prefix)  # its topics and ACLs, as a deployment's
+        producer = AIOKafkaProducer(**stack.kafka.aiokafka(), enable_idempotence=True, linger_ms=10)
         await producer.start()
         try:
             await publish(producer, topic, envelopes(orders))  # the topic fills while no consumer runs
@@ -258,7 +258,7 @@ async def drained(
     settled), over the events not applied yet."""
     ends = await _end_offsets(stack, topic)
     events = sum(ends.values())
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    admin = AIOKafkaAdminClient(**stack.kafka.aiokafka())
     await admin.start()
     try:
         if since_settled:
@@ -284,7 +284,7 @@ async def drained(
 
 
 async def _end_offsets(stack: Stack, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**stack.kafka.aiokafka(), enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
@@ -311,7 +311,7 @@ async def _rewind(stack: Stack, prefix: str, topic: str) -> None:
     """Settlement's consumer group back to the beginning of the topic (while no member runs)."""
     ends = await _end_offsets(stack, topic)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=stack.kafka, group_id=f"{prefix}settlement", enable_auto_commit=False
+        **stack.kafka.aiokafka(), group_id=f"{prefix}settlement", enable_auto_commit=False
     )
     await consumer.start()
     try:

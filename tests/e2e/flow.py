@@ -29,20 +29,27 @@ class Flow:
         await self.register_grant(GRANT, FINANCE, buyers=["alice"])
 
     async def register_grant(
-        self, grant_id: str, finance: dict[str, str], *, buyers: list[str], pi: str = "prof-wang"
+        self,
+        grant_id: str,
+        finance: dict[str, str],
+        *,
+        buyers: list[str],
+        pi: str = "prof-wang",
+        budget: int = 100_000,
+        code: str = "NSFC-22375001",
     ) -> None:
-        """A grant with 1,000.00 of consumables and a 500.00 approval threshold."""
+        """A grant with `budget` (1,000.00) of consumables and a 500.00 approval threshold."""
         ok(
             await self.http.post(
                 f"{self.settlement}/v1/grants",
                 headers=finance,
                 json={
                     "grant_id": grant_id,
-                    "code": "NSFC-22375001",
+                    "code": code,
                     "title": "Single-cell proteomics",
                     "pi_id": pi,
                     "authorised_buyers": buyers,
-                    "budget_by_category": {"consumables": 100_000},
+                    "budget_by_category": {"consumables": budget},
                     "period_start": "2026-01-01",
                     "period_end": "2028-12-31",
                     "approval_threshold_minor": 50_000,

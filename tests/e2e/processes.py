@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from plumbing.provisioning import provision
 from tests.stack import Stack, create_database, drop_database, eventually
 
 SERVICES = ("orders", "settlement", "suppliers", "refunds")
@@ -49,6 +50,7 @@ async def running_services(
     """All four services as separate processes, each with a fresh database, ready; stopped and
     their databases dropped afterwards."""
     running: dict[str, ServiceProcess] = {}
+    await provision(stack.kafka, topic_prefix)  # the prefix's topics and ACLs (idempotent)
     try:
         for name in SERVICES:
             dsn = await create_database(stack, name)
@@ -103,7 +105,7 @@ class ServiceProcess:
         prefix = self.name.upper()
         env = {
             **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka,
+            **stack.service_env(self.name),
             "UNISETTLE_TOPIC_PREFIX": topic_prefix,
             f"{prefix}_DATABASE_URL": self.dsn,
             f"{prefix}_HTTP_PORT": str(self.port),
@@ -145,7 +147,7 @@ class RelayProcess:
     process: asyncio.subprocess.Process | None = None
 
     async def start(self, stack: Stack) -> None:
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka}
+        env = {**os.environ, **stack.service_env(self.name)}
         self.process = await spawn(
             self.log_path, env, "-m", "cli", "relay", "--dsn", self.dsn, "--name", self.name
         )

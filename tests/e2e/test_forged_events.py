@@ -4,6 +4,7 @@ the orders stay where they were, and the money invariants hold."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from contracts.access import INTEGRATION, OPERATOR, SERVICES
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.common import Actor
@@ -18,10 +20,12 @@ from contracts.events.orders import OrderReceived
 from contracts.events.refunds import RefundAgreed
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
+from plumbing.kafka_access import KafkaAccess
 from tests.e2e.flow import GRANT, Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, ok
-from tests.kcat import kcat_produce
+from tests.integration.kafka_io import read_topic
+from tests.kcat import kcat, kcat_produce
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -165,4 +169,36 @@ async def test_forged_receipts_and_refunds_move_no_money(
     assert await money(flow, completed) == before
     case = ok(await flow.http.get(f"{flow.refunds}/v1/refunds/{asked['refund_id']}", headers=ALICE))
     assert case["status"] == "WAIT_SELLER_AGREE"
+    await checks_pass(services)
+
+
+async def test_only_the_owner_of_orders_events_can_put_a_receipt_on_it(
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    """A receipt that agrees with the escrow in every way — the one forgery settlement's checks
+    cannot tell from the truth — offered by every principal but `orders`, and by clients without
+    credentials: the broker refuses each, so it never reaches settlement and no escrow moves."""
+    shipped = await flow.paid_order(quantity=3)  # 3 x 28.00 = 84.00
+    await flow.ship(shipped)
+    await flow.order(shipped, "SHIPPED")
+    before = await money(flow, shipped)
+    forged = Envelope.of(
+        received(shipped, amount=8_400),
+        producer="orders",
+        aggregate_id=shipped,
+        aggregate_version=99,
+        tenant_id="tsinghua",
+        correlation_id=f"forged-{shipped}",
+    )
+    topic = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
+    intruders = [stack.kafka_as(p) for p in (*SERVICES, INTEGRATION, OPERATOR) if p != "orders"]
+    for intruder in [*intruders, KafkaAccess(stack.bootstrap_servers)]:
+        code, out = await kcat(intruder, "-P", "-t", topic, "-k", shipped, stdin=forged.to_bytes() + b"\n")
+        assert code != 0, f"{intruder.username} wrote orders.events: {out}"
+        assert "authorization failed" in out or "SASL" in out or "Disconnected" in out, out
+    on_topic = await read_topic(stack.kafka, topic, at_least=1)
+    assert all(json.loads(r.value)["event_id"] != str(forged.event_id) for r in on_topic)
+    assert await money(flow, shipped) == before and before["escrow"]["status"] == "held"
+    assert await dead_letters(services["settlement"]) == []  # refused at the broker, never seen
+    await flow.order(shipped, "SHIPPED")
     await checks_pass(services)

@@ -26,7 +26,7 @@ async def everything_on(stack: Stack, topic: str) -> list[Message]:
         if topic not in await admin.list_topics():
             return []
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=stack.kafka, enable_auto_commit=False, auto_offset_reset="earliest"
+        topic, **stack.kafka.aiokafka(), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
@@ -62,7 +62,7 @@ async def rewind(stack: Stack, group: str) -> None:
         committed = list(await admin.list_consumer_group_offsets(group))
     if not committed:
         return
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**stack.kafka.aiokafka(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         starts = await consumer.beginning_offsets(committed)

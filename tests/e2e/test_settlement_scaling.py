@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
-from plumbing.topic_admin import ensure_topics
+from plumbing.provisioning import provision
 from services.settlement.checks.invariants import run_checks
 from tests.bench.settlement_rate import drained, envelopes, publish, register_grants, start_group, state
 from tests.e2e.processes import ServiceProcess, free_port
@@ -37,10 +37,10 @@ async def settled(
     ]
     try:
         await register_grants(stack, prefix, services[0], GRANTS)
-        await ensure_topics(stack.kafka, [topic])
+        await provision(stack.kafka, prefix)  # its topics and ACLs, as a deployment's
         # every process in the group with its own share of the partitions before the events come
         await start_group(stack, prefix, services, topic)
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, enable_idempotence=True)
+        producer = AIOKafkaProducer(**stack.kafka.aiokafka(), enable_idempotence=True)
         await producer.start()
         try:
             await publish(producer, topic, events)

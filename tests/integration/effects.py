@@ -5,10 +5,15 @@ The table has no unique key on purpose: an event applied twice shows up as two r
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from contracts.events.settlement import FundsReserved
+from contracts.topics import replay_topic, with_prefix
 from plumbing.delivery import Delivery, PoisonEvent
+from plumbing.provisioning import create_topics_now
+from tests.stack import Stack
 
 EFFECTS_DDL = """
 create table if not exists effects (
@@ -52,3 +57,8 @@ async def effect_count(dsn: str) -> int:
         return count
     finally:
         await conn.close()
+
+
+async def effects_topics(stack: Stack, prefix: str) -> None:
+    """The `effects` consumer's replay topic (the deployment's own topics come with the prefix)."""
+    await asyncio.to_thread(create_topics_now, stack.kafka, [with_prefix(prefix, replay_topic("effects"))])

@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from contracts.envelope import Envelope
+from plumbing.kafka_access import KafkaAccess
 
 Message = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value (None: tombstone), headers
 
 
-async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envelope]) -> None:
+async def produce(kafka: KafkaAccess, topic: str, messages: Sequence[Message | Envelope]) -> None:
     """Publish in order; envelopes are keyed by aggregate id like the relay does."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**kafka.aiokafka(), enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
     try:
         futures = []
@@ -34,11 +35,11 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[Message | Envel
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, at_least: int, timeout: float = 30
+    kafka: KafkaAccess, topic: str, *, at_least: int, timeout: float = 30
 ) -> list[ConsumerRecord]:
     """Every record of `topic` from the beginning, once at least `at_least` have arrived."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     records: list[ConsumerRecord] = []

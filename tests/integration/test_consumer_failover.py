@@ -14,9 +14,8 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.topic_admin import ensure_topics, service_topics
 from tests.factories import reservation
-from tests.integration.effects import effect_count
+from tests.integration.effects import effect_count, effects_topics
 from tests.integration.kafka_io import produce
 from tests.stack import Stack, eventually
 
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 async def start_worker(stack: Stack, dsn: str, prefix: str) -> asyncio.subprocess.Process:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka, "UNISETTLE_PG_ADMIN_DSN": stack.pg_admin_dsn}
+    env = {**os.environ, **stack.env(), "UNISETTLE_PG_ADMIN_DSN": stack.pg_admin_dsn}
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.integration.effects_worker", dsn, prefix, env=env
     )
@@ -34,7 +33,7 @@ async def test_a_killed_consumers_partitions_move_within_seconds(
     stack: Stack, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     first = await start_worker(stack, messaging_db, topic_prefix)
     second = await start_worker(stack, messaging_db, topic_prefix)
     try:

@@ -13,10 +13,9 @@ from plumbing.consumer import BatchConsumer
 from plumbing.delivery import Delivery, PoisonEvent
 from plumbing.outbox import Outbox
 from plumbing.relay import OutboxRelay
-from plumbing.topic_admin import ensure_topics, service_topics
 from tests.factories import reservation
 from tests.integration.conftest import running
-from tests.integration.effects import HANDLERS, effect_count
+from tests.integration.effects import HANDLERS, effect_count, effects_topics
 from tests.integration.kafka_io import produce
 from tests.integration.test_idempotent_consumer import make_consumer
 from tests.stack import Stack, eventually
@@ -28,7 +27,7 @@ async def test_a_fixed_bug_lets_an_operator_replay_the_dead_letter_once(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     bug = {"present": True}
 
     async def buggy(conn: asyncpg.Connection, delivery: Delivery) -> None:
@@ -43,7 +42,7 @@ async def test_a_fixed_bug_lets_an_operator_replay_the_dead_letter_once(
     bystander.applier = HandlerTable(
         {name: buggy for name in HANDLERS}
     )  # it would refuse too, if it saw the replay
-    relay = OutboxRelay(name="dlq-test", dsn=messaging_db, bootstrap_servers=stack.kafka)
+    relay = OutboxRelay(name="dlq-test", dsn=messaging_db, kafka=stack.kafka)
     async with running(consumer.run), running(bystander.run), running(relay.run):
         await produce(stack.kafka, topic, [reservation(1, 700)])
 

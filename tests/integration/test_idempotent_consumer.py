@@ -12,11 +12,10 @@ from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.delivery import Delivery
 from plumbing.outbox import Outbox
 from plumbing.relay import OutboxRelay
-from plumbing.topic_admin import ensure_topics, service_topics
 from plumbing.tracing import TraceContext
 from tests.factories import reservation
 from tests.integration.conftest import running
-from tests.integration.effects import HANDLERS, effect_count
+from tests.integration.effects import HANDLERS, effect_count, effects_topics
 from tests.integration.kafka_io import produce, read_topic
 from tests.stack import Stack, eventually
 
@@ -29,7 +28,7 @@ def make_consumer(stack: Stack, pool: asyncpg.Pool, prefix: str, max_batch: int 
         topics=[with_prefix(prefix, Topic.SETTLEMENT_EVENTS.value)],
         handlers=HANDLERS,
         pool=pool,
-        bootstrap_servers=stack.kafka,
+        kafka=stack.kafka,
         outbox=Outbox(prefix),
         group_id=f"{prefix}effects",
         settings=ConsumerSettings(max_batch=max_batch),
@@ -44,7 +43,7 @@ async def test_the_same_event_delivered_twice_is_applied_once(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     first, second = reservation(1, 500), reservation(2, 700)
     consumer = make_consumer(stack, pool, topic_prefix)
     async with running(consumer.run):
@@ -62,7 +61,7 @@ async def test_a_poison_event_lands_in_the_dlq_with_its_reason_and_the_next_is_p
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     unknown = reservation(3).model_copy(update={"event_type": "settlement.NoSuchThing"})
     future_version = reservation(4).model_copy(update={"schema_version": 99})
     key = b"O-000001"  # same key, same partition: the good event after the poison must still apply
@@ -74,7 +73,7 @@ async def test_a_poison_event_lands_in_the_dlq_with_its_reason_and_the_next_is_p
         reservation(1, amount_minor=900),
     ]
     consumer = make_consumer(stack, pool, topic_prefix)
-    relay = OutboxRelay(name="effects", dsn=messaging_db, bootstrap_servers=stack.kafka)
+    relay = OutboxRelay(name="effects", dsn=messaging_db, kafka=stack.kafka)
     async with running(consumer.run), running(relay.run):
         await produce(stack.kafka, topic, messages)
         await eventually(lambda: count_is(messaging_db, 1), what="the good event after the poison")
@@ -106,7 +105,7 @@ async def test_ten_thousand_events_are_applied_in_batches(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     await produce(stack.kafka, topic, [reservation(n, 100 + n) for n in range(10_000)])
     consumer = make_consumer(stack, pool, topic_prefix, max_batch=500)
     async with running(consumer.run):
@@ -122,7 +121,7 @@ async def test_the_consumer_continues_the_producers_trace(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     trace = TraceContext.new()
     await produce(
         stack.kafka,
@@ -139,7 +138,7 @@ async def test_a_transient_failure_is_retried_and_the_event_applied_once(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     failures = [ConnectionResetError("database went away")]
 
     async def flaky(conn: asyncpg.Connection, delivery: Delivery) -> None:

@@ -8,10 +8,9 @@ import pytest
 from contracts.topics import Topic, with_prefix
 from plumbing.operations import consumer_lag, service_status
 from plumbing.outbox import Outbox
-from plumbing.topic_admin import ensure_topics, service_topics
 from tests.factories import reservation
 from tests.integration.conftest import running
-from tests.integration.effects import effect_count
+from tests.integration.effects import effect_count, effects_topics
 from tests.integration.kafka_io import produce
 from tests.integration.test_idempotent_consumer import make_consumer
 from tests.stack import Stack, eventually
@@ -23,7 +22,7 @@ async def test_backlog_dead_letters_and_lag(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     async with pool.acquire() as conn, conn.transaction():
         await Outbox(topic_prefix).append(conn, [reservation(1), reservation(2)])
     consumer = make_consumer(stack, pool, topic_prefix)

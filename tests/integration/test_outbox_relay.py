@@ -37,7 +37,7 @@ async def test_a_rolled_back_outbox_row_is_never_published(
     async with pool.acquire() as conn, conn.transaction():
         await outbox.append(conn, [committed])
 
-    relay = OutboxRelay(name="test", dsn=messaging_db, bootstrap_servers=stack.kafka)
+    relay = OutboxRelay(name="test", dsn=messaging_db, kafka=stack.kafka)
     async with running(relay.run):
         await eventually(lambda: all_sent(pool), what="the committed row to be sent")
 
@@ -61,7 +61,7 @@ async def test_committed_rows_are_published_in_order_with_their_traceparent(
     finally:
         current_trace.reset(token)
 
-    relay = OutboxRelay(name="test", dsn=messaging_db, bootstrap_servers=stack.kafka)
+    relay = OutboxRelay(name="test", dsn=messaging_db, kafka=stack.kafka)
     async with running(relay.run):
         await eventually(lambda: all_sent(pool), what="all rows to be sent")
 
@@ -82,7 +82,7 @@ async def test_relay_purges_sent_rows_after_their_retention(
             "insert into processed_events (consumer, event_id, processed_at) "
             "values ('old', gen_random_uuid(), now() - interval '30 days'), ('new', gen_random_uuid(), now())"
         )
-    relay = OutboxRelay(name="test", dsn=messaging_db, bootstrap_servers=stack.kafka)
+    relay = OutboxRelay(name="test", dsn=messaging_db, kafka=stack.kafka)
     async with running(relay.run):
         await eventually(lambda: all_sent(pool), what="rows to be sent")
     await pool.execute(

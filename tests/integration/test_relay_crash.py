@@ -14,10 +14,9 @@ import pytest
 from contracts.topics import Topic, with_prefix
 from plumbing.consumer import BatchConsumer
 from plumbing.outbox import Outbox
-from plumbing.topic_admin import ensure_topics, service_topics
 from tests.factories import reservation
 from tests.integration.conftest import running
-from tests.integration.effects import effect_count
+from tests.integration.effects import effect_count, effects_topics
 from tests.integration.kafka_io import read_topic
 from tests.integration.test_idempotent_consumer import make_consumer
 from tests.stack import Stack, eventually
@@ -28,7 +27,7 @@ EVENTS = 50
 
 
 async def start_relay(stack: Stack, dsn: str, *, failpoints: str = "") -> asyncio.subprocess.Process:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka, "UNISETTLE_FAILPOINTS": failpoints}
+    env = {**os.environ, **stack.env(), "UNISETTLE_FAILPOINTS": failpoints}
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -37,7 +36,7 @@ async def start_relay(stack: Stack, dsn: str, *, failpoints: str = "") -> asynci
         "--dsn",
         dsn,
         "--name",
-        "crash-test",
+        "settlement",  # it publishes settlement.events, as settlement
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
@@ -48,7 +47,7 @@ async def test_relay_killed_between_publish_and_mark_sent_still_applies_each_eve
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     async with pool.acquire() as conn, conn.transaction():
         await Outbox(topic_prefix).append(conn, [reservation(n, 1000 + n) for n in range(EVENTS)])
 

@@ -12,9 +12,8 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.topic_admin import ensure_topics, service_topics
 from tests.factories import reservation
-from tests.integration.effects import effect_count
+from tests.integration.effects import effect_count, effects_topics
 from tests.integration.kafka_io import produce, read_topic
 from tests.stack import Stack, eventually
 
@@ -25,14 +24,14 @@ async def test_a_failing_faust_agent_dead_letters_the_event_and_carries_on(
     stack: Stack, pool: asyncpg.Pool, messaging_db: str, topic_prefix: str, tmp_path: Path
 ) -> None:
     topic = with_prefix(topic_prefix, Topic.SETTLEMENT_EVENTS.value)
-    await ensure_topics(stack.kafka, service_topics(topic_prefix, [Topic.SETTLEMENT_EVENTS]))
+    await effects_topics(stack, topic_prefix)
     good = reservation(1, 4_200)
     await produce(
         stack.kafka,
         topic,
         [reservation(1, amount_minor=0), (b"O-000001", b"]]", []), good, good, reservation(2, 800)],
     )
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka}
+    env = {**os.environ, **stack.env()}
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

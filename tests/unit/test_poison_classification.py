@@ -7,6 +7,7 @@ from aiokafka import ConsumerRecord
 from contracts.registry import REGISTRY
 from plumbing.dead_letters import MAX_EVENT_BYTES, DeadLetter, decode
 from plumbing.delivery import Delivery
+from plumbing.kafka_access import KafkaAccess
 from plumbing.retry import Backoff, is_transient
 from plumbing.tracing import TraceContext
 from tests.factories import reservation
@@ -92,7 +93,7 @@ def test_an_event_claiming_a_producer_that_does_not_own_its_topic_is_refused() -
         topics=["settlement.events"],
         handlers=HandlerTable({"settlement.FundsReserved": _never}),
         pool=None,  # decoding touches no database
-        bootstrap_servers="127.0.0.1:9",
+        kafka=KafkaAccess("127.0.0.1:9"),
         outbox=Outbox(),
     )
     genuine = reservation(1)

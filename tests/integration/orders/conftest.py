@@ -32,7 +32,6 @@ from contracts.money import Money
 from contracts.topics import OWNERS, Topic, with_prefix
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
-from plumbing.settings import StackSettings
 from services.orders import timers
 from services.orders.config import OrdersSettings
 from services.orders.main import build
@@ -211,7 +210,7 @@ async def seed(api: OrdersApi, threshold_minor: int = 500_000) -> None:
 
 @pytest.fixture
 async def api(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[OrdersApi]:
-    stack_settings = StackSettings(kafka_bootstrap_servers=stack.kafka, topic_prefix=topic_prefix)
+    stack_settings = stack.settings(topic_prefix)
     clock = FixedClock(START)
     app = build(
         OrdersSettings(database_url=fresh_db, http_port=0, stack=stack_settings, timer_poll_seconds=3600),

@@ -21,7 +21,6 @@ from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
-from plumbing.settings import StackSettings
 from services.refunds import timers
 from services.refunds.config import RefundsSettings
 from services.refunds.main import build
@@ -141,7 +140,7 @@ async def api(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[A
         database_url=fresh_db,
         http_port=0,
         timer_poll_seconds=3600,
-        stack=StackSettings(kafka_bootstrap_servers=stack.kafka, topic_prefix=topic_prefix),
+        stack=stack.settings(topic_prefix),
     )
     app = build(settings, clock)
     async with (

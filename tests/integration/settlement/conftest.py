@@ -23,7 +23,6 @@ from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
-from plumbing.settings import StackSettings
 from services.settlement.checks.invariants import run_checks
 from services.settlement.config import SettlementSettings
 from services.settlement.main import build
@@ -167,7 +166,7 @@ class SettlementApi:
 
 @pytest.fixture
 async def api(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[SettlementApi]:
-    stack_settings = StackSettings(kafka_bootstrap_servers=stack.kafka, topic_prefix=topic_prefix)
+    stack_settings = stack.settings(topic_prefix)
     clock = FixedClock(START)
     app = build(SettlementSettings(database_url=fresh_db, http_port=0, stack=stack_settings), clock)
     async with (

@@ -46,6 +46,7 @@ from contracts.topics import OWNERS
 from plumbing.clock import FixedClock
 from plumbing.consumer import BatchConsumer
 from plumbing.db import create_pool, migrate_service
+from plumbing.kafka_access import KafkaAccess
 from plumbing.outbox import Outbox
 from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.commands import grants as grant_commands
@@ -110,7 +111,7 @@ async def sides(stack: Stack) -> AsyncIterator[tuple[Side, Side]]:
             topics=[],
             handlers=oracle.handlers(oracle_ctx),
             pool=made[0][1],
-            bootstrap_servers="unused",
+            kafka=KafkaAccess("unused"),
             outbox=Outbox(),
         ),
         BatchConsumer(
@@ -118,7 +119,7 @@ async def sides(stack: Stack) -> AsyncIterator[tuple[Side, Side]]:
             topics=[],
             handlers=MoneyPath(ctx),
             pool=made[1][1],
-            bootstrap_servers="unused",
+            kafka=KafkaAccess("unused"),
             outbox=Outbox(),
         ),
     )

@@ -13,7 +13,6 @@ from fastapi import FastAPI
 
 from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
-from plumbing.settings import StackSettings
 from services.suppliers.config import SuppliersSettings
 from services.suppliers.main import build
 from tests.stack import Stack
@@ -49,7 +48,7 @@ class SuppliersApi:
 async def start_suppliers(
     stack: Stack, dsn: str, topic_prefix: str, **settings: object
 ) -> AsyncIterator[SuppliersApi]:
-    stack_settings = StackSettings(kafka_bootstrap_servers=stack.kafka, topic_prefix=topic_prefix)
+    stack_settings = stack.settings(topic_prefix)
     config = SuppliersSettings(database_url=dsn, http_port=0, stack=stack_settings, **settings)  # type: ignore[arg-type]
     clock = FixedClock(START)
     app = build(config, clock)

@@ -13,12 +13,15 @@ from services.suppliers import timers
 from tests.integration.kafka_io import read_topic
 from tests.integration.suppliers.conftest import START, SuppliersApi
 from tests.integration.suppliers.journeys import ACETONE, PDF, TIPS, active, ok, upload
+from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
 SID = "SUP-005"
 
 
-async def test_expiry_withdraws_hazardous_listings_and_renewal_restores_them(api: SuppliersApi) -> None:
+async def test_expiry_withdraws_hazardous_listings_and_renewal_restores_them(
+    api: SuppliersApi, stack: Stack
+) -> None:
     expiry = (START + timedelta(days=30)).date()
     await active(api, SID, hazardous_until=expiry.isoformat())
     me = api.supplier(SID)
@@ -45,10 +48,7 @@ async def test_expiry_withdraws_hazardous_listings_and_renewal_restores_them(api
     assert (relisted["status"], relisted["version"]) == ("active", 2)
 
     topic = with_prefix(api.topic_prefix, Topic.SUPPLIERS_EVENTS.value)
-    events = [
-        json.loads(r.value)
-        for r in await read_topic(api.app.state.relay.bootstrap_servers, topic, at_least=12)
-    ]
+    events = [json.loads(r.value) for r in await read_topic(stack.kafka, topic, at_least=12)]
     tail = [(e["event_type"].split(".")[1], e["payload"]) for e in events[-4:]]
     assert [t[0] for t in tail] == ["ListingWithdrawn", "LicenceExpired", "LicenceRenewed", "ListingChanged"]
     assert tail[0][1]["reason_code"] == "licence_expired"

@@ -21,12 +21,15 @@ from tests.integration.suppliers.journeys import (
     ok,
     upload,
 )
+from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
 SID = "SUP-002"
 
 
-async def test_a_supplier_goes_from_registration_to_active_with_a_catalog(api: SuppliersApi) -> None:
+async def test_a_supplier_goes_from_registration_to_active_with_a_catalog(
+    api: SuppliersApi, stack: Stack
+) -> None:
     http, me = api.http, api.supplier(SID)
     first = ok(await http.post("/v1/suppliers", json=KEFENG, headers=me), 201)
     assert first["state"] == "REGISTERED"
@@ -64,7 +67,7 @@ async def test_a_supplier_goes_from_registration_to_active_with_a_catalog(api: S
     assert [(i["sku"], i["price_minor"]) for i in catalog["items"]] == [("CS-0002", 2800), ("RG-0002", 3100)]
 
     topic = with_prefix(api.topic_prefix, Topic.SUPPLIERS_EVENTS.value)
-    records = await read_topic(api.app.state.relay.bootstrap_servers, topic, at_least=9)
+    records = await read_topic(stack.kafka, topic, at_least=9)
     envelopes = [json.loads(r.value) for r in records]
     assert [e["event_type"].split(".")[1] for e in envelopes] == [
         "SupplierRegistered",

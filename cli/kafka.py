@@ -1,0 +1,45 @@
+"""`unisettle kafka`: the deployment's topics and ACLs — provision them, or print the ACL table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from confluent_kafka import KafkaException
+
+from cli.common import fail
+from contracts.access import grants
+from plumbing.provisioning import provision_now
+from plumbing.settings import StackSettings
+
+app = typer.Typer(help="The deployment's Kafka topics and ACLs.", no_args_is_help=True)
+Prefix = Annotated[
+    str | None,
+    typer.Option("--prefix", help="topic prefix (default: UNISETTLE_TOPIC_PREFIX)"),
+]
+
+
+@app.command()
+def provision(prefix: Prefix = None) -> None:
+    """Create what is missing of every topic (replicated over up to three brokers) and, on an
+    authenticating cluster, the ACLs of contracts/access.py. Run as the brokers' principal
+    (UNISETTLE_KAFKA_USERNAME=broker and its password); idempotent."""
+    stack = StackSettings()
+    try:
+        done = provision_now(stack.operator_kafka(), stack.topic_prefix if prefix is None else prefix)
+    except KafkaException as exc:
+        raise fail("kafka_refused", str(exc.args[0])) from exc
+    created = f"{len(done.created)} topics created" if done.created else "every topic already there"
+    print(
+        f"kafka: {done.brokers} broker(s), replication {done.replication}, min.insync.replicas "
+        f"{done.min_insync}; {created}; {done.acls} ACLs"
+    )
+
+
+@app.command()
+def acls(prefix: Prefix = None) -> None:
+    """Print the ACL table for a prefix: principal, resource, name, operation."""
+    stack = StackSettings()
+    for g in grants(stack.topic_prefix if prefix is None else prefix):
+        name = f"{g.name}*" if g.prefixed else g.name
+        print(f"User:{g.principal:<12} {g.resource.value:<6} {name:<40} {g.operation.value}")
