@@ -13,7 +13,8 @@ up: prerequisites venv
 	@echo
 	@echo "UniSettle is up."
 	@deploy/services.sh urls
-	@echo "  kafka      127.0.0.1:19092    postgres  postgresql://unisettle:unisettle@127.0.0.1:15432/<service>"
+	@echo "  kafka      $$(sed -n 's/^KAFKA_BOOTSTRAP_SERVERS=//p' .stack/env)  SASL/SCRAM; passwords in .stack/kafka/credentials; read with deploy/kcat.sh -C -t orders.events -e"
+	@echo "  postgres   postgresql://unisettle:unisettle@127.0.0.1:15432/<service>"
 	@echo "  a token:   $(VENV)/bin/unisettle token --role university_finance --tenant tsinghua --sub fo-1"
 	@echo "  stop with: make down"
 

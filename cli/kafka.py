@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,7 +10,8 @@ from confluent_kafka import KafkaException
 
 from cli.common import fail
 from contracts.access import grants
-from plumbing.provisioning import provision_now
+from plumbing.kafka_access import read_credentials
+from plumbing.provisioning import provision_now, upsert_users_now
 from plumbing.settings import StackSettings
 
 app = typer.Typer(help="The deployment's Kafka topics and ACLs.", no_args_is_help=True)
@@ -19,13 +21,21 @@ Prefix = Annotated[
 ]
 
 
+Users = Annotated[
+    Path | None,
+    typer.Option("--users", help="a `principal=password` file: set these SCRAM passwords first", exists=True),
+]
+
+
 @app.command()
-def provision(prefix: Prefix = None) -> None:
+def provision(prefix: Prefix = None, users: Users = None) -> None:
     """Create what is missing of every topic (replicated over up to three brokers) and, on an
     authenticating cluster, the ACLs of contracts/access.py. Run as the brokers' principal
     (UNISETTLE_KAFKA_USERNAME=broker and its password); idempotent."""
     stack = StackSettings()
     try:
+        if users is not None:
+            upsert_users_now(stack.operator_kafka(), read_credentials(users))
         done = provision_now(stack.operator_kafka(), stack.topic_prefix if prefix is None else prefix)
     except KafkaException as exc:
         raise fail("kafka_refused", str(exc.args[0])) from exc

@@ -22,7 +22,12 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialAlteration,
+    UserScramCredentialUpsertion,
 )
+from pydantic import SecretStr
 
 from contracts.access import Grant, Operation, Resource, grants, topics
 from plumbing.kafka_access import KafkaAccess
@@ -64,6 +69,19 @@ def provision_now(access: KafkaAccess, prefix: str = "", partitions: int = PARTI
         future.result()
     _until_in_force(admin, acls)
     return Provisioned(brokers, replication, min_insync, created, len(acls))
+
+
+def upsert_users_now(access: KafkaAccess, users: dict[str, SecretStr]) -> None:
+    """Set each principal's SCRAM-SHA-512 password (a cluster whose credentials were not made at
+    format time, e.g. containers; also how a password is rotated)."""
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
+    changes: list[UserScramCredentialAlteration] = [
+        UserScramCredentialUpsertion(name, info, password.get_secret_value().encode())
+        for name, password in users.items()
+    ]
+    admin = AdminClient(access.librdkafka())
+    for future in admin.alter_user_scram_credentials(changes, request_timeout=TIMEOUT).values():
+        future.result()
 
 
 def create_topics_now(access: KafkaAccess, names: list[str], partitions: int = PARTITIONS) -> list[str]:

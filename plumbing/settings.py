@@ -8,7 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plumbing.auth import TokenCodec
-from plumbing.kafka_access import KafkaAccess, read_credentials
+from plumbing.kafka_access import MECHANISM, KafkaAccess, read_credentials
 
 # The local stack's credentials file (deploy/stack.sh writes it when Kafka is formatted).
 LOCAL_CREDENTIALS = Path(__file__).resolve().parents[1] / ".stack" / "kafka" / "credentials"
@@ -31,6 +31,7 @@ class StackSettings(BaseSettings):
     # stack's); without either, not at all (a broker that does not authenticate).
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
+    kafka_sasl_mechanism: str = MECHANISM  # the brokers' own listener may take PLAIN (containers)
     kafka_credentials: Path | None = None
     topic_prefix: str = ""
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
@@ -53,7 +54,8 @@ class StackSettings(BaseSettings):
     def operator_kafka(self) -> KafkaAccess:
         """The cluster as the operator running a tool."""
         if self.kafka_username and self.kafka_password:
-            return KafkaAccess(self.kafka_bootstrap_servers, self.kafka_username, self.kafka_password)
+            user, password = self.kafka_username, self.kafka_password
+            return KafkaAccess(self.kafka_bootstrap_servers, user, password, self.kafka_sasl_mechanism)
         return self.kafka_as("operator")
 
     def token_codec(self) -> TokenCodec:

@@ -9,11 +9,13 @@ import asyncio
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, ScramMechanism, UserScramCredentialDeletion
 from pydantic import SecretStr
 
 from contracts.access import INTEGRATION, OPERATOR, SERVICES
 from contracts.topics import CONSUMERS, OWNERS, Topic, with_prefix
 from plumbing.kafka_access import KafkaAccess
+from plumbing.provisioning import upsert_users_now
 from tests.kcat import kcat
 from tests.stack import Stack
 
@@ -107,3 +109,25 @@ async def test_an_outside_client_without_credentials_or_with_wrong_ones_is_not_l
     # the owner, through the same outside tool, is let in
     code, out = await kcat(stack.kafka_as("orders"), "-P", "-t", topic, stdin=b"its own record\n")
     assert code == 0, out
+
+
+async def test_a_password_set_by_provisioning_lets_its_principal_in_and_rotating_it_locks_the_old_out(
+    stack: Stack, topic_prefix: str
+) -> None:
+    user = f"probe-{topic_prefix.strip('.')}"
+    first, second = SecretStr("first-password"), SecretStr("second-password")
+    topic = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
+    try:
+        await asyncio.to_thread(upsert_users_now, stack.kafka, {user: first})
+        code, out = await kcat(stack.kafka.as_principal(user, first), "-L", "-t", topic)
+        assert code == 0, out  # in (and refused any topic: it has no ACL)
+        await asyncio.to_thread(upsert_users_now, stack.kafka, {user: second})
+        code, out = await kcat(stack.kafka.as_principal(user, first), "-L", "-t", topic)
+        assert code != 0 and "Authentication failed" in out, out
+        code, out = await kcat(stack.kafka.as_principal(user, second), "-L", "-t", topic)
+        assert code == 0, out
+    finally:
+        admin = AdminClient(stack.kafka.librdkafka())
+        deletion = UserScramCredentialDeletion(user, ScramMechanism.SCRAM_SHA_512)
+        for future in admin.alter_user_scram_credentials([deletion]).values():
+            future.result()

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from contracts.access import INTEGRATION, OPERATOR, SERVICES, Grant, Operation, Resource, grants, topics
+from pathlib import Path
+
+from contracts.access import (
+    INTEGRATION,
+    OPERATOR,
+    PRINCIPALS,
+    SERVICES,
+    Grant,
+    Operation,
+    Resource,
+    grants,
+    topics,
+)
 from contracts.topics import CONSUMERS, OWNERS, Topic
 
 
@@ -43,3 +55,9 @@ def test_every_acl_names_a_provisioned_topic_or_a_group() -> None:
     names = set(topics("p."))
     for g in grants("p."):
         assert g.resource is Resource.GROUP or g.prefixed or g.name in names, g
+
+
+def test_the_compose_stack_makes_a_password_for_every_principal() -> None:
+    script = (Path(__file__).resolve().parents[2] / "deploy" / "docker" / "credentials.sh").read_text()
+    listed = next(line for line in script.splitlines() if line.strip().startswith("for principal in"))
+    assert set(listed.split(" in ", 1)[1].split(";")[0].split()) == set(PRINCIPALS)
