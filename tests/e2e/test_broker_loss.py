@@ -22,11 +22,13 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import Topic, with_prefix
+from plumbing.kafka_access import KafkaAccess
 from plumbing.operations import service_status
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess, quiet, running_services
 from tests.e2e.test_chaos import CHAOS_GRANT, FINAL, SERVER_ERRORS, call, order_life, unapplied
 from tests.e2e.test_money_flow import ALICE, FINANCE
+from tests.kcat import kcat
 from tests.stack import ROOT, Stack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
@@ -106,6 +108,8 @@ async def test_losing_brokers_loses_no_acknowledged_event(stack: Stack, tmp_path
         running_services(kafka, prefix, tmp_path) as services,
         httpx.AsyncClient(timeout=30) as http,
     ):
+        anonymous = await kcat(KafkaAccess(kafka.bootstrap_servers), "-L")  # the cluster lets nobody in
+        assert anonymous[0] != 0, anonymous[1]
         flow = Flow(http, services)
         await flow.setup()
         await flow.register_grant(CHAOS_GRANT, FINANCE, buyers=["alice"], budget=10_000_000, code="LOSS-1")
