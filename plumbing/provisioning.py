@@ -128,7 +128,9 @@ def _until_in_force(admin: AdminClient, acls: list[AclBinding]) -> None:
 
 
 def unprovision_now(access: KafkaAccess, prefix: str) -> None:
-    """Delete a prefix's topics and ACLs (a test run's, once it is done)."""
+    """Delete a prefix's topics and ACLs (a test run's, once it is done); never a deployment's."""
+    if not prefix:
+        raise ValueError("unprovisioning needs a prefix: without one it would delete every topic")
     admin = AdminClient(access.librdkafka())
     existing = admin.list_topics(timeout=TIMEOUT).topics
     mine = [name for name in existing if name.startswith(prefix)]

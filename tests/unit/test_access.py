@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from contracts.access import (
     INTEGRATION,
     OPERATOR,
@@ -16,6 +18,8 @@ from contracts.access import (
     topics,
 )
 from contracts.topics import CONSUMERS, OWNERS, Topic
+from plumbing.kafka_access import KafkaAccess
+from plumbing.provisioning import unprovision_now
 
 
 def allowed(principal: str, operation: Operation, resource: Resource = Resource.TOPIC) -> set[str]:
@@ -61,3 +65,8 @@ def test_the_compose_stack_makes_a_password_for_every_principal() -> None:
     script = (Path(__file__).resolve().parents[2] / "deploy" / "docker" / "credentials.sh").read_text()
     listed = next(line for line in script.splitlines() if line.strip().startswith("for principal in"))
     assert set(listed.split(" in ", 1)[1].split(";")[0].split()) == set(PRINCIPALS)
+
+
+def test_unprovisioning_refuses_to_run_without_a_prefix() -> None:
+    with pytest.raises(ValueError, match="needs a prefix"):
+        unprovision_now(KafkaAccess("127.0.0.1:9"), "")
