@@ -31,6 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from plumbing.provisioning import create_topics_now
 from tests.bench import limits, settlement_rate, wrk
 from tests.bench.figures import Table, percentile
 from tests.bench.settlement_rate import grant_body
@@ -89,6 +90,7 @@ async def part1(stack: Stack, table: Table, figures: dict[str, float]) -> None:
     table.add("1 machine limits", "Postgres ledger events/s, 500 per transaction", f"{batched:,.0f}/s")
     figures.update(pg_single_eps=single, pg_batched_eps=batched)
     topic = f"bench{int(time.time())}.raw"
+    await asyncio.to_thread(create_topics_now, stack.kafka, [topic])  # the broker creates none itself
     try:
         produced, consumed = await limits.kafka(stack.kafka, topic, n(200_000))
     finally:
