@@ -64,11 +64,19 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+REPLAYS = ".replays"
+
+
 def replay_topic(consumer: str) -> str:
     """Where an operator's replay of `consumer`'s dead letters goes: a topic of that consumer
     alone (only it writes and reads it), so that replaying never needs write access to the
     topic the event first came on."""
-    return f"{consumer}.replays"
+    return f"{consumer}{REPLAYS}"
+
+
+def is_replay_topic(topic: str) -> bool:
+    """Whether a (physical) topic is a consumer's replay topic."""
+    return topic.endswith(REPLAYS)
 
 
 def with_prefix(prefix: str, topic: str) -> str:

@@ -240,8 +240,8 @@ class BatchConsumer:
             if not self._is_for_me(record):
                 continue  # an operator's replay for another consumer group
             decoded = decode(record, self.registry)
-            if isinstance(decoded, Delivery) and not self._from_owner(decoded):
-                decoded = self._unexpected(decoded)
+            if isinstance(decoded, Delivery):
+                decoded = self._unexpected(decoded) or decoded
             if isinstance(decoded, DeadLetter):
                 polled.poison.append(decoded)
             elif not self.applier.handles(decoded.envelope.event_type):
@@ -270,14 +270,12 @@ class BatchConsumer:
             await self._transaction(readable, poison, isolate=True)
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
 
-    def _from_owner(self, delivery: Delivery) -> bool:
-        """Whether the event claims the producer that owns its topic (for a replay, the topic it
-        first came on)."""
-        owner = self.owners.get(source_topic(delivery.record))
-        return owner is None or delivery.envelope.producer == owner
-
-    def _unexpected(self, delivery: Delivery) -> DeadLetter:
+    def _unexpected(self, delivery: Delivery) -> DeadLetter | None:
+        """The refusal of an event that claims a producer other than its topic's owner (for a
+        replay, the owner of the topic it first came on); None if it claims the owner."""
         e, owner = delivery.envelope, self.owners.get(source_topic(delivery.record))
+        if owner is None or e.producer == owner:
+            return None
         reason = f"{e.event_type} claims producer {e.producer!r}; this topic is written by {owner!r}"
         return DeadLetter(delivery.record, "unexpected_producer", reason, e.event_id, e.event_type)
 

@@ -9,6 +9,7 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
+from contracts.topics import is_replay_topic
 from plumbing.tracing import TraceContext
 
 
@@ -54,7 +55,12 @@ REPLAY_OF = "dlq.replay_of"
 
 
 def source_topic(record: KafkaRecord) -> str:
-    """The topic a record's event belongs to: its own, or for a replay the one it first came on."""
+    """The topic a record's event belongs to: its own, or for a replay the one it first came on.
+    The header is believed on a replay topic only (which its consumer alone may write): on any
+    other topic it would let a record choose whose producer it is checked against, and which DLQ
+    its dead letter goes to."""
+    if not is_replay_topic(record.topic):
+        return record.topic
     replay_of = header(record, REPLAY_OF)
     return replay_of.decode(errors="replace") if replay_of is not None else record.topic
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 from aiokafka import ConsumerRecord
 
 from contracts.registry import REGISTRY
+from plumbing.appliers import HandlerTable
+from plumbing.consumer import BatchConsumer
 from plumbing.dead_letters import MAX_EVENT_BYTES, DeadLetter, decode
-from plumbing.delivery import Delivery
+from plumbing.delivery import REPLAY_OF, Delivery, source_topic
 from plumbing.kafka_access import KafkaAccess
+from plumbing.outbox import Outbox
 from plumbing.retry import Backoff, is_transient
 from plumbing.tracing import TraceContext
 from tests.factories import reservation
 
 
-def record(value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> ConsumerRecord:
+def record(
+    value: bytes | None, headers: list[tuple[str, bytes]] | None = None, topic: str = "settlement.events"
+) -> ConsumerRecord:
     return ConsumerRecord(
-        topic="settlement.events",
+        topic=topic,
         partition=0,
         offset=7,
         timestamp=0,
@@ -83,12 +88,8 @@ def test_traceparent_parsing_rejects_garbage_and_all_zero_ids() -> None:
     assert child.trace_id == trace.trace_id and child.span_id != trace.span_id
 
 
-def test_an_event_claiming_a_producer_that_does_not_own_its_topic_is_refused() -> None:
-    from plumbing.appliers import HandlerTable
-    from plumbing.consumer import BatchConsumer
-    from plumbing.outbox import Outbox
-
-    consumer = BatchConsumer(
+def orders_consumer() -> BatchConsumer:
+    return BatchConsumer(
         name="orders",
         topics=["settlement.events"],
         handlers=HandlerTable({"settlement.FundsReserved": _never}),
@@ -96,12 +97,30 @@ def test_an_event_claiming_a_producer_that_does_not_own_its_topic_is_refused() -
         kafka=KafkaAccess("127.0.0.1:9"),
         outbox=Outbox(),
     )
+
+
+def test_an_event_claiming_a_producer_that_does_not_own_its_topic_is_refused() -> None:
     genuine = reservation(1)
     forged = genuine.model_copy(update={"producer": "refunds"})
-    polled = consumer.decode([record(genuine.to_bytes()), record(forged.to_bytes())])
+    polled = orders_consumer().decode([record(genuine.to_bytes()), record(forged.to_bytes())])
     assert [d.envelope.event_id for d in polled.readable] == [genuine.event_id]
     assert [(p.reason_code, p.event_id) for p in polled.poison] == [("unexpected_producer", forged.event_id)]
     assert "'refunds'" in polled.poison[0].reason and "'settlement'" in polled.poison[0].reason
+
+
+def test_the_topic_a_replay_came_from_is_believed_on_a_replay_topic_only() -> None:
+    """`dlq.replay_of` names the topic a replayed event first came on: on the consumer's own
+    replay topic it decides whose producer the event is checked against (and which DLQ takes it);
+    on any other topic it is ignored, so a record cannot choose its own owner."""
+    event = reservation(1).model_copy(update={"producer": "refunds"})
+    claims_refunds = [(REPLAY_OF, b"refunds.events")]
+    on_settlement = record(event.to_bytes(), claims_refunds)
+    on_replays = record(event.to_bytes(), claims_refunds, topic="orders.replays")
+    assert source_topic(on_settlement) == "settlement.events"
+    assert source_topic(on_replays) == "refunds.events"
+    polled = orders_consumer().decode([on_settlement, on_replays])
+    assert [p.reason_code for p in polled.poison] == ["unexpected_producer"]  # the one on settlement.events
+    assert [d.record.topic for d in polled.readable] == ["orders.replays"]
 
 
 async def _never(*_: object) -> None:
