@@ -13,6 +13,7 @@ import typer
 from cli.common import Dsn, ServiceOption, fail, service_dsn
 from plumbing import dead_letter_ops as ops
 from plumbing.outbox import Outbox
+from plumbing.settings import StackSettings
 
 app = typer.Typer(help="Inspect, replay or discard a service's dead letters.", no_args_is_help=True)
 Id = Annotated[int, typer.Argument(help="the dead letter's id (from `unisettle dlq list`)")]
@@ -59,7 +60,8 @@ def show(letter_id: Id, service: ServiceOption, dsn: Dsn = None) -> None:
 
 
 def _resolve(letter_id: int, service: str, dsn: str | None, action: str, by: str, reason: str) -> None:
-    _on(service, dsn, lambda c: ops.resolve(c, Outbox(), letter_id, action, by, reason))
+    outbox = Outbox(StackSettings().topic_prefix)  # a replay goes to the deployment's replay topic
+    _on(service, dsn, lambda c: ops.resolve(c, outbox, letter_id, action, by, reason))
     print(f"dead letter {letter_id} {action}")
 
 

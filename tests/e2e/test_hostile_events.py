@@ -10,7 +10,7 @@ import json
 import asyncpg
 import pytest
 
-from contracts.topics import Topic, with_prefix
+from contracts.topics import Topic, replay_topic, with_prefix
 from plumbing.dead_letters import MAX_EVENT_BYTES
 from services.orders.events import EVENTS as ORDERS
 from services.refunds.events import EVENTS as REFUNDS
@@ -161,3 +161,48 @@ async def test_headers_of_any_shape_never_wedge_a_consumer(
         assert service.process is not None and service.process.returncode is None
     await flow.completed_order()
     await checks_pass(services)
+
+
+async def test_a_dead_letter_replayed_from_the_command_line_comes_back_to_its_consumer(
+    services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    """`unisettle dlq replay` sends the refused record to the consumer's own replay topic, under
+    the deployment's topic prefix; unreadable still, it is refused again there — and only there."""
+    settlement = services["settlement"]
+    orders_events = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
+    await produce(stack.kafka, orders_events, [(b"O-1", b"\x00not json", [])])
+
+    async def letters() -> list[tuple[int, str, str]]:
+        conn = await asyncpg.connect(settlement.dsn)
+        try:
+            rows = await conn.fetch("select id, topic, reason_code from dead_letters order by id")
+        finally:
+            await conn.close()
+        return [(r["id"], r["topic"], r["reason_code"]) for r in rows]
+
+    async def count_is(n: int) -> bool:
+        return len(await letters()) == n
+
+    await eventually(lambda: count_is(1), timeout=60, what="settlement to refuse the record")
+    [(letter, topic, code)] = await letters()
+    assert (topic, code) == (orders_events, "malformed_json")
+    replayed = await unisettle(
+        "dlq",
+        "replay",
+        str(letter),
+        "--service",
+        "settlement",
+        "--dsn",
+        settlement.dsn,
+        "--by",
+        "ops-1",
+        "--reason",
+        "to see it come back",
+        env={"UNISETTLE_TOPIC_PREFIX": topic_prefix},
+    )
+    assert replayed[0] == 0, replayed[2]
+    await eventually(lambda: count_is(2), timeout=60, what="the replay to come back to settlement")
+    assert (await letters())[1][1:] == (
+        with_prefix(topic_prefix, replay_topic("settlement")),
+        "malformed_json",
+    )

@@ -20,13 +20,13 @@ from tests.stack import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.service_env(SETTLEMENT_BANK_SIMULATOR_FAILURE_RATE="1.0")]
 
 
-async def unisettle(*args: str) -> tuple[int, str, str]:
+async def unisettle(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "cli",
         *args,
-        env=dict(os.environ),
+        env={**os.environ, **(env or {})},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
