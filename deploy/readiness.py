@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 import time
 import uuid
@@ -22,23 +21,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from plumbing.settings import StackSettings
+
 TOPIC = "unisettle.readiness"
 
 
 def client_options(bootstrap: str) -> dict[str, Any]:
-    username, password = (
-        os.environ.get("UNISETTLE_KAFKA_USERNAME"),
-        os.environ.get("UNISETTLE_KAFKA_PASSWORD"),
-    )
-    if not (username and password):
-        return {"bootstrap_servers": bootstrap}
-    return {
-        "bootstrap_servers": bootstrap,
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": username,
-        "sasl_plain_password": password,
-    }
+    """As the tool's principal (UNISETTLE_KAFKA_USERNAME/_PASSWORD), as every UniSettle tool."""
+    return StackSettings(kafka_bootstrap_servers=bootstrap).operator_kafka().aiokafka()
 
 
 async def ensure_topic(options: dict[str, Any], expected_brokers: int) -> None:

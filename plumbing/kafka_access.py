@@ -56,6 +56,15 @@ class KafkaAccess:
         return config
 
 
+def from_credentials(bootstrap_servers: str, credentials: Path | None, principal: str) -> KafkaAccess:
+    """The cluster as `principal`, its password from a credentials file; not authenticated
+    without a file or an entry for it."""
+    password = read_credentials(credentials).get(principal) if credentials is not None else None
+    if password is None:
+        return KafkaAccess(bootstrap_servers)
+    return KafkaAccess(bootstrap_servers, principal, password)
+
+
 def read_credentials(path: Path) -> dict[str, SecretStr]:
     """The stack's credentials file: `principal=password` lines (written when the stack's Kafka
     storage is formatted, readable by its owner only)."""

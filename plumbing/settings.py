@@ -8,7 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plumbing.auth import TokenCodec
-from plumbing.kafka_access import MECHANISM, KafkaAccess, read_credentials
+from plumbing.kafka_access import MECHANISM, KafkaAccess, from_credentials
 
 # The local stack's credentials file (deploy/stack.sh writes it when Kafka is formatted).
 LOCAL_CREDENTIALS = Path(__file__).resolve().parents[1] / ".stack" / "kafka" / "credentials"
@@ -46,10 +46,7 @@ class StackSettings(BaseSettings):
     def kafka_as(self, principal: str) -> KafkaAccess:
         """The cluster as `principal`, with its password from the credentials file."""
         path = self.kafka_credentials or (LOCAL_CREDENTIALS if LOCAL_CREDENTIALS.exists() else None)
-        password = read_credentials(path).get(principal) if path is not None else None
-        if password is None:
-            return KafkaAccess(self.kafka_bootstrap_servers)
-        return KafkaAccess(self.kafka_bootstrap_servers, principal, password)
+        return from_credentials(self.kafka_bootstrap_servers, path, principal)
 
     def operator_kafka(self) -> KafkaAccess:
         """The cluster as the operator running a tool."""

@@ -23,7 +23,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.access import BROKER
-from plumbing.kafka_access import KafkaAccess, read_credentials
+from plumbing.kafka_access import KafkaAccess, from_credentials
 from plumbing.provisioning import unprovision
 from plumbing.settings import StackSettings
 
@@ -42,10 +42,7 @@ class Stack:
         return self.kafka_as(BROKER)
 
     def kafka_as(self, principal: str) -> KafkaAccess:
-        if self.credentials is None:
-            return KafkaAccess(self.bootstrap_servers)
-        password = read_credentials(self.credentials).get(principal)
-        return KafkaAccess(self.bootstrap_servers, principal, password)
+        return from_credentials(self.bootstrap_servers, self.credentials, principal)
 
     def settings(self, topic_prefix: str = "") -> StackSettings:
         """Stack settings for a service run in the test's process (it finds its own password in
