@@ -7,6 +7,7 @@ Debian's kcat links librdkafka 2.0.2, whose SCRAM exchange Kafka 4 refuses (fixe
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import subprocess
@@ -27,12 +28,17 @@ def kcat_args(kafka: KafkaAccess) -> list[str]:
     return args
 
 
-def kcat_env() -> dict[str, str]:
-    """kcat's environment: the current librdkafka first on its library path."""
-    library = subprocess.run(
+@functools.cache
+def library_dir() -> str:
+    """Where deploy/kcat.sh keeps the current librdkafka (asked once per test run)."""
+    return subprocess.run(
         [str(ROOT / "deploy" / "kcat.sh"), "--library-dir"], check=True, capture_output=True, text=True
     ).stdout.strip()
-    return {**os.environ, "LD_LIBRARY_PATH": library}
+
+
+def kcat_env() -> dict[str, str]:
+    """kcat's environment: the current librdkafka first on its library path."""
+    return {**os.environ, "LD_LIBRARY_PATH": library_dir()}
 
 
 async def kcat(kafka: KafkaAccess, *args: str | bytes, stdin: bytes | None = None) -> tuple[int, str]:
