@@ -12,6 +12,7 @@ from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.commands import ORDER_COMMANDS
 from contracts.events.orders import ORDER_EVENTS
+from contracts.events.organisation import ORGANISATION_EVENTS
 from contracts.events.refunds import REFUND_EVENTS
 from contracts.events.settlement import SETTLEMENT_EVENTS
 from contracts.events.suppliers import SUPPLIER_EVENTS
@@ -89,5 +90,12 @@ class EventRegistry:
 
 
 REGISTRY = EventRegistry(
-    (*ORDER_EVENTS, *ORDER_COMMANDS, *SETTLEMENT_EVENTS, *SUPPLIER_EVENTS, *REFUND_EVENTS)
+    (
+        *ORDER_EVENTS,
+        *ORDER_COMMANDS,
+        *SETTLEMENT_EVENTS,
+        *ORGANISATION_EVENTS,
+        *SUPPLIER_EVENTS,
+        *REFUND_EVENTS,
+    )
 )

@@ -21,6 +21,7 @@ from pydantic_core import to_jsonable_python
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles, require_tenant
+from plumbing.errors import Forbidden
 from plumbing.pagination import InvalidCursor, decode_cursor, encode_cursor
 from plumbing.tracing import current_trace
 
@@ -164,7 +165,12 @@ def audit_router() -> APIRouter:
         cursor: Annotated[str | None, Query(max_length=100)] = None,
     ) -> AuditPage:
         """The audit trail of this service, oldest first: platform operations see every entry,
-        university finance only its own university's (asking for another's is refused)."""
+        university finance only its own university's (asking for another's is refused). The
+        trail spans the university, so an officer scoped to one unit is refused (`outside_scope`)."""
+        if auditor.org_unit_id is not None:
+            raise Forbidden(
+                "the audit trail is read by the whole university's finance office", code="outside_scope"
+            )
         if auditor.role is not Role.PLATFORM_OPS:
             if tenant_id is not None:
                 require_tenant(auditor, tenant_id)

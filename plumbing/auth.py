@@ -1,7 +1,9 @@
 """Bearer-token auth: JWTs (HS256, PyJWT) whose claims carry the role and the scope.
 
-Claims: `sub`, `role`, `tenant` (the university), and where they apply `supplier_id` and
-`grant_ids`. Services check role and scope through the dependencies in `plumbing.auth_deps`.
+Claims: `sub`, `role`, `tenant` (the university), and where they apply `supplier_id`,
+`grant_ids` and `org_unit` (a finance officer or unit approver of one school, department or lab:
+they see that unit and everything below it). Services check role and scope through the
+dependencies in `plumbing.auth_deps`.
 """
 
 from __future__ import annotations
@@ -28,9 +30,14 @@ class Role(StrEnum):
     LAB_MEMBER = "lab_member"
     SAFETY_OFFICER = "safety_officer"
     UNIVERSITY_FINANCE = "university_finance"
+    UNIT_APPROVER = "unit_approver"  # a dean or department head: approves for one unit
     SUPPLIER = "supplier"
     PLATFORM_OPS = "platform_ops"
     INTEGRATION = "integration"
+
+
+# The roles whose tokens may be scoped to an org unit.
+SCOPED_ROLES = frozenset({Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER})
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Principal:
     tenant_id: str
     supplier_id: str | None = None
     grant_ids: tuple[str, ...] = field(default_factory=tuple)
+    org_unit_id: str | None = None  # the unit the principal acts for (None: the whole university)
 
     @property
     def actor(self) -> Actor:
@@ -89,6 +97,8 @@ class TokenCodec:
             claims["supplier_id"] = principal.supplier_id
         if principal.grant_ids:
             claims["grant_ids"] = list(principal.grant_ids)
+        if principal.org_unit_id:
+            claims["org_unit"] = principal.org_unit_id
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
@@ -133,11 +143,21 @@ class TokenCodec:
         if role is Role.SUPPLIER and not supplier_id:
             raise Unauthenticated("a supplier token must name its supplier", code="invalid_token")
         grant_ids = claims.get("grant_ids") or []
+        org_unit = claims.get("org_unit")
+        if org_unit is not None and (
+            not isinstance(org_unit, str) or not org_unit or role not in SCOPED_ROLES
+        ):
+            raise Unauthenticated(
+                "only a finance officer's or unit approver's token names an org unit", code="invalid_token"
+            )
+        if role is Role.UNIT_APPROVER and not org_unit:
+            raise Unauthenticated("a unit approver's token must name its unit", code="invalid_token")
         principal = Principal(
             subject=str(claims["sub"]),
             role=role,
             tenant_id=tenant,
             supplier_id=str(supplier_id) if supplier_id else None,
             grant_ids=tuple(str(g) for g in grant_ids),
+            org_unit_id=org_unit,
         )
         return principal, float(claims["exp"])

@@ -41,6 +41,7 @@ class GrantRegistered(_SettlementEvent):
     period_end: date
     approval_threshold: Money
     execution_targets: list[ExecutionTarget] = []
+    org_unit_id: Id | None = None  # the unit (a lab) it belongs to from its registration month
 
 
 class GrantBudgetAdjusted(_SettlementEvent):

@@ -12,7 +12,7 @@ from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
 from services.settlement.adapters.bank import PayoutBankSimulator
-from services.settlement.api import escrow, grants, payouts, reconciliation, universities
+from services.settlement.api import escrow, grants, org_units, payouts, reconciliation, universities
 from services.settlement.commands import guarantee
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context
@@ -34,7 +34,14 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
         "settlement",
         settings,
         context,
-        routers=[grants.router, universities.router, escrow.router, payouts.router, reconciliation.router],
+        routers=[
+            grants.router,
+            org_units.router,
+            universities.router,
+            escrow.router,
+            payouts.router,
+            reconciliation.router,
+        ],
         handlers=events.EVENTS,
         timers=timers.timers(settings.payout_interval_hours),
         migrations=Path(__file__).parent / "migrations",

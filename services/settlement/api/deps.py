@@ -17,8 +17,11 @@ GrantIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 TenantQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="the grant's university")]
 Finance = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE))]
 GrantReader = Annotated[
-    Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.RESEARCHER, Role.PLATFORM_OPS))
+    Principal,
+    Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER, Role.RESEARCHER, Role.PLATFORM_OPS)),
 ]
+# Who reads a unit's tree and roll-up: finance and unit approvers (within their scope).
+UnitReader = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER))]
 EscrowReader = Annotated[
     Principal,
     Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.PLATFORM_OPS, Role.RESEARCHER, Role.SUPPLIER)),

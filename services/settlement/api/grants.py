@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import asyncpg
 from fastapi import APIRouter, Response, status
 
+from plumbing import org_store
 from plumbing.auth import Principal, Role
 from plumbing.errors import RuleViolation
+from plumbing.org_tree import OrgTree, in_scope
 from plumbing.request_bodies import ReasonIn
 from plumbing.responses import json_response
 from services.settlement.adapters import execution_queries as figures_q
@@ -20,10 +23,13 @@ from services.settlement.api.schemas import (
     FiguresOut,
     GrantIn,
     GrantOut,
+    GrantUnitIn,
+    GrantUnitOut,
     MonthOut,
     OutlookOut,
 )
 from services.settlement.commands import grants as grant_commands
+from services.settlement.commands import organisation as org_commands
 from services.settlement.domain.errors import GrantNotFound
 from services.settlement.domain.execution import outlook
 from services.settlement.domain.grant import Grant
@@ -31,7 +37,7 @@ from services.settlement.domain.grant import Grant
 router = APIRouter(prefix="/v1/grants", tags=["grants"])
 
 
-def grant_out(g: Grant) -> GrantOut:
+def grant_out(g: Grant, org_unit_id: str | None = None) -> GrantOut:
     return GrantOut(
         grant_id=g.grant_id,
         tenant_id=g.tenant_id,
@@ -46,6 +52,7 @@ def grant_out(g: Grant) -> GrantOut:
         execution_targets=g.targets,
         open=g.open,
         version=g.version,
+        org_unit_id=org_unit_id,
     )
 
 
@@ -65,7 +72,8 @@ async def register(body: GrantIn, ctx: Ctx, finance: Finance) -> GrantOut:
         approval_threshold_minor=body.approval_threshold_minor,
         targets=body.execution_targets,
     )
-    return grant_out(await grant_commands.register(ctx, grant, finance.actor))
+    registered = await grant_commands.register(ctx, grant, finance, body.org_unit_id)
+    return grant_out(registered, body.org_unit_id or finance.org_unit_id)
 
 
 @router.post("/{grant_id}/budget", response_model=GrantOut)
@@ -73,7 +81,14 @@ async def adjust_budget(grant_id: GrantIdPath, body: BudgetIn, ctx: Ctx, finance
     """Set one category's budget, with a reason; never below what is already committed."""
     return grant_out(
         await grant_commands.adjust_budget(
-            ctx, finance.tenant_id, grant_id, body.category, body.budget_minor, body.reason, finance.actor
+            ctx,
+            finance.tenant_id,
+            grant_id,
+            body.category,
+            body.budget_minor,
+            body.reason,
+            finance.actor,
+            _scope(ctx, finance),
         )
     )
 
@@ -88,13 +103,30 @@ async def change_buyers(grant_id: GrantIdPath, body: BuyersIn, ctx: Ctx, finance
             body.authorised_buyers,
             body.approval_threshold_minor,
             finance.actor,
+            _scope(ctx, finance),
         )
     )
 
 
 @router.post("/{grant_id}/close", response_model=GrantOut)
 async def close(grant_id: GrantIdPath, body: ReasonIn, ctx: Ctx, finance: Finance) -> GrantOut:
-    return grant_out(await grant_commands.close(ctx, finance.tenant_id, grant_id, body.reason, finance.actor))
+    return grant_out(
+        await grant_commands.close(
+            ctx, finance.tenant_id, grant_id, body.reason, finance.actor, _scope(ctx, finance)
+        )
+    )
+
+
+@router.put("/{grant_id}/org-unit", response_model=GrantUnitOut)
+async def place(grant_id: GrantIdPath, body: GrantUnitIn, ctx: Ctx, finance: Finance) -> GrantUnitOut:
+    """Put the grant under a unit from a month's first day (not in a month already past): the
+    months before stay with the unit that held it."""
+    await org_commands.move_grant(ctx, finance, grant_id, body.org_unit_id, body.effective_from)
+    return GrantUnitOut(grant_id=grant_id, org_unit_id=body.org_unit_id, effective_from=body.effective_from)
+
+
+def _scope(ctx: Ctx, principal: Principal) -> grant_commands.Scope:
+    return principal.org_unit_id, ctx.today
 
 
 def _university(principal: Principal, tenant_id: str | None, grant_id: str) -> str:
@@ -108,27 +140,44 @@ def _university(principal: Principal, tenant_id: str | None, grant_id: str) -> s
     return principal.tenant_id
 
 
-def _visible(principal: Principal, grant_id: str, grant: Grant | None) -> Grant:
-    """University finance, platform operations and the grant's PI may read a grant."""
+def _visible(
+    principal: Principal, grant_id: str, grant: Grant | None, tree: OrgTree | None, today: date
+) -> Grant:
+    """Platform operations, university finance and unit approvers whose scope holds the grant
+    (today; `tree` is needed for a scoped one), and the grant's PI may read a grant."""
     if grant is None or not (
-        principal.role in (Role.PLATFORM_OPS, Role.UNIVERSITY_FINANCE) or principal.subject == grant.pi_id
+        principal.role is Role.PLATFORM_OPS
+        or (principal.role in OFFICERS and sees(principal, tree, grant_id, today))
+        or principal.subject == grant.pi_id
     ):
         raise GrantNotFound(f"no grant {grant_id!r} you may read")
     return grant
 
 
-async def _readable(ctx: Ctx, principal: Principal, grant_id: str, tenant_id: str | None) -> Grant:
-    university = _university(principal, tenant_id, grant_id)
-    async with ctx.pool.acquire() as conn:
-        grant = await grants_repo.get(conn, university, grant_id)
-    return _visible(principal, grant_id, grant)
+OFFICERS = (Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER)
+
+
+def sees(principal: Principal, tree: OrgTree | None, grant_id: str, today: date) -> bool:
+    """Whether the principal's org-unit scope (if any) holds the grant today."""
+    if principal.org_unit_id is None:
+        return True
+    return tree is not None and in_scope(tree, principal.org_unit_id, grant_id, today)
+
+
+async def scope_tree(conn: asyncpg.Connection, principal: Principal, university: str) -> OrgTree | None:
+    """The university's tree when the principal's scope needs it (None for an unscoped one)."""
+    return await org_store.load(conn, university) if principal.org_unit_id is not None else None
 
 
 @router.get("/{grant_id}", response_model=GrantOut)
 async def get_grant(
     grant_id: GrantIdPath, ctx: Ctx, reader: GrantReader, tenant_id: TenantQuery = None
 ) -> GrantOut:
-    return grant_out(await _readable(ctx, reader, grant_id, tenant_id))
+    university = _university(reader, tenant_id, grant_id)
+    async with ctx.pool.acquire() as conn:
+        grant = await grants_repo.get(conn, university, grant_id)
+        tree = await org_store.load(conn, university)
+    return grant_out(_visible(reader, grant_id, grant, tree, ctx.today), tree.unit_of(grant_id, ctx.today))
 
 
 def execution_of(figures: figures_q.GrantFigures, today: date) -> ExecutionOut:
@@ -170,5 +219,6 @@ async def execution(
     university = _university(reader, tenant_id, grant_id)
     async with ctx.pool.acquire() as conn:
         found = await figures_q.executions(conn, university, grant_id)
-    _visible(reader, grant_id, found[0].grant if found else None)
+        tree = await scope_tree(conn, reader, university)
+    _visible(reader, grant_id, found[0].grant if found else None, tree, ctx.today)
     return json_response(execution_of(found[0], ctx.today))

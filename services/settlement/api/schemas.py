@@ -29,6 +29,7 @@ class GrantIn(RequestBody):
     period_end: date
     approval_threshold_minor: Minor
     execution_targets: Annotated[list[ExecutionTarget], Field(default_factory=list, max_length=50)]
+    org_unit_id: Annotated[str | None, Field(min_length=1, max_length=200)] = None  # its lab
 
     @model_validator(mode="after")
     def _period(self) -> GrantIn:
@@ -131,3 +132,15 @@ class GrantOut(BaseModel):
     execution_targets: list[ExecutionTarget]
     open: bool
     version: int
+    org_unit_id: str | None = None  # the unit it belongs to today
+
+
+class GrantUnitIn(RequestBody):
+    org_unit_id: Annotated[str, Field(min_length=1, max_length=200)]
+    effective_from: date
+
+
+class GrantUnitOut(BaseModel):
+    grant_id: str
+    org_unit_id: str
+    effective_from: date

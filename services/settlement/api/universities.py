@@ -1,25 +1,26 @@
-"""A university's funding execution across all its grants, behind-target grants first."""
+"""A university's funding execution across all its grants, behind-target grants first, with
+the figures of each school."""
 
 from __future__ import annotations
-
-import csv
-import io
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from plumbing.auth_deps import require_tenant
-from services.settlement.adapters import execution_queries as figures_q
+from plumbing.errors import Forbidden
+from services.settlement.api import execution_report
 from services.settlement.api.deps import Ctx, Finance
-from services.settlement.api.grants import execution_of
-from services.settlement.api.schemas import ExecutionOut
+from services.settlement.api.org_schemas import PartOut
+from services.settlement.api.schemas import ExecutionOut, FiguresOut
 
 router = APIRouter(prefix="/v1/universities", tags=["funding execution"])
 
 
 class UniversityExecutionOut(BaseModel):
     tenant_id: str
+    total: FiguresOut
+    schools: list[PartOut]  # a school's figures; `unit` None: grants under no school
     grants: list[ExecutionOut]
 
 
@@ -31,63 +32,23 @@ class UniversityExecutionOut(BaseModel):
 async def university_execution(
     tenant_id: str, ctx: Ctx, finance: Finance, format: str = Query("json", pattern="^(json|csv)$")
 ) -> UniversityExecutionOut | Response:
-    """Every grant of the university; those projected to miss their target come first.
-    `?format=csv` exports the same rows for a spreadsheet."""
+    """Every grant of the university; those projected to miss their target come first; and each
+    school's totals. `?format=csv` exports the same grant rows for a spreadsheet. A finance
+    officer of one unit reads `/v1/org-units/{their unit}/execution` instead (403 `outside_scope`)."""
     require_tenant(finance, tenant_id)
+    if finance.org_unit_id is not None:
+        raise Forbidden(
+            "your scope is one unit: read /v1/org-units/{id}/execution",
+            code="outside_scope",
+            details={"org_unit_id": finance.org_unit_id},
+        )
     async with ctx.pool.acquire() as conn:
-        found = await figures_q.executions(conn, tenant_id)
-    grants = [execution_of(f, ctx.today) for f in found]
-    grants.sort(
-        key=lambda g: (
-            not g.outlook.behind_target,
-            g.outlook.projected_rate_bp - g.outlook.target_at_end_bp,
-            g.grant_id,
-        )
-    )
+        rolled, grants, _ = await execution_report.report(conn, tenant_id, None, ctx.today)
     if format == "csv":
-        return Response(
-            _csv(grants),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="execution-{tenant_id}.csv"'},
-        )
-    return UniversityExecutionOut(tenant_id=tenant_id, grants=grants)
-
-
-def _csv(grants: list[ExecutionOut]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "grant_id",
-            "code",
-            "pi_id",
-            "budget_fen",
-            "encumbered_fen",
-            "expended_fen",
-            "refunded_fen",
-            "available_fen",
-            "execution_rate_bp",
-            "projected_rate_bp",
-            "target_at_end_bp",
-            "behind_target",
-        ]
+        return execution_report.csv_response(grants, tenant_id)
+    return UniversityExecutionOut(
+        tenant_id=tenant_id,
+        total=FiguresOut.of(rolled.total),
+        schools=execution_report.parts(rolled),
+        grants=grants,
     )
-    for g in grants:
-        t = g.total
-        writer.writerow(
-            [
-                g.grant_id,
-                g.code,
-                g.pi_id,
-                t.budget,
-                t.encumbered,
-                t.expended,
-                t.refunded,
-                t.available,
-                t.execution_rate_bp,
-                g.outlook.projected_rate_bp,
-                g.outlook.target_at_end_bp,
-                g.outlook.behind_target,
-            ]
-        )
-    return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -13,10 +14,13 @@ from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.settlement import GrantBudgetAdjusted, GrantBuyersChanged, GrantClosed, GrantRegistered
 from contracts.money import Money
-from plumbing import audit
+from plumbing import audit, org_store
+from plumbing.auth import Principal
+from plumbing.org_tree import in_scope
 from services.settlement.adapters import grants_repo
 from services.settlement.adapters.book_reader import load_ledger
 from services.settlement.adapters.effects import write_figures, write_ledger
+from services.settlement.commands import organisation
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
 from services.settlement.domain.errors import (
@@ -30,9 +34,20 @@ from services.settlement.domain.grant import Grant
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 
 
-async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
+async def register(ctx: Context, grant: Grant, principal: Principal, org_unit_id: str | None = None) -> Grant:
+    """Register the grant, with its budget; under `org_unit_id` (a scoped officer's grant goes
+    under their own unit when none is named) from the registration month."""
+    by = principal.actor
+    unit_id = org_unit_id or principal.org_unit_id
     async with ctx.pool.acquire() as conn, conn.transaction():
         grant.version = 1
+        placed = None
+        if unit_id is not None:
+            tree = await organisation.locked_tree(conn, grant.tenant_id)
+            grant.version = 2
+            placed = await organisation.place_grant(
+                conn, ctx, principal, tree, grant.grant_id, unit_id, ctx.today.replace(day=1), 2
+            )
         if not await grants_repo.add(conn, grant):
             raise GrantExists(
                 f"grant {grant.grant_id!r} (or code {grant.code!r}) is already registered at this university"
@@ -70,7 +85,9 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
                     period_end=grant.period_end,
                     approval_threshold=Money.cny(grant.approval_threshold_minor),
                     execution_targets=grant.targets,
-                )
+                    org_unit_id=unit_id,
+                ),
+                *([placed] if placed else []),
             ],
         )
         await _audit(conn, grant, by, "grant.registered", None)
@@ -78,6 +95,7 @@ async def register(ctx: Context, grant: Grant, by: Actor) -> Grant:
 
 
 Figures = dict[tuple[str, str, str], list[int]]
+Scope = tuple[str | None, date]  # the caller's org unit (None: the whole university) and today
 
 
 async def _ledger(conn: asyncpg.Connection, grant: Grant, categories: list[BudgetCategory]) -> Ledger:
@@ -113,10 +131,11 @@ async def adjust_budget(
     budget_minor: int,
     reason: str,
     by: Actor,
+    scope: Scope = (None, date.min),
 ) -> Grant:
     """Set a category's budget; never below what is already encumbered and spent."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        grant = await _load(conn, tenant_id, grant_id)
+        grant = await _load(conn, tenant_id, grant_id, scope)
         before = _state(grant)
         previous = grant.budget.get(category, 0)
         delta = budget_minor - previous
@@ -162,10 +181,16 @@ async def adjust_budget(
 
 
 async def change_buyers(
-    ctx: Context, tenant_id: str, grant_id: str, buyers: list[str], threshold_minor: int, by: Actor
+    ctx: Context,
+    tenant_id: str,
+    grant_id: str,
+    buyers: list[str],
+    threshold_minor: int,
+    by: Actor,
+    scope: Scope = (None, date.min),
 ) -> Grant:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        grant = await _load(conn, tenant_id, grant_id)
+        grant = await _load(conn, tenant_id, grant_id, scope)
         before = _state(grant)
         grant.authorised_buyers, grant.approval_threshold_minor = sorted(set(buyers)), threshold_minor
         await _save_with(
@@ -183,9 +208,11 @@ async def change_buyers(
     return grant
 
 
-async def close(ctx: Context, tenant_id: str, grant_id: str, reason: str, by: Actor) -> Grant:
+async def close(
+    ctx: Context, tenant_id: str, grant_id: str, reason: str, by: Actor, scope: Scope = (None, date.min)
+) -> Grant:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        grant = await _load(conn, tenant_id, grant_id)
+        grant = await _load(conn, tenant_id, grant_id, scope)
         if not grant.open:
             raise GrantClosedError(f"grant {grant.code} is already closed")
         before = _state(grant)
@@ -227,8 +254,13 @@ async def _audit(
     )
 
 
-async def _load(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> Grant:
+async def _load(conn: asyncpg.Connection, tenant_id: str, grant_id: str, scope: Scope) -> Grant:
+    """The grant, locked — if it is within the caller's scope (`scope`: their org unit and today)."""
     grant = await grants_repo.get(conn, tenant_id, grant_id, for_update=True)
+    if grant is not None and scope[0] is not None:
+        tree = await org_store.load(conn, tenant_id)
+        if not in_scope(tree, scope[0], grant_id, scope[1]):
+            grant = None
     if grant is None:
         raise GrantNotFound(f"no grant {grant_id!r} at this university")
     return grant

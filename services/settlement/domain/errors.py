@@ -38,3 +38,39 @@ class GrantClosedError(Conflict):
 
 class InvalidGrant(RuleViolation):
     code = "invalid_grant"
+
+
+class OrgUnitNotFound(NotFound):
+    code = "org_unit_not_found"
+
+
+class OrgUnitExists(Conflict):
+    code = "org_unit_exists"
+
+
+class NotAMonthStart(RuleViolation):
+    """Membership changes take effect on a month's first day: a month's figures belong to one unit."""
+
+    code = "not_a_month_start"
+
+
+class ClosedMonth(RuleViolation):
+    """A change may not take effect in a month already past: reports of past months stay as they were."""
+
+    code = "effective_in_past_month"
+
+
+class InvalidParent(RuleViolation):
+    code = "invalid_parent"
+
+
+class OrgUnitClosedError(Conflict):
+    code = "org_unit_closed"
+
+
+class OrgUnitNotEmpty(Conflict):
+    code = "org_unit_not_empty"
+
+
+class InvalidRules(RuleViolation):
+    code = "invalid_approval_rules"

@@ -73,11 +73,14 @@ class SettlementApi:
     versions: dict[str, itertools.count[int]] = field(default_factory=dict)
 
     def auth(
-        self, role: Role = Role.UNIVERSITY_FINANCE, sub: str = "fo-1", tenant: str = UNI
+        self,
+        role: Role = Role.UNIVERSITY_FINANCE,
+        sub: str = "fo-1",
+        tenant: str = UNI,
+        org_unit: str | None = None,
     ) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.codec.issue(Principal(subject=sub, role=role, tenant_id=tenant))}"
-        }
+        principal = Principal(subject=sub, role=role, tenant_id=tenant, org_unit_id=org_unit)
+        return {"Authorization": f"Bearer {self.codec.issue(principal)}"}
 
     async def order_event(self, order_id: str, event: EventPayload) -> Envelope:
         counter = self.versions.setdefault(order_id, itertools.count(1))

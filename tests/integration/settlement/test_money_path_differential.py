@@ -43,6 +43,7 @@ from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.money import Money
 from contracts.registry import REGISTRY
 from contracts.topics import OWNERS
+from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
 from plumbing.consumer import BatchConsumer
 from plumbing.db import create_pool, migrate_service
@@ -156,7 +157,7 @@ async def reset(side: Side) -> None:
             NOW.date().replace(month=12, day=31),
             10**9,
         )
-        await grant_commands.register(ctx, grant, Actor(user_id="fo-1", role="university_finance"))
+        await grant_commands.register(ctx, grant, Principal("fo-1", Role.UNIVERSITY_FINANCE, grant.tenant_id))
 
 
 # ---------------------------------------------------------------- the sequences

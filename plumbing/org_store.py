@@ -1,0 +1,95 @@
+"""Where a service keeps a university's organisation tree: `org_units` and `grant_units`, the
+same rows in settlement (which owns the tree) and in orders (which projects it). Each row keeps
+the version of the last change written, so a projection skips duplicates and stale events."""
+
+from __future__ import annotations
+
+import asyncpg
+from pydantic import TypeAdapter
+
+from contracts.events.organisation import ApprovalRule, Period, UnitKind
+from plumbing.org_tree import OrgTree, Unit
+
+_PERIODS = TypeAdapter(tuple[Period, ...])
+_RULES = TypeAdapter(tuple[ApprovalRule, ...])
+
+
+def _unit(row: asyncpg.Record) -> Unit:
+    return Unit(
+        unit_id=row["unit_id"],
+        code=row["code"],
+        name=row["name"],
+        kind=UnitKind(row["kind"]),
+        active_from=row["active_from"],
+        closed_from=row["closed_from"],
+        parents=_PERIODS.validate_json(row["parents"]),
+        rules=_RULES.validate_json(row["rules"]),
+    )
+
+
+async def load(conn: asyncpg.Connection, tenant_id: str) -> OrgTree:
+    """The university's whole tree (a few hundred rows even for a large university)."""
+    units = await conn.fetch(
+        """select unit_id, code, name, kind, active_from, closed_from, parents::text, rules::text
+           from org_units where tenant_id = $1""",
+        tenant_id,
+    )
+    grants = await conn.fetch("select grant_id, units::text from grant_units where tenant_id = $1", tenant_id)
+    return OrgTree(
+        {r["unit_id"]: _unit(r) for r in units},
+        {r["grant_id"]: _PERIODS.validate_json(r["units"]) for r in grants},
+    )
+
+
+async def version(conn: asyncpg.Connection, tenant_id: str, unit_id: str, *, for_update: bool = False) -> int:
+    """The unit's version (0: no such unit)."""
+    lock = " for update" if for_update else ""
+    found = await conn.fetchval(
+        f"select version from org_units where tenant_id = $1 and unit_id = $2{lock}",
+        tenant_id,
+        unit_id,
+    )
+    return int(found or 0)
+
+
+async def save_unit(conn: asyncpg.Connection, tenant_id: str, unit: Unit, version: int) -> bool:
+    """Write the unit as of `version`; False when that version (or a later one) is already there."""
+    row = await conn.fetchrow(
+        """insert into org_units (tenant_id, unit_id, code, name, kind, active_from, closed_from,
+               parents, rules, version)
+           values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
+           on conflict (tenant_id, unit_id) do update set code = excluded.code, name = excluded.name,
+               kind = excluded.kind, active_from = excluded.active_from,
+               closed_from = excluded.closed_from, parents = excluded.parents,
+               rules = excluded.rules, version = excluded.version
+           where org_units.version < excluded.version
+           returning 1""",
+        tenant_id,
+        unit.unit_id,
+        unit.code,
+        unit.name,
+        unit.kind.value,
+        unit.active_from,
+        unit.closed_from,
+        _PERIODS.dump_json(unit.parents).decode(),
+        _RULES.dump_json(unit.rules).decode(),
+        version,
+    )
+    return row is not None
+
+
+async def save_grant(
+    conn: asyncpg.Connection, tenant_id: str, grant_id: str, units: tuple[Period, ...], version: int
+) -> bool:
+    """Write the grant's unit history as of `version` (the grant's event version)."""
+    row = await conn.fetchrow(
+        """insert into grant_units (tenant_id, grant_id, units, version) values ($1, $2, $3::jsonb, $4)
+           on conflict (tenant_id, grant_id) do update set units = excluded.units, version = excluded.version
+           where grant_units.version < excluded.version
+           returning 1""",
+        tenant_id,
+        grant_id,
+        _PERIODS.dump_json(units).decode(),
+        version,
+    )
+    return row is not None
