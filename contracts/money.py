@@ -21,3 +21,9 @@ class Money(BaseModel):
     @classmethod
     def cny(cls, amount_minor: int) -> Money:
         return cls(amount_minor=amount_minor, currency="CNY")
+
+
+def yuan(minor: int) -> str:
+    """An amount as people read it: ¥12,845.67 (-¥3.00 below zero)."""
+    sign, minor = ("-", -minor) if minor < 0 else ("", minor)
+    return f"{sign}¥{minor // 100:,}.{minor % 100:02d}"

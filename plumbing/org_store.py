@@ -4,6 +4,10 @@ the version of the last change written, so a projection skips duplicates and sta
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from datetime import date
+
 import asyncpg
 from pydantic import TypeAdapter
 
@@ -38,6 +42,27 @@ async def load(conn: asyncpg.Connection, tenant_id: str) -> OrgTree:
     return OrgTree(
         {r["unit_id"]: _unit(r) for r in units},
         {r["grant_id"]: _PERIODS.validate_json(r["units"]) for r in grants},
+    )
+
+
+def tree_of_json(units: str, grants: Mapping[str, str]) -> OrgTree:
+    """A tree from rows read as JSON (`units`: a JSON list of `org_units` rows; `grants`: grant id
+    → its `units` JSON) — for a statement that reads it along with other things."""
+    return OrgTree(
+        {
+            u["unit_id"]: Unit(
+                unit_id=u["unit_id"],
+                code=u["code"],
+                name=u["name"],
+                kind=UnitKind(u["kind"]),
+                active_from=date.fromisoformat(u["active_from"]),
+                closed_from=date.fromisoformat(u["closed_from"]) if u["closed_from"] else None,
+                parents=_PERIODS.validate_python(u["parents"]),
+                rules=_RULES.validate_python(u["rules"]),
+            )
+            for u in json.loads(units)
+        },
+        {g: _PERIODS.validate_json(periods) for g, periods in grants.items()},
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory, CasNumber, Id, Reason
+from contracts.events.organisation import Approver
 from contracts.money import MinorUnits, Money
 from contracts.topics import Topic
 
@@ -31,9 +32,25 @@ class OrderLine(BaseModel):
 
 
 class ApprovalReason(StrEnum):
-    OVER_THRESHOLD = "over_threshold"
+    OVER_THRESHOLD = "over_threshold"  # the grant's own threshold
     LAB_MEMBER_PURCHASE = "lab_member_purchase"
     HAZARDOUS_ITEM = "hazardous_item"
+    UNIT_RULE = "unit_rule"  # an approval rule of a unit above the grant
+
+
+class ApprovalStep(BaseModel):
+    """One approval an order waits for; steps are given in order. `scope_units`: the units whose
+    scoped approvers of the step's kind may give it (a rule's own unit for a unit approver; the
+    grant's units for a finance officer, who may also be unscoped)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    key: Annotated[str, Field(min_length=1, max_length=300)]  # a reason, or "<unit code>/<rule key>"
+    reason: ApprovalReason
+    approver: Approver
+    scope_units: list[Id] = []
+    unit_id: Id | None = None  # the unit whose rule asked for it
+    rule: Annotated[str, Field(max_length=500)] = ""  # what asked for it, in words
 
 
 class _OrderEvent(EventPayload):
@@ -58,12 +75,13 @@ class OrderPlaced(_OrderEvent):
 
 class OrderApprovalRequested(_OrderEvent):
     event_type: ClassVar[str] = "orders.OrderApprovalRequested"
-    summary: ClassVar[str] = "The order waits for the PI and/or a safety officer."
+    summary: ClassVar[str] = "The order waits for its approvals: the PI, unit approvers, a safety officer."
 
     grant_id: Id
     reasons: Annotated[list[ApprovalReason], Field(min_length=1)]
     approver_roles: Annotated[list[str], Field(min_length=1)]
     deadline: datetime
+    steps: list[ApprovalStep] = []  # in the order they are given
 
 
 class OrderApproved(_OrderEvent):
@@ -73,6 +91,8 @@ class OrderApproved(_OrderEvent):
     approver: Actor
     reason: ApprovalReason
     fully_approved: bool
+    step: Annotated[str, Field(max_length=300)] | None = None  # the step's key
+    on_behalf_of: Actor | None = None  # the approver the giver stands in for (a delegation)
 
 
 class OrderApprovalDenied(_OrderEvent):

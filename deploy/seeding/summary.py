@@ -6,11 +6,8 @@ from collections import Counter
 
 import httpx
 
+from contracts.money import yuan
 from seeding.client import FINANCE, OPS, UNI, URL, ok
-
-
-def yuan(minor: int) -> str:
-    return f"¥{minor // 100:,}.{minor % 100:02d}"
 
 
 async def summary(http: httpx.AsyncClient) -> None:

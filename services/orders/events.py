@@ -1,6 +1,6 @@
 """What orders does with other services' events, in two tables keyed by event class: the events
 about an order (funds, escrow, refunds) change the order, a poll at a time; the rest — platforms'
-commands, grants, the catalog — are handled event by event."""
+commands, grants, the organisation tree, the catalog — are handled event by event."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import asyncpg
 
 from contracts.events.base import EventPayload
 from contracts.events.commands import CancelOrder, PlaceOrder
+from contracts.events.organisation import ORGANISATION_EVENTS
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import (
     EscrowReleased,
@@ -111,6 +112,10 @@ async def _grant(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> 
     await projections.apply_grant_event(conn, delivery.envelope, delivery.payload)
 
 
+async def _organisation(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    await projections.apply_org_event(conn, delivery.envelope, delivery.payload)
+
+
 async def _catalog(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
     await projections.apply_supplier_event(conn, delivery.envelope, delivery.payload)
 
@@ -129,6 +134,7 @@ ONE_BY_ONE: EventTable[Context] = {
     PlaceOrder: on_platform_command,
     CancelOrder: on_platform_command,
     **{event: _grant for event in GRANT_EVENTS},
+    **{event: _organisation for event in ORGANISATION_EVENTS},
     **{event: _catalog for event in SUPPLIER_EVENTS},  # the catalog follows every supplier event
 }
 

@@ -22,9 +22,17 @@ LEGAL = "Nanjing Jinling Laboratory Supplies Co., Ltd."
 codec = StackSettings().token_codec()
 
 
-def auth(role: Role, sub: str, tenant: str = "tsinghua", supplier_id: str | None = None) -> dict[str, str]:
-    token = codec.issue(Principal(subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id))
-    return {"Authorization": f"Bearer {token}"}
+def auth(
+    role: Role,
+    sub: str,
+    tenant: str = "tsinghua",
+    supplier_id: str | None = None,
+    org_unit: str | None = None,
+) -> dict[str, str]:
+    principal = Principal(
+        subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id, org_unit_id=org_unit
+    )
+    return {"Authorization": f"Bearer {codec.issue(principal)}"}
 
 
 SUPPLIER = auth(Role.SUPPLIER, "jinling-admin", "platform", "SUP-004")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from plumbing import org_store
+from plumbing.org_tree import OrgTree
 from plumbing.outbox import Outbox, OutboxRow, headers_json
 from services.orders.adapters import projections
 from services.orders.adapters.repository import columns, envelopes, saved, timeline_rows, timer_rows
@@ -38,6 +40,7 @@ class CheckoutView:
     grant: GrantInfo | None
     suppliers: dict[str, CatalogSupplier]
     listings: dict[tuple[str, str], CatalogListing]
+    tree: OrgTree  # the university's units, and the grant's unit history
 
 
 # Rows as JSON, not as composite values: asyncpg would look up each row type on every new
@@ -52,7 +55,9 @@ select (select request_hash from checkouts
          where s.supplier_id = any($5::text[]))::text as suppliers,
        (select coalesce(jsonb_agg(l), '[]') from catalog_listings l
           join unnest($5::text[], $6::text[]) as k(supplier_id, sku) using (supplier_id, sku))::text
-         as listings
+         as listings,
+       (select coalesce(jsonb_agg(u), '[]') from org_units u where u.tenant_id = $1)::text as units,
+       (select units from grant_units where tenant_id = $1 and grant_id = $4)::text as grant_units
 """
 
 
@@ -78,20 +83,23 @@ async def read(
         projections.grant_info(json.loads(grant)) if grant is not None else None,
         {s["supplier_id"]: projections.supplier_of(s) for s in json.loads(row["suppliers"])},
         {(r["supplier_id"], r["sku"]): projections.listing_of(r) for r in json.loads(row["listings"])},
+        org_store.tree_of_json(row["units"], {grant_id: row["grant_units"]} if row["grant_units"] else {}),
     )
 
 
 _ORDERS = """
     insert into orders (order_id, checkout_id, tenant_id, grant_id, pi_id, buyer, supplier_id, lines,
-        total_minor, currency, status, funds, approvals_required, external_ref, placed_at, version)
+        total_minor, currency, status, funds, approvals_required, approval_steps, external_ref, placed_at,
+        version)
     select o.order_id, o.checkout_id, o.tenant_id, o.grant_id, o.pi_id, o.buyer, o.supplier_id, o.lines,
         o.total_minor, o.currency, o.status, o.funds,
-        array(select jsonb_array_elements_text(o.approvals_required)), o.external_ref, o.placed_at, o.version
+        array(select jsonb_array_elements_text(o.approvals->'reasons')), o.approvals->'steps',
+        o.external_ref, o.placed_at, o.version
     from unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
                 $14::jsonb[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::jsonb[],
                 $20::text[], $21::timestamptz[], $22::int[])
         as o(order_id, checkout_id, tenant_id, grant_id, pi_id, buyer, supplier_id, lines, total_minor,
-             currency, status, funds, approvals_required, external_ref, placed_at, version)
+             currency, status, funds, approvals, external_ref, placed_at, version)
     where exists (select from gate)"""
 _TIMERS = """
     insert into order_timers (order_id, kind, due_at, remaining)
@@ -157,7 +165,15 @@ async def place(
         [o.currency for o in orders],
         [o.status.value for o in orders],
         [o.funds.value for o in orders],
-        [json.dumps([r.value for r in o.approvals_required]) for o in orders],
+        [
+            json.dumps(
+                {
+                    "reasons": [r.value for r in o.approvals_required],
+                    "steps": [step.model_dump(mode="json") for step in o.approval_steps],
+                }
+            )
+            for o in orders
+        ],
         [o.external_ref for o in orders],
         [o.placed_at for o in orders],
         [o.version + len(events) for o, events in staged],

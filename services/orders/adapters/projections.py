@@ -1,6 +1,7 @@
-"""What orders keeps of other services' events: the catalog (suppliers.events) and grants
-(settlement.events), and how a row of each reads (checkout reads them: `adapters.placing`). Each
-row keeps the last aggregate version applied, so duplicates and stale events change nothing."""
+"""What orders keeps of other services' events: the catalog (suppliers.events), grants and the
+organisation tree (settlement.events), and how a row of each reads (checkout reads them:
+`adapters.placing`). Each row keeps the last aggregate version applied, so duplicates and stale
+events change nothing."""
 
 from __future__ import annotations
 
@@ -9,10 +10,21 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.common import BudgetCategory
+from contracts.events.organisation import (
+    ApprovalRule,
+    GrantOrgUnitChanged,
+    OrgUnitApprovalRulesSet,
+    OrgUnitClosed,
+    OrgUnitCreated,
+    OrgUnitMoved,
+    OrgUnitRenamed,
+    Period,
+)
 from contracts.events.settlement import GrantBuyersChanged, GrantClosed, GrantRegistered
 from contracts.events.suppliers import (
     LicenceExpired,
@@ -24,6 +36,7 @@ from contracts.events.suppliers import (
     SupplierReinstated,
     SupplierSuspended,
 )
+from plumbing import org_store
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
 
 
@@ -127,6 +140,53 @@ async def apply_grant_event(conn: asyncpg.Connection, envelope: Envelope, event:
         await conn.execute(
             "update grants set open = false where tenant_id = $1 and grant_id = $2", tenant, gid
         )
+
+
+_PERIODS = TypeAdapter(list[Period])
+_RULES = TypeAdapter(list[ApprovalRule])
+
+
+async def apply_org_event(conn: asyncpg.Connection, envelope: Envelope, event: EventPayload) -> None:
+    """Settlement's organisation tree: each event replaces what it carries (a unit's name, its
+    parent history, its rules; a grant's unit history) if it is newer than what is held."""
+    tenant, version = envelope.tenant_id, envelope.aggregate_version
+    if isinstance(event, GrantOrgUnitChanged):
+        await org_store.save_grant(conn, tenant, event.grant_id, tuple(event.units), version)
+        return
+    if isinstance(event, OrgUnitCreated):
+        await conn.execute(
+            """insert into org_units (tenant_id, unit_id, code, name, kind, active_from, parents, version)
+               values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) on conflict do nothing""",
+            tenant,
+            event.unit_id,
+            event.code,
+            event.name,
+            event.kind.value,
+            event.active_from,
+            _PERIODS.dump_json(event.parents).decode(),
+            version,
+        )
+        return
+    changes: dict[type[EventPayload], tuple[str, Any]] = {
+        OrgUnitRenamed: ("name = $4", lambda e: e.name),
+        OrgUnitMoved: ("parents = $4::jsonb", lambda e: _PERIODS.dump_json(e.parents).decode()),
+        OrgUnitClosed: (
+            "parents = $4::jsonb, closed_from = $5",
+            lambda e: _PERIODS.dump_json(e.parents).decode(),
+        ),
+        OrgUnitApprovalRulesSet: ("rules = $4::jsonb", lambda e: _RULES.dump_json(e.rules).decode()),
+    }
+    assignment, value = changes[type(event)]
+    extra = [event.closed_from] if isinstance(event, OrgUnitClosed) else []
+    await conn.execute(
+        f"""update org_units set version = $3, {assignment}
+            where tenant_id = $1 and unit_id = $2 and version < $3""",
+        tenant,
+        event.unit_id,  # type: ignore[attr-defined]
+        version,
+        value(event),
+        *extra,
+    )
 
 
 Row = Mapping[str, Any]  # a record, or a row as JSON

@@ -3,22 +3,40 @@ and the timeline."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
+from plumbing import org_store
 from plumbing.auth import Principal, Role
 from services.orders.domain.order import Order
 
 
-def visibility(principal: Principal, first_param: int) -> tuple[str, list[Any]]:
-    """A SQL condition (and its parameters) for the orders `principal` may see."""
+async def scope_grants(conn: asyncpg.Connection, principal: Principal, today: date) -> Scope:
+    """The grants under the principal's org unit today (None: the principal has no such scope)."""
+    if principal.org_unit_id is None:
+        return None
+    tree = await org_store.load(conn, principal.tenant_id)
+    return frozenset(tree.grants_under(principal.org_unit_id, today))
+
+
+Scope = frozenset[str] | None
+
+
+def visibility(principal: Principal, first_param: int, scope: Scope = None) -> tuple[str, list[Any]]:
+    """A SQL condition (and its parameters) for the orders `principal` may see (`scope`: the
+    grants of a scoped principal's unit, from `scope_grants`)."""
     n = first_param
     if principal.role is Role.PLATFORM_OPS:
         return "true", []
     if principal.role is Role.SUPPLIER:
         return f"supplier_id = ${n}", [principal.supplier_id]
+    if principal.org_unit_id is not None:  # a finance officer or unit approver of one unit
+        return f"tenant_id = ${n} and grant_id = any(${n + 1}::text[])", [
+            principal.tenant_id,
+            sorted(scope or ()),
+        ]
     if principal.role in (Role.UNIVERSITY_FINANCE, Role.INTEGRATION):
         return f"tenant_id = ${n}", [principal.tenant_id]
     if principal.role is Role.SAFETY_OFFICER:
@@ -30,7 +48,7 @@ def visibility(principal: Principal, first_param: int) -> tuple[str, list[Any]]:
     ]
 
 
-def may_see(principal: Principal, order: Order) -> bool:
+def may_see(principal: Principal, order: Order, scope: Scope = None) -> bool:
     """The same rule as `visibility`, for one loaded order."""
     if principal.role is Role.PLATFORM_OPS:
         return True
@@ -38,6 +56,8 @@ def may_see(principal: Principal, order: Order) -> bool:
         return order.supplier_id == principal.supplier_id
     if order.tenant_id != principal.tenant_id:
         return False
+    if principal.org_unit_id is not None:
+        return scope is not None and order.grant_id in scope
     if principal.role in (Role.UNIVERSITY_FINANCE, Role.INTEGRATION):
         return True
     if principal.role is Role.SAFETY_OFFICER:
@@ -56,8 +76,9 @@ async def order_ids(
     placed_to: datetime | None,
     after: str,
     limit: int,
+    scope: Scope = None,
 ) -> list[str]:
-    condition, params = visibility(principal, 8)
+    condition, params = visibility(principal, 8, scope)
     rows = await conn.fetch(
         f"""select order_id from orders
             where order_id > $1 and ($2::text is null or grant_id = $2) and ($3::text is null or status = $3)

@@ -9,13 +9,16 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from contracts.envelope import Envelope
 from contracts.events.common import Actor
-from contracts.events.orders import ApprovalReason, OrderLine
+from contracts.events.orders import ApprovalStep, OrderLine
 from plumbing.outbox import Outbox
 from plumbing.tracing import TraceContext
 from services.orders.domain.order import Funds, Order, OrderStatus, Timer, TimerKind
+
+_STEPS = TypeAdapter(list[ApprovalStep])
 
 PRODUCER = "orders"
 
@@ -73,10 +76,8 @@ def _order(row: asyncpg.Record, timers: list[asyncpg.Record]) -> Order:
         placed_at=row["placed_at"],
         status=OrderStatus(row["status"]),
         funds=Funds(row["funds"]),
-        approvals_required=[ApprovalReason(r) for r in row["approvals_required"]],
-        approvals_given={
-            ApprovalReason(k): Actor.model_validate(v) for k, v in json.loads(row["approvals_given"]).items()
-        },
+        approval_steps=_STEPS.validate_json(row["approval_steps"]),
+        approvals_given={k: Actor.model_validate(v) for k, v in json.loads(row["approvals_given"]).items()},
         carrier=row["carrier"],
         tracking_number=row["tracking_number"],
         refund_open=row["refund_open"],
@@ -167,7 +168,7 @@ async def save_many(
                     o.order_id,
                     o.status.value,
                     o.funds.value,
-                    json.dumps({k.value: v.model_dump() for k, v in o.approvals_given.items()}),
+                    json.dumps({k: v.model_dump() for k, v in o.approvals_given.items()}),
                     o.carrier,
                     o.tracking_number,
                     o.refund_open,

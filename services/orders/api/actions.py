@@ -14,6 +14,7 @@ from services.orders.adapters import queries
 from services.orders.api.deps import ApproverRole, BuyerRole, Ctx, OrderIdPath, SupplierRole
 from services.orders.api.schemas import OrderOut, ShipIn
 from services.orders.commands import actions as commands
+from services.orders.commands import delegations
 from services.orders.domain.order import Order
 
 router = APIRouter(prefix="/v1/orders/{order_id}", tags=["order actions"])
@@ -25,13 +26,17 @@ def same_university(p: Principal) -> Callable[[Order], bool]:
 
 @router.post("/approve", response_model=OrderOut)
 async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> OrderOut:
-    """The grant's PI approves amount and lab-member purchases (the university's finance office
-    does when the PI is the buyer); a safety officer of the same university approves hazardous
-    items. No one approves an order they requested (403 `self_approval`)."""
+    """Give the next approvals the order waits for that are yours to give — as yourself, or for
+    an approver who delegated to you: the grant's PI for the grant's threshold and lab-member
+    purchases (the university's finance office when the PI is the buyer), unit approvers and
+    others as the units' rules ask, a safety officer for hazardous items. Approvals are given in
+    order (409 `approval_out_of_order`); no one approves an order they requested (403
+    `self_approval`)."""
+    acting = await delegations.acting_as(ctx, approver)
     order = await commands.act(
         ctx,
         order_id,
-        lambda o: o.approve(approver.actor, ctx.clock.now(), ctx.deadlines),
+        lambda o: o.approve(acting, ctx.clock.now(), ctx.deadlines),
         same_university(approver),
         Audited.by(approver, "order.approved"),
     )
@@ -40,10 +45,12 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
 
 @router.post("/deny", response_model=OrderOut)
 async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: ApproverRole) -> OrderOut:
+    """Any approver the order still waits for may say no: the order closes."""
+    acting = await delegations.acting_as(ctx, approver)
     order = await commands.act(
         ctx,
         order_id,
-        lambda o: o.deny(approver.actor, body.reason, ctx.clock.now()),
+        lambda o: o.deny(acting, body.reason, ctx.clock.now()),
         same_university(approver),
         Audited.by(approver, "order.denied", body.reason),
     )

@@ -24,7 +24,8 @@ FINAL = frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.CANC
 async def _visible(ctx: Ctx, principal: Reader, order_id: str) -> Order:
     async with ctx.pool.acquire() as conn:
         order = await repo.get(conn, order_id)
-    if order is None or not queries.may_see(principal, order):
+        scope = await queries.scope_grants(conn, principal, ctx.today)
+    if order is None or not queries.may_see(principal, order, scope):
         raise OrderNotFound(f"no order {order_id!r}")
     return order
 
@@ -69,11 +70,13 @@ async def list_orders(
     cursor: str | None = None,
 ) -> OrderPage:
     """Orders the caller may see: a buyer's own and those on grants they lead, a university's
-    for its finance office, a supplier's own, everything for operations."""
+    for its finance office (those under its unit for an officer or approver of one unit), a
+    supplier's own, everything for operations."""
     async with ctx.pool.acquire() as conn:
         ids = await queries.order_ids(
             conn,
             principal,
+            scope=await queries.scope_grants(conn, principal, ctx.today),
             grant_id=grant_id,
             status=status.value if status else None,
             supplier_id=supplier_id,

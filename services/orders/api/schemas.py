@@ -40,6 +40,16 @@ class DeadlineOut(BaseModel):
     paused: bool
 
 
+class ApprovalOut(BaseModel):
+    step: int
+    key: str
+    reason: str
+    approver: str  # principal_investigator, unit_approver, safety_officer, university_finance
+    unit_id: str | None  # the unit whose rule asked for it
+    rule: str  # what asked for it, in words
+    given_by: Actor | None
+
+
 class OrderOut(BaseModel):
     order_id: str
     checkout_id: str
@@ -52,8 +62,9 @@ class OrderOut(BaseModel):
     lines: list[OrderLine]
     total_minor: int
     currency: str
-    approvals_required: list[str]
-    approvals_pending: list[str]
+    approvals_required: list[str]  # the reasons
+    approvals_pending: list[str]  # the keys of the steps not yet given, in order
+    approvals: list[ApprovalOut]  # every step, in the order they are given
     carrier: str | None
     tracking_number: str | None
     refund_state: str
@@ -78,7 +89,19 @@ class OrderOut(BaseModel):
             total_minor=o.total_minor,
             currency=o.currency,
             approvals_required=[r.value for r in o.approvals_required],
-            approvals_pending=[r.value for r in o.approvals_pending],
+            approvals_pending=[step.key for step in o.approvals_pending],
+            approvals=[
+                ApprovalOut(
+                    step=n,
+                    key=step.key,
+                    reason=step.reason.value,
+                    approver=step.approver.value,
+                    unit_id=step.unit_id,
+                    rule=step.rule,
+                    given_by=o.approvals_given.get(step.key),
+                )
+                for n, step in enumerate(o.approval_steps, 1)
+            ],
             carrier=o.carrier,
             tracking_number=o.tracking_number,
             refund_state=o.refund_state,

@@ -33,7 +33,7 @@ def audit_view(order: Order) -> dict[str, object]:
         "total_minor": order.total_minor,
         "grant_id": order.grant_id,
         "supplier_id": order.supplier_id,
-        "approvals_given": sorted(reason.value for reason in order.approvals_given),
+        "approvals_given": sorted(order.approvals_given),
     }
 
 

@@ -41,7 +41,9 @@ def plan_orders(
     """Split the cart against what was read and make one order per supplier (nothing written)."""
     now = ctx.clock.now()
     grant = seen.grant
-    shares = split_cart(cart, grant, buyer.actor, buyer.tenant_id, seen.suppliers, seen.listings, now.date())
+    shares = split_cart(
+        cart, grant, buyer.actor, buyer.tenant_id, seen.suppliers, seen.listings, now.date(), seen.tree
+    )
     assert grant is not None
     return [
         Order.place(

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.events.common import Actor, BudgetCategory
-from contracts.events.orders import ApprovalReason, OrderLine
+from contracts.events.orders import ApprovalStep, OrderLine
 from plumbing.errors import RuleViolation
+from plumbing.org_tree import OrgTree
+from services.orders.domain import approvals
 from services.orders.domain.errors import (
     AmountTooLarge,
     HazardousNotLicensed,
@@ -64,7 +66,7 @@ class GrantInfo:
 class SupplierShare:
     supplier_id: str
     lines: list[OrderLine]
-    approvals: list[ApprovalReason]
+    approvals: list[ApprovalStep]
 
 
 def split_cart(
@@ -75,8 +77,10 @@ def split_cart(
     suppliers: dict[str, CatalogSupplier],
     listings: dict[tuple[str, str], CatalogListing],
     today: date,
+    tree: OrgTree | None = None,
 ) -> list[SupplierShare]:
-    """One share per supplier, in the order suppliers first appear in the cart."""
+    """One share per supplier, in the order suppliers first appear in the cart, each with the
+    approvals it waits for (the grant's, and the rules of the units above the grant in `tree`)."""
     if grant is None or grant.tenant_id != tenant_id:
         raise UnknownGrant("no such grant at this university")
     if buyer.user_id != grant.pi_id and buyer.user_id not in grant.authorised_buyers:
@@ -130,22 +134,22 @@ def split_cart(
             )
         )
     shares = []
+    org = tree or OrgTree({})
+    rules, path = org.rules_for(grant.grant_id, today), org.grant_path(grant.grant_id, today)
     for supplier_id, lines in by_supplier.items():
         total = sum(line.line_total_minor for line in lines)
         if total > MAX_ORDER_MINOR:
             raise AmountTooLarge(
                 "the order amount is beyond what an order may hold", details={"supplier_id": supplier_id}
             )
-        shares.append(SupplierShare(supplier_id, lines, approvals_for(total, lines, buyer, grant)))
+        waits = approvals.steps(
+            total=total,
+            lines=lines,
+            buyer=buyer,
+            pi_id=grant.pi_id,
+            grant_threshold_minor=grant.approval_threshold_minor,
+            rules=rules,
+            path=path,
+        )
+        shares.append(SupplierShare(supplier_id, lines, waits))
     return shares
-
-
-def approvals_for(total: int, lines: list[OrderLine], buyer: Actor, grant: GrantInfo) -> list[ApprovalReason]:
-    reasons = []
-    if grant.approval_threshold_minor > 0 and total >= grant.approval_threshold_minor:
-        reasons.append(ApprovalReason.OVER_THRESHOLD)
-    if buyer.role == "lab_member":
-        reasons.append(ApprovalReason.LAB_MEMBER_PURCHASE)
-    if any(line.hazardous for line in lines):
-        reasons.append(ApprovalReason.HAZARDOUS_ITEM)
-    return reasons

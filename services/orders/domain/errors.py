@@ -58,3 +58,9 @@ class SelfApproval(Forbidden):
     """Whoever requested an order never approves it: another approver must."""
 
     code = "self_approval"
+
+
+class ApprovalOutOfOrder(Conflict):
+    """Approvals are given in order: a later approver waits for the earlier ones."""
+
+    code = "approval_out_of_order"

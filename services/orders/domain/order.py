@@ -13,6 +13,7 @@ checkout split and the deadline policy it uses are apart (checkout.py, policy.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,6 +22,7 @@ from contracts.events.base import EventPayload
 from contracts.events.common import Actor
 from contracts.events.orders import (
     ApprovalReason,
+    ApprovalStep,
     CancelReason,
     CloseReason,
     OrderApprovalDenied,
@@ -38,7 +40,14 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.money import Money
-from services.orders.domain.errors import IllegalTransition, NotAnApprover, NotYourOrder, SelfApproval
+from services.orders.domain.approvals import Acting, may_give
+from services.orders.domain.errors import (
+    ApprovalOutOfOrder,
+    IllegalTransition,
+    NotAnApprover,
+    NotYourOrder,
+    SelfApproval,
+)
 from services.orders.domain.policy import Deadlines
 
 SYSTEM = Actor(user_id="system", role="system")
@@ -109,8 +118,8 @@ class Order:
     placed_at: datetime
     status: OrderStatus
     funds: Funds = Funds.PENDING
-    approvals_required: list[ApprovalReason] = field(default_factory=list)
-    approvals_given: dict[ApprovalReason, Actor] = field(default_factory=dict)
+    approval_steps: list[ApprovalStep] = field(default_factory=list)  # in the order they are given
+    approvals_given: dict[str, Actor] = field(default_factory=dict)  # step key → who gave it
     carrier: str | None = None
     tracking_number: str | None = None
     refund_open: bool = False
@@ -136,7 +145,7 @@ class Order:
         buyer: Actor,
         supplier_id: str,
         lines: list[OrderLine],
-        approvals: list[ApprovalReason],
+        approvals: list[ApprovalStep],
         now: datetime,
         deadlines: Deadlines,
         external_ref: str | None = None,
@@ -156,7 +165,7 @@ class Order:
             "CNY",
             now,
             status,
-            approvals_required=sorted(set(approvals)),
+            approval_steps=list(approvals),
             external_ref=external_ref,
         )
         order.events.append(
@@ -182,73 +191,91 @@ class Order:
                     order_id=order_id,
                     grant_id=grant_id,
                     reasons=order.approvals_required,
-                    approver_roles=sorted({order._approver_role(r) for r in order.approvals_required}),
+                    approver_roles=sorted({step.approver.value for step in approvals}),
                     deadline=deadline,
+                    steps=order.approval_steps,
                 )
             )
+            waits = "; ".join(
+                f"{n}. {step.approver.value} ({step.rule})" for n, step in enumerate(approvals, 1)
+            )
+            order._note(now, "approval requested", SYSTEM, status, status, waits)
         return order
 
     @property
-    def approvals_pending(self) -> list[ApprovalReason]:
-        return [r for r in self.approvals_required if r not in self.approvals_given]
+    def approvals_required(self) -> list[ApprovalReason]:
+        """The reasons of the steps, each once, in step order."""
+        return list(dict.fromkeys(step.reason for step in self.approval_steps))
 
-    def approve(self, approver: Actor, now: datetime, deadlines: Deadlines) -> list[ApprovalReason]:
-        """Give every pending approval this approver may give; returns them."""
+    @property
+    def approvals_pending(self) -> list[ApprovalStep]:
+        return [step for step in self.approval_steps if step.key not in self.approvals_given]
+
+    def approve(self, approver: Actor | Sequence[Acting], now: datetime, deadlines: Deadlines) -> list[str]:
+        """Give, in order, the pending steps this approver may give (as themself or for whoever
+        delegated to them) — from the first pending one on; returns their keys."""
         self._require({OrderStatus.PENDING_APPROVAL}, "approve")
-        self._not_the_requester(approver)
-        mine = [r for r in self.approvals_pending if self._may_approve(approver, r)]
-        if not mine:
-            raise NotAnApprover(
-                "nothing on this order is yours to approve",
-                details={"pending": [r.value for r in self.approvals_pending]},
-            )
-        for reason in mine:
-            self.approvals_given[reason] = approver
+        candidates = self._candidates(approver)
+        given: list[str] = []
+        for step in self.approvals_pending:
+            who = next((c for c in candidates if may_give(c, step, self.pi_id)), None)
+            if who is None:
+                break
+            given.append(step.key)
+            self.approvals_given[step.key] = who.actor
             self.events.append(
                 OrderApproved(
                     order_id=self.order_id,
-                    approver=approver,
-                    reason=reason,
+                    approver=who.actor,
+                    reason=step.reason,
                     fully_approved=not self.approvals_pending,
+                    step=step.key,
+                    on_behalf_of=who.on_behalf_of,
                 )
             )
-        if self.approvals_pending:
-            self._note(now, "approved", approver, self.status, self.status, ", ".join(mine))
-            return mine
+            acting = f" for {who.on_behalf_of.user_id}" if who.on_behalf_of else ""
+            if self.approvals_pending:
+                self._note(now, "approved", who.actor, self.status, self.status, f"{step.rule}{acting}")
+            else:
+                self._finish_approval(now, deadlines, who.actor, f"{step.rule}{acting}")
+        if not given:
+            pending = [step.key for step in self.approvals_pending]
+            if any(may_give(c, step, self.pi_id) for step in self.approvals_pending for c in candidates):
+                raise ApprovalOutOfOrder(
+                    "an earlier approval is still pending: approvals are given in order",
+                    details={"pending": pending, "next": pending[0]},
+                )
+            raise NotAnApprover("nothing on this order is yours to approve", details={"pending": pending})
+        return given
+
+    def _finish_approval(self, now: datetime, deadlines: Deadlines, by: Actor, reason: str) -> None:
         self.timers.pop(TimerKind.APPROVAL, None)
         if self.funds is Funds.RESERVED:
-            self._paid(now, deadlines, approver, "approved")
+            self._paid(now, deadlines, by, "approved", reason)
         else:
-            self._move(now, "approved", approver, OrderStatus.AWAITING_FUNDS, ", ".join(mine))
-        return mine
+            self._move(now, "approved", by, OrderStatus.AWAITING_FUNDS, reason)
 
-    def _approver_role(self, reason: ApprovalReason) -> str:
-        """Who gives an approval: a safety officer for hazards; for money, the grant's PI — or,
-        when the PI is the one buying, the university's finance office."""
-        if reason is ApprovalReason.HAZARDOUS_ITEM:
-            return "safety_officer"
-        return "university_finance" if self.buyer.user_id == self.pi_id else "principal_investigator"
-
-    def _may_approve(self, approver: Actor, reason: ApprovalReason) -> bool:
-        role = self._approver_role(reason)
-        if role == "principal_investigator":
-            return approver.role == "researcher" and approver.user_id == self.pi_id
-        return approver.role == role
-
-    def _not_the_requester(self, approver: Actor) -> None:
-        if approver.user_id == self.buyer.user_id:
+    def _candidates(self, approver: Actor | Sequence[Acting]) -> list[Acting]:
+        """Who the approver may act as: never the requester, nor for the requester."""
+        candidates = [Acting(approver)] if isinstance(approver, Actor) else list(approver)
+        if any(c.actor.user_id == self.buyer.user_id for c in candidates):
             raise SelfApproval(
                 "no one approves or denies an order they requested",
-                details={"pending": [r.value for r in self.approvals_pending]},
+                details={"pending": [step.key for step in self.approvals_pending]},
             )
+        return [c for c in candidates if c.as_who.user_id != self.buyer.user_id]
 
-    def deny(self, approver: Actor, reason: str, now: datetime) -> None:
+    def deny(self, approver: Actor | Sequence[Acting], reason: str, now: datetime) -> None:
+        """A pending approver (of any pending step) says no: the order closes."""
         self._require({OrderStatus.PENDING_APPROVAL}, "deny")
-        self._not_the_requester(approver)
-        if not any(self._may_approve(approver, r) for r in self.approvals_pending):
+        candidates = self._candidates(approver)
+        who = next(
+            (c for c in candidates for step in self.approvals_pending if may_give(c, step, self.pi_id)), None
+        )
+        if who is None:
             raise NotAnApprover("only a pending approver may deny this order")
-        self.events.append(OrderApprovalDenied(order_id=self.order_id, approver=approver, reason=reason))
-        self._close(CloseReason.APPROVAL_DENIED, now, approver, reason)
+        self.events.append(OrderApprovalDenied(order_id=self.order_id, approver=who.actor, reason=reason))
+        self._close(CloseReason.APPROVAL_DENIED, now, who.actor, reason)
 
     # ---------------------------------------------------------------- settlement answers
     def funds_reserved(self, now: datetime, deadlines: Deadlines) -> bool:
@@ -310,7 +337,9 @@ class Order:
         self._note(now, "escrow voided", SYSTEM, self.status, self.status, "the money is back on the grant")
         return True
 
-    def _paid(self, now: datetime, deadlines: Deadlines, actor: Actor, action: str) -> None:
+    def _paid(
+        self, now: datetime, deadlines: Deadlines, actor: Actor, action: str, reason: str | None = None
+    ) -> None:
         ship_by = now + deadlines.ship
         self.timers[TimerKind.SHIP] = Timer(ship_by)
         self.events.append(
@@ -321,7 +350,7 @@ class Order:
                 ship_by=ship_by,
             )
         )
-        self._move(now, action, actor, OrderStatus.PAID)
+        self._move(now, action, actor, OrderStatus.PAID, reason)
 
     # ---------------------------------------------------------------- fulfilment
     def ship(

@@ -37,3 +37,18 @@ create table approval_delegations (
     created_at      timestamptz not null
 );
 create index approval_delegations_by_delegate on approval_delegations (tenant_id, delegate_id, valid_until);
+
+-- An order's approvals as steps, given in order: what asked for each (the grant, a unit's rule,
+-- the university's hazardous-items rule) and who may give it. Orders placed before keep their
+-- reasons, each a step in the order the approvers were asked.
+alter table orders add column approval_steps jsonb not null default '[]'::jsonb;
+update orders o set approval_steps = coalesce((
+    select jsonb_agg(jsonb_build_object(
+        'key', r, 'reason', r,
+        'approver', case when r = 'hazardous_item' then 'safety_officer'
+                         when o.buyer->>'user_id' = o.pi_id then 'university_finance'
+                         else 'principal_investigator' end,
+        'scope_units', '[]'::jsonb, 'unit_id', null, 'rule', replace(r, '_', ' '))
+        order by r desc)
+    from unnest(o.approvals_required) r), '[]'::jsonb)
+where cardinality(o.approvals_required) > 0;

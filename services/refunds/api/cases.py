@@ -77,6 +77,10 @@ def may_see(p: Principal, case: RefundCase) -> bool:
         return case.supplier_id == p.supplier_id
     if case.tenant_id != p.tenant_id:
         return False
+    if p.org_unit_id is not None:
+        # Refunds does not keep the organisation tree: an officer of one unit reads a refund
+        # through its order (orders) and its money through the unit's execution (settlement).
+        return False
     return p.role is Role.UNIVERSITY_FINANCE or case.buyer.user_id == p.subject
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from plumbing.auth import Role
+from plumbing.errors import Forbidden
 from services.refunds.api.deps import Ctx, SlaReader
 
 router = APIRouter(prefix="/v1/refunds", tags=["refund SLA"])
@@ -27,7 +28,10 @@ class SupplierSla(BaseModel):
 @router.get("/sla/report", response_model=list[SupplierSla])
 async def sla_report(ctx: Ctx, reader: SlaReader) -> list[SupplierSla]:
     """SLA compliance and guarantee usage per supplier: platform operations see every supplier, a
-    university's finance office its own university's refunds, a supplier its own line."""
+    university's finance office its own university's refunds, a supplier its own line. The
+    report spans the university: an officer of one unit is refused (403 `outside_scope`)."""
+    if reader.org_unit_id is not None:
+        raise Forbidden("the SLA report is the whole university's", code="outside_scope")
     supplier = reader.supplier_id if reader.role is Role.SUPPLIER else None
     tenant = reader.tenant_id if reader.role is Role.UNIVERSITY_FINANCE else None
     async with ctx.pool.acquire() as conn:

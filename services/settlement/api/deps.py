@@ -24,5 +24,9 @@ GrantReader = Annotated[
 UnitReader = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER))]
 EscrowReader = Annotated[
     Principal,
-    Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.PLATFORM_OPS, Role.RESEARCHER, Role.SUPPLIER)),
+    Depends(
+        require_roles(
+            Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER, Role.PLATFORM_OPS, Role.RESEARCHER, Role.SUPPLIER
+        )
+    ),
 ]

@@ -14,6 +14,7 @@ from plumbing.auth import Role
 from plumbing.errors import NotFound
 from services.settlement.adapters import grants_repo
 from services.settlement.api.deps import Ctx, EscrowReader
+from services.settlement.api.grants import OFFICERS, scope_tree, sees
 
 router = APIRouter(prefix="/v1/orders", tags=["escrow"])
 
@@ -53,10 +54,15 @@ async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reade
         # only a researcher's access depends on the grant (its PI and buyers): load it for them alone
         researcher = row is not None and reader.role is Role.RESEARCHER
         grant = await grants_repo.get(conn, row["tenant_id"], row["grant_id"]) if researcher else None
+        tree = await scope_tree(conn, reader, reader.tenant_id) if row is not None else None
     visible = row is not None and (
         reader.role is Role.PLATFORM_OPS
         or (reader.role is Role.SUPPLIER and row["supplier_id"] == reader.supplier_id)
-        or (reader.role is Role.UNIVERSITY_FINANCE and row["tenant_id"] == reader.tenant_id)
+        or (
+            reader.role in OFFICERS
+            and row["tenant_id"] == reader.tenant_id
+            and sees(reader, tree, row["grant_id"], ctx.today)
+        )
         or (  # a researcher: the grant's PI or one of its buyers
             reader.role is Role.RESEARCHER
             and grant is not None

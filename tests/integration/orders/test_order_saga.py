@@ -75,7 +75,7 @@ async def test_hazardous_and_over_threshold_orders_wait_for_pi_and_safety_office
         0
     ]  # 560,000 fen, flammable
     assert order["status"] == "PENDING_APPROVAL"
-    assert order["approvals_pending"] == ["hazardous_item", "over_threshold"]
+    assert order["approvals_pending"] == ["over_threshold", "hazardous_item"]  # given in this order
     oid = order["order_id"]
     await api.settle(order, "reserved")  # escrow is held while approvers decide
 

@@ -100,21 +100,21 @@ async def test_a_lab_moved_to_another_school_keeps_last_months_figures_under_the
 
 async def test_a_school_scoped_officer_sees_and_manages_exactly_its_subtree(api: SettlementApi) -> None:
     await tree_of_two_schools(api)
-    chem = {"org_unit": "S-CHEM", "sub": "fo-chem"}
-    assert (await api.http.get(f"/v1/grants/{GRANT}", headers=api.auth(**chem))).status_code == 200
+    chem = api.auth(sub="fo-chem", org_unit="S-CHEM")
+    assert (await api.http.get(f"/v1/grants/{GRANT}", headers=chem)).status_code == 200
     for path in (
         f"/v1/grants/{SECOND['grant_id']}",
         f"/v1/grants/{SECOND['grant_id']}/execution",
         "/v1/org-units/S-LIFE",
         "/v1/org-units/L-CELL/execution",
     ):
-        response = await api.http.get(path, headers=api.auth(**chem))
+        response = await api.http.get(path, headers=chem)
         assert response.status_code == 404, (path, response.text)
-    tree = (await api.http.get("/v1/org-units", headers=api.auth(**chem))).json()
+    tree = (await api.http.get("/v1/org-units", headers=chem)).json()
     assert [(u["code"], [c["code"] for c in u["units"]]) for u in tree["units"]] == [("CHEM", ["CHEM-CAT"])]
-    refused = await api.http.get("/v1/universities/tsinghua/execution", headers=api.auth(**chem))
+    refused = await api.http.get("/v1/universities/tsinghua/execution", headers=chem)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "outside_scope")
-    audit = await api.http.get("/v1/audit", headers=api.auth(**chem))
+    audit = await api.http.get("/v1/audit", headers=chem)
     assert (audit.status_code, audit.json()["error"]["code"]) == (403, "outside_scope")
 
     before = await rows(api)
@@ -124,12 +124,12 @@ async def test_a_school_scoped_officer_sees_and_manages_exactly_its_subtree(api:
         ("/v1/org-units/L-CAT/move", {"parent_id": "S-LIFE", "effective_from": "2026-05-01"}),
         ("/v1/org-units/S-CHEM/rename", {"name": "its own school is the university's to change"}),
     ):
-        response = await api.http.post(path, json=body, headers=api.auth(**chem))
+        response = await api.http.post(path, json=body, headers=chem)
         assert response.status_code == 404, (path, response.text)
     grant_elsewhere = await api.http.post(
         "/v1/grants",
         json={**SECOND, "grant_id": "G-X", "code": "X-1", "org_unit_id": "L-CELL"},
-        headers=api.auth(**chem),
+        headers=chem,
     )
     assert grant_elsewhere.status_code == 404
     assert await rows(api) == before
@@ -143,10 +143,10 @@ async def test_a_school_scoped_officer_sees_and_manages_exactly_its_subtree(api:
             "kind": "lab",
             "parent_id": "S-CHEM",
         },
-        headers=api.auth(**chem),
+        headers=chem,
     )
     own = await api.http.post(
-        "/v1/grants", json={**SECOND, "grant_id": "G-CHEM-3", "code": "CHEM-3"}, headers=api.auth(**chem)
+        "/v1/grants", json={**SECOND, "grant_id": "G-CHEM-3", "code": "CHEM-3"}, headers=chem
     )
     assert (own.status_code, own.json()["org_unit_id"]) == (201, "S-CHEM")
     approver = await api.http.get(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.orders import ApprovalReason, OrderLine
+from services.orders.domain.approvals import builtin_step
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
 from services.orders.domain.order import Order
 from services.orders.domain.policy import Deadlines
@@ -49,7 +50,7 @@ def order(
         buyer=buyer,
         supplier_id="SUP-002",
         lines=lines or [line()],
-        approvals=approvals or [],
+        approvals=[builtin_step(r, buyer.user_id == GRANT.pi_id) for r in approvals or []],
         now=NOW,
         deadlines=DEADLINES,
     )

@@ -1,0 +1,77 @@
+"""Handing on approvals for a period, taking them back, and who an approver may act as."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+
+from plumbing import audit
+from plumbing.auth import Principal
+from plumbing.errors import NotFound
+from services.orders.adapters import delegations as store
+from services.orders.context import Context
+from services.orders.domain.approvals import Acting
+from services.orders.domain.delegation import Delegation
+
+
+class DelegationNotFound(NotFound):
+    code = "delegation_not_found"
+
+
+async def delegate(
+    ctx: Context, by: Principal, delegate_id: str, valid_from: datetime | None, valid_until: datetime
+) -> Delegation:
+    now = ctx.clock.now()
+    made = Delegation.make(
+        delegation_id=f"D-{uuid.uuid4().hex[:12]}",
+        tenant_id=by.tenant_id,
+        delegator=by.actor,
+        delegator_unit=by.org_unit_id,
+        delegate_id=delegate_id,
+        valid_from=valid_from or now,
+        valid_until=valid_until,
+        now=now,
+    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await store.add(conn, made, now)
+        await audit.record(
+            conn,
+            audit.Audited.by(by, "delegation.made"),
+            tenant_id=by.tenant_id,
+            subject=f"delegation:{made.delegation_id}",
+            before=None,
+            after=made,
+            at=now,
+        )
+    return made
+
+
+async def revoke(ctx: Context, by: Principal, delegation_id: str) -> Delegation:
+    """The delegator takes their approvals back (from now on)."""
+    now = ctx.clock.now()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = await store.get(conn, by.tenant_id, delegation_id)
+        if found is None or found.delegator.user_id != by.subject:
+            raise DelegationNotFound(f"no delegation {delegation_id!r} of yours")
+        if found.revoked_at is not None:
+            return found
+        await store.revoke(conn, delegation_id, now)
+        revoked = dataclasses.replace(found, revoked_at=now)
+        await audit.record(
+            conn,
+            audit.Audited.by(by, "delegation.revoked"),
+            tenant_id=by.tenant_id,
+            subject=f"delegation:{delegation_id}",
+            before=found,
+            after=revoked,
+            at=now,
+        )
+    return revoked
+
+
+async def acting_as(ctx: Context, principal: Principal) -> list[Acting]:
+    """Who the principal may approve as now: themself, and each approver who delegated to them."""
+    async with ctx.pool.acquire() as conn:
+        delegations = await store.to(conn, principal.tenant_id, principal.subject, ctx.clock.now())
+    return [Acting(principal.actor, principal.org_unit_id), *(d.acting(principal.actor) for d in delegations)]
