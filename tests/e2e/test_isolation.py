@@ -1,20 +1,22 @@
 """Isolation, generated from the routes of the running services.
 
 Every operation of every service is tried, with its path filled with the ids of one university's
-purchase (Tsinghua: a grant, a completed order, an open refund case) and one supplier's records
-(SUP-004):
+purchase (Tsinghua: a grant in a lab of a school, a completed order, an open refund case, the PI's
+delegation) and one supplier's records (SUP-004):
 - every role a route does not admit gets 403 `forbidden` (the roles come from the app itself, see
   `tests/unit/test_route_roles.py`);
 - every principal of an admitted role who has no business with those records — the same roles
   at another university, another supplier, a researcher and a lab member of the same university
-  who are not on the grant — is refused, or answered without a trace of them, and afterwards not
-  one row of any table of any service has changed.
+  who are not on the grant, the finance officer and the dean of another school — is refused, or
+  answered without a trace of them, and afterwards not one row of any table of any service has
+  changed.
 A route added without a check fails here: its path parameter or body must be given below first.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +29,7 @@ from tests.apps import PUBLIC, Operation, operations, service_apps
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.state import snapshot
-from tests.e2e.test_money_flow import ALICE, LEGAL, PDF
+from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, PDF, auth, ok
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +40,7 @@ RIGHTFUL = {
     Role.LAB_MEMBER: Principal("lm-1", Role.LAB_MEMBER, "tsinghua"),
     Role.SAFETY_OFFICER: Principal("so-1", Role.SAFETY_OFFICER, "tsinghua"),
     Role.UNIVERSITY_FINANCE: Principal("fo-1", Role.UNIVERSITY_FINANCE, "tsinghua"),
+    Role.UNIT_APPROVER: Principal("dean-1", Role.UNIT_APPROVER, "tsinghua", org_unit_id="S-WORLD"),
     Role.SUPPLIER: Principal("jinling-admin", Role.SUPPLIER, "platform", "SUP-004"),
     Role.PLATFORM_OPS: Principal("ops-1", Role.PLATFORM_OPS, "platform"),
     Role.INTEGRATION: Principal("campus-mall", Role.INTEGRATION, "tsinghua"),
@@ -52,12 +55,21 @@ INTRUDERS = [
     Principal("rival-admin", Role.SUPPLIER, "platform", "SUP-999"),
     Principal("mallory", Role.RESEARCHER, "tsinghua"),  # same university, not on the grant
     Principal("lm-7", Role.LAB_MEMBER, "tsinghua"),
+    # same university, another school: its finance officer and its dean
+    Principal("fo-other", Role.UNIVERSITY_FINANCE, "tsinghua", org_unit_id="S-OTHER"),
+    Principal("dean-other", Role.UNIT_APPROVER, "tsinghua", org_unit_id="S-OTHER"),
+    Principal("dean-1", Role.UNIT_APPROVER, "fudan", org_unit_id="S-WORLD"),  # same ids elsewhere
 ]
 ACCOUNT_NUMBER = "6228480402564890018"  # the one onboard_supplier gives SUP-004
 # Routes that create a record of the caller's own university and can name no other's: grant ids
 # are each university's own, so another university registering "the same" grant id registers its
 # own grant (tests/e2e/test_universities.py shows it touches and reveals nothing of the first).
-OWN_RECORDS_ONLY = {("settlement", "POST", "/v1/grants")}
+OWN_RECORDS_ONLY = {("settlement", "POST", "/v1/grants"), ("settlement", "POST", "/v1/org-units")}
+# Routes that make a record of the caller's own and name nobody else's: a delegation hands on
+# the caller's own approvals (tests/unit/orders/test_approval_rules.py: it gives nothing more).
+CALLERS_OWN = {("orders", "POST", "/v1/delegations")}
+MONTH = date.today().replace(day=1).isoformat()
+IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 REFUSED = {403, 404, 409, 422}  # 409/422: a business rule said no (a validation error does not count)
 REASON = {"reason": "isolation probe"}
 LISTING = {"name": "Pipette tips", "unit": "box", "price_minor": 1, "category": "consumables"}
@@ -90,6 +102,13 @@ def bodies(order_id: str) -> dict[tuple[str, str], Any]:
             "approval_threshold_minor": 1,
         },
         ("POST", "/v1/grants/{grant_id}/close"): REASON,
+        ("PUT", "/v1/grants/{grant_id}/org-unit"): {"org_unit_id": "S-OTHER", "effective_from": MONTH},
+        ("POST", "/v1/org-units"): {"code": "PROBE", "name": "Probe", "kind": "lab", "parent_id": "S-WORLD"},
+        ("POST", "/v1/org-units/{unit_id}/rename"): {"name": "Taken over"},
+        ("POST", "/v1/org-units/{unit_id}/move"): {"parent_id": "S-OTHER", "effective_from": MONTH},
+        ("POST", "/v1/org-units/{unit_id}/close"): {"closed_from": MONTH, **REASON},
+        ("PUT", "/v1/org-units/{unit_id}/approval-rules"): {"rules": []},
+        ("POST", "/v1/delegations"): {"delegate_id": "mallory", "valid_until": IN_A_MONTH},
         ("POST", "/v1/reconciliation/statements"): b"date,amount,direction,reference\n",
         ("POST", "/v1/suppliers"): {
             "legal_name": LEGAL,
@@ -125,7 +144,7 @@ def bodies(order_id: str) -> dict[tuple[str, str], Any]:
 class World:
     """Tsinghua's purchase from SUP-004, and the strings that would betray it to an intruder."""
 
-    def __init__(self, flow: Flow, order_id: str, refund_id: str) -> None:
+    def __init__(self, flow: Flow, order_id: str, refund_id: str, delegation_id: str) -> None:
         self.urls = {"orders": flow.orders, "settlement": flow.settlement}
         self.urls |= {"suppliers": flow.suppliers, "refunds": flow.refunds}
         self.params = {
@@ -138,9 +157,12 @@ class World:
             "version": "1",
             "kind": "business_licence",
             "subject": f"order:{order_id}",  # a query filter (the audit trail)
+            "unit_id": "L-WORLD",
+            "delegation_id": delegation_id,
         }
         self.bodies = bodies(order_id)
         self.secrets = [order_id, refund_id, GRANT, "NSFC-22375001", "Single-cell proteomics"]
+        self.secrets += ["S-WORLD", "L-WORLD", delegation_id]
         self.codec = StackSettings().token_codec()
         self.keys = 0
 
@@ -203,8 +225,33 @@ def query_names(service: str, op: Operation) -> list[str]:
     return [p["name"] for p in spec_of(service, op).get("parameters", []) if p["in"] == "query"]
 
 
+async def organisation(flow: Flow) -> str:
+    """The world's school and lab (the grant in the lab), another school, and a delegation of the
+    grant's PI; the delegation's id."""
+    for unit in (
+        {"unit_id": "S-WORLD", "code": "WORLD", "name": "School of the world", "kind": "school"},
+        {"unit_id": "L-WORLD", "code": "WORLD-LAB", "name": "Lab", "kind": "lab", "parent_id": "S-WORLD"},
+        {"unit_id": "S-OTHER", "code": "OTHER", "name": "Another school", "kind": "school"},
+    ):
+        ok(await flow.http.post(f"{flow.settlement}/v1/org-units", headers=FINANCE, json=unit), 201)
+    ok(
+        await flow.http.put(
+            f"{flow.settlement}/v1/grants/{GRANT}/org-unit",
+            headers=FINANCE,
+            json={"org_unit_id": "L-WORLD", "effective_from": MONTH},
+        )
+    )
+    delegated = await flow.http.post(
+        f"{flow.orders}/v1/delegations",
+        headers=auth(Role.RESEARCHER, "prof-wang"),
+        json={"delegate_id": "alice", "valid_until": IN_A_MONTH},
+    )
+    return str(ok(delegated, 201)["delegation_id"])
+
+
 @pytest.fixture
 async def world(flow: Flow) -> World:
+    delegation_id = await organisation(flow)
     order_id = await flow.completed_order()
 
     async def requested() -> bool:  # refunds learns of the order from orders.events
@@ -218,7 +265,7 @@ async def world(flow: Flow) -> World:
 
     case: dict[str, Any] = {}
     await eventually(requested, timeout=30, what="the refund request to be accepted")
-    return World(flow, order_id, case["refund_id"])
+    return World(flow, order_id, case["refund_id"], delegation_id)
 
 
 async def test_no_role_a_route_does_not_admit_gets_through(world: World) -> None:
@@ -255,6 +302,8 @@ async def test_nobody_reads_or_changes_another_university_or_supplier_s_records(
                 if who.role not in roles:
                     continue  # the role test covers it
                 if (service, op.method, op.path) in OWN_RECORDS_ONLY and who.tenant_id != "tsinghua":
+                    continue
+                if (service, op.method, op.path) in CALLERS_OWN:
                     continue
                 tried += 1
                 response = await world.send(http, service, op, who, with_body=needs_body)
