@@ -10,8 +10,8 @@ import csv
 import sys
 
 import httpx
-from seeding.catalog import grants, onboard, publish_catalog
-from seeding.client import ALICE, FINANCE, HERE, OPS, PI, STRETCH, URL
+from seeding.catalog import grants, onboard, organisation, publish_catalog
+from seeding.client import ALICE, DEAN, FINANCE, HERE, OPS, PI, SCHOOL_FINANCE, STRETCH, URL
 from seeding.summary import summary
 from seeding.trading import stretch, trade
 
@@ -27,6 +27,7 @@ async def main() -> int:
                 "an earlier demo seed was interrupted; to start afresh: make down && rm -rf .stack && make up"
             )
         else:
+            await organisation(http)
             await grants(http)
             with (HERE / "suppliers.csv").open() as f:
                 for row in csv.DictReader(f):
@@ -34,17 +35,25 @@ async def main() -> int:
             catalog = await publish_catalog(http)
             await trade(http, catalog)
             await stretch(http, catalog)
-            print(f"demo data seeded: 2 grants, 6 suppliers with catalogs, {STRETCH + 3} carts, a payout run")
+            print(
+                "demo data seeded: 2 schools with labs, 2 grants, 6 suppliers with catalogs,"
+                f" {STRETCH + 3} carts, a payout run"
+            )
         await summary(http)
     print("  demo tokens (valid 1 hour; make more with .venv/bin/unisettle token):")
     for name, headers in [
         ("researcher alice", ALICE),
         ("PI prof-wang", PI),
         ("finance", FINANCE),
+        ("finance, chemistry", SCHOOL_FINANCE),
+        ("dean, chemistry", DEAN),
         ("ops", OPS),
     ]:
-        print(f"    {name:<17} {headers['Authorization']}")
+        print(f"    {name:<18} {headers['Authorization']}")
     print("  try: curl -H 'Authorization: Bearer …' http://127.0.0.1:8002/v1/universities/tsinghua/execution")
+    print(
+        "       curl -H 'Authorization: Bearer <finance, chemistry>' http://127.0.0.1:8002/v1/org-units/S-CHEM/execution"
+    )
     print("       .venv/bin/unisettle audit --service orders --limit 5   # who did what, and what it changed")
     return 0
 

@@ -114,6 +114,57 @@ async def publish_catalog(http: httpx.AsyncClient) -> dict[str, tuple[str, int]]
     return listed
 
 
+# The demo university's tree: two schools, a lab in each (a department between in chemistry).
+# Chemistry's dean signs above ¥50,000.00 and its labs' PIs above ¥5,000.00; the safety office's
+# rule for hazardous items is the university's own.
+ORGANISATION: list[dict[str, Any]] = [
+    {"unit_id": "S-CHEM", "code": "CHEM", "name": "化学学院 School of Chemistry", "kind": "school"},
+    {"unit_id": "S-LIFE", "code": "LIFE", "name": "生命科学学院 School of Life Sciences", "kind": "school"},
+    {
+        "unit_id": "D-CHEM-ORG",
+        "code": "CHEM-ORG",
+        "name": "有机化学系 Department of Organic Chemistry",
+        "kind": "department",
+        "parent_id": "S-CHEM",
+    },
+    {
+        "unit_id": "L-CHEM-CAT",
+        "code": "CHEM-CAT",
+        "name": "不对称催化实验室 Asymmetric Catalysis Lab (Prof. Wang)",
+        "kind": "lab",
+        "parent_id": "D-CHEM-ORG",
+    },
+    {
+        "unit_id": "L-LIFE-PROT",
+        "code": "LIFE-PROT",
+        "name": "单细胞蛋白质组实验室 Single-Cell Proteomics Lab (Prof. Li)",
+        "kind": "lab",
+        "parent_id": "S-LIFE",
+    },
+]
+RULES = {
+    "S-CHEM": [
+        {"key": "pi", "approver": "principal_investigator", "above_minor": 500_000},
+        {"key": "dean", "approver": "unit_approver", "above_minor": 5_000_000},
+    ],
+    "S-LIFE": [{"key": "dean", "approver": "unit_approver", "above_minor": 10_000_000}],
+}
+LAB_OF = {"G-NSFC-2026-001": "L-CHEM-CAT", "G-MOST-2026-017": "L-LIFE-PROT"}
+
+
+async def organisation(http: httpx.AsyncClient) -> None:
+    for unit in ORGANISATION:
+        ok(await http.post(f"{URL['settlement']}/v1/org-units", headers=FINANCE, json=unit))
+    for unit_id, rules in RULES.items():
+        ok(
+            await http.put(
+                f"{URL['settlement']}/v1/org-units/{unit_id}/approval-rules",
+                headers=FINANCE,
+                json={"rules": rules},
+            )
+        )
+
+
 async def grants(http: httpx.AsyncClient) -> None:
     start = date.today().replace(month=1, day=1)
     for grant_id, code, title, pi, buyers, budget in [
@@ -148,6 +199,7 @@ async def grants(http: httpx.AsyncClient) -> None:
                     "period_start": start.isoformat(),
                     "period_end": start.replace(year=start.year + 2, month=12, day=31).isoformat(),
                     "approval_threshold_minor": 500_000,
+                    "org_unit_id": LAB_OF[grant_id],
                     "execution_targets": [
                         {"on": start.replace(month=12, day=31).isoformat(), "rate_bp": 4000},
                         {

@@ -26,13 +26,19 @@ PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%
 codec = StackSettings().token_codec()
 
 
-def auth(role: Role, sub: str, tenant: str = UNI, supplier_id: str | None = None) -> dict[str, str]:
-    principal = Principal(subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id)
+def auth(
+    role: Role, sub: str, tenant: str = UNI, supplier_id: str | None = None, org_unit: str | None = None
+) -> dict[str, str]:
+    principal = Principal(
+        subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id, org_unit_id=org_unit
+    )
     return {"Authorization": f"Bearer {codec.issue(principal)}"}
 
 
 OPS = auth(Role.PLATFORM_OPS, "ops-demo", "platform")
 FINANCE = auth(Role.UNIVERSITY_FINANCE, "finance-office")
+SCHOOL_FINANCE = auth(Role.UNIVERSITY_FINANCE, "chem-finance", org_unit="S-CHEM")  # 化学学院's office
+DEAN = auth(Role.UNIT_APPROVER, "dean-chen", org_unit="S-CHEM")
 ALICE = auth(Role.RESEARCHER, "alice")
 PI = auth(Role.RESEARCHER, "prof-wang")
 OFFICER = auth(Role.SAFETY_OFFICER, "officer-zhao")

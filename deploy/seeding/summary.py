@@ -32,6 +32,12 @@ async def summary(http: httpx.AsyncClient) -> None:
     by_count = sorted(states.items(), key=lambda item: (-item[1], item[0]))  # ties in name order
     print("  orders      " + ", ".join(f"{n} {s.lower()}" for s, n in by_count))
     print(f"  in escrow   {yuan(escrow)}    paid out to suppliers {yuan(paid)}")
+    for school in university["schools"]:
+        t, name = school["total"], school["unit"]["name"] if school["unit"] else "(no school)"
+        print(
+            f"  {name}: {school['grants']} grant(s), executed {t['execution_rate_bp'] / 100:5.2f}%"
+            f" of {yuan(t['budget'])}"
+        )
     for g in university["grants"]:
         t = g["total"]
         rate = t["execution_rate_bp"] / 100
