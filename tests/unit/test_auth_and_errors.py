@@ -63,6 +63,20 @@ def test_a_valid_token_of_the_right_role_is_admitted() -> None:
     assert response.json() == {"tenant": "tsinghua", "sub": "fo-1"}
 
 
+def _signed(**claims: str) -> str:
+    """A well-signed token of the codec's issuer and audience with these claims."""
+    now = int(datetime.now(UTC).timestamp())
+    base = {
+        "sub": "x",
+        "tenant": "tsinghua",
+        "iss": "unisettle",
+        "aud": "unisettle",
+        "iat": now,
+        "exp": now + 60,
+    }
+    return jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+
+
 @pytest.mark.parametrize(
     ("headers", "code"),
     [
@@ -79,6 +93,8 @@ def test_a_valid_token_of_the_right_role_is_admitted() -> None:
             bearer(jwt.encode({"sub": "x", "role": "researcher"}, SECRET, algorithm="HS256")),
             "invalid_token",
         ),
+        (bearer(_signed(role="researcher", org_unit="S-CHEM")), "invalid_token"),
+        (bearer(_signed(role="unit_approver")), "invalid_token"),
     ],
     ids=[
         "missing",
@@ -88,6 +104,8 @@ def test_a_valid_token_of_the_right_role_is_admitted() -> None:
         "wrong-audience",
         "wrong-key",
         "no-claims",
+        "org-unit-on-a-researcher",
+        "unit-approver-without-unit",
     ],
 )
 def test_bad_tokens_get_401_in_the_error_shape(headers: dict[str, str], code: str) -> None:

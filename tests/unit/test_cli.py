@@ -25,3 +25,11 @@ def test_an_unknown_role_or_service_is_refused_with_the_choices(capsys: pytest.C
 def test_a_supplier_token_needs_its_supplier(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "--role", "supplier", "--tenant", "platform", "--sub", "s"]) == 2
     assert "error (supplier_id_required)" in capsys.readouterr().err
+
+
+def test_an_org_unit_goes_only_on_the_tokens_it_scopes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "unit_approver", "--tenant", "tsinghua", "--sub", "dean"]) == 2
+    assert "error (org_unit_required)" in capsys.readouterr().err
+    args = ["token", "--role", "researcher", "--tenant", "tsinghua", "--sub", "a", "--org-unit", "S-CHEM"]
+    assert main(args) == 2
+    assert "error (org_unit_not_allowed)" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def _check_parent(tree: OrgTree, kind: UnitKind, parent_id: str | None, on: date
     parent_kind = None
     if parent_id is not None:
         parent = unit(tree, parent_id)
-        if not parent.active(on):
+        if not parent.active(on) or parent.closed_from is not None:  # closing: it takes no one in
             raise OrgUnitClosedError(
                 f"unit {parent.code!r} is not open on {on.isoformat()}",
                 details={"parent_id": parent_id, "on": on.isoformat()},
@@ -164,8 +164,8 @@ def assign(tree: OrgTree, grant_id: str, unit_id: str, start: date, today: date)
     """The grant's unit history with `unit_id` from `start`."""
     target = unit(tree, unit_id)
     effective(start, today)
-    if not target.active(start):
-        raise OrgUnitClosedError(f"unit {target.code!r} is not open on {start.isoformat()}")
+    if not target.active(start) or target.closed_from is not None:
+        raise OrgUnitClosedError(f"unit {target.code!r} is not open on {start.isoformat()} or closes")
     current = tree.grants.get(grant_id, ())
     held = at(current, start)
     if held is not None and held.parent_id == unit_id and held.valid_to is None:

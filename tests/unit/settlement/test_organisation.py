@@ -116,3 +116,19 @@ def test_roll_ups_are_the_sum_of_their_grants_and_months_follow_the_tree() -> No
     assert chem.grant_ids == [] and [(m.month, m.expended) for m in chem.months] == [(APR, 200)]
     university = roll_up(tree, None, lines, may)
     assert sum(p.total.expended for p in university.parts) == university.total.expended == 350
+
+
+def test_a_unit_that_is_closing_takes_no_one_in() -> None:
+    tree = base()
+    tree = with_unit(tree, unit("EMPTY", UnitKind.SCHOOL, None))
+    tree = with_unit(tree, rules.close(tree, "EMPTY", JUN, TODAY))
+    for attempt in (
+        lambda: rules.assign(tree, "G-1", "EMPTY", MAY, TODAY),
+        lambda: rules.move(tree, "CHEM-ORG", "EMPTY", MAY, TODAY),
+        lambda: rules.create(
+            tree, unit_id="N", code="N", name="N", kind=UnitKind.LAB, parent_id="EMPTY", active_from=MAY
+        ),
+    ):
+        with pytest.raises(AppError) as refused:
+            attempt()
+        assert refused.value.code == "org_unit_closed"
