@@ -5,7 +5,6 @@ the version of the last change written, so a projection skips duplicates and sta
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import date
 
 import asyncpg
@@ -18,36 +17,28 @@ _PERIODS = TypeAdapter(tuple[Period, ...])
 _RULES = TypeAdapter(tuple[ApprovalRule, ...])
 
 
-def _unit(row: asyncpg.Record) -> Unit:
-    return Unit(
-        unit_id=row["unit_id"],
-        code=row["code"],
-        name=row["name"],
-        kind=UnitKind(row["kind"]),
-        active_from=row["active_from"],
-        closed_from=row["closed_from"],
-        parents=_PERIODS.validate_json(row["parents"]),
-        rules=_RULES.validate_json(row["rules"]),
-    )
+# The university's units, and each grant's unit history, as JSON: read alone (`load`) or along
+# with other things in one statement (checkout's read) — `tree_of_json` reads either.
+UNITS_JSON = "(select coalesce(jsonb_agg(u), '[]') from org_units u where u.tenant_id = {tenant})::text"
+GRANTS_JSON = (
+    "(select coalesce(jsonb_object_agg(g.grant_id, g.units), '{{}}') from grant_units g"
+    " where g.tenant_id = {tenant} and ({grant}::text is null or g.grant_id = {grant}))::text"
+)
 
 
 async def load(conn: asyncpg.Connection, tenant_id: str) -> OrgTree:
     """The university's whole tree (a few hundred rows even for a large university)."""
-    units = await conn.fetch(
-        """select unit_id, code, name, kind, active_from, closed_from, parents::text, rules::text
-           from org_units where tenant_id = $1""",
+    row = await conn.fetchrow(
+        f"select {UNITS_JSON.format(tenant='$1')} as units,"
+        f" {GRANTS_JSON.format(tenant='$1', grant='null')} as grants",
         tenant_id,
     )
-    grants = await conn.fetch("select grant_id, units::text from grant_units where tenant_id = $1", tenant_id)
-    return OrgTree(
-        {r["unit_id"]: _unit(r) for r in units},
-        {r["grant_id"]: _PERIODS.validate_json(r["units"]) for r in grants},
-    )
+    assert row is not None
+    return tree_of_json(row["units"], row["grants"])
 
 
-def tree_of_json(units: str, grants: Mapping[str, str]) -> OrgTree:
-    """A tree from rows read as JSON (`units`: a JSON list of `org_units` rows; `grants`: grant id
-    → its `units` JSON) — for a statement that reads it along with other things."""
+def tree_of_json(units: str, grants: str) -> OrgTree:
+    """A tree from `UNITS_JSON` and `GRANTS_JSON`."""
     return OrgTree(
         {
             u["unit_id"]: Unit(
@@ -62,7 +53,7 @@ def tree_of_json(units: str, grants: Mapping[str, str]) -> OrgTree:
             )
             for u in json.loads(units)
         },
-        {g: _PERIODS.validate_json(periods) for g, periods in grants.items()},
+        {g: _PERIODS.validate_python(periods) for g, periods in json.loads(grants).items()},
     )
 
 

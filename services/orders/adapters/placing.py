@@ -45,7 +45,7 @@ class CheckoutView:
 
 # Rows as JSON, not as composite values: asyncpg would look up each row type on every new
 # connection first (several statements, in the request that happens to use the connection).
-_READ = """
+_READ = f"""
 select (select request_hash from checkouts
          where tenant_id = $1 and buyer_id = $2 and idempotency_key = $3) as earlier_hash,
        (select response from checkouts
@@ -56,8 +56,8 @@ select (select request_hash from checkouts
        (select coalesce(jsonb_agg(l), '[]') from catalog_listings l
           join unnest($5::text[], $6::text[]) as k(supplier_id, sku) using (supplier_id, sku))::text
          as listings,
-       (select coalesce(jsonb_agg(u), '[]') from org_units u where u.tenant_id = $1)::text as units,
-       (select units from grant_units where tenant_id = $1 and grant_id = $4)::text as grant_units
+       {org_store.UNITS_JSON.format(tenant="$1")} as units,
+       {org_store.GRANTS_JSON.format(tenant="$1", grant="$4")} as grant_units
 """
 
 
@@ -83,7 +83,7 @@ async def read(
         projections.grant_info(json.loads(grant)) if grant is not None else None,
         {s["supplier_id"]: projections.supplier_of(s) for s in json.loads(row["suppliers"])},
         {(r["supplier_id"], r["sku"]): projections.listing_of(r) for r in json.loads(row["listings"])},
-        org_store.tree_of_json(row["units"], {grant_id: row["grant_units"]} if row["grant_units"] else {}),
+        org_store.tree_of_json(row["units"], row["grant_units"]),
     )
 
 

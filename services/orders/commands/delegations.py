@@ -6,6 +6,8 @@ import dataclasses
 import uuid
 from datetime import datetime
 
+import asyncpg
+
 from plumbing import audit
 from plumbing.auth import Principal
 from plumbing.errors import NotFound
@@ -35,15 +37,7 @@ async def delegate(
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.add(conn, made, now)
-        await audit.record(
-            conn,
-            audit.Audited.by(by, "delegation.made"),
-            tenant_id=by.tenant_id,
-            subject=f"delegation:{made.delegation_id}",
-            before=None,
-            after=made,
-            at=now,
-        )
+        await _audit(conn, by, "delegation.made", None, made, now)
     return made
 
 
@@ -58,16 +52,27 @@ async def revoke(ctx: Context, by: Principal, delegation_id: str) -> Delegation:
             return found
         await store.revoke(conn, delegation_id, now)
         revoked = dataclasses.replace(found, revoked_at=now)
-        await audit.record(
-            conn,
-            audit.Audited.by(by, "delegation.revoked"),
-            tenant_id=by.tenant_id,
-            subject=f"delegation:{delegation_id}",
-            before=found,
-            after=revoked,
-            at=now,
-        )
+        await _audit(conn, by, "delegation.revoked", found, revoked, now)
     return revoked
+
+
+async def _audit(
+    conn: asyncpg.Connection,
+    by: Principal,
+    action: str,
+    before: Delegation | None,
+    after: Delegation,
+    now: datetime,
+) -> None:
+    await audit.record(
+        conn,
+        audit.Audited.by(by, action),
+        tenant_id=by.tenant_id,
+        subject=f"delegation:{after.delegation_id}",
+        before=before,
+        after=after,
+        at=now,
+    )
 
 
 async def acting_as(ctx: Context, principal: Principal) -> list[Acting]:
