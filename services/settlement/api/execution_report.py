@@ -37,7 +37,13 @@ async def report(
     }
     rolled = roll_up(tree, unit_id, lines, today)
     mine = set(rolled.grant_ids)
-    grants = behind_first([execution_of(f, today) for f in found if f.grant.grant_id in mine])
+    grants = behind_first(
+        [
+            execution_of(f, today).model_copy(update={"org_unit_id": tree.unit_of(f.grant.grant_id, today)})
+            for f in found
+            if f.grant.grant_id in mine
+        ]
+    )
     return rolled, grants, tree
 
 
@@ -104,6 +110,7 @@ def _csv(grants: list[ExecutionOut]) -> str:
             "projected_rate_bp",
             "target_at_end_bp",
             "behind_target",
+            "org_unit_id",
         ]
     )
     for g in grants:
@@ -122,6 +129,7 @@ def _csv(grants: list[ExecutionOut]) -> str:
                 g.outlook.projected_rate_bp,
                 g.outlook.target_at_end_bp,
                 g.outlook.behind_target,
+                g.org_unit_id or "",
             ]
         )
     return out.getvalue()

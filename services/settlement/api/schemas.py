@@ -116,6 +116,7 @@ class ExecutionOut(BaseModel):
     by_category: dict[str, FiguresOut]
     by_month: list[MonthOut]
     outlook: OutlookOut
+    org_unit_id: str | None = None  # in a report over many grants: the unit the grant is in today
 
 
 class GrantOut(BaseModel):
