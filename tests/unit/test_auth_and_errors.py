@@ -72,7 +72,7 @@ def _signed(**claims: str) -> str:
         "iss": "unisettle",
         "aud": "unisettle",
         "iat": now,
-        "exp": now + 60,
+        "exp": now + 86_400,  # made at collection: alive however long the run
     }
     return jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
 
