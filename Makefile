@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test bench test-unit lint format contracts venv prerequisites
+.PHONY: up down status links test bench test-unit lint format contracts venv prerequisites
 
 up: prerequisites venv
 	@deploy/stack.sh up
@@ -29,6 +29,9 @@ down:
 status:
 	@deploy/stack.sh status
 	@deploy/services.sh status
+
+links: venv
+	@$(PY) deploy/seed.py --links
 
 test: prerequisites venv
 	@deploy/stack.sh up

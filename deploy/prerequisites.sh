@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what UniSettle needs on a Debian machine and is missing: Java 17, Maven, the
-# PostgreSQL server, curl, kcat (the tests publish as an outside Kafka client would) and wrk (the
-# bench's HTTP load generator).
+# PostgreSQL server, curl, kcat (the tests publish as an outside Kafka client would), wrk (the
+# bench's HTTP load generator) and Chromium with its driver (the console's browser tests).
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v curl >/dev/null || need+=(curl)
 command -v kcat >/dev/null || need+=(kcat)
 command -v wrk >/dev/null || need+=(wrk)
+# The console's browser tests drive Debian's Chromium through its chromedriver.
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 if ((${#need[@]} == 0)); then exit 0; fi
 
 SUDO=""

@@ -11,7 +11,7 @@ import sys
 
 import httpx
 from seeding.catalog import grants, onboard, organisation, publish_catalog
-from seeding.client import ALICE, DEAN, FINANCE, HERE, OPS, PI, SCHOOL_FINANCE, STRETCH, URL
+from seeding.client import ALICE, DEAN, FINANCE, HERE, OPS, PI, SCHOOL_FINANCE, STRETCH, UNI, URL, ok
 from seeding.summary import summary
 from seeding.trading import stretch, trade
 
@@ -50,6 +50,7 @@ async def main() -> int:
         ("ops", OPS),
     ]:
         print(f"    {name:<18} {headers['Authorization']}")
+    await console_links()
     print("  try: curl -H 'Authorization: Bearer …' http://127.0.0.1:8002/v1/universities/tsinghua/execution")
     print(
         "       curl -H 'Authorization: Bearer <finance, chemistry>' http://127.0.0.1:8002/v1/org-units/S-CHEM/execution"
@@ -58,5 +59,31 @@ async def main() -> int:
     return 0
 
 
+async def console_links() -> None:
+    """One-time sign-in links to the console (valid 30 minutes, once each)."""
+    people = [
+        ("finance office", {"subject": "finance-office", "role": "university_finance", "tenant_id": UNI}),
+        (
+            "finance, chemistry",
+            {
+                "subject": "chem-finance",
+                "role": "university_finance",
+                "tenant_id": UNI,
+                "org_unit_id": "S-CHEM",
+            },
+        ),
+        ("PI prof-wang", {"subject": "prof-wang", "role": "researcher", "tenant_id": UNI}),
+        ("operations", {"subject": "ops-demo", "role": "platform_ops", "tenant_id": "platform"}),
+    ]
+    print(f"  console: {URL['console']}/  — sign in once with (valid 30 minutes; more: make links):")
+    async with httpx.AsyncClient(timeout=30) as http:
+        for name, person in people:
+            link = await http.post(f"{URL['console']}/v1/sign-in-links", headers=OPS, json=person)
+            print(f"    {name:<18} {ok(link)['url']}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--links"]:  # make links: new sign-in links for the demo's people
+        asyncio.run(console_links())
+        sys.exit(0)
     sys.exit(asyncio.run(main()))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs UniSettle's four services as background processes against the local stack.
+# Runs UniSettle's four services and its console as background processes against the local stack.
 #   deploy/services.sh up | down | status
 # `up` is idempotent and waits until every /ready answers 200.
 set -euo pipefail
@@ -9,8 +9,8 @@ STACK="${UNISETTLE_STACK_DIR:-$ROOT/.stack}"
 RUN="$STACK/services"
 PYTHON="${UNISETTLE_PYTHON:-$ROOT/.venv/bin/python}"
 READY_TIMEOUT="${UNISETTLE_READY_TIMEOUT:-120}"
-declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004)
-ORDER=(orders settlement suppliers refunds)
+declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004 [console]=8005)
+ORDER=(orders settlement suppliers refunds console)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -29,8 +29,10 @@ up() {
       continue
     fi
     log "starting $name on 127.0.0.1:${PORTS[$name]}"
-    # Each service gets its own Kafka password only (its principal is its name), not the file.
-    local password; password="$(sed -n "s/^$name=//p" "${UNISETTLE_KAFKA_CREDENTIALS:-/dev/null}")"
+    # Each service gets its own Kafka password only (its principal is its name), not the file;
+    # the console reads consumer lag as the operator.
+    local principal=$name; [[ $name == console ]] && principal=operator
+    local password; password="$(sed -n "s/^$principal=//p" "${UNISETTLE_KAFKA_CREDENTIALS:-/dev/null}")"
     env -u UNISETTLE_KAFKA_CREDENTIALS "${name^^}_KAFKA_PASSWORD=$password" \
       nohup "$PYTHON" -m "services.$name.main" >>"$RUN/$name.log" 2>&1 </dev/null &
     echo $! >"$RUN/$name.pid"

@@ -3,3 +3,4 @@ create database orders owner unisettle;
 create database settlement owner unisettle;
 create database suppliers owner unisettle;
 create database refunds owner unisettle;
+create database console owner unisettle;

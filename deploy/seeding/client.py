@@ -20,6 +20,7 @@ URL = {
     "settlement": "http://127.0.0.1:8002",
     "suppliers": "http://127.0.0.1:8003",
     "refunds": "http://127.0.0.1:8004",
+    "console": "http://127.0.0.1:8005",
 }
 UNI = "tsinghua"
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"

@@ -32,8 +32,8 @@ SKELETON = [
 ]
 
 
-def test_the_four_services_are_found() -> None:
-    assert SERVICES == ["orders", "refunds", "settlement", "suppliers"]
+def test_the_four_services_and_the_console_are_found() -> None:
+    assert SERVICES == ["console", "orders", "refunds", "settlement", "suppliers"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

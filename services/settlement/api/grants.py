@@ -20,6 +20,7 @@ from services.settlement.api.schemas import (
     BudgetIn,
     BuyersIn,
     ExecutionOut,
+    ExecutionsOut,
     FiguresOut,
     GrantIn,
     GrantOut,
@@ -140,16 +141,20 @@ def _university(principal: Principal, tenant_id: str | None, grant_id: str) -> s
     return principal.tenant_id
 
 
+def may_read(principal: Principal, grant: Grant, tree: OrgTree | None, today: date) -> bool:
+    """Platform operations, university finance and unit approvers whose scope holds the grant
+    (today; `tree` is needed for a scoped one), and the grant's PI may read a grant."""
+    return (
+        principal.role is Role.PLATFORM_OPS
+        or (principal.role in OFFICERS and sees(principal, tree, grant.grant_id, today))
+        or principal.subject == grant.pi_id
+    )
+
+
 def _visible(
     principal: Principal, grant_id: str, grant: Grant | None, tree: OrgTree | None, today: date
 ) -> Grant:
-    """Platform operations, university finance and unit approvers whose scope holds the grant
-    (today; `tree` is needed for a scoped one), and the grant's PI may read a grant."""
-    if grant is None or not (
-        principal.role is Role.PLATFORM_OPS
-        or (principal.role in OFFICERS and sees(principal, tree, grant_id, today))
-        or principal.subject == grant.pi_id
-    ):
+    if grant is None or not may_read(principal, grant, tree, today):
         raise GrantNotFound(f"no grant {grant_id!r} you may read")
     return grant
 
@@ -167,6 +172,18 @@ def sees(principal: Principal, tree: OrgTree | None, grant_id: str, today: date)
 async def scope_tree(conn: asyncpg.Connection, principal: Principal, university: str) -> OrgTree | None:
     """The university's tree when the principal's scope needs it (None for an unscoped one)."""
     return await org_store.load(conn, university) if principal.org_unit_id is not None else None
+
+
+@router.get("", response_model=list[ExecutionOut])
+async def list_grants(ctx: Ctx, reader: GrantReader, tenant_id: TenantQuery = None) -> Response:
+    """The grants the caller may read, each with its execution: a PI's own, those within a
+    finance officer's or unit approver's scope, a university's for platform operations."""
+    university = _university(reader, tenant_id, "")
+    async with ctx.pool.acquire() as conn:
+        found = await figures_q.executions(conn, university)
+        tree = await scope_tree(conn, reader, university)
+    readable = [execution_of(f, ctx.today) for f in found if may_read(reader, f.grant, tree, ctx.today)]
+    return json_response(ExecutionsOut(readable))
 
 
 @router.get("/{grant_id}", response_model=GrantOut)

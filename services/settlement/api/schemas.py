@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, RootModel, model_validator
 
 from contracts.events.common import BudgetCategory, ExecutionTarget
 from plumbing.request_bodies import RequestBody
@@ -117,6 +117,10 @@ class ExecutionOut(BaseModel):
     by_month: list[MonthOut]
     outlook: OutlookOut
     org_unit_id: str | None = None  # in a report over many grants: the unit the grant is in today
+
+
+class ExecutionsOut(RootModel[list[ExecutionOut]]):
+    pass
 
 
 class GrantOut(BaseModel):

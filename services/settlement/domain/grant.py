@@ -3,12 +3,12 @@ an order can be paid from it."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from datetime import date
 
 from contracts.events.common import BudgetCategory, ExecutionTarget
 from contracts.events.settlement import FundsRejectedReason
+from contracts.execution import target_rate_bp
 
 
 @dataclass
@@ -46,13 +46,5 @@ class Grant:
         return None
 
     def target_rate_bp(self, on: date) -> int:
-        """The university's time-based target on a day: linear between the targets it set,
-        starting from 0 at the period start."""
-        points = [(self.period_start, 0), *sorted((t.on, t.rate_bp) for t in self.targets)]
-        if on <= points[0][0]:
-            return 0
-        for (d0, r0), (d1, r1) in itertools.pairwise(points):
-            if on <= d1:
-                span = (d1 - d0).days or 1
-                return r0 + (r1 - r0) * (on - d0).days // span
-        return points[-1][1]
+        """The university's time-based target on a day (`contracts.execution`)."""
+        return target_rate_bp(self.period_start, self.targets, on)
