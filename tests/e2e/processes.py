@@ -67,6 +67,30 @@ async def running_services(
     assert secrets_in_logs(logs) == []  # after a test that passed: its services logged nothing secret
 
 
+@asynccontextmanager
+async def running_console(
+    stack: Stack, topic_prefix: str, logs: Path, services: dict[str, ServiceProcess]
+) -> AsyncIterator[ServiceProcess]:
+    """The console as a process over the running services (their APIs, and their databases for
+    the operations view), with a fresh database of its own, ready; stopped and dropped after."""
+    console = ServiceProcess(
+        "console", free_port(), await create_database(stack, "console"), logs / "console.log"
+    )
+    operator = stack.kafka_as("operator").password  # it reads consumer lag as the operator
+    env = {f"CONSOLE_{name.upper()}_URL": s.url for name, s in services.items()}
+    env |= {f"CONSOLE_{name.upper()}_DATABASE_URL": s.dsn for name, s in services.items()}
+    env |= {"CONSOLE_PUBLIC_URL": console.url}
+    if operator is not None:
+        env["CONSOLE_KAFKA_PASSWORD"] = operator.get_secret_value()
+    try:
+        await console.start(stack, topic_prefix, env)
+        await console.wait_ready()
+        yield console
+    finally:
+        await console.stop()
+        await drop_database(stack, console.dsn)
+
+
 _SECRETS = re.compile(
     r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # a bearer token
     r"|(?<![\w.-])\d{12,30}(?![\w.-])"  # a bank account number

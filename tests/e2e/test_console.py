@@ -25,10 +25,10 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from contracts.topics import Topic, with_prefix
 from tests.e2e.flow import GRANT, Flow
-from tests.e2e.processes import ServiceProcess, free_port
+from tests.e2e.processes import ServiceProcess, running_console
 from tests.e2e.test_money_flow import FINANCE, OPS, ok
 from tests.integration.kafka_io import produce
-from tests.stack import Stack, create_database, drop_database, eventually
+from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,23 +40,8 @@ OTHER_GRANT = "G-MOST-2026-017"
 async def console(
     services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
-    process = ServiceProcess(
-        "console", free_port(), await create_database(stack, "console"), tmp_path / "console.log"
-    )
-    operator = stack.kafka_as("operator").password
-    env = {f"CONSOLE_{name.upper()}_URL": s.url for name, s in services.items()}
-    env |= {f"CONSOLE_{name.upper()}_DATABASE_URL": s.dsn for name, s in services.items()}
-    env |= {
-        "CONSOLE_PUBLIC_URL": process.url,
-        "CONSOLE_KAFKA_PASSWORD": operator.get_secret_value() if operator else "",
-    }
-    await process.start(stack, topic_prefix, env)
-    try:
-        await process.wait_ready()
-        yield process
-    finally:
-        await process.stop()
-        await drop_database(stack, process.dsn)
+    async with running_console(stack, topic_prefix, tmp_path, services) as running:
+        yield running
 
 
 @pytest.fixture
