@@ -15,6 +15,7 @@ command -v wrk >/dev/null || need+=(wrk)
 # The console's browser tests drive Debian's Chromium through its chromedriver.
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-microhei)  # 化学学院 on screen
 if ((${#need[@]} == 0)); then exit 0; fi
 
 SUDO=""

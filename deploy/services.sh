@@ -78,6 +78,7 @@ status() {
 }
 
 urls() {
+  printf '  %-10s http://127.0.0.1:%s/   (the console: sign in with a link above; make links for more)\n' console "${PORTS[console]}"
   for name in "${ORDER[@]}"; do
     printf '  %-10s http://127.0.0.1:%s/docs   (ready: /ready, metrics: /metrics, logs: .stack/services/%s.log)\n' \
       "$name" "${PORTS[$name]}" "$name"

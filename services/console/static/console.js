@@ -7,14 +7,15 @@
   const trend = document.getElementById("grant-chart");
   if (trend && window.Chart) {
     const d = JSON.parse(trend.dataset.chart);
+    const say = JSON.parse(trend.dataset.legend);
     new Chart(trend, {
       type: "line",
       data: {
         labels: d.labels,
         datasets: [
-          { label: "expended", data: d.expended, borderColor: "#12355b", backgroundColor: "#12355b", tension: 0 },
-          { label: "target", data: d.target, borderColor: "#b54708", borderDash: [6, 4], pointRadius: 0 },
-          { label: "projection", data: d.projection, borderColor: "#7b8794", borderDash: [2, 3], pointRadius: 0, spanGaps: false },
+          { label: say.expended, data: d.expended, borderColor: "#12355b", backgroundColor: "#12355b", tension: 0 },
+          { label: say.target, data: d.target, borderColor: "#b54708", borderDash: [6, 4], pointRadius: 0 },
+          { label: say.projection, data: d.projection, borderColor: "#7b8794", borderDash: [2, 3], pointRadius: 0, spanGaps: false },
         ],
       },
       options: { animation: false, responsive: false, scales: { y: axis } },
@@ -23,15 +24,16 @@
   const bars = document.getElementById("category-chart");
   if (bars && window.Chart) {
     const c = JSON.parse(bars.dataset.categories);
+    const say = JSON.parse(bars.dataset.legend);
     const names = Object.keys(c);
     new Chart(bars, {
       type: "bar",
       data: {
         labels: names,
         datasets: [
-          { label: "expended", data: names.map((n) => c[n].expended), backgroundColor: "#12355b" },
-          { label: "encumbered", data: names.map((n) => c[n].encumbered), backgroundColor: "#f79009" },
-          { label: "available", data: names.map((n) => c[n].available), backgroundColor: "#84caff" },
+          { label: say.expended, data: names.map((n) => c[n].expended), backgroundColor: "#12355b" },
+          { label: say.encumbered, data: names.map((n) => c[n].encumbered), backgroundColor: "#f79009" },
+          { label: say.available, data: names.map((n) => c[n].available), backgroundColor: "#84caff" },
         ],
       },
       options: { animation: false, responsive: false, scales: { x: { stacked: true }, y: { stacked: true, ...axis } } },
