@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -12,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from plumbing.clock import Clock
 from plumbing.context import BaseContext
+from plumbing.operations import LagReader
 from plumbing.service import build_service, serve
 from services.console import events, timers
 from services.console.adapters.backend import Backend
@@ -26,10 +28,13 @@ HERE = Path(__file__).parent
 def build(settings: ConsoleSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
 
-    def context(base: BaseContext) -> Context:
+    async def context(base: BaseContext) -> Context:
         http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=50))
         backend = Backend(http, {s: settings.url(s) for s in SERVICES}, settings.stack.token_codec())
-        return Context.extending(base, backend=backend, settings=settings, kafka=settings.kafka("operator"))
+        # small pools: the operations view reads each service's outbox and dead letters
+        databases = {s: await asyncpg.create_pool(settings.dsn(s), min_size=0, max_size=2) for s in SERVICES}
+        lag = LagReader(settings.kafka("operator"))
+        return Context.extending(base, backend=backend, settings=settings, lag=lag, databases=databases)
 
     app = build_service(
         "console",

@@ -61,6 +61,7 @@ FIGURES = (
     "execution_read_saturation_p99_ms",
     "console_university_p99_ms",
     "console_grant_p99_ms",
+    "console_ops_p99_ms",
 )
 
 
@@ -394,30 +395,32 @@ async def part5(settlement: ServiceProcess, table: Table, figures: dict[str, flo
 
 
 async def console_pages(console: ServiceProcess, table: Table, figures: dict[str, float]) -> None:
-    """The console's pages over the million transfers, as a signed-in finance officer."""
-    async with httpx.AsyncClient(timeout=30) as http:
-        person = {"subject": "fo-bench", "role": "university_finance", "tenant_id": "tsinghua"}
-        made = await http.post(f"{console.url}/v1/sign-in-links", headers=OPS, json=person)
-        made.raise_for_status()
-        signed = await http.get(made.json()["url"])  # the session cookie, then the university view
-        signed.raise_for_status()
-        for label, path, key in [
-            ("university view", "/university", "console_university_p99_ms"),
-            ("grant view", f"/grants/{GRANT}", "console_grant_p99_ms"),
-        ]:
+    """The console's pages over the million transfers, as a signed-in finance officer and as
+    platform operations."""
+    finance = {"subject": "fo-bench", "role": "university_finance", "tenant_id": "tsinghua"}
+    ops = {"subject": "ops-bench", "role": "platform_ops", "tenant_id": "platform"}
+    for person, label, path, key in [
+        (finance, "university view", "/university", "console_university_p99_ms"),
+        (finance, "grant view", f"/grants/{GRANT}", "console_grant_p99_ms"),
+        (ops, "operations view", "/ops", "console_ops_p99_ms"),
+    ]:
+        async with httpx.AsyncClient(timeout=30, follow_redirects=True) as http:
+            made = await http.post(f"{console.url}/v1/sign-in-links", headers=OPS, json=person)
+            made.raise_for_status()
+            (await http.get(made.json()["url"])).raise_for_status()  # the session cookie
             samples = []
             for i in range(n(300) + 20):
                 started = time.perf_counter()
                 (await http.get(f"{console.url}{path}")).raise_for_status()
                 if i >= 20:  # warm-up
                     samples.append((time.perf_counter() - started) * 1000)
-            figures[key] = percentile(samples, 99)
-            table.add(
-                "7 console pages",
-                f"{label} p50 / p99 (HTML from the APIs)",
-                f"{percentile(samples, 50):.1f} / {percentile(samples, 99):.1f} ms",
-                "p99 < 200 ms",
-            )
+        figures[key] = percentile(samples, 99)
+        table.add(
+            "7 console pages",
+            f"{label} p50 / p99 (HTML from the APIs)",
+            f"{percentile(samples, 50):.1f} / {percentile(samples, 99):.1f} ms",
+            "p99 < 200 ms",
+        )
 
 
 async def main() -> None:

@@ -29,11 +29,9 @@ def _ops(session: Session) -> None:
 @router.get("/ops")
 async def ops(request: Request, session: SignedIn, ctx: Ctx) -> Response:
     _ops(session)
-    prefix, settings = ctx.settings.stack.topic_prefix, ctx.settings
-    statuses = await asyncio.gather(
-        *(operations.status(s, settings.dsn(s), ctx.kafka, prefix) for s in SERVICES)
-    )
-    letters = await asyncio.gather(*(operations.letters(settings.dsn(s)) for s in SERVICES))
+    prefix, db = ctx.settings.stack.topic_prefix, ctx.databases
+    statuses = await asyncio.gather(*(operations.status(s, db[s], ctx.lag, prefix) for s in SERVICES))
+    letters = await asyncio.gather(*(operations.letters(db[s]) for s in SERVICES))
     try:
         payouts = await ctx.backend.get(session.principal, "settlement", "/v1/payouts")
         guarantee = await ctx.backend.get(session.principal, "settlement", "/v1/guarantee")
@@ -48,7 +46,7 @@ async def ops(request: Request, session: SignedIn, ctx: Ctx) -> Response:
         payouts=payouts,
         failed=[p for p in payouts if p["status"] == "failed"],
         guarantee=guarantee,
-        suspense=await operations.suspense_lines(settings.dsn("settlement")),
+        suspense=await operations.suspense_lines(db["settlement"]),
     )
 
 
@@ -69,7 +67,7 @@ async def resolve(
     why = reason.strip() or f"{done} from the console"
     try:
         await operations.resolve(
-            ctx.settings.dsn(service),
+            ctx.databases[service],
             ctx.settings.stack.topic_prefix,
             letter_id,
             done,
