@@ -70,6 +70,10 @@ async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_match
     assert code == 0, err
     report = json.loads(out)
     assert len(report["matched"]) == 1 and report["surplus"] == [] and report["shortage"] == []
+    kept = ok(await flow.http.get(f"{settlement.url}/v1/reconciliation/statements", headers=OPS))
+    assert [(s["statement_id"], s["matched"], s["imported_by"]) for s in kept] == [
+        (report["statement_id"], report["matched"], "ops-7")
+    ]
 
     code, _, err = await unisettle("statement", "import", str(tmp_path / "missing.csv"), "--by", "ops-7")
     assert code == 1 and "missing.csv" in err

@@ -1,10 +1,8 @@
 """What the operations view reads and does besides the APIs — the same operations as
 `unisettle status` and `unisettle dlq` on each service's database: outbox backlog, consumer lag,
-dead letters replayed or discarded; and settlement's 长款 lines held in suspense."""
+dead letters replayed or discarded."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import asyncpg
 
@@ -31,14 +29,3 @@ async def resolve(
     """Replay or discard, as `unisettle dlq` does (and audited the same way)."""
     async with db.acquire() as conn:
         await dead_letter_ops.resolve(conn, Outbox(topic_prefix), letter_id, action, by, reason)
-
-
-async def suspense_lines(settlement: asyncpg.Pool) -> list[dict[str, Any]]:
-    """Statement lines no payout explains (长款), newest first."""
-    async with settlement.acquire() as conn:
-        rows = await conn.fetch(
-            """select l.statement_id, l.line_no, l.on_date, l.amount, l.direction, l.reference, s.imported_at
-               from bank_statement_lines l join bank_statements s using (statement_id)
-               where l.matched = 'suspense' order by s.imported_at desc, l.line_no limit 100"""
-        )
-        return [dict(r) for r in rows]

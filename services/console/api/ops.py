@@ -1,6 +1,6 @@
 """The operations view (platform operations): per service the outbox backlog, consumer lag and
 dead letters — replayed or discarded from the page, as with the CLI — payout runs and their
-failures, reconciliation exceptions, and the guarantee fund's exposure."""
+failures, the last statements' exceptions (长款, 短款), and the guarantee fund's exposure."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ async def ops(request: Request, session: SignedIn, ctx: Ctx) -> Response:
     try:
         payouts = await ctx.backend.get(session.principal, "settlement", "/v1/payouts")
         guarantee = await ctx.backend.get(session.principal, "settlement", "/v1/guarantee")
+        statements = await ctx.backend.get(session.principal, "settlement", "/v1/reconciliation/statements")
     except Refused as exc:
         raise PageError(502, exc.code, exc.message) from exc
     return render(
@@ -46,7 +47,7 @@ async def ops(request: Request, session: SignedIn, ctx: Ctx) -> Response:
         payouts=payouts,
         failed=[p for p in payouts if p["status"] == "failed"],
         guarantee=guarantee,
-        suspense=await operations.suspense_lines(db["settlement"]),
+        statements=statements,
     )
 
 

@@ -1,10 +1,11 @@
-"""Importing a bank statement and reading what it matched."""
+"""Importing a bank statement and reading what it matched, then and later."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from plumbing.audit import Audited
@@ -50,3 +51,35 @@ async def import_statement(request: Request, ctx: Ctx, ops: Ops) -> ReportOut:
         surplus=result.surplus,
         shortage=result.shortage,
     )
+
+
+class StatementReportOut(ReportOut):
+    imported_at: datetime
+    imported_by: str
+
+
+@router.get("/statements", response_model=list[StatementReportOut])
+async def statements(
+    ctx: Ctx, ops: Ops, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[StatementReportOut]:
+    """The statements imported last, newest first, each with its report: matches, 长款, 短款."""
+    async with ctx.pool.acquire() as conn:
+        found = await conn.fetch(
+            "select statement_id, imported_at, imported_by from bank_statements"
+            " order by imported_at desc, statement_id limit $1",
+            limit,
+        )
+        out = []
+        for row in found:
+            r = await reconciliation.report(conn, row["statement_id"])
+            out.append(
+                StatementReportOut(
+                    statement_id=r.statement_id,
+                    matched=r.matched,
+                    surplus=r.surplus,
+                    shortage=r.shortage,
+                    imported_at=row["imported_at"],
+                    imported_by=row["imported_by"],
+                )
+            )
+    return out
