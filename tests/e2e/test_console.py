@@ -189,6 +189,14 @@ async def test_a_researcher_sees_their_own_grant_and_a_403_page_for_another(
     browser.get(f"{console.url}/university")
     assert "403" in browser.find_element(By.TAG_NAME, "h1").text
 
+    # Only platform operations make links, and only for a principal a token could carry.
+    person = {"subject": "mallory", "role": "platform_ops", "tenant_id": "platform"}
+    made = await flow.http.post(f"{console.url}/v1/sign-in-links", headers=FINANCE, json=person)
+    assert (made.status_code, made.json()["error"]["code"]) == (403, "forbidden")
+    supplier = {"subject": "s", "role": "supplier", "tenant_id": "platform"}  # no supplier id
+    made = await flow.http.post(f"{console.url}/v1/sign-in-links", headers=OPS, json=supplier)
+    assert (made.status_code, made.json()["error"]["code"]) == (422, "invalid_principal")
+
 
 async def test_operations_replay_a_dead_letter_from_the_page_and_forms_need_their_csrf_token(
     flow: Flow, console: ServiceProcess, browser: WebDriver, stack: Stack, topic_prefix: str
