@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plumbing.clock import Clock
 from plumbing.context import BaseContext
@@ -53,7 +54,45 @@ def build(settings: ConsoleSettings | None = None, clock: Clock | None = None) -
         return render(request, "error.html", status=exc.status, error=exc)
 
     app.add_exception_handler(PageError, page_error)
+    app.add_middleware(PageHeaders)
     return app
+
+
+# Pages load only the console's own scripts and styles, cannot be framed, post only to the
+# console, are not kept by caches (they show money), and send no referrer (a sign-in link's
+# secret is in its path).
+PAGE_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        b"form-action 'self'; base-uri 'none'; object-src 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class PageHeaders:
+    """Pure ASGI middleware adding `PAGE_HEADERS` to every answer but the static files' (which
+    may be cached) and the API's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith(("/static/", "/v1/")):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *PAGE_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def main() -> None:
