@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from contracts.topics import Topic, with_prefix
 from tests.e2e.flow import GRANT, Flow
@@ -71,6 +73,16 @@ def browser() -> Iterator[WebDriver]:
 async def link(http: httpx.AsyncClient, console: ServiceProcess, **person: str) -> str:
     made = ok(await http.post(f"{console.url}/v1/sign-in-links", headers=OPS, json=person), 201)
     return str(made["url"])
+
+
+def navigate(browser: WebDriver, action: Callable[[], object]) -> None:
+    """Do what leaves the page (a click, a form's submission) and wait, up to 20 s, until the
+    next page has replaced it and loaded: a click returns before its navigation is over."""
+    old = browser.find_element(By.TAG_NAME, "html")
+    action()
+    wait = WebDriverWait(browser, 20)
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def shot(browser: WebDriver, name: str) -> None:
@@ -172,13 +184,14 @@ async def test_finance_signs_in_once_and_sees_the_api_s_figures_and_charts(
     }
     held = browser.find_elements(By.CSS_SELECTOR, "#holding tbody a")
     assert len(held) == 1
-    held[0].click()
+    navigate(browser, held[0].click)
     assert browser.find_element(By.ID, "order-status").text == "PAID"
     shot(browser, "order")
 
     browser.get(f"{console.url}/university?lang=zh")
     assert "经费执行" in browser.page_source and "¥84.00" in browser.page_source
-    browser.find_element(By.CSS_SELECTOR, "header form button").click()  # sign out
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "header form button").click)  # sign out
+    assert browser.find_element(By.ID, "signed-out")
     browser.get(f"{console.url}/university")
     assert "401" in browser.find_element(By.TAG_NAME, "h1").text
 
@@ -235,15 +248,20 @@ async def test_operations_replay_a_dead_letter_from_the_page_and_forms_need_thei
     shot(browser, "operations")
     letter = next(name for name in letters() if name.startswith("settlement-"))
     # A form posted without the session's CSRF token is refused, and changes nothing.
-    browser.execute_script(
-        """const f = document.createElement('form'); f.method = 'post';
-           f.action = '/ops/dead-letters/settlement/' + arguments[0] + '/discard';
-           document.body.appendChild(f); f.submit();""",
-        letter.split("-", 1)[1],
+    navigate(
+        browser,
+        lambda: browser.execute_script(
+            """const f = document.createElement('form'); f.method = 'post';
+               f.action = '/ops/dead-letters/settlement/' + arguments[0] + '/discard';
+               document.body.appendChild(f); f.submit();""",
+            letter.split("-", 1)[1],
+        ),
     )
     assert "403" in browser.find_element(By.TAG_NAME, "h1").text
     assert letter in letters()
-    browser.find_element(By.CSS_SELECTOR, f"tr[data-letter='{letter}'] button.replay").click()
+    navigate(
+        browser, browser.find_element(By.CSS_SELECTOR, f"tr[data-letter='{letter}'] button.replay").click
+    )
     assert letter not in letters()
     letters_api = await flow.http.get(f"{console.url}/ops")  # without a session: sign in first
     assert letters_api.status_code == 401
