@@ -104,10 +104,18 @@ async def consumer_lag(kafka: KafkaAccess, group_id: str) -> dict[str, int]:
         await reader.close()
 
 
+async def status_of(service: str, conn: asyncpg.Connection, lag: LagReader, group_id: str) -> ServiceStatus:
+    """The service's status from its database (`conn`) and its consumer group (`lag`)."""
+    backlog, oldest, letters = await database_status(conn)
+    return ServiceStatus(service, backlog, oldest, letters, await lag.lag(group_id))
+
+
 async def service_status(service: str, dsn: str, kafka: KafkaAccess, group_id: str) -> ServiceStatus:
+    """The same, read once: a connection and Kafka clients of its own."""
     conn = await asyncpg.connect(dsn)
+    reader = LagReader(kafka)
     try:
-        backlog, oldest, letters = await database_status(conn)
+        return await status_of(service, conn, reader, group_id)
     finally:
         await conn.close()
-    return ServiceStatus(service, backlog, oldest, letters, await consumer_lag(kafka, group_id))
+        await reader.close()

@@ -57,11 +57,10 @@ def tree_of_json(units: str, grants: str) -> OrgTree:
     )
 
 
-async def version(conn: asyncpg.Connection, tenant_id: str, unit_id: str, *, for_update: bool = False) -> int:
+async def version(conn: asyncpg.Connection, tenant_id: str, unit_id: str) -> int:
     """The unit's version (0: no such unit)."""
-    lock = " for update" if for_update else ""
     found = await conn.fetchval(
-        f"select version from org_units where tenant_id = $1 and unit_id = $2{lock}",
+        "select version from org_units where tenant_id = $1 and unit_id = $2",
         tenant_id,
         unit_id,
     )

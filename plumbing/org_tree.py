@@ -9,7 +9,7 @@ figures belong wholly to the unit that held the grant on its first day.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -89,11 +89,9 @@ class OrgTree:
         """The unit and everything below it on `on`."""
         return {u for u in self.units if unit_id in self.path(u, on)}
 
-    def grants_under(self, unit_id: str, on: date, grant_ids: Iterable[str] | None = None) -> list[str]:
-        """The grants (of `grant_ids`, or all it knows) under the unit on `on`, sorted."""
-        return sorted(
-            g for g in (grant_ids if grant_ids is not None else self.grants) if self.covers(unit_id, g, on)
-        )
+    def grants_under(self, unit_id: str, on: date) -> list[str]:
+        """The grants under the unit on `on`, sorted."""
+        return sorted(g for g in self.grants if self.covers(unit_id, g, on))
 
     def children(self, unit_id: str | None, on: date) -> list[Unit]:
         """The units directly under `unit_id` (None: the schools) on `on`, by code."""

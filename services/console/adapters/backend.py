@@ -38,16 +38,6 @@ class Backend:
         )
         return self._answer(response)
 
-    async def get_text(self, who: Principal, service: str, path: str, **params: Any) -> str:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = await self.http.get(
-            f"{self.urls[service]}{path}", params=query, headers=self._headers(who)
-        )
-        if response.is_success:
-            return response.text
-        self._answer(response)
-        return ""
-
     @staticmethod
     def _answer(response: httpx.Response) -> Any:
         if response.is_success:

@@ -8,14 +8,13 @@ import asyncpg
 
 from plumbing import dead_letter_ops
 from plumbing.dead_letter_ops import Letter
-from plumbing.operations import LagReader, ServiceStatus, database_status
+from plumbing.operations import LagReader, ServiceStatus, status_of
 from plumbing.outbox import Outbox
 
 
 async def status(service: str, db: asyncpg.Pool, lag: LagReader, topic_prefix: str) -> ServiceStatus:
     async with db.acquire() as conn:
-        backlog, oldest, open_letters = await database_status(conn)
-    return ServiceStatus(service, backlog, oldest, open_letters, await lag.lag(f"{topic_prefix}{service}"))
+        return await status_of(service, conn, lag, f"{topic_prefix}{service}")
 
 
 async def letters(db: asyncpg.Pool) -> list[Letter]:

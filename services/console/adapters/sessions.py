@@ -22,6 +22,11 @@ def _principal(row: asyncpg.Record) -> Principal:
     )
 
 
+def _columns(who: Principal) -> tuple[str, str, str, str | None, str | None]:
+    """`_WHO`'s values for a principal."""
+    return who.subject, who.role.value, who.tenant_id, who.supplier_id, who.org_unit_id
+
+
 async def add_link(
     conn: asyncpg.Connection, digest: str, who: Principal, by: str, now: datetime, expires: datetime
 ) -> None:
@@ -29,11 +34,7 @@ async def add_link(
         f"""insert into sign_in_links (digest, {_WHO}, created_by, created_at, expires_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         digest,
-        who.subject,
-        who.role.value,
-        who.tenant_id,
-        who.supplier_id,
-        who.org_unit_id,
+        *_columns(who),
         by,
         now,
         expires,
@@ -58,11 +59,7 @@ async def open_session(
         f"""insert into sessions (digest, {_WHO}, csrf, created_at, expires_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         digest,
-        who.subject,
-        who.role.value,
-        who.tenant_id,
-        who.supplier_id,
-        who.org_unit_id,
+        *_columns(who),
         csrf,
         now,
         expires,

@@ -20,6 +20,7 @@ from plumbing.auth import Principal, Role
 from services.console.adapters.backend import Backend, Refused
 from services.console.api.deps import Ctx, PageError, SignedIn, render
 from services.console.domain.charts import grant_chart, months_left
+from services.console.domain.sessions import Session
 
 router = APIRouter(include_in_schema=False)
 IdPath = Annotated[str, Path(min_length=1, max_length=200)]
@@ -96,6 +97,17 @@ async def table(backend: Backend, who: Principal, school: str | None, behind: bo
     return Table(grants, parts, school_of, units)
 
 
+async def shown_to(ctx: Ctx, session: Session, school: str | None, behind: bool, q: str | None) -> Table:
+    """The university view's table for the person signed in (finance offices and unit approvers)."""
+    who = session.principal
+    if who.role not in OFFICERS:
+        raise PageError(403, "forbidden", "The university view is for finance offices and unit approvers.")
+    try:
+        return await table(ctx.backend, who, school or None, behind, q)
+    except Refused as exc:
+        raise refused(exc) from exc
+
+
 @router.get("/university")
 async def university(
     request: Request,
@@ -105,13 +117,7 @@ async def university(
     behind: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    who = session.principal
-    if who.role not in OFFICERS:
-        raise PageError(403, "forbidden", "The university view is for finance offices and unit approvers.")
-    try:
-        shown = await table(ctx.backend, who, school or None, behind, q)
-    except Refused as exc:
-        raise refused(exc) from exc
+    shown = await shown_to(ctx, session, school, behind, q)
     query = request.url.query
     return render(
         request,
@@ -173,12 +179,7 @@ async def export(
 ) -> Response:
     """The university view's table as shown (same filters), for a spreadsheet."""
     who = session.principal
-    if who.role not in OFFICERS:
-        raise PageError(403, "forbidden", "The university view is for finance offices and unit approvers.")
-    try:
-        header, rows = _rows(await table(ctx.backend, who, school or None, behind, q))
-    except Refused as exc:
-        raise refused(exc) from exc
+    header, rows = _rows(await shown_to(ctx, session, school, behind, q))
     name = f"execution-{who.org_unit_id or who.tenant_id}-{date.today().isoformat()}"
     if kind == "csv":
         out = io.StringIO()

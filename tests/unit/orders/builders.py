@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from contracts.events.common import Actor, BudgetCategory
-from contracts.events.orders import ApprovalReason, OrderLine
+from contracts.events.orders import ApprovalReason, ApprovalStep, OrderLine
 from services.orders.domain.approvals import builtin_step
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
 from services.orders.domain.order import Order
@@ -37,7 +38,7 @@ def line(sku: str = "CS-0002", qty: int = 2, price: int = 2800, hazardous: bool 
 
 
 def order(
-    approvals: list[ApprovalReason] | None = None,
+    approvals: Sequence[ApprovalReason | ApprovalStep] | None = None,
     lines: list[OrderLine] | None = None,
     buyer: Actor = BUYER,
 ) -> Order:
@@ -50,7 +51,10 @@ def order(
         buyer=buyer,
         supplier_id="SUP-002",
         lines=lines or [line()],
-        approvals=[builtin_step(r, buyer.user_id == GRANT.pi_id) for r in approvals or []],
+        approvals=[  # a reason stands for the step the grant or the university asks for it
+            a if isinstance(a, ApprovalStep) else builtin_step(a, buyer.user_id == GRANT.pi_id)
+            for a in approvals or []
+        ],
         now=NOW,
         deadlines=DEADLINES,
     )

@@ -17,7 +17,7 @@ from services.orders.domain.checkout import CartLine, split_cart
 from services.orders.domain.delegation import Delegation, InvalidDelegation
 from services.orders.domain.errors import ApprovalOutOfOrder, NotAnApprover, SelfApproval
 from services.orders.domain.order import Order, OrderStatus
-from tests.unit.orders.builders import BUYER, DEADLINES, GRANT, NOW, PI, SAFETY, TODAY, catalog
+from tests.unit.orders.builders import BUYER, DEADLINES, GRANT, NOW, PI, SAFETY, TODAY, catalog, order
 
 START = date(2026, 1, 1)
 PI_RULE = ApprovalRule(key="pi", approver=Approver.PRINCIPAL_INVESTIGATOR, above_minor=500_000)
@@ -52,19 +52,7 @@ def split(
         TODAY,
         org,
     )[0]
-    return Order.place(
-        order_id="O-1",
-        checkout_id="C-1",
-        tenant_id="tsinghua",
-        grant_id=GRANT.grant_id,
-        pi_id=GRANT.pi_id,
-        buyer=buyer,
-        supplier_id="SUP-004",
-        lines=share.lines,
-        approvals=share.approvals,
-        now=NOW,
-        deadlines=DEADLINES,
-    )
+    return order(share.approvals, share.lines, buyer)
 
 
 def status_of(o: Order) -> OrderStatus:
