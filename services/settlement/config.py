@@ -27,3 +27,12 @@ class SettlementSettings(ServiceSettings):
     # The payout bank simulator stands in for the bank until a real adapter exists.
     bank_simulator_failure_rate: float = Field(default=0.0, ge=0, le=1)
     bank_simulator_closed_accounts: list[str] = Field(default_factory=list)
+    # The simulated bank account's balance before its first booking.
+    bank_simulator_opening_balance_minor: int = Field(default=1_000_000_000, ge=0)
+    # The platform's escrow bank account: the one account whose statements are reconciled.
+    bank_account: str = Field(default="31050161373600000918", min_length=4, max_length=34)
+    # How many days apart a statement line and a payout of the same amount may be for the
+    # amount-and-date rule to suggest they are one.
+    reconciliation_window_days: int = Field(default=3, ge=0, le=31)
+    # A suspense item open longer than this many days is flagged for operators.
+    suspense_flag_after_days: int = Field(default=5, ge=0)

@@ -18,10 +18,18 @@ from services.settlement.adapters.bank import PayoutBank
 PRODUCER = "settlement"
 
 
+@dataclass(frozen=True)
+class ReconciliationRules:
+    account: str  # the escrow bank account whose statements are reconciled
+    window_days: int  # amount-and-date suggestions: how many days apart line and payout may be
+    flag_after_days: int  # suspense items older than this are flagged
+
+
 @dataclass
 class Context(BaseContext):
     fee_rate_bp: int  # the platform's fee on released escrow, in basis points
     bank: PayoutBank  # the bank payouts are sent through
+    reconciliation: ReconciliationRules
 
 
 async def emit(

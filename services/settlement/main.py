@@ -12,10 +12,18 @@ from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
 from services.settlement.adapters.bank import PayoutBankSimulator
-from services.settlement.api import escrow, grants, org_units, payouts, reconciliation, universities
+from services.settlement.api import (
+    bank_simulator,
+    escrow,
+    grants,
+    org_units,
+    payouts,
+    reconciliation,
+    universities,
+)
 from services.settlement.commands import guarantee
 from services.settlement.config import SettlementSettings
-from services.settlement.context import Context
+from services.settlement.context import Context, ReconciliationRules
 
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -27,8 +35,14 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             base.pool,
             failure_rate=settings.bank_simulator_failure_rate,
             closed_accounts=frozenset(settings.bank_simulator_closed_accounts),
+            clock=base.clock,
+            account=settings.bank_account,
+            opening_balance_minor=settings.bank_simulator_opening_balance_minor,
         )
-        return Context.extending(base, fee_rate_bp=settings.fee_rate_bp, bank=bank)
+        rules = ReconciliationRules(
+            settings.bank_account, settings.reconciliation_window_days, settings.suspense_flag_after_days
+        )
+        return Context.extending(base, fee_rate_bp=settings.fee_rate_bp, bank=bank, reconciliation=rules)
 
     return build_service(
         "settlement",
@@ -41,6 +55,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             escrow.router,
             payouts.router,
             reconciliation.router,
+            bank_simulator.router,
         ],
         handlers=events.EVENTS,
         timers=timers.timers(settings.payout_interval_hours),

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import Forbidden, NotFound
-from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api.deps import Ctx
 from services.settlement.commands import payouts
 from services.settlement.domain import accounts
@@ -197,19 +195,3 @@ async def guarantee(ctx: Ctx, _: Ops) -> GuaranteeOut:
         can_still_advance=left,
         receivables=receivables,
     )
-
-
-@router.get(
-    "/v1/bank-simulator/statement",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"text/csv": {}}}},
-    tags=["bank simulator"],
-)
-async def simulated_statement(ctx: Ctx, _: Ops, on: date | None = None) -> PlainTextResponse:
-    """The bank simulator's statement of the platform account for a day (default today), as CSV
-    ready for `POST /v1/reconciliation/statements` (simulator only)."""
-    bank = ctx.bank
-    if not isinstance(bank, PayoutBankSimulator):
-        raise NotFound("the bank is not simulated here", code="not_simulated")
-    content = await bank.statement(on or ctx.today)
-    return PlainTextResponse(content, media_type="text/csv")

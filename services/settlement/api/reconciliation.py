@@ -1,85 +1,222 @@
-"""Importing a bank statement and reading what it matched, then and later."""
+"""Reconciliation for platform operations: importing statements in any bank format, the day's
+余额调节表 and its versions, conflicting statements, and the suspense queue with its actions."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import Field
 
 from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import AppError
+from plumbing.request_bodies import Reason, RequestBody
+from services.settlement.adapters.statements import StatementFormat
+from services.settlement.adapters.statements.tabular import LAYOUTS
 from services.settlement.api.deps import Ctx
-from services.settlement.commands import reconciliation
+from services.settlement.commands import reconciliation, suspense
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
 Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
-
-
-class ReportOut(BaseModel):
-    statement_id: str
-    matched: list[dict[str, object]]
-    surplus: list[dict[str, object]]  # 长款: on the statement, not in the ledger (parked in suspense)
-    shortage: list[dict[str, object]]  # 短款: in the ledger, not on the statement
+LinePath = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[\w.:-]+$")]
+STATEMENT_TYPES = ("application/xml", "text/xml", "text/csv", "text/plain", "application/octet-stream")
 
 
 @router.post(
     "/statements",
-    response_model=ReportOut,
     openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in STATEMENT_TYPES},
+        }
     },
+    responses={201: {"description": "imported and reconciled"}, 200: {"description": "imported before"}},
 )
-async def import_statement(request: Request, ctx: Ctx, ops: Ops) -> ReportOut:
-    """Import a CSV statement (`date,amount,direction,reference`; amounts in yuan, e.g. 1234.56;
-    direction credit or debit). Importing the same file again returns the same report."""
+async def import_statement(
+    request: Request,
+    response: Response,
+    ctx: Ctx,
+    ops: Ops,
+    format: Annotated[
+        StatementFormat | None, Query(description="recognised from the content if not given")
+    ] = None,
+    layout: Annotated[
+        str | None,
+        Query(description=f"CSV layout: {', '.join(sorted(LAYOUTS))}; found from the header if not given"),
+    ] = None,
+) -> dict[str, Any]:
+    """Import one account's statement of one day — camt.053 XML, MT940, or a bank's CSV export
+    (UTF-8 or GB18030) — and reconcile it. A statement that is malformed (`malformed_statement`,
+    naming the line) or does not add up (`statement_unbalanced`) changes nothing; the same file
+    again returns the same result; a different one for the same account and day is
+    `statement_conflict` and kept for an operator."""
     body = await request.body()
     if len(body) > MAX_STATEMENT_BYTES:
         raise AppError("the statement is too large", code="statement_too_large")
-    try:
-        content = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AppError("the statement must be UTF-8 text", code="malformed_statement") from exc
-    result = await reconciliation.import_statement(ctx, content, Audited.by(ops, "statement.imported"))
-    return ReportOut(
-        statement_id=result.statement_id,
-        matched=result.matched,
-        surplus=result.surplus,
-        shortage=result.shortage,
+    imported = await reconciliation.import_statement(
+        ctx, body, Audited.by(ops, "statement.imported"), format=format, layout=layout
+    )
+    response.status_code = 201 if imported.fresh else 200
+    return await _statement(ctx, imported.statement_id, with_report=True)
+
+
+async def _statement(ctx: Ctx, statement_id: str, *, with_report: bool) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        view = await reconciliation.statement_view(conn, statement_id)
+        if with_report and view["account"]:
+            view["report"] = (
+                await reconciliation.report_of(conn, view["account"], date.fromisoformat(view["date"]))
+            )[0]
+    return view
+
+
+@router.get("/statements")
+async def statements(
+    ctx: Ctx, _: Ops, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[dict[str, Any]]:
+    """The statements imported last, newest day first, each as reconciled now."""
+    async with ctx.pool.acquire() as conn:
+        found = await conn.fetch(
+            "select statement_id from bank_statements"
+            " order by statement_date desc nulls last, imported_at desc, statement_id limit $1",
+            limit,
+        )
+        return [await reconciliation.statement_view(conn, r["statement_id"]) for r in found]
+
+
+@router.get("/statements/{statement_id}")
+async def statement(
+    ctx: Ctx, _: Ops, statement_id: Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[0-9a-f]+$")]
+) -> dict[str, Any]:
+    """One statement as reconciled now, with its day's latest report."""
+    return await _statement(ctx, statement_id, with_report=True)
+
+
+@router.get("/reports/{on}")
+async def report(
+    ctx: Ctx,
+    _: Ops,
+    on: date,
+    versions: Annotated[bool, Query(description="every version, newest first")] = False,
+) -> list[dict[str, Any]]:
+    """The escrow account's 余额调节表 of a day: bank and ledger balances, what is on the bank and
+    not in the ledger (长款) and the other way (短款), adjusted balances, and whether they agree.
+    A new version is kept whenever a later statement, payout or operator action changes it."""
+    async with ctx.pool.acquire() as conn:
+        return await reconciliation.report_of(conn, ctx.reconciliation.account, on, all_versions=versions)
+
+
+@router.get("/conflicts")
+async def conflicts(ctx: Ctx, _: Ops) -> list[dict[str, Any]]:
+    """Statements refused because another one for the same account and day was imported."""
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch("select * from statement_conflicts order by received_at desc limit 100")
+    return [
+        {
+            "account": r["account"],
+            "date": r["statement_date"].isoformat(),
+            "refused_statement_id": r["content_sha"],
+            "imported_statement_id": r["existing_id"],
+            "received_by": r["received_by"],
+            "received_at": r["received_at"].isoformat(),
+        }
+        for r in rows
+    ]
+
+
+@router.get("/suspense")
+async def suspense_queue(ctx: Ctx, _: Ops) -> list[dict[str, Any]]:
+    """Open suspense items, oldest first, each with its age in days and suggested matches;
+    `flagged` past the configured age."""
+    return await suspense.queue(ctx)
+
+
+class MatchIn(RequestBody):
+    target: str = Field(
+        min_length=3,
+        max_length=200,
+        description="payout:<payout id> or return:<return id> (money out), "
+        "receivable:<supplier id> (money in)",
+    )
+    reason: Reason
+
+
+class ReturnIn(RequestBody):
+    reason: Reason
+    payer_account: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=34,
+        pattern=r"^[0-9A-Za-z ]+$",
+        description="where to send it; the line's counterparty account if not given",
     )
 
 
-class StatementReportOut(ReportOut):
-    imported_at: datetime
-    imported_by: str
+class WriteOffIn(RequestBody):
+    reason: Reason
 
 
-@router.get("/statements", response_model=list[StatementReportOut])
-async def statements(
-    ctx: Ctx, ops: Ops, limit: Annotated[int, Query(ge=1, le=100)] = 10
-) -> list[StatementReportOut]:
-    """The statements imported last, newest first, each with its report: matches, 长款, 短款."""
+class DecisionIn(RequestBody):
+    reason: Reason | None = None
+
+
+@router.post("/suspense/{line_id}/confirm")
+async def confirm(ctx: Ctx, ops: Ops, line_id: LinePath, body: DecisionIn | None = None) -> dict[str, Any]:
+    """Confirm the suggested match of a line."""
+    await suspense.confirm_suggestion(
+        ctx, line_id, Audited.by(ops, "suspense.confirmed", body.reason if body else None)
+    )
+    return {"line_id": line_id, "state": "matched"}
+
+
+@router.post("/suspense/{line_id}/reject")
+async def reject(ctx: Ctx, ops: Ops, line_id: LinePath, body: DecisionIn | None = None) -> dict[str, Any]:
+    """Reject the suggested match of a line: it stays in suspense and is not suggested again."""
+    await suspense.reject_suggestion(
+        ctx, line_id, Audited.by(ops, "suspense.rejected", body.reason if body else None)
+    )
+    return {"line_id": line_id, "state": "open"}
+
+
+@router.post("/suspense/{line_id}/match")
+async def match(ctx: Ctx, ops: Ops, line_id: LinePath, body: MatchIn) -> dict[str, Any]:
+    """Match a line to a ledger item the rules could not find."""
+    await suspense.match_to(ctx, line_id, body.target, Audited.by(ops, "suspense.matched", body.reason))
+    return {"line_id": line_id, "state": "matched", "target": body.target}
+
+
+@router.post("/suspense/{line_id}/return")
+async def return_to_payer(ctx: Ctx, ops: Ops, line_id: LinePath, body: ReturnIn) -> dict[str, Any]:
+    """Send money that came in unexplained back to its payer through the bank."""
+    return_id = await suspense.return_to_payer(
+        ctx, line_id, body.payer_account, Audited.by(ops, "suspense.returned", body.reason)
+    )
     async with ctx.pool.acquire() as conn:
-        found = await conn.fetch(
-            "select statement_id, imported_at, imported_by from bank_statements"
-            " order by imported_at desc, statement_id limit $1",
-            limit,
+        row = await conn.fetchrow(
+            "select status, failure, end_to_end_id from bank_returns where return_id = $1", return_id
         )
-        out = []
-        for row in found:
-            r = await reconciliation.report(conn, row["statement_id"])
-            out.append(
-                StatementReportOut(
-                    statement_id=r.statement_id,
-                    matched=r.matched,
-                    surplus=r.surplus,
-                    shortage=r.shortage,
-                    imported_at=row["imported_at"],
-                    imported_by=row["imported_by"],
-                )
-            )
-    return out
+    return {"line_id": line_id, "return_id": return_id, **dict(row)}
+
+
+@router.post("/suspense/{line_id}/write-off", status_code=202)
+async def write_off(ctx: Ctx, ops: Ops, line_id: LinePath, body: WriteOffIn) -> dict[str, Any]:
+    """Ask to write a line off; it is written off when a second operator approves."""
+    await suspense.request_write_off(
+        ctx, line_id, Audited.by(ops, "suspense.write_off_requested", body.reason)
+    )
+    return {"line_id": line_id, "state": "open", "write_off": "requested", "requested_by": ops.subject}
+
+
+@router.post("/suspense/{line_id}/write-off/approve")
+async def approve_write_off(
+    ctx: Ctx, ops: Ops, line_id: LinePath, body: DecisionIn | None = None
+) -> dict[str, Any]:
+    """Approve another operator's write-off: the amount leaves suspense for reconciliation differences."""
+    await suspense.approve_write_off(
+        ctx, line_id, Audited.by(ops, "suspense.written_off", body.reason if body else None)
+    )
+    return {"line_id": line_id, "state": "written_off", "approved_by": ops.subject}

@@ -170,6 +170,33 @@ async def _receivables_covered(conn: asyncpg.Connection) -> str | None:
     return None
 
 
+async def _suspense_holds_open_lines(conn: asyncpg.Connection) -> str | None:
+    """Suspense holds exactly the statement lines still open (money in as credit, money out as
+    debit; a return on its way is a pending debit); a matched line's items add up to it."""
+    row = await conn.fetchrow(
+        """select coalesce((select credits_posted - debits_posted + credits_pending - debits_pending
+                            from accounts where account_id = 'platform:suspense'), 0) as held,
+                  coalesce((select sum(case direction when 'credit' then amount else -amount end)
+                            from bank_statement_lines where state = 'open'), 0) as open_lines"""
+    )
+    if row["held"] != row["open_lines"]:
+        return f"suspense holds {row['held']} fen, the open statement lines {row['open_lines']}"
+    wrong = await conn.fetch(
+        """select l.line_id from bank_statement_lines l
+           join line_matches m on m.line_id = l.line_id and m.status = 'confirmed'
+           join bank_items i on i.item_id = m.item_id
+           group by l.line_id, l.amount having sum(i.amount) <> l.amount
+           union all
+           select l.line_id from bank_statement_lines l where l.state = 'matched' and l.payout_id is null
+               and not exists (select 1 from line_matches m
+                               where m.line_id = l.line_id and m.status = 'confirmed')
+           limit 5"""
+    )
+    return (
+        f"matched lines whose items do not add up to them: {[r['line_id'] for r in wrong]}" if wrong else None
+    )
+
+
 CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] = [
     ("0. every transfer names accounts and pending transfers that exist", _references),
     ("1. debits equal credits, pending and posted", _balanced),
@@ -180,6 +207,7 @@ CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] 
     ("3. each escrow resolved exactly once; posted <= escrowed", _escrows_resolved_once),
     ("4. per order: paid = settled + refunded; refunds <= order amount", _paid_equals_settled_plus_refunded),
     ("6. supplier receivables <= guarantee fund, matched by advances", _receivables_covered),
+    ("9. suspense holds the open statement lines; matches add up", _suspense_holds_open_lines),
 ]
 
 

@@ -6,6 +6,7 @@ next run: the bank answers the same way per reference, so nothing is paid twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
+from services.settlement.commands import reconciliation, suspense
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
 from services.settlement.domain.escrow import recovery
@@ -85,6 +87,8 @@ async def run(ctx: Context, run_id: str, started_by: Audited) -> RunReport:
             before=None,
             after={"paid": report.paid, "failed": report.failed, "skipped": report.skipped, "total": total},
         )
+    if report.paid:
+        await reconciliation.rematch(ctx, f"payout run {run_id} paid")
     return report
 
 
@@ -124,14 +128,15 @@ async def _start(
         await write_ledger(conn, ledger)
         await conn.execute(
             """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status,
-                   created_at)
-               values ($1, $2, $3, $4, $5, 'pending', $6)""",
+                   created_at, end_to_end_id)
+               values ($1, $2, $3, $4, $5, 'pending', $6, $7)""",
             payout_id,
             run_id,
             supplier_id,
             amount,
             payee["bank_account_id"],
             ctx.clock.now(),
+            end_to_end_id(payout_id),
         )
         await emit(
             conn,
@@ -175,7 +180,15 @@ async def _finish(
     amount: int,
     report: RunReport | None = None,
 ) -> None:
-    outcome = await ctx.bank.pay(reference=payout_id, bank_account_id=bank_account_id, amount_minor=amount)
+    run_id = payout_id.rpartition(":")[0]
+    outcome = await ctx.bank.pay(
+        reference=payout_id,
+        bank_account_id=bank_account_id,
+        amount_minor=amount,
+        end_to_end_id=end_to_end_id(payout_id),
+        remittance=f"UniSettle payout {payout_id}",
+        batch_id=run_id,
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow("select * from payouts where payout_id = $1 for update", payout_id)
         if row is None or row["status"] != "pending":
@@ -237,6 +250,12 @@ async def _finish(
             report.failed[supplier_id] = outcome.failure_code or "bank_failed"
 
 
+def end_to_end_id(payout_id: str) -> str:
+    """The id a payout carries through the bank and back on its statement (35 characters at most
+    in ISO 20022; migration 009 derives the same for earlier payouts)."""
+    return "USP" + hashlib.sha256(payout_id.encode()).hexdigest()[:24].upper()
+
+
 def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
     """What a payout moves: the supplier's payable and receivable (recovery first), the guarantee
     fund's accounts, and the bank."""
@@ -251,13 +270,16 @@ def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
 
 
 async def resume_pending(ctx: Context) -> int:
-    """Ask the bank again about payouts a crash left pending."""
+    """Ask the bank again about payouts and returns a crash left pending."""
     async with ctx.pool.acquire() as conn:
         pending = await conn.fetch(
             "select payout_id, bank_account_id, amount from payouts where status = 'pending'"
         )
     for row in pending:
         await _finish(ctx, row["payout_id"], row["bank_account_id"], row["amount"])
+    await suspense.resume_returns(ctx)
+    if pending:
+        await reconciliation.rematch(ctx, "payouts left pending were answered")
     return len(pending)
 
 

@@ -1,136 +1,312 @@
-"""Reconciling a bank statement with the ledger.
+"""Reconciling bank statements with the ledger (统一对账, and 补对账 when items arrive late).
 
-Each statement line is matched to a settled payout by reference and amount. A line the ledger
-does not know is 长款 (on the statement, not in the ledger): its amount is parked in the suspense
-account until an operator resolves it. A settled payout in the statement's period that no line
-shows is 短款 (in the ledger, not on the statement)."""
+A statement is read (camt.053, MT940 or a bank's CSV) and refused whole if it is malformed or does
+not add up; it is one account's day, imported once. Its lines and every line still open are
+matched against what the ledger sent through the bank and no line has yet shown (domain.matching).
+A line with no confirmed match is 长款: its amount is parked in the suspense account until it is
+matched later or an operator resolves it (commands.suspense). A payout no line shows is 短款 until
+a line does. After every change the 余额调节表 of each day it touches is computed again and kept
+as a new version when it says something new."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import asyncpg
 
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
+from plumbing.errors import Conflict, NotFound, RuleViolation
+from services.settlement.adapters import reconciliation_repo as repo
 from services.settlement.adapters.book_reader import load_ledger
 from services.settlement.adapters.effects import write_ledger
+from services.settlement.adapters.statements import StatementFormat, read
 from services.settlement.context import Context
 from services.settlement.domain import accounts
+from services.settlement.domain.bank_reconciliation import day_report
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
-from services.settlement.domain.statement import Direction, StatementLine, parse
+from services.settlement.domain.matching import OpenLine, match
+from services.settlement.domain.statement import Direction, StatementLine
 
 SUSPENSE = accounts.SUSPENSE
 
 
+class StatementConflict(Conflict):
+    code = "statement_conflict"
+
+
 @dataclass
-class Report:
+class Imported:
     statement_id: str
-    matched: list[dict[str, object]] = field(default_factory=list)
-    surplus: list[dict[str, object]] = field(default_factory=list)  # 长款
-    shortage: list[dict[str, object]] = field(default_factory=list)  # 短款
+    account: str
+    statement_date: date
+    fresh: bool
 
 
-async def import_statement(ctx: Context, content: str, imported_by: Audited) -> Report:
-    statement_id = hashlib.sha256(content.encode()).hexdigest()
-    lines = parse(content)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        fresh = await conn.fetchval(
-            """insert into bank_statements (statement_id, imported_by, lines) values ($1, $2, $3)
-               on conflict do nothing returning true""",
-            statement_id,
-            imported_by.actor_id,
-            len(lines),
+async def import_statement(
+    ctx: Context,
+    content: bytes,
+    imported_by: Audited,
+    *,
+    format: StatementFormat | None = None,
+    layout: str | None = None,
+) -> Imported:
+    statement = read(content, format=format, layout=layout)  # refused whole before anything is written
+    if statement.account != ctx.reconciliation.account:
+        raise RuleViolation(
+            f"the statement is of account {statement.account}, not the platform's escrow account",
+            code="statement_account_unknown",
+            details={"account": statement.account},
         )
-        if fresh:
-            ledger = await load_ledger(conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[SUSPENSE]])
-            for line in lines:
-                await _match(conn, ledger, statement_id, line)
-            await write_ledger(conn, ledger)
-        result = await report(conn, statement_id)
-        if fresh:
+    if statement.currency != "CNY":
+        raise RuleViolation(
+            f"the statement is in {statement.currency}; the account is in CNY", code="currency_mismatch"
+        )
+    sha = hashlib.sha256(content).hexdigest()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await repo.lock(conn)
+        existing = await conn.fetchrow(
+            "select statement_id from bank_statements where account = $1 and statement_date = $2",
+            statement.account,
+            statement.statement_date,
+        )
+        if existing is None:
+            new_lines = await repo.insert_statement(
+                conn, sha, statement, imported_by.actor_id, ctx.clock.now()
+            )
+            outcome = await _rematch(conn, ctx, imported_by.actor_id, new_lines)
+            await report_days(conn, ctx, statement.account, f"statement {sha[:12]} imported")
             await audit.record(
                 conn,
                 imported_by,
                 tenant_id=PLATFORM_TENANT,
-                subject=f"statement:{statement_id}",
+                subject=f"statement:{sha}",
                 before=None,
-                after={"lines": len(lines), "surplus": result.surplus, "shortage": len(result.shortage)},
+                after={
+                    "account": statement.account,
+                    "date": statement.statement_date.isoformat(),
+                    "format": statement.format,
+                    "lines": len(statement.lines),
+                    "opening_minor": statement.opening_minor,
+                    "closing_minor": statement.closing_minor,
+                    **outcome,
+                },
             )
-        return result
+            return Imported(sha, statement.account, statement.statement_date, True)
+        if existing["statement_id"] == sha:
+            return Imported(sha, statement.account, statement.statement_date, False)
+        await conn.execute(
+            """insert into statement_conflicts (account, statement_date, content_sha, existing_id,
+                       received_by,
+                       received_at) values ($1, $2, $3, $4, $5, $6) on conflict do nothing""",
+            statement.account,
+            statement.statement_date,
+            sha,
+            existing["statement_id"],
+            imported_by.actor_id,
+            ctx.clock.now(),
+        )
+    raise StatementConflict(
+        f"a different statement of account {statement.account} for {statement.statement_date} was imported"
+        " already; the new one is kept for an operator and not reconciled",
+        details={
+            "account": statement.account,
+            "date": statement.statement_date.isoformat(),
+            "imported_statement_id": existing["statement_id"],
+            "refused_statement_id": sha,
+        },
+    )
 
 
-async def _match(conn: asyncpg.Connection, ledger: Ledger, statement_id: str, line: StatementLine) -> None:
-    payout_id = None
-    if line.direction is Direction.DEBIT:
-        payout_id = await conn.fetchval(
-            """select payout_id from payouts p where payout_id = $1 and amount = $2 and status = 'settled'
-               and not exists (select 1 from bank_statement_lines l where l.payout_id = p.payout_id)""",
-            line.reference,
-            line.amount_minor,
-        )
-    if payout_id is None:
-        debit, credit = (
-            (accounts.BANK, SUSPENSE) if line.direction is Direction.CREDIT else (SUSPENSE, accounts.BANK)
-        )
-        ledger.apply(
-            Transfer(
-                transfer_id(f"statement:{statement_id}:{line.line_no}"),
-                debit,
-                credit,
-                line.amount_minor,
-                TransferKind.POSTED,
-                "statement_suspense",
-            )
-        )
+async def rematch(ctx: Context, cause: str) -> dict[str, int]:
+    """Match the lines still open against what the ledger recorded since (补对账)."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval("select exists (select 1 from bank_statement_lines where state = 'open')"):
+            return {"confirmed": 0, "suggested": 0}
+        await repo.lock(conn)
+        outcome = await _rematch(conn, ctx, "system", [])
+        if outcome["confirmed"] or outcome["suggested"]:
+            await report_days(conn, ctx, ctx.reconciliation.account, cause)
+        return outcome
+
+
+async def _rematch(
+    conn: asyncpg.Connection, ctx: Context, by: str, new_lines: list[OpenLine]
+) -> dict[str, int]:
+    """Match the new lines and those still open; park what stays open, unpark what was."""
+    new_ids = {x.line_id for x in new_lines}
+    candidates = await repo.open_lines(conn)  # the new lines are inserted open
+    rejected = await repo.rejected_pairs(conn)
+    items = await repo.unmatched_items(conn)
+    found = [
+        m
+        for m in match(candidates, items, window_days=ctx.reconciliation.window_days)
+        if not any((m.line_id, i.item_id) in rejected for i in m.items)
+    ]
     await conn.execute(
-        """insert into bank_statement_lines (statement_id, line_no, on_date, amount, direction, reference,
-               matched, payout_id) values ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        statement_id,
-        line.line_no,
-        line.on,
-        line.amount_minor,
-        line.direction.value,
-        line.reference,
-        "payout" if payout_id else "suspense",
-        payout_id,
+        "delete from line_matches where status = 'suggested' and line_id = any($1::text[])",
+        [x.line_id for x in candidates],
     )
-
-
-async def report(conn: asyncpg.Connection, statement_id: str) -> Report:
-    out = Report(statement_id)
+    await repo.record_matches(conn, found, by, ctx.clock.now())
+    confirmed = {m.line_id for m in found if m.confirmed}
+    by_id = {x.line_id: x for x in candidates}
+    ledger = await load_ledger(conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[SUSPENSE]])
     rows = await conn.fetch(
-        """select line_no, on_date, amount, direction, reference, matched, payout_id from bank_statement_lines
-           where statement_id = $1 order by line_no""",
+        "select line_id, statement_id, line_no from bank_statement_lines where line_id = any($1::text[])",
+        [x.line_id for x in candidates],
+    )
+    for row in rows:
+        line = by_id[row["line_id"]].line
+        parked = row["line_id"] not in new_ids
+        if row["line_id"] in confirmed and parked:
+            park(ledger, f"statement:{row['statement_id']}:{row['line_no']}:matched", line, out=True)
+        elif row["line_id"] not in confirmed and not parked:
+            park(ledger, f"statement:{row['statement_id']}:{row['line_no']}", line)
+    await write_ledger(conn, ledger)
+    await repo.set_state(conn, sorted(confirmed), "matched")
+    return {
+        "confirmed": len(confirmed),
+        "suggested": sum(1 for m in found if not m.confirmed),
+        "parked": len(new_ids - confirmed),
+    }
+
+
+def park(ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, code: str = "") -> None:
+    """Park a line's amount in suspense, or (`out=True`) take it out again towards the bank: money
+    in is the bank's debit and suspense's credit until it is explained, money out the other way."""
+    into = (accounts.BANK, SUSPENSE) if line.direction is Direction.CREDIT else (SUSPENSE, accounts.BANK)
+    debit, credit = (into[1], into[0]) if out else into
+    ledger.apply(
+        Transfer(
+            transfer_id(cause),
+            debit,
+            credit,
+            line.amount_minor,
+            TransferKind.POSTED,
+            code or ("suspense_matched" if out else "statement_suspense"),
+        )
+    )
+
+
+async def report_days(conn: asyncpg.Connection, ctx: Context, account: str, cause: str) -> None:
+    statements, lines, items = await repo.report_facts(conn, account)
+    for statement in statements:
+        body = day_report(statement.on, statements, lines, items)
+        await repo.save_report(
+            conn, account, statement.on, {"account": account, **body}, cause, ctx.clock.now()
+        )
+
+
+async def report_of(
+    conn: asyncpg.Connection, account: str, on: date, *, all_versions: bool = False
+) -> list[dict[str, Any]]:
+    found = await repo.reports(conn, account, on, all_versions=all_versions)
+    if not found:
+        raise NotFound(
+            f"no statement of account {account} for {on} has been reconciled", code="report_not_found"
+        )
+    return [
+        {
+            "version": r["version"],
+            "cause": r["cause"],
+            "computed_at": r["created_at"].isoformat(),
+            **_json(r["body"]),
+        }
+        for r in found
+    ]
+
+
+def _json(body: Any) -> dict[str, Any]:
+    return dict(json.loads(body)) if isinstance(body, str) else dict(body)
+
+
+async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[str, Any]:
+    """A statement as reconciled now: each line matched (to what, by which rule), suggested, or
+    not in the ledger (长款, with what became of it); and the payouts up to its day no line shows
+    yet (短款)."""
+    head = await conn.fetchrow("select * from bank_statements where statement_id = $1", statement_id)
+    if head is None:
+        raise NotFound(f"no statement {statement_id}", code="statement_not_found")
+    rows = await conn.fetch(
+        """select l.*, coalesce(json_agg(json_build_object('item_id', m.item_id, 'kind', m.item_kind,
+               'status', m.status, 'rule', m.rule, 'explanation', m.explanation) order by m.item_id)
+               filter (where m.status in ('confirmed', 'suggested')), '[]') matches
+           from bank_statement_lines l left join line_matches m on m.line_id = l.line_id
+           where l.statement_id = $1 group by l.statement_id, l.line_no order by l.line_no""",
         statement_id,
     )
+    view: dict[str, Any] = {
+        "statement_id": statement_id,
+        "account": head["account"],
+        "date": head["statement_date"].isoformat() if head["statement_date"] else None,
+        "format": head["format"] or "csv",
+        "opening_minor": head["opening"],
+        "closing_minor": head["closing"],
+        "imported_at": head["imported_at"].isoformat(),
+        "imported_by": head["imported_by"],
+        "matched": [],
+        "suggested": [],
+        "surplus": [],
+        "shortage": [],
+    }
     for r in rows:
-        entry: dict[str, object] = {
+        matches = json_list(r["matches"])
+        entry = {
+            "line_id": r["line_id"],
             "line": r["line_no"],
             "date": r["on_date"].isoformat(),
             "amount_minor": r["amount"],
             "direction": r["direction"],
-            "reference": r["reference"],
+            "bank_reference": r["reference"],
+            "end_to_end_id": r["end_to_end_id"],
+            "state": r["state"],
         }
-        (out.matched if r["matched"] == "payout" else out.surplus).append(entry)
-    if rows:
-        first, last = min(r["on_date"] for r in rows), max(r["on_date"] for r in rows)
+        confirmed = [m for m in matches if m["status"] == "confirmed"]
+        suggested = [m for m in matches if m["status"] == "suggested"]
+        if r["state"] == "matched":
+            view["matched"].append(
+                {
+                    **entry,
+                    "items": [m["item_id"] for m in confirmed],
+                    "rule": confirmed[0]["rule"] if confirmed else "reference",
+                    "explanation": confirmed[0]["explanation"] if confirmed else "",
+                }
+            )
+            continue
+        if suggested:
+            view["suggested"].append(
+                {
+                    **entry,
+                    "items": [m["item_id"] for m in suggested],
+                    "rule": suggested[0]["rule"],
+                    "explanation": suggested[0]["explanation"],
+                }
+            )
+        view["surplus"].append(entry)
+    if head["statement_date"] is not None:
         missing = await conn.fetch(
-            """select payout_id, amount, resolved_at from payouts p where status = 'settled'
-               and resolved_at::date between $1 and $2
-               and not exists (select 1 from bank_statement_lines l where l.payout_id = p.payout_id)
-               order by payout_id""",
-            first,
-            last,
+            """select i.item_id, i.kind, i.amount, i.recorded_on from bank_items i
+               where i.recorded_on <= $1 and not exists
+                   (select 1 from line_matches m where m.item_id = i.item_id and m.status = 'confirmed')
+               order by i.recorded_on, i.item_id""",
+            head["statement_date"],
         )
-        out.shortage = [
+        view["shortage"] = [
             {
-                "payout_id": m["payout_id"],
+                "item_id": m["item_id"],
+                "kind": m["kind"],
                 "amount_minor": m["amount"],
-                "settled_on": m["resolved_at"].date().isoformat(),
+                "recorded_on": m["recorded_on"].isoformat(),
             }
             for m in missing
         ]
-    return out
+    return view
+
+
+def json_list(value: Any) -> list[dict[str, Any]]:
+    return list(json.loads(value)) if isinstance(value, str) else list(value)

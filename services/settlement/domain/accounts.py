@@ -11,6 +11,8 @@ GUARANTEE_FUND = "platform:guarantee_fund"  # limited: it can advance only what 
 GUARANTEE_ADVANCED = "platform:guarantee_advanced"  # the fund's money out on advances
 BANK = "platform:bank"  # mirror of the escrow bank account: payouts leave through it
 SUSPENSE = "platform:suspense"  # what a bank statement shows and the ledger does not (长款)
+# where a 长款 nobody can explain goes when two operators write it off (a gain or a loss)
+RECONCILIATION_DIFFERENCES = "platform:reconciliation_differences"
 
 
 @dataclass(frozen=True)
@@ -74,4 +76,5 @@ PLATFORM: dict[str, Opening] = {
     GUARANTEE_ADVANCED: Opening(GUARANTEE_ADVANCED, "guarantee_advanced"),
     BANK: Opening(BANK, "bank"),
     SUSPENSE: Opening(SUSPENSE, "suspense"),
+    RECONCILIATION_DIFFERENCES: Opening(RECONCILIATION_DIFFERENCES, "reconciliation_differences"),
 }

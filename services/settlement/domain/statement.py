@@ -1,85 +1,121 @@
-"""Bank statement lines: parsed strictly (amounts in yuan with at most two decimals become fen,
-never floats), and matched against the ledger by reference and amount."""
+"""A bank statement as every reader produces it, whatever the bank's format: the account, the day,
+the booked opening and closing balances, and the lines in fen (never floats). A statement that
+does not add up (opening + Σ lines ≠ closing) is refused, naming where it stops adding up."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from plumbing.errors import RuleViolation
 
-_AMOUNT = re.compile(r"^(\d{1,15})(?:\.(\d{1,2}))?$")
+# yuan with at most two decimals, thousands separators allowed ("1,234.50"), a sign in front
+_AMOUNT = re.compile(r"^([+-])?(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,2}))?$")
 MAX_LINES = 100_000
 
 
 class Direction(StrEnum):
-    CREDIT = "credit"  # money into the escrow bank account
+    CREDIT = "credit"  # money into the account
     DEBIT = "debit"  # money out of it
-
-
-@dataclass(frozen=True)
-class StatementLine:
-    line_no: int
-    on: date
-    amount_minor: int
-    direction: Direction
-    reference: str
 
 
 class MalformedStatement(RuleViolation):
     code = "malformed_statement"
 
 
+class StatementUnbalanced(RuleViolation):
+    code = "statement_unbalanced"
+
+
+class ProvisionalStatement(RuleViolation):
+    """An intraday report (camt.052) is provisional: only an end-of-day statement is reconciled."""
+
+    code = "statement_provisional"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A line booking several payments at once, with what the bank says it holds."""
+
+    count: int
+    total_minor: int | None = None
+    end_to_end_ids: tuple[str, ...] = ()  # of the payments inside, when the bank lists them
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    line_no: int  # where the line is in the file (row, entry or :61: number), for error messages
+    booking_date: date
+    amount_minor: int  # > 0; the direction says which way
+    direction: Direction
+    value_date: date | None = None
+    bank_reference: str = ""  # the bank's own reference for the entry
+    end_to_end_id: str = ""  # the payer's reference carried through the bank unchanged
+    remittance: str = ""  # free text: 用途, 摘要, remittance information
+    counterparty_account: str = ""
+    counterparty_name: str = ""
+    batch: Batch | None = None
+
+    @property
+    def signed_minor(self) -> int:
+        return self.amount_minor if self.direction is Direction.CREDIT else -self.amount_minor
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: str
+    statement_date: date
+    opening_minor: int  # signed: a credit balance is positive
+    closing_minor: int
+    lines: tuple[StatementLine, ...] = ()
+    currency: str = "CNY"
+    format: str = ""
+    running_balances: tuple[int | None, ...] = field(default=(), compare=False)
+
+    def check_balanced(self) -> None:
+        """Opening + Σ lines = closing, and where the bank gives a running balance per line
+        (余额), each one follows from the one before."""
+        balance = self.opening_minor
+        for n, line in enumerate(self.lines):
+            balance += line.signed_minor
+            stated = self.running_balances[n] if n < len(self.running_balances) else None
+            if stated is not None and stated != balance:
+                raise StatementUnbalanced(
+                    f"line {line.line_no}: the balance after it is {balance} fen, the bank says {stated}",
+                    details={"line": line.line_no, "computed_minor": balance, "stated_minor": stated},
+                )
+        if balance != self.closing_minor:
+            raise StatementUnbalanced(
+                f"opening {self.opening_minor} + lines {balance - self.opening_minor} = {balance} fen,"
+                f" but the closing balance is {self.closing_minor}",
+                details={
+                    "opening_minor": self.opening_minor,
+                    "lines_minor": balance - self.opening_minor,
+                    "closing_minor": self.closing_minor,
+                    "difference_minor": self.closing_minor - balance,
+                },
+            )
+
+
 def to_fen(text: str) -> int:
+    """A yuan amount as fen, exactly: "1,234.5" → 123450; a sign is kept ("-3.20" → -320)."""
     match = _AMOUNT.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not an amount like 1234.56")
-    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    sign, whole, frac = match.groups()
+    fen = int(whole.replace(",", "")) * 100 + int((frac or "0").ljust(2, "0"))
+    return -fen if sign == "-" else fen
 
 
-def parse(content: str) -> list[StatementLine]:
-    """All lines or none: the first bad line refuses the whole statement, naming it."""
-    try:
-        return _parse(content)
-    except csv.Error as exc:  # e.g. a field over the csv module's size limit, a NUL byte
-        raise MalformedStatement(f"the statement is not readable CSV: {exc}") from exc
+def decimal_text(minor: int) -> str:
+    """Fen as a bank file writes yuan: two decimals, no symbol, no separators (12345 → "123.45")."""
+    sign = "-" if minor < 0 else ""
+    whole, fen = divmod(abs(minor), 100)
+    return f"{sign}{whole}.{fen:02d}"
 
 
-def _parse(content: str) -> list[StatementLine]:
-    reader = csv.DictReader(io.StringIO(content))
-    if reader.fieldnames is None or [f.strip().lower() for f in reader.fieldnames] != [
-        "date",
-        "amount",
-        "direction",
-        "reference",
-    ]:
-        raise MalformedStatement("the header must be: date,amount,direction,reference")
-    lines = []
-    for n, row in enumerate(reader, start=2):
-        if n > MAX_LINES:
-            raise MalformedStatement(f"a statement holds at most {MAX_LINES} lines")
-        try:
-            values = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
-            if None in row:
-                raise ValueError("too many fields")
-            amount = to_fen(values["amount"])
-            if amount == 0:
-                raise ValueError("a zero amount moves nothing")
-            if not values["reference"]:
-                raise ValueError("the reference is empty")
-            lines.append(
-                StatementLine(
-                    n,
-                    date.fromisoformat(values["date"]),
-                    amount,
-                    Direction(values["direction"].lower()),
-                    values["reference"],
-                )
-            )
-        except (ValueError, KeyError) as exc:
-            raise MalformedStatement(f"line {n}: {exc}", details={"line": n}) from exc
-    return lines
+def limit_lines(count: int) -> None:
+    if count > MAX_LINES:
+        raise MalformedStatement(f"a statement holds at most {MAX_LINES} lines")

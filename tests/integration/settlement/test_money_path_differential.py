@@ -52,7 +52,7 @@ from plumbing.outbox import Outbox
 from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.commands import grants as grant_commands
 from services.settlement.commands import guarantee
-from services.settlement.context import Context
+from services.settlement.context import Context, ReconciliationRules
 from services.settlement.domain.grant import Grant
 from services.settlement.events import MoneyPath
 from tests.integration.settlement.conftest import line
@@ -63,6 +63,7 @@ from tests.stack import Stack, create_database, drop_database
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "settlement" / "migrations"
 NOW = datetime(2026, 4, 10, 9, 0, tzinfo=UTC)
+RULES = ReconciliationRules("31050161373600000918", window_days=3, flag_after_days=5)
 BUYER = Actor(user_id="alice", role="researcher")
 GRANTS = {
     "G-1": {BudgetCategory.REAGENTS: 20_000, BudgetCategory.CONSUMABLES: 8_000},
@@ -104,7 +105,12 @@ async def sides(stack: Stack) -> AsyncIterator[tuple[Side, Side]]:
     clock = FixedClock(NOW)
     oracle_ctx = OracleContext(pool=made[0][1], outbox=Outbox(), clock=clock, fee_rate_bp=60)
     ctx = Context(
-        pool=made[1][1], outbox=Outbox(), clock=clock, fee_rate_bp=60, bank=PayoutBankSimulator(made[1][1])
+        pool=made[1][1],
+        outbox=Outbox(),
+        clock=clock,
+        fee_rate_bp=60,
+        bank=PayoutBankSimulator(made[1][1]),
+        reconciliation=RULES,
     )
     consumers = (
         BatchConsumer(
@@ -142,6 +148,7 @@ async def reset(side: Side) -> None:
         clock=FixedClock(NOW),
         fee_rate_bp=60,
         bank=PayoutBankSimulator(side.pool),
+        reconciliation=RULES,
     )
     await guarantee.ensure_fund(side.pool, CAPITAL)
     for grant_id, budget in GRANTS.items():
