@@ -1,7 +1,9 @@
 """`unisettle`: the operator's command line, one module per command group, on Typer.
 
 unisettle token --role researcher --tenant tsinghua --sub alice [--grant G-1] [--supplier-id S-1]
-unisettle check | status | dlq list|show|replay|discard | audit | payouts run | statement import|simulated
+unisettle check | status | dlq list|show|replay|discard | audit | payouts run
+unisettle reconcile import|statements|report|conflicts|suspense|simulated
+unisettle reconcile confirm|reject|match|return|write-off|approve LINE
 unisettle relay --dsn postgresql://... --name orders
 unisettle kafka provision|acls [--prefix P]
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, check, dlq, kafka, money, relay, status, tokens
+from cli import audit, check, dlq, kafka, money, reconcile, relay, status, tokens
 
 app = typer.Typer(
     name="unisettle",
@@ -27,7 +29,7 @@ app.command()(relay.relay)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(money.payouts, name="payouts")
-app.add_typer(money.statement, name="statement")
+app.add_typer(reconcile.app, name="reconcile")
 
 
 def main(argv: list[str] | None = None) -> int:

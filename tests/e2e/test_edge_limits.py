@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 
 import asyncpg
 import httpx
 import pytest
 
 from plumbing.auth import Role
+from services.settlement.adapters.statements import tabular
+from services.settlement.config import SettlementSettings
+from services.settlement.domain.statement import Direction, Statement, StatementLine
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, auth
 
 pytestmark = pytest.mark.e2e
 LIMIT = 1024 * 1024  # the default UNISETTLE_MAX_REQUEST_BYTES
+SETTLEMENT_ACCOUNT = SettlementSettings().bank_account
 
 
 def grant(grant_id: str, title: str = "Edge limits") -> dict[str, object]:
@@ -83,14 +88,37 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
         statement = await http.post(
             f"{url}/v1/reconciliation/statements",
             headers={**OPS, "Content-Type": "text/csv"},
-            content=b"date,amount,direction,reference\n"
-            + b"".join(b"2026-11-26,1.00,credit,R-%d%s\n" % (n, b" " * 100_000) for n in range(12)),
+            content=large_statement(lines=12_000).encode(),
         )
     for answer in (declared, streamed):
         assert answer.status_code == 413, answer.text
         assert answer.json()["error"]["code"] == "payload_too_large"
     assert await grants_in(services["settlement"]) == 0
-    assert statement.status_code == 200, statement.text  # a statement may be larger than a request
+    assert statement.status_code == 201, statement.text  # a statement may be larger than a request
+    assert len(statement.json()["surplus"]) == 12_000
+
+
+def large_statement(lines: int) -> str:
+    """A busy day's CSV export (well over a request's limit): `lines` receipts of ¥1.00."""
+    day = date(2026, 11, 26)
+    receipts = tuple(
+        StatementLine(
+            line_no=n,
+            booking_date=day,
+            amount_minor=100,
+            direction=Direction.CREDIT,
+            bank_reference=f"BK{n:012d}",
+            remittance=f"货款 第{n}笔 南京大学化学化工学院 试剂采购",
+            counterparty_account="6222020200001111",
+            counterparty_name="南京大学",
+        )
+        for n in range(1, lines + 1)
+    )
+    opening = 1_000_000_000
+    statement = Statement(SETTLEMENT_ACCOUNT, day, opening, opening + 100 * lines, receipts)
+    text = tabular.write(statement, tabular.GENERIC)
+    assert len(text.encode()) > LIMIT
+    return text
 
 
 async def test_text_postgres_cannot_store_is_refused_at_the_edge(services: dict[str, ServiceProcess]) -> None:

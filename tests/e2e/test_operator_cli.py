@@ -1,5 +1,5 @@
 """The operator's command line against the running services: a payout the bank refuses, retried
-by a later run once the bank accepts, and the bank's statement imported and matched."""
+by a later run once the bank accepts, and the bank's camt.053 statement imported and matched."""
 
 from __future__ import annotations
 
@@ -61,25 +61,27 @@ async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_match
     assert sorted(p["status"] for p in payouts) == ["failed", "settled"]
 
     as_ops = ("--by", "ops-7", "--url", settlement.url)
-    code, statement, err = await unisettle("statement", "simulated", *as_ops)
+    code, statement, err = await unisettle("reconcile", "simulated", "--format", "camt053", *as_ops)
     assert code == 0, err
-    assert statement.count("\n") == 2 and ",83.50,debit," in statement  # a header, the settled payout
-    path = tmp_path / "statement.csv"
+    assert statement.count("<Ntry>") == 1 and '<Amt Ccy="CNY">83.50</Amt>' in statement  # the settled one
+    path = tmp_path / "statement.xml"
     path.write_text(statement)
-    code, out, err = await unisettle("statement", "import", str(path), *as_ops)
+    code, out, err = await unisettle("reconcile", "import", str(path), *as_ops)
     assert code == 0, err
     report = json.loads(out)
-    assert len(report["matched"]) == 1 and report["surplus"] == [] and report["shortage"] == []
+    settled = next(p["payout_id"] for p in payouts if p["status"] == "settled")
+    assert [m["items"] for m in report["matched"]] == [[settled]]
+    assert report["surplus"] == [] and report["shortage"] == [] and report["report"]["balanced"]
     kept = ok(await flow.http.get(f"{settlement.url}/v1/reconciliation/statements", headers=OPS))
     assert [(s["statement_id"], s["matched"], s["imported_by"]) for s in kept] == [
         (report["statement_id"], report["matched"], "ops-7")
     ]
 
-    code, _, err = await unisettle("statement", "import", str(tmp_path / "missing.csv"), "--by", "ops-7")
-    assert code == 1 and "missing.csv" in err
-    path.write_text("date,amount,direction,reference\n2026-11-26,12.345,debit,x\n")
-    code, _, err = await unisettle("statement", "import", str(path), *as_ops)
-    assert code == 1 and "line 2" in err, err
+    code, _, err = await unisettle("reconcile", "import", str(tmp_path / "missing.xml"), "--by", "ops-7")
+    assert code == 1 and "missing.xml" in err
+    path.write_text(statement.replace('<Amt Ccy="CNY">83.50</Amt>', '<Amt Ccy="CNY">83.5.0</Amt>'))
+    code, _, err = await unisettle("reconcile", "import", str(path), *as_ops)
+    assert code == 1 and "malformed_statement" in err, err
 
     # the operator reads back what they did: both runs and the import, with what each changed
     code, out, err = await unisettle(
@@ -90,5 +92,5 @@ async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_match
     assert "ops-7 (platform_ops)  platform  payout.initiated  supplier:SUP-004" in lines[0], out
     assert "in_payout_minor: 0 → 8350" in lines[1] and '"**** 0018"' in lines[1], out
     assert "payout_run" in lines[2] and '"paid": {"SUP-004": 8350}' in lines[3], out
-    assert "statement.imported" in lines[4] and '"surplus": []' in lines[5], out
+    assert "statement.imported" in lines[4] and '"confirmed": 1' in lines[5], out
     await checks_pass(services)

@@ -197,7 +197,8 @@ async def return_to_payer(ctx: Ctx, ops: Ops, line_id: LinePath, body: ReturnIn)
     )
     async with ctx.pool.acquire() as conn:
         row = await conn.fetchrow(
-            "select status, failure, end_to_end_id from bank_returns where return_id = $1", return_id
+            "select status, failure, end_to_end_id, bank_reference from bank_returns where return_id = $1",
+            return_id,
         )
     return {"line_id": line_id, "return_id": return_id, **dict(row)}
 

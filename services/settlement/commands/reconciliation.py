@@ -10,7 +10,6 @@ as a new version when it says something new."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -67,7 +66,7 @@ async def import_statement(
         raise RuleViolation(
             f"the statement is in {statement.currency}; the account is in CNY", code="currency_mismatch"
         )
-    sha = hashlib.sha256(content).hexdigest()
+    sha = statement.fingerprint()  # the same statement through another channel is the same one
     async with ctx.pool.acquire() as conn, conn.transaction():
         await repo.lock(conn)
         existing = await conn.fetchrow(
@@ -124,14 +123,14 @@ async def import_statement(
 
 
 async def rematch(ctx: Context, cause: str) -> dict[str, int]:
-    """Match the lines still open against what the ledger recorded since (补对账)."""
+    """Match the lines still open against what the ledger recorded since (补对账), and report
+    again the days the new items fall on (a payout no statement shows yet is 短款 there)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval("select exists (select 1 from bank_statement_lines where state = 'open')"):
+        if not await conn.fetchval("select exists (select 1 from bank_statements)"):
             return {"confirmed": 0, "suggested": 0}
         await repo.lock(conn)
         outcome = await _rematch(conn, ctx, "system", [])
-        if outcome["confirmed"] or outcome["suggested"]:
-            await report_days(conn, ctx, ctx.reconciliation.account, cause)
+        await report_days(conn, ctx, ctx.reconciliation.account, cause)
         return outcome
 
 

@@ -78,7 +78,11 @@ def day_report(
     ]
     ledger = first.opening_minor
     ledger -= sum(i.amount_minor for i in in_scope if i.recorded_on <= on)
-    ledger += sum(line.signed_minor for line in lines if line.resolved_on and line.resolved_on <= on)
+    # a line resolved on its own (returned, written off, applied) is recognised once both its
+    # statement and its resolution are known; one matched to items is the items themselves
+    ledger += sum(
+        line.signed_minor for line in lines if line.resolved_on and max(line.on, line.resolved_on) <= on
+    )
 
     bank_only: list[dict[str, Any]] = []
     bank_only_minor = 0

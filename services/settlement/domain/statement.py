@@ -4,6 +4,8 @@ does not add up (opening + Σ lines ≠ closing) is refused, naming where it sto
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -97,6 +99,14 @@ class Statement:
                     "difference_minor": self.closing_minor - balance,
                 },
             )
+
+    def fingerprint(self) -> str:
+        """What the statement says, whatever format carried it: the account, the day, both
+        balances and each line's booking day, signed amount and bank reference. The same statement
+        received through two channels (camt.053 and a CSV export) has one fingerprint."""
+        said = [self.account, self.statement_date.isoformat(), self.opening_minor, self.closing_minor]
+        said += [[ln.booking_date.isoformat(), ln.signed_minor, ln.bank_reference] for ln in self.lines]
+        return hashlib.sha256(json.dumps(said, separators=(",", ":")).encode()).hexdigest()
 
 
 def to_fen(text: str) -> int:

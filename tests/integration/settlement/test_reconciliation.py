@@ -2,7 +2,8 @@
 statement of the day's payouts in each format matches the same way; a batch booking matches its
 payouts; a statement that is malformed or does not add up changes nothing; one account's day is
 imported once; a line booked a day late clears the 短款 and the day's report gets a new version;
-operators resolve 长款 by match, return and a write-off two people agree on."""
+operators resolve 长款 by match, return and a write-off two people agree on. The same statement
+through another channel (MT940 after camt.053) is the one already imported."""
 
 from __future__ import annotations
 
@@ -143,8 +144,11 @@ async def test_one_statement_per_account_and_day(api: SettlementApi) -> None:
     again = await import_(api, camt)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
+    through_swift = await import_(api, await simulated(api, format="mt940"))  # the same, another channel
+    assert through_swift.status_code == 200 and through_swift.json() == first.json()
     balances = await api.balances()
-    other = await import_(api, await simulated(api, format="mt940"))  # the same day in another file
+    await receipt(api, 500, "6222020200003333")  # the bank's day changes: a different statement
+    other = await import_(api, await simulated(api, format="mt940"))
     assert other.status_code == 409 and other.json()["error"]["code"] == "statement_conflict"
     conflicts = (await api.http.get("/v1/reconciliation/conflicts", headers=ops(api))).json()
     assert [(c["imported_statement_id"], c["received_by"]) for c in conflicts] == [

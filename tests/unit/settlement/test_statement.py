@@ -95,6 +95,7 @@ def test_every_format_reads_to_the_same_lines(content: bytes) -> None:
     ]
     assert statement.lines[0].end_to_end_id == "USP0123456789ABCDEF01234567"
     assert statement.lines[1].batch is not None and statement.lines[1].batch.count == 2
+    assert statement.fingerprint() == SAMPLE.fingerprint()  # one statement, whichever channel
 
 
 def test_a_chinese_bank_export_with_its_quirks_reads() -> None:
