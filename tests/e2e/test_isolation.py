@@ -29,7 +29,7 @@ from tests.apps import PUBLIC, Operation, operations, service_apps
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.state import snapshot
-from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, PDF, auth, ok
+from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, OPS, PDF, auth, ok
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +110,14 @@ def bodies(order_id: str) -> dict[tuple[str, str], Any]:
         ("PUT", "/v1/org-units/{unit_id}/approval-rules"): {"rules": []},
         ("POST", "/v1/delegations"): {"delegate_id": "mallory", "valid_until": IN_A_MONTH},
         ("POST", "/v1/reconciliation/statements"): b"date,amount,direction,reference\n",
+        ("POST", "/v1/reconciliation/suspense/{line_id}/confirm"): REASON,
+        ("POST", "/v1/reconciliation/suspense/{line_id}/reject"): REASON,
+        ("POST", "/v1/reconciliation/suspense/{line_id}/match"): {"target": f"payout:{order_id}", **REASON},
+        ("POST", "/v1/reconciliation/suspense/{line_id}/return"): REASON,
+        ("POST", "/v1/reconciliation/suspense/{line_id}/write-off"): REASON,
+        ("POST", "/v1/reconciliation/suspense/{line_id}/write-off/approve"): REASON,
+        ("POST", "/v1/bank-simulator/receipts"): {"amount_minor": 1, "payer_account": "6222020200001111"},
+        ("POST", "/v1/bank-simulator/bookings/{bank_reference}/rebook"): {"on": "2026-12-03"},
         ("POST", "/v1/suppliers"): {
             "legal_name": LEGAL,
             "credit_code": "91320102JUCCNBB65D",
@@ -159,6 +167,10 @@ class World:
             "subject": f"order:{order_id}",  # a query filter (the audit trail)
             "unit_id": "L-WORLD",
             "delegation_id": delegation_id,
+            "statement_id": "0" * 64,
+            "line_id": "0918-20261202-1",
+            "on": "2026-12-02",
+            "bank_reference": "BK100000000001",
         }
         self.bodies = bodies(order_id)
         self.secrets = [order_id, refund_id, GRANT, "NSFC-22375001", "Single-cell proteomics"]
@@ -265,7 +277,17 @@ async def world(flow: Flow) -> World:
 
     case: dict[str, Any] = {}
     await eventually(requested, timeout=30, what="the refund request to be accepted")
-    return World(flow, order_id, case["refund_id"], delegation_id)
+    world = World(flow, order_id, case["refund_id"], delegation_id)
+    # the escrow account's statement of today, reconciled: what the reconciliation reads show
+    statement = await flow.http.get(
+        f"{flow.settlement}/v1/bank-simulator/statement", params={"format": "camt053"}, headers=OPS
+    )
+    imported = await flow.http.post(
+        f"{flow.settlement}/v1/reconciliation/statements", content=statement.content, headers=OPS
+    )
+    assert imported.status_code == 201, imported.text
+    world.params |= {"statement_id": imported.json()["statement_id"], "on": imported.json()["date"]}
+    return world
 
 
 async def test_no_role_a_route_does_not_admit_gets_through(world: World) -> None:
