@@ -5,6 +5,9 @@ that `unisettle kafka provision` creates, one table for every deployment.
   platforms, only `orders.commands`);
 - each consumer of a topic may read it and write its dead-letter topic, and may read and write its
   own replay topic and commit only its own consumer group;
+- each stream worker (`STREAMS`: the supplier profile's `profiles`) may read its source topics and
+  write their dead-letter topics, and owns every topic and the group named after it (faust creates
+  its changelogs and internal topics, so it may create those and no others);
 - `operator` (operators' tools: kcat, `unisettle status`) may read every topic and describe every
   group, and write nothing;
 - `broker` is the brokers' own principal, the only super user; nothing else is allowed
@@ -15,13 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.topics import CONSUMERS, OWNERS, dead_letter_topic, replay_topic, with_prefix
+from contracts.topics import CONSUMERS, OWNERS, Topic, dead_letter_topic, replay_topic, with_prefix
 
 SERVICES = ("orders", "settlement", "suppliers", "refunds")
 INTEGRATION = "integration"
 OPERATOR = "operator"
 BROKER = "broker"
-PRINCIPALS = (*SERVICES, INTEGRATION, OPERATOR, BROKER)  # each has its own SCRAM credential
+# Stream workers (faust) and the topics they read; each is a principal, its app id its name.
+STREAMS: dict[str, tuple[Topic, ...]] = {
+    "profiles": (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS),
+}
+PRINCIPALS = (*SERVICES, *STREAMS, INTEGRATION, OPERATOR, BROKER)  # each has its own SCRAM credential
 
 
 class Resource(StrEnum):
@@ -33,6 +40,7 @@ class Operation(StrEnum):
     READ = "read"
     WRITE = "write"
     DESCRIBE = "describe"
+    CREATE = "create"
 
 
 @dataclass(frozen=True, order=True)
@@ -75,6 +83,15 @@ def grants(prefix: str = "") -> list[Grant]:
         found.add(Grant(service, Resource.TOPIC, replays, Operation.WRITE))
         found.add(Grant(service, Resource.TOPIC, replays, Operation.READ))
         found.add(Grant(service, Resource.GROUP, with_prefix(prefix, service), Operation.READ))
+    for worker, sources in STREAMS.items():
+        for topic in sources:
+            name = with_prefix(prefix, topic.value)
+            found.add(Grant(worker, Resource.TOPIC, name, Operation.READ))
+            found.add(Grant(worker, Resource.TOPIC, dead_letter_topic(name), Operation.WRITE))
+        own = with_prefix(prefix, worker)  # its changelogs, internal topics and their dead letters
+        for operation in (Operation.READ, Operation.WRITE, Operation.CREATE, Operation.DESCRIBE):
+            found.add(Grant(worker, Resource.TOPIC, own, operation, prefixed=True))
+        found.add(Grant(worker, Resource.GROUP, own, Operation.READ, prefixed=True))  # each generation
     everything, prefixed = (prefix, True) if prefix else ("*", False)  # "*": every name
     for resource, operation in ((Resource.TOPIC, Operation.READ), (Resource.TOPIC, Operation.DESCRIBE)):
         found.add(Grant(OPERATOR, resource, everything, operation, prefixed))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs UniSettle's four services and its console as background processes against the local stack.
+# Runs UniSettle's four services, the supplier-profile stream worker and the console as background processes against the local stack.
 #   deploy/services.sh up | down | status
 # `up` is idempotent and waits until every /ready answers 200.
 set -euo pipefail
@@ -9,8 +9,8 @@ STACK="${UNISETTLE_STACK_DIR:-$ROOT/.stack}"
 RUN="$STACK/services"
 PYTHON="${UNISETTLE_PYTHON:-$ROOT/.venv/bin/python}"
 READY_TIMEOUT="${UNISETTLE_READY_TIMEOUT:-120}"
-declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004 [console]=8005)
-ORDER=(orders settlement suppliers refunds console)
+declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004 [profiles]=8006 [console]=8005)
+ORDER=(orders settlement suppliers refunds profiles console)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -33,7 +33,7 @@ up() {
     # the console reads consumer lag as the operator.
     local principal=$name; [[ $name == console ]] && principal=operator
     local password; password="$(sed -n "s/^$principal=//p" "${UNISETTLE_KAFKA_CREDENTIALS:-/dev/null}")"
-    env -u UNISETTLE_KAFKA_CREDENTIALS "${name^^}_KAFKA_PASSWORD=$password" \
+    env -u UNISETTLE_KAFKA_CREDENTIALS "${name^^}_KAFKA_PASSWORD=$password" PROFILES_DATADIR="$STACK/profiles" \
       nohup "$PYTHON" -m "services.$name.main" >>"$RUN/$name.log" 2>&1 </dev/null &
     echo $! >"$RUN/$name.pid"
   done
@@ -80,6 +80,7 @@ status() {
 urls() {
   printf '  %-10s http://127.0.0.1:%s/   (the console: sign in with a link above; make links for more)\n' console "${PORTS[console]}"
   for name in "${ORDER[@]}"; do
+    [[ $name == profiles ]] && continue  # internal: the suppliers API serves its profiles
     printf '  %-10s http://127.0.0.1:%s/docs   (ready: /ready, metrics: /metrics, logs: .stack/services/%s.log)\n' \
       "$name" "${PORTS[$name]}" "$name"
   done

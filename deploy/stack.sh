@@ -92,10 +92,10 @@ credential() { sed -n "s/^$1=//p" "$CREDENTIALS"; }
 # One SCRAM-SHA-512 credential per principal of contracts/access.py, made once with the stack,
 # kept in the git-ignored stack directory, readable by its owner only.
 kafka_credentials() {
-  [[ -s "$CREDENTIALS" ]] && return
   local principal
-  (umask 077; : >"$CREDENTIALS.new")
+  (umask 077; [[ -s "$CREDENTIALS" ]] && cp "$CREDENTIALS" "$CREDENTIALS.new" || : >"$CREDENTIALS.new")
   for principal in $("$PYTHON" -c 'from contracts.access import PRINCIPALS; print(*PRINCIPALS)'); do
+    grep -q "^$principal=" "$CREDENTIALS.new" && continue  # a principal added since is given one
     echo "$principal=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$CREDENTIALS.new"
   done
   mv "$CREDENTIALS.new" "$CREDENTIALS"
@@ -154,7 +154,7 @@ kafka_up() {
     || { for n in $(nodes); do tail -20 "$(node_dir "$n")/kafka.log" >&2; done; die "Kafka did not become ready"; }
   log "Kafka ready: $KAFKA_NODES node(s) at $(bootstrap) (SASL/SCRAM; produce/consume round trip)"
   UNISETTLE_KAFKA_USERNAME=broker UNISETTLE_KAFKA_PASSWORD="$(credential broker)" KAFKA_BOOTSTRAP_SERVERS="$(bootstrap)" \
-    "$PYTHON" -m cli kafka provision >&2 || die "could not provision Kafka's topics and ACLs"
+    "$PYTHON" -m cli kafka provision --users "$CREDENTIALS" >&2 || die "could not provision Kafka's topics and ACLs"
 }
 
 node_down() {

@@ -37,6 +37,7 @@ TIMEOUT = 30.0
 _RESOURCES = {Resource.TOPIC: ResourceType.TOPIC, Resource.GROUP: ResourceType.GROUP}
 _OPERATIONS = {Operation.READ: AclOperation.READ, Operation.WRITE: AclOperation.WRITE}
 _OPERATIONS[Operation.DESCRIBE] = AclOperation.DESCRIBE
+_OPERATIONS[Operation.CREATE] = AclOperation.CREATE
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
 from plumbing.dead_letters import DeadLetter, decode
 from plumbing.delivery import REPLAY_FOR, Delivery, header, header_items
+from plumbing.kafka_access import KafkaAccess
 from plumbing.logs import get_logger
 from plumbing.retry import Backoff, is_transient
 from plumbing.settings import StackSettings
@@ -28,10 +29,13 @@ log = get_logger(__name__)
 StreamHandler = Callable[[Delivery], Awaitable[None]]
 
 
-def stream_app(name: str, stack: StackSettings, **options: Any) -> faust.App:
+def stream_app(
+    name: str, stack: StackSettings, *, kafka: KafkaAccess | None = None, **options: Any
+) -> faust.App:
     """A faust app whose consumer group and internal topics carry the deployment's prefix; it
-    authenticates as the principal UNISETTLE_KAFKA_USERNAME/_PASSWORD name."""
-    kafka = stack.operator_kafka()
+    authenticates as `kafka`'s principal (a stream worker's own), else as the one
+    UNISETTLE_KAFKA_USERNAME/_PASSWORD name."""
+    kafka = kafka or stack.operator_kafka()
     settings: dict[str, Any] = {
         "broker": [f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
         "store": "memory://",

@@ -36,3 +36,12 @@ class SettlementSettings(ServiceSettings):
     reconciliation_window_days: int = Field(default=3, ge=0, le=31)
     # A suspense item open longer than this many days is flagged for operators.
     suspense_flag_after_days: int = Field(default=5, ge=0)
+    # Early payment: what the financing fund holds to advance, the annual rate of the discount
+    # (basis points), what one supplier may owe it at once, how long a quote holds, the longest
+    # wait it saves (the longest auto-confirm, 30 days), and how often releases repay it.
+    financing_capital_minor: int = Field(default=100_000_000, ge=0)
+    financing_apr_bp: int = Field(default=1_200, ge=0, le=10_000)
+    financing_limit_minor: int = Field(default=2_000_000, ge=0)
+    financing_quote_valid_seconds: float = Field(default=900, gt=0)
+    financing_max_days: int = Field(default=30, ge=1, le=365)
+    financing_sweep_seconds: float = Field(default=5, gt=0)

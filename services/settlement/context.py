@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import asyncpg
 
@@ -25,11 +25,20 @@ class ReconciliationRules:
     flag_after_days: int  # suspense items older than this are flagged
 
 
+@dataclass(frozen=True)
+class FinancingTerms:
+    apr_bp: int  # the annual rate of an early payment's discount, in basis points
+    limit_minor: int  # what one supplier may owe the financing fund at once
+    quote_valid: timedelta
+    max_days: int  # the longest wait an early payment saves (the longest auto-confirm)
+
+
 @dataclass
 class Context(BaseContext):
     fee_rate_bp: int  # the platform's fee on released escrow, in basis points
     bank: PayoutBank  # the bank payouts are sent through
     reconciliation: ReconciliationRules
+    financing: FinancingTerms = FinancingTerms(1_200, 2_000_000, timedelta(minutes=15), 30)
 
 
 async def emit(

@@ -23,7 +23,7 @@ from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery
 from plumbing.outbox import OutboxRow
 from plumbing.tracing import TraceContext
-from services.settlement.adapters import payees
+from services.settlement.adapters import order_facts, payees
 from services.settlement.adapters.book_reader import read_book
 from services.settlement.adapters.effects import write_poll
 from services.settlement.context import PRODUCER, Context
@@ -40,7 +40,10 @@ MONEY: dict[type[EventPayload], Decider] = {
     RefundAgreed: refund.decide_agreed,
 }
 
-OTHERS: EventTable[Context] = {event: payees.on_supplier_event for event in payees.EVENTS}
+OTHERS: EventTable[Context] = {
+    **{event: payees.on_supplier_event for event in payees.EVENTS},
+    **{event: order_facts.on_order_fact for event in order_facts.EVENTS},
+}
 
 
 class MoneyPath:

@@ -3,6 +3,7 @@ the guarantee fund), API, events and timers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from services.settlement import events, timers
 from services.settlement.adapters.bank import PayoutBankSimulator
 from services.settlement.api import (
     bank_simulator,
+    early_payments,
     escrow,
     grants,
     org_units,
@@ -21,9 +23,9 @@ from services.settlement.api import (
     reconciliation,
     universities,
 )
-from services.settlement.commands import guarantee
+from services.settlement.commands import early_payment, guarantee
 from services.settlement.config import SettlementSettings
-from services.settlement.context import Context, ReconciliationRules
+from services.settlement.context import Context, FinancingTerms, ReconciliationRules
 
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -31,6 +33,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
 
     async def context(base: BaseContext) -> Context:
         await guarantee.ensure_fund(base.pool, settings.guarantee_fund_capital_minor)
+        await early_payment.ensure_fund(base.pool, settings.financing_capital_minor)
         bank = PayoutBankSimulator(
             base.pool,
             failure_rate=settings.bank_simulator_failure_rate,
@@ -42,7 +45,15 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
         rules = ReconciliationRules(
             settings.bank_account, settings.reconciliation_window_days, settings.suspense_flag_after_days
         )
-        return Context.extending(base, fee_rate_bp=settings.fee_rate_bp, bank=bank, reconciliation=rules)
+        terms = FinancingTerms(
+            settings.financing_apr_bp,
+            settings.financing_limit_minor,
+            timedelta(seconds=settings.financing_quote_valid_seconds),
+            settings.financing_max_days,
+        )
+        return Context.extending(
+            base, fee_rate_bp=settings.fee_rate_bp, bank=bank, reconciliation=rules, financing=terms
+        )
 
     return build_service(
         "settlement",
@@ -56,9 +67,10 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             payouts.router,
             reconciliation.router,
             bank_simulator.router,
+            early_payments.router,
         ],
         handlers=events.EVENTS,
-        timers=timers.timers(settings.payout_interval_hours),
+        timers=timers.timers(settings.payout_interval_hours, settings.financing_sweep_seconds),
         migrations=Path(__file__).parent / "migrations",
         clock=clock,
         large_bodies={r"^/v1/reconciliation/statements$": reconciliation.MAX_STATEMENT_BYTES + 64 * 1024},

@@ -1,11 +1,12 @@
-"""What settlement does on its own: the daily payout run (the first a day after the start)."""
+"""What settlement does on its own: the daily payout run (the first a day after the start), and
+early payments repaid from their orders' releases."""
 
 from __future__ import annotations
 
 from plumbing.audit import Audited
 from plumbing.logs import get_logger
 from plumbing.timers import Timer
-from services.settlement.commands import payouts
+from services.settlement.commands import early_payment, payouts
 from services.settlement.context import Context
 
 log = get_logger(__name__)
@@ -20,5 +21,13 @@ async def daily_payouts(ctx: Context) -> int:
     return len(report.paid)
 
 
-def timers(interval_hours: float) -> list[Timer[Context]]:
-    return [Timer("payouts", daily_payouts, interval_hours * 3600, drain=False, wait_first=True)]
+async def financing_sweep(ctx: Context) -> int:
+    """Repay early payments from their orders' releases; recover what broken ones left owing."""
+    return await early_payment.sweep(ctx)
+
+
+def timers(interval_hours: float, sweep_seconds: float = 5) -> list[Timer[Context]]:
+    return [
+        Timer("payouts", daily_payouts, interval_hours * 3600, drain=False, wait_first=True),
+        Timer("financing", financing_sweep, sweep_seconds, drain=False),
+    ]

@@ -17,3 +17,5 @@ class SuppliersSettings(ServiceSettings):
     # The bank simulator stands in for the bank until a real adapter exists.
     bank_simulator_failure_rate: float = Field(default=0.0, ge=0, le=1)
     bank_simulator_latency_seconds: float = Field(default=0.0, ge=0, le=30)
+    # the supplier-profile stream worker's page (services.profiles)
+    profiles_url: str = "http://127.0.0.1:8006"

@@ -12,7 +12,8 @@ from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.suppliers import events, timers
 from services.suppliers.adapters.bank import BankSimulator
-from services.suppliers.api import bank_account, bank_simulator, documents, listings, suppliers
+from services.suppliers.adapters.profiles import ProfileReader
+from services.suppliers.api import bank_account, bank_simulator, documents, listings, profile, suppliers
 from services.suppliers.config import SuppliersSettings
 from services.suppliers.context import Context
 from services.suppliers.domain.documents import MAX_DOCUMENT_BYTES
@@ -27,7 +28,7 @@ def build(settings: SuppliersSettings | None = None, clock: Clock | None = None)
             failure_rate=settings.bank_simulator_failure_rate,
             latency_seconds=settings.bank_simulator_latency_seconds,
         )
-        return Context.extending(base, bank=bank)
+        return Context.extending(base, bank=bank, profiles=ProfileReader(settings.profiles_url))
 
     return build_service(
         "suppliers",
@@ -39,6 +40,7 @@ def build(settings: SuppliersSettings | None = None, clock: Clock | None = None)
             bank_account.router,
             listings.router,
             bank_simulator.router,
+            profile.router,
         ],
         handlers=events.EVENTS,
         timers=timers.timers(settings.licence_check_interval_seconds),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.access import STREAMS
 from contracts.registry import REGISTRY
 from contracts.topics import CONSUMERS, OWNERS, Topic
 from plumbing.appliers import Events
@@ -17,7 +18,10 @@ from plumbing.context import BaseContext
 from plumbing.timers import Timer
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "main.py").exists())
+# stream workers (faust) have a shape of their own: settings, the worker's topology, its facts
+SERVICES = sorted(
+    p.name for p in (ROOT / "services").iterdir() if (p / "main.py").exists() and p.name not in STREAMS
+)
 SKELETON = [
     "domain",
     "commands",
@@ -34,6 +38,12 @@ SKELETON = [
 
 def test_the_four_services_and_the_console_are_found() -> None:
     assert SERVICES == ["console", "orders", "refunds", "settlement", "suppliers"]
+
+
+@pytest.mark.parametrize("worker", sorted(STREAMS))
+def test_every_stream_worker_has_its_settings_topology_and_entry_point(worker: str) -> None:
+    home = ROOT / "services" / worker
+    assert [part for part in ("config.py", "worker.py", "main.py") if not (home / part).exists()] == []
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -197,6 +197,50 @@ async def _suspense_holds_open_lines(conn: asyncpg.Connection) -> str | None:
     )
 
 
+async def _financing_adds_up(conn: asyncpg.Connection) -> str | None:
+    """The financing fund's capital is what it holds plus what it has out; what suppliers owe it
+    for advances is the open early payments' face not yet repaid; what it has out is those
+    advances plus the receivables broken ones left; no supplier owes more than its limit."""
+    from services.settlement.config import SettlementSettings  # the configured limit
+
+    row = await conn.fetchrow(
+        """select coalesce((select sum(amount) from transfers where code = 'financing_capital'), 0) capital,
+                  coalesce(sum(credits_posted - debits_posted)
+                           filter (where kind = 'financing_fund'), 0) fund,
+                  coalesce(sum(credits_posted - debits_posted)
+                           filter (where kind = 'financing_advanced'), 0) out,
+                  coalesce(sum(debits_posted + debits_pending - credits_posted)
+                           filter (where kind = 'supplier_financed'), 0) financed,
+                  coalesce(sum(debits_posted - credits_posted)
+                           filter (where kind = 'supplier_financing_receivable'), 0) receivable
+           from accounts"""
+    )
+    open_ = await conn.fetchrow(
+        """select coalesce(sum(face - repaid), 0) face,
+                  coalesce(sum(advance) filter (where repaid = 0), 0) advance
+           from early_payments where status in ('paying', 'open')"""
+    )
+    if row["capital"] != row["fund"] + row["out"]:
+        return f"financing capital {row['capital']} != fund {row['fund']} + advanced {row['out']}"
+    if row["financed"] != open_["face"]:
+        return f"suppliers owe {row['financed']} fen for advances, the open early payments {open_['face']}"
+    if row["out"] != open_["advance"] + row["receivable"]:
+        return (
+            f"the fund has {row['out']} fen out, open advances {open_['advance']}"
+            f" + receivables {row['receivable']}"
+        )
+    limit = SettlementSettings().financing_limit_minor
+    over = await conn.fetch(
+        """select owner_id, sum(debits_posted + debits_pending - credits_posted) owed from accounts
+           where kind in ('supplier_financed', 'supplier_financing_receivable')
+           group by owner_id having sum(debits_posted + debits_pending - credits_posted) > $1 limit 5""",
+        limit,
+    )
+    if over:
+        return f"suppliers over the financing limit of {limit}: {[(r['owner_id'], r['owed']) for r in over]}"
+    return None
+
+
 CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] = [
     ("0. every transfer names accounts and pending transfers that exist", _references),
     ("1. debits equal credits, pending and posted", _balanced),
@@ -208,6 +252,10 @@ CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] 
     ("4. per order: paid = settled + refunded; refunds <= order amount", _paid_equals_settled_plus_refunded),
     ("6. supplier receivables <= guarantee fund, matched by advances", _receivables_covered),
     ("9. suspense holds the open statement lines; matches add up", _suspense_holds_open_lines),
+    (
+        "10. financing: capital = fund + advanced = open advances + receivables; limits hold",
+        _financing_adds_up,
+    ),
 ]
 
 

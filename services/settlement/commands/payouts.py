@@ -19,7 +19,7 @@ from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
-from services.settlement.commands import reconciliation, suspense
+from services.settlement.commands import early_payment, reconciliation, suspense
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
 from services.settlement.domain.escrow import recovery
@@ -39,6 +39,7 @@ async def run(ctx: Context, run_id: str, started_by: Audited) -> RunReport:
     (an operator, or the daily scheduler)."""
     report = RunReport(run_id)
     await resume_pending(ctx)
+    await early_payment.sweep(ctx)  # releases repay early payments before anything is paid out
     async with ctx.pool.acquire() as conn:
         inserted = await conn.fetchval(
             """insert into payout_runs (run_id, started_by) values ($1, $2)
@@ -107,6 +108,7 @@ async def _start(
             return None
         payable = accounts.supplier_payable(supplier_id)
         ledger = await load_ledger(conn, _payout_accounts(supplier_id))
+        await early_payment.settle(conn, ctx, ledger, supplier_id)  # a release since the sweep repays first
         available = ledger.available(payable) or 0
         recovering, recovered, _ = recovery(ledger, supplier_id, f"payout:{payout_id}", available)
         amount = available - recovered
@@ -262,6 +264,7 @@ def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
     return [
         accounts.opening_payable(supplier_id),
         accounts.opening_receivable(supplier_id),
+        *early_payment.accounts_of(supplier_id),
         *(
             accounts.PLATFORM[a]
             for a in (accounts.GUARANTEE_FUND, accounts.GUARANTEE_ADVANCED, accounts.BANK)
@@ -273,12 +276,13 @@ async def resume_pending(ctx: Context) -> int:
     """Ask the bank again about payouts and returns a crash left pending."""
     async with ctx.pool.acquire() as conn:
         pending = await conn.fetch(
-            "select payout_id, bank_account_id, amount from payouts where status = 'pending'"
+            "select payout_id, bank_account_id, amount from payouts where status = 'pending' and kind = 'run'"
         )
     for row in pending:
         await _finish(ctx, row["payout_id"], row["bank_account_id"], row["amount"])
+    early = await early_payment.resume_pending(ctx)
     await suspense.resume_returns(ctx)
-    if pending:
+    if pending or early:
         await reconciliation.rematch(ctx, "payouts left pending were answered")
     return len(pending)
 

@@ -13,6 +13,9 @@ BANK = "platform:bank"  # mirror of the escrow bank account: payouts leave throu
 SUSPENSE = "platform:suspense"  # what a bank statement shows and the ledger does not (长款)
 # where a 长款 nobody can explain goes when two operators write it off (a gain or a loss)
 RECONCILIATION_DIFFERENCES = "platform:reconciliation_differences"
+FINANCING_FUND = "platform:financing_fund"  # limited: it can advance only what it holds
+FINANCING_ADVANCED = "platform:financing_advanced"  # the fund's money out on early payments
+FINANCING_INCOME = "platform:financing_income"  # the discounts early payments earned
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,17 @@ def supplier_receivable(supplier_id: str) -> str:
     return f"supplier:{supplier_id}:receivable"
 
 
+def supplier_financed(supplier_id: str) -> str:
+    """What a supplier owes the financing fund for early payments its releases will repay."""
+    return f"supplier:{supplier_id}:financed"
+
+
+def supplier_financing_receivable(supplier_id: str) -> str:
+    """What a supplier owes the financing fund for an early payment whose order was refunded or
+    cancelled: recovered from its next releases and payouts, like a guarantee advance."""
+    return f"supplier:{supplier_id}:financing_receivable"
+
+
 def escrow_pending(order_id: str, category: str, generation: int) -> str:
     """The cause of an escrow's pending transfer; a refund while held re-reserves as generation+1."""
     return f"order:{order_id}:escrow:{category}" + (f":g{generation}" if generation else "")
@@ -69,6 +83,14 @@ def opening_receivable(supplier_id: str) -> Opening:
     return Opening(supplier_receivable(supplier_id), "supplier_receivable", supplier_id)
 
 
+def opening_financed(supplier_id: str) -> Opening:
+    return Opening(supplier_financed(supplier_id), "supplier_financed", supplier_id)
+
+
+def opening_financing_receivable(supplier_id: str) -> Opening:
+    return Opening(supplier_financing_receivable(supplier_id), "supplier_financing_receivable", supplier_id)
+
+
 PLATFORM: dict[str, Opening] = {
     FEE_INCOME: Opening(FEE_INCOME, "fee_income"),
     CAPITAL: Opening(CAPITAL, "capital"),
@@ -77,4 +99,7 @@ PLATFORM: dict[str, Opening] = {
     BANK: Opening(BANK, "bank"),
     SUSPENSE: Opening(SUSPENSE, "suspense"),
     RECONCILIATION_DIFFERENCES: Opening(RECONCILIATION_DIFFERENCES, "reconciliation_differences"),
+    FINANCING_FUND: Opening(FINANCING_FUND, "financing_fund", limited=True),
+    FINANCING_ADVANCED: Opening(FINANCING_ADVANCED, "financing_advanced"),
+    FINANCING_INCOME: Opening(FINANCING_INCOME, "financing_income"),
 }

@@ -17,7 +17,7 @@ Ctx = Annotated[Context, Depends(context_dependency(Context))]
 SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-def _own(principal: Principal, supplier_id: str) -> Principal:
+def own(principal: Principal, supplier_id: str) -> Principal:
     """The supplier itself, acting on its own record."""
     if principal.role is not Role.SUPPLIER:
         raise Forbidden(
@@ -31,14 +31,14 @@ def _own(principal: Principal, supplier_id: str) -> Principal:
 # Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request.
 @admits(Role.SUPPLIER)
 async def _self_service(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
-    return _own(principal, supplier_id)
+    return own(principal, supplier_id)
 
 
 @admits(Role.PLATFORM_OPS, Role.SUPPLIER)
 async def _self_or_ops(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     if principal.role is Role.PLATFORM_OPS:
         return principal
-    return _own(principal, supplier_id)
+    return own(principal, supplier_id)
 
 
 @admits(Role.PLATFORM_OPS, Role.INTEGRATION, Role.SUPPLIER)
@@ -46,7 +46,7 @@ async def _reader(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> P
     """The supplier itself, operations, or an integration (which sees ACTIVE suppliers only)."""
     if principal.role in (Role.PLATFORM_OPS, Role.INTEGRATION):
         return principal
-    return _own(principal, supplier_id)
+    return own(principal, supplier_id)
 
 
 SupplierSelf = Annotated[Principal, Depends(_self_service)]

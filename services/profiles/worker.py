@@ -1,0 +1,151 @@
+"""The supplier-profile worker on faust: agents route each event's fact to its supplier, tables
+keep the facts by supplier and day, and a page computes the profile when it is asked for.
+
+Topology (every name carries the deployment's prefix):
+
+    orders.events, refunds.events, settlement.events       (keyed by grant / aggregate)
+        │  route: the event's fact; an order's supplier and day from `orders` (an order's
+        │  events share its grant's partition, so its index entry is always local)
+        ▼
+    profiles.facts                                          (keyed by supplier)
+        │  accumulate: the fact applied to its order's or payout's facts in `days`
+        ▼
+    days["SUP-004|2026-12-02"] = {"orders": {order id: facts}, "payouts": {payout id: facts}}
+    suppliers["SUP-004"] = the days it has facts for (older than the retention are dropped)
+
+Exactly-once in effect: a fact sets what its event says (figures.apply), so an event applied
+twice — redelivered after a crash, or replayed — leaves the same facts. faust flushes the
+changelog and the facts it sent before committing a source offset, so a SIGKILL loses nothing:
+the tables are read back from their changelogs and uncommitted events applied again. An event
+the router cannot read or apply is dead-lettered (plumbing.streams), like every consumer's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import faust
+
+from contracts.topics import Topic, dead_letter_topic, with_prefix
+from plumbing.delivery import Delivery
+from plumbing.logs import get_logger
+from plumbing.streams import guarded_agent, stream_app
+from services.profiles import figures
+from services.profiles.config import ProfilesSettings
+from services.profiles.facts import OrderFact, PayoutFact, fact_of
+
+log = get_logger(__name__)
+FACTS = "facts"
+SOURCES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS)
+
+
+def build(settings: ProfilesSettings) -> faust.App:
+    prefix = settings.stack.topic_prefix
+    app = stream_app(
+        settings.app_name,
+        settings.stack,
+        kafka=settings.kafka(),
+        datadir=str(settings.datadir),
+        web_enabled=True,
+        web_bind=settings.http_host,
+        web_port=settings.http_port,
+        web_host=settings.http_host,
+        key_serializer="json",
+        value_serializer="json",
+    )
+    index = app.Table("orders", default=None, help="order id → its supplier, day and early facts")
+    days = app.Table("days", default=None, help="supplier|day → the facts of its orders and payouts")
+    suppliers = app.Table("suppliers", default=None, help="supplier → the days it has facts for")
+    facts_name = with_prefix(prefix, f"{settings.app_name}.{FACTS}")
+    facts_topic = app.topic(facts_name, internal=True)
+    facts_dlq = app.topic(dead_letter_topic(facts_name), internal=True)
+
+    async def forward(supplier: str, day: str, kind: str, item_id: str, fact: dict[str, Any]) -> None:
+        value = {"supplier": supplier, "day": day, "of": kind, "id": item_id, "fact": fact}
+        await facts_topic.send(key=supplier, value=value)
+
+    async def route(delivery: Delivery) -> None:
+        found = fact_of(delivery)
+        if isinstance(found, PayoutFact):
+            fact = found.fact
+            await forward(found.supplier_id, fact["at"][:10], "payout", fact["payout_id"], fact)
+        elif isinstance(found, OrderFact):
+            await route_order(found)
+
+    async def route_order(found: OrderFact) -> None:
+        known: dict[str, Any] = index.get(found.order_id) or {}
+        if found.fact["kind"] == "placed":
+            assert found.supplier_id is not None
+            day = found.fact["at"][:10]
+            index[found.order_id] = {"supplier": found.supplier_id, "day": day}
+            for fact in (found.fact, *known.get("pending", ())):
+                await forward(found.supplier_id, day, "order", found.order_id, fact)
+        elif "day" in known:
+            await forward(known["supplier"], known["day"], "order", found.order_id, found.fact)
+        else:  # read before its order's placement (topics are read side by side): kept until then
+            pending = list(known.get("pending", ()))
+            if found.fact not in pending:
+                index[found.order_id] = {"pending": [*pending, found.fact]}
+
+    for topic in SOURCES:
+        guarded_agent(app, with_prefix(prefix, topic.value), route, name=f"profiles-{topic.name.lower()}")
+
+    @app.agent(facts_topic, name="profiles-accumulate", concurrency=1)
+    async def accumulate(stream: Any) -> None:
+        async for value in stream:
+            try:
+                keep(value)
+            except Exception as exc:  # noqa: BLE001 - never escapes the agent (plumbing.streams)
+                log.warning("profile fact dead-lettered", error=repr(exc))
+                await (await facts_dlq.send(value={"fact": value, "reason": repr(exc)}))
+
+    def keep(value: dict[str, Any]) -> None:
+        supplier, day = value["supplier"], value["day"]
+        date.fromisoformat(day)
+        key = f"{supplier}|{day}"
+        bucket = dict(days.get(key) or {"orders": {}, "payouts": {}})
+        if value["of"] == "order":
+            orders = dict(bucket["orders"])
+            orders[value["id"]] = figures.apply(orders.get(value["id"], {}), value["fact"])
+            bucket["orders"] = orders
+        else:
+            payouts = dict(bucket["payouts"])
+            payouts[value["id"]] = figures.apply_payout(payouts.get(value["id"], {}), value["fact"])
+            bucket["payouts"] = payouts
+        days[key] = bucket
+        oldest = (datetime.now(UTC).date() - timedelta(days=settings.retention_days)).isoformat()
+        known = sorted({*(suppliers.get(supplier) or []), day})
+        for old in (d for d in known if d < oldest):
+            days.pop(f"{supplier}|{old}", None)
+        suppliers[supplier] = [d for d in known if d >= oldest]
+
+    @app.page("/profiles/{supplier}/")
+    @app.table_route(table=suppliers, match_info="supplier")
+    async def profile(web: Any, request: Any, supplier: str) -> Any:
+        if not ready():
+            return web.json({"error": {"code": "profile_recovering", "message": "recovering"}}, status=503)
+        orders: list[figures.Facts] = []
+        payouts: list[figures.Facts] = []
+        for day in suppliers.get(supplier) or []:
+            bucket = days.get(f"{supplier}|{day}") or {}
+            orders.extend(bucket.get("orders", {}).values())
+            payouts.extend(bucket.get("payouts", {}).values())
+        at = request.query.get("at")
+        body = figures.profile(
+            supplier,
+            orders,
+            payouts,
+            now=datetime.fromisoformat(at) if at else None,
+            university=request.query.get("university"),
+        )
+        return web.json(body)
+
+    @app.page("/ready")
+    async def readiness(web: Any, request: Any) -> Any:
+        return web.json({"ready": ready()}, status=200 if ready() else 503)
+
+    def ready() -> bool:
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        return bool(recovered and not app.rebalancing)
+
+    return app

@@ -1,0 +1,536 @@
+"""Early payment: quote, accept (the advance paid through the payout path), and settle each
+financing from its order's release — or, when the order was refunded or cancelled first, turn
+what the supplier received into a receivable recovered from its next releases and payouts.
+
+Every step is balanced transfers with deterministic ids (domain.financing); a supplier's
+financing is decided under a lock of that supplier, so concurrent acceptances never pass its limit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutSettled
+from contracts.money import Money
+from plumbing import audit
+from plumbing.audit import Audited
+from plumbing.auth import PLATFORM_TENANT
+from plumbing.errors import Conflict, NotFound, RuleViolation
+from services.settlement.adapters.book_reader import load_ledger, load_transfers
+from services.settlement.adapters.effects import write_ledger
+from services.settlement.context import Context, FinancingTerms, emit
+from services.settlement.domain import accounts, financing
+from services.settlement.domain.fees import platform_fee
+from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
+
+MAX_ORDERS = 50
+# What an order's release credited its supplier's payable: the escrow released, less the fee and
+# what it recovered for the guarantee fund.
+RELEASED_NET = """(select coalesce(sum(t.amount) filter (where t.code = 'escrow_release'), 0)
+      - coalesce(sum(t.amount) filter (where t.code in ('platform_fee', 'receivable_recover')), 0)
+    from transfers t where t.order_id = {order}.order_id) as released_net"""
+
+
+class FinancingRefused(RuleViolation):
+    code = "order_not_financeable"
+
+
+def accounts_of(supplier_id: str) -> list[accounts.Opening]:
+    return [
+        accounts.opening_payable(supplier_id),
+        accounts.opening_financed(supplier_id),
+        accounts.opening_financing_receivable(supplier_id),
+        accounts.opening_receivable(supplier_id),
+        *(
+            accounts.PLATFORM[a]
+            for a in (
+                accounts.FINANCING_FUND,
+                accounts.FINANCING_ADVANCED,
+                accounts.FINANCING_INCOME,
+                accounts.BANK,
+            )
+        ),
+    ]
+
+
+async def ensure_fund(pool: asyncpg.Pool, capital_minor: int) -> None:
+    """Put the configured capital into the financing fund (once per configured amount; it only grows)."""
+    async with pool.acquire() as conn, conn.transaction():
+        ledger = await load_ledger(conn, list(accounts.PLATFORM.values()))
+        injected = await conn.fetchval(
+            "select coalesce(sum(amount), 0) from transfers where code = 'financing_capital'"
+        )
+        if capital_minor > injected:
+            ledger.apply(
+                Transfer(
+                    transfer_id(f"financing:capital:{capital_minor}"),
+                    accounts.CAPITAL,
+                    accounts.FINANCING_FUND,
+                    capital_minor - injected,
+                    TransferKind.POSTED,
+                    "financing_capital",
+                )
+            )
+        await write_ledger(conn, ledger)
+
+
+async def _lock(conn: asyncpg.Connection, supplier_id: str) -> None:
+    await conn.execute("select pg_advisory_xact_lock(hashtext($1))", f"financing:{supplier_id}")
+
+
+def owed(ledger: Ledger, supplier_id: str) -> int:
+    """What the supplier owes the fund: advances at face not yet repaid, and receivables."""
+    financed = ledger.accounts[accounts.supplier_financed(supplier_id)]
+    receivable = ledger.accounts[accounts.supplier_financing_receivable(supplier_id)]
+    return (
+        financed.debits_posted
+        + financed.debits_pending
+        - financed.credits_posted
+        + receivable.debits_posted
+        - receivable.credits_posted
+    )
+
+
+async def _candidates(
+    conn: asyncpg.Connection, ctx: Context, supplier_id: str, order_ids: list[str], ledger: Ledger
+) -> list[financing.Candidate]:
+    rows = {
+        r["order_id"]: r
+        for r in await conn.fetch(
+            f"""select e.order_id, e.status, e.held, e.amount, s.auto_confirm_at,
+                      exists (select 1 from refund_requests r where r.order_id = e.order_id and not r.closed
+                              and not exists (select 1 from refund_payments p
+                                              where p.refund_id = r.refund_id))
+                        as refund_open,
+                      exists (select 1 from early_payments p where p.order_id = e.order_id
+                              and p.status <> 'failed') as financed,
+                      {RELEASED_NET.format(order="e")}
+               from escrows e left join shipments s on s.order_id = e.order_id
+               where e.order_id = any($1::text[]) and e.supplier_id = $2""",
+            order_ids,
+            supplier_id,
+        )
+    }
+    unpaid = ledger.available(accounts.supplier_payable(supplier_id)) or 0
+    found = []
+    for oid in order_ids:
+        r = rows.get(oid)
+        if r is None:
+            found.append(financing.Candidate(oid, supplier_id, None, 0, None, False, False))
+            continue
+        release: date | None
+        held = sum((json.loads(r["held"]) if isinstance(r["held"], str) else r["held"]).values())
+        if r["status"] == "released":
+            face, release = int(r["released_net"]), ctx.today
+            in_payable = min(face, unpaid)
+            unpaid -= in_payable
+        else:
+            face = held - platform_fee(held, ctx.fee_rate_bp)
+            release = r["auto_confirm_at"].date() if r["auto_confirm_at"] else None
+            in_payable = 0
+        found.append(
+            financing.Candidate(
+                oid, supplier_id, r["status"], face, release, r["refund_open"], r["financed"], in_payable
+            )
+        )
+    return found
+
+
+def _refuse(refusals: list[tuple[str, financing.Refusal]]) -> None:
+    if refusals:
+        first = refusals[0][1]
+        raise FinancingRefused(
+            first.message,
+            code=first.code,
+            details={
+                "orders": [{"order_id": oid, "code": r.code, "message": r.message} for oid, r in refusals]
+            },
+        )
+
+
+async def quote(
+    ctx: Context, terms: FinancingTerms, supplier_id: str, order_ids: list[str]
+) -> dict[str, Any]:
+    """A price for paying these orders now, valid for a while; nothing moves."""
+    if not order_ids or len(order_ids) > MAX_ORDERS or len(set(order_ids)) != len(order_ids):
+        raise RuleViolation(f"quote 1 to {MAX_ORDERS} different orders", code="invalid_order_list")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        ledger = await load_ledger(conn, accounts_of(supplier_id))
+        candidates = await _candidates(conn, ctx, supplier_id, order_ids, ledger)
+        _refuse([(c.order_id, r) for c in candidates if (r := financing.refusal(c)) is not None])
+        lines = [financing.priced(c, ctx.today, terms.apr_bp, terms.max_days) for c in candidates]
+        face = sum(line.face_minor for line in lines)
+        _within_limit(ledger, terms, supplier_id, face)
+        now = ctx.clock.now()
+        quote_id = "EQ-" + uuid.uuid4().hex[:16]
+        body = [
+            {
+                "order_id": line.order_id,
+                "face_minor": line.face_minor,
+                "days": line.days,
+                "discount_minor": line.discount_minor,
+                "advance_minor": line.advance_minor,
+            }
+            for line in lines
+        ]
+        discount = sum(line.discount_minor for line in lines)
+        await conn.execute(
+            """insert into early_payment_quotes (quote_id, supplier_id, apr_bp, lines, face, discount,
+                   advance,
+                   created_at, valid_until, status)
+               values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, 'quoted')""",
+            quote_id,
+            supplier_id,
+            terms.apr_bp,
+            json.dumps(body),
+            face,
+            discount,
+            face - discount,
+            now,
+            now + terms.quote_valid,
+        )
+    return await quote_view(ctx, supplier_id, quote_id)
+
+
+def _within_limit(ledger: Ledger, terms: FinancingTerms, supplier_id: str, face: int) -> None:
+    already = owed(ledger, supplier_id)
+    if already + face > terms.limit_minor:
+        raise RuleViolation(
+            f"paying these orders early would have the supplier owe {already + face} fen, over its"
+            f" limit of {terms.limit_minor}",
+            code="financing_limit_exceeded",
+            details={"owed_minor": already, "asked_minor": face, "limit_minor": terms.limit_minor},
+        )
+    fund = ledger.available(accounts.FINANCING_FUND) or 0
+    if fund < face:
+        raise RuleViolation(
+            "the financing fund cannot advance this much now",
+            code="financing_fund_exhausted",
+            details={"fund_available_minor": fund, "asked_minor": face},
+        )
+
+
+async def quote_view(ctx: Context, supplier_id: str, quote_id: str) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "select * from early_payment_quotes where quote_id = $1 and supplier_id = $2",
+            quote_id,
+            supplier_id,
+        )
+        if row is None:
+            raise NotFound(f"no quote {quote_id}", code="quote_not_found")
+        payout = await conn.fetchrow(
+            "select status, bank_reference, failure from payouts where payout_id = $1", _payout_id(quote_id)
+        )
+    return {
+        "quote_id": quote_id,
+        "supplier_id": supplier_id,
+        "apr_bp": row["apr_bp"],
+        "lines": json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"],
+        "face_minor": row["face"],
+        "discount_minor": row["discount"],
+        "advance_minor": row["advance"],
+        "created_at": row["created_at"].isoformat(),
+        "valid_until": row["valid_until"].isoformat(),
+        "status": row["status"],
+        "payout": dict(payout) if payout else None,
+    }
+
+
+def _payout_id(quote_id: str) -> str:
+    return f"early-{quote_id}"
+
+
+def _end_to_end_id(payout_id: str) -> str:
+    return "USP" + hashlib.sha256(payout_id.encode()).hexdigest()[:24].upper()
+
+
+def _lines(body: Any) -> list[financing.Line]:
+    rows = json.loads(body) if isinstance(body, str) else body
+    return [financing.Line(r["order_id"], r["face_minor"], r["days"], r["discount_minor"]) for r in rows]
+
+
+async def accept(
+    ctx: Context, terms: FinancingTerms, supplier_id: str, quote_id: str, by: Audited
+) -> dict[str, Any]:
+    """Take the quote: the fund advances, the bank pays the supplier now. Accepting again
+    returns what the first acceptance did."""
+    payout_id = _payout_id(quote_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _lock(conn, supplier_id)
+        row = await conn.fetchrow(
+            "select * from early_payment_quotes where quote_id = $1 and supplier_id = $2 for update",
+            quote_id,
+            supplier_id,
+        )
+        if row is None:
+            raise NotFound(f"no quote {quote_id}", code="quote_not_found")
+        if row["status"] == "accepted":
+            return await quote_view(ctx, supplier_id, quote_id)
+        if ctx.clock.now() > row["valid_until"]:
+            raise Conflict(
+                f"quote {quote_id} expired at {row['valid_until'].isoformat()}", code="quote_expired"
+            )
+        payee = await conn.fetchrow("select * from payees where supplier_id = $1", supplier_id)
+        if payee is None or not payee["active"] or not payee["account_verified"]:
+            raise RuleViolation(
+                "the supplier has no verified bank account to pay", code="bank_account_unverified"
+            )
+        lines = _lines(row["lines"])
+        ledger = await load_ledger(conn, accounts_of(supplier_id))
+        candidates = await _candidates(conn, ctx, supplier_id, [line.order_id for line in lines], ledger)
+        _refuse([(c.order_id, r) for c in candidates if (r := financing.refusal(c)) is not None])
+        changed = [
+            c.order_id for c, line in zip(candidates, lines, strict=True) if c.face_minor != line.face_minor
+        ]
+        if changed:
+            raise Conflict(
+                "an order changed since the quote; ask for a new one",
+                code="quote_stale",
+                details={"orders": changed},
+            )
+        _within_limit(ledger, terms, supplier_id, sum(line.face_minor for line in lines))
+        moves = financing.acceptance(quote_id, supplier_id, lines)
+        released = [c for c in candidates if c.escrow_status == "released"]
+        for c in released:  # already released and still in the payable: repaid from it at once
+            line = next(x for x in lines if x.order_id == c.order_id)
+            moves += financing.repayment(quote_id, supplier_id, line, c.face_minor)[0]
+        ledger.apply_all(moves)
+        await write_ledger(conn, ledger)
+        now = ctx.clock.now()
+        await conn.executemany(
+            """insert into early_payments (order_id, quote_id, supplier_id, face, discount, advance, days,
+                   status,
+                   repaid, created_at)
+               values ($1, $2, $3, $4, $5, $6, $7, 'paying', $8, $9)""",
+            [
+                (
+                    line.order_id,
+                    quote_id,
+                    supplier_id,
+                    line.face_minor,
+                    line.discount_minor,
+                    line.advance_minor,
+                    line.days,
+                    line.face_minor if any(c.order_id == line.order_id for c in released) else 0,
+                    now,
+                )
+                for line in lines
+            ],
+        )
+        await conn.execute(
+            "update early_payment_quotes set status = 'accepted', accepted_at = $2, accepted_by = $3"
+            " where quote_id = $1",
+            quote_id,
+            now,
+            by.actor_id,
+        )
+        advance = sum(line.advance_minor for line in lines)
+        await conn.execute(
+            "insert into payout_runs (run_id, started_by) values ($1, $2)", payout_id, by.actor_id
+        )
+        await conn.execute(
+            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status,
+                   created_at,
+                   end_to_end_id, kind)
+               values ($1, $1, $2, $3, $4, 'pending', $5, $6, 'early')""",
+            payout_id,
+            supplier_id,
+            advance,
+            payee["bank_account_id"],
+            now,
+            _end_to_end_id(payout_id),
+        )
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=payout_id,
+            first_version=1,
+            tenant_id=PLATFORM_TENANT,
+            correlation_id=quote_id,
+            events=[
+                PayoutInitiated(
+                    payout_id=payout_id,
+                    run_id=payout_id,
+                    supplier_id=supplier_id,
+                    amount=Money.cny(advance),
+                    bank_account_id=payee["bank_account_id"],
+                    account_masked=payee["account_masked"] or "",
+                )
+            ],
+        )
+        await audit.record(
+            conn,
+            by,
+            tenant_id=PLATFORM_TENANT,
+            subject=f"supplier:{supplier_id}",
+            before={"owed_minor": owed(ledger, supplier_id) - sum(line.face_minor for line in lines)},
+            after={"quote_id": quote_id, "advance_minor": advance, "owed_minor": owed(ledger, supplier_id)},
+        )
+        bank_account = payee["bank_account_id"]
+    await _pay(ctx, supplier_id, quote_id, bank_account, advance)
+    return await quote_view(ctx, supplier_id, quote_id)
+
+
+async def _pay(ctx: Context, supplier_id: str, quote_id: str, bank_account: str, advance: int) -> None:
+    """Ask the bank (the same answer for the same reference), then post or undo the advance."""
+    payout_id = _payout_id(quote_id)
+    outcome = await ctx.bank.pay(
+        reference=payout_id,
+        bank_account_id=bank_account,
+        amount_minor=advance,
+        end_to_end_id=_end_to_end_id(payout_id),
+        remittance=f"UniSettle early payment {quote_id}",
+    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _lock(conn, supplier_id)
+        row = await conn.fetchrow("select * from payouts where payout_id = $1 for update", payout_id)
+        if row is None or row["status"] != "pending":
+            return
+        quote_row = await conn.fetchrow(
+            "select lines from early_payment_quotes where quote_id = $1", quote_id
+        )
+        lines = _lines(quote_row["lines"])
+        ledger = await load_ledger(conn, accounts_of(supplier_id))
+        await load_transfers(conn, ledger, [transfer_id(f"early:{quote_id}:pay")])
+        moves = financing.bank_answered(quote_id, supplier_id, lines, settled=outcome.settled)
+        if not outcome.settled:  # orders released before were repaid at acceptance: give it back
+            repaid = await conn.fetch(
+                "select order_id from early_payments where quote_id = $1 and repaid > 0", quote_id
+            )
+            for r in repaid:
+                line = next(x for x in lines if x.order_id == r["order_id"])
+                moves += financing.repayment_undone(quote_id, supplier_id, line)
+        ledger.apply_all(moves)
+        await write_ledger(conn, ledger)
+        now = ctx.clock.now()
+        await conn.execute(
+            "update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = $5"
+            " where payout_id = $1",
+            payout_id,
+            "settled" if outcome.settled else "failed",
+            outcome.bank_reference,
+            outcome.failure_code,
+            now,
+        )
+        await conn.execute(
+            """update early_payments set status = case when not $2::boolean then 'failed'
+                                                    when repaid >= face then 'repaid' else 'open' end,
+                   bank_reference = $3, failure = $4,
+                   resolved_at = case when not $2::boolean or repaid >= face then $5::timestamptz end
+               where quote_id = $1""",
+            quote_id,
+            outcome.settled,
+            outcome.bank_reference,
+            outcome.failure_code,
+            now,
+        )
+        event = (
+            PayoutSettled(
+                payout_id=payout_id,
+                supplier_id=supplier_id,
+                amount=Money.cny(advance),
+                bank_reference=outcome.bank_reference or "",
+            )
+            if outcome.settled
+            else PayoutFailed(
+                payout_id=payout_id,
+                supplier_id=supplier_id,
+                amount=Money.cny(advance),
+                reason_code=outcome.failure_code or "bank_failed",
+                detail=outcome.detail,
+            )
+        )
+        await emit(
+            conn,
+            ctx,
+            aggregate_id=payout_id,
+            first_version=2,
+            tenant_id=PLATFORM_TENANT,
+            correlation_id=quote_id,
+            events=[event],
+        )
+
+
+async def resume_pending(ctx: Context) -> int:
+    """Ask the bank again about early payments a crash left pending."""
+    async with ctx.pool.acquire() as conn:
+        pending = await conn.fetch(
+            "select payout_id, run_id, supplier_id, bank_account_id, amount from payouts"
+            " where status = 'pending' and kind = 'early'"
+        )
+    for r in pending:
+        await _pay(
+            ctx, r["supplier_id"], r["payout_id"].removeprefix("early-"), r["bank_account_id"], r["amount"]
+        )
+    return len(pending)
+
+
+async def settle(conn: asyncpg.Connection, ctx: Context, ledger: Ledger, supplier_id: str) -> None:
+    """Within a transaction holding the supplier's ledger: repay early payments whose orders were
+    released, break those whose orders were refunded or cancelled, and recover what broken ones
+    left owing from what the payable holds."""
+    rows = await conn.fetch(
+        f"""select p.*, e.status as escrow_status,
+                  {RELEASED_NET.format(order="p")}
+           from early_payments p join escrows e on e.order_id = p.order_id
+           where p.supplier_id = $1 and p.status = 'open' and e.status <> 'held'
+           order by p.created_at, p.order_id""",
+        supplier_id,
+    )
+    now = ctx.clock.now()
+    for r in rows:
+        line = financing.Line(r["order_id"], r["face"], r["days"], r["discount"])
+        available = ledger.available(accounts.supplier_payable(supplier_id)) or 0
+        released = min(int(r["released_net"]), available) if r["escrow_status"] == "released" else 0
+        moves, still_owed = financing.repayment(r["quote_id"], supplier_id, line, released)
+        ledger.apply_all(moves)
+        full = released >= line.face_minor
+        await conn.execute(
+            "update early_payments set status = $3, repaid = $4, resolved_at = $5"
+            " where order_id = $1 and quote_id = $2",
+            r["order_id"],
+            r["quote_id"],
+            "recovering" if still_owed else "repaid",
+            line.face_minor if full else line.advance_minor - still_owed,
+            None if still_owed else now,
+        )
+    receivable = ledger.accounts[accounts.supplier_financing_receivable(supplier_id)]
+    owed_back = receivable.debits_posted - receivable.credits_posted
+    if owed_back > 0:
+        available = ledger.available(accounts.supplier_payable(supplier_id)) or 0
+        # named by how much had been recovered before: each step once, the same step the same id
+        cause = f"financing:{supplier_id}:recovered:{receivable.credits_posted}"
+        moves, recovered = financing.recovery(cause, supplier_id, owed_back, available)
+        ledger.apply_all(moves)
+        if recovered == owed_back:
+            await conn.execute(
+                "update early_payments set status = 'recovered', resolved_at = $2"
+                " where supplier_id = $1 and status = 'recovering'",
+                supplier_id,
+                now,
+            )
+
+
+async def sweep(ctx: Context) -> int:
+    """Settle every supplier with an early payment to settle (the timer, and before payout runs)."""
+    async with ctx.pool.acquire() as conn:
+        suppliers = await conn.fetch(
+            """select distinct p.supplier_id from early_payments p join escrows e on e.order_id = p.order_id
+               where (p.status = 'open' and e.status <> 'held') or p.status = 'recovering'"""
+        )
+    done = 0
+    for r in suppliers:
+        sid = r["supplier_id"]
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await _lock(conn, sid)
+            ledger = await load_ledger(conn, accounts_of(sid))
+            await settle(conn, ctx, ledger, sid)
+            await write_ledger(conn, ledger)
+            done += 1
+    return done
