@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
 
@@ -148,22 +149,23 @@ def window(
 
 
 def score(figures: Mapping[str, Any]) -> float | None:
-    """The weighted score of a window's figures (module doc); None without orders."""
+    """The weighted score of a window's figures (module doc), from its rates as shown, rounded
+    half up to one decimal; None without orders."""
     if not figures["orders"]:
         return None
 
-    def good(rate: float | None, *, inverse: bool = False) -> float:
+    def good(rate: float | None, *, inverse: bool = False) -> Decimal:
         if rate is None:
-            return 1.0
-        return 1.0 - rate if inverse else rate
+            return Decimal(1)
+        return Decimal(1) - Decimal(str(rate)) if inverse else Decimal(str(rate))
 
     total = (
-        WEIGHTS["on_time"] * good(figures["ship_on_time_rate"])
-        + WEIGHTS["receipt_confirmed"] * good(figures["receipt_confirmed_rate"])
-        + WEIGHTS["refund_value"] * good(figures["refund_rate_by_value"], inverse=True)
-        + WEIGHTS["dispute"] * good(figures["dispute_rate"], inverse=True)
+        Decimal(str(WEIGHTS["on_time"])) * good(figures["ship_on_time_rate"])
+        + Decimal(str(WEIGHTS["receipt_confirmed"])) * good(figures["receipt_confirmed_rate"])
+        + Decimal(str(WEIGHTS["refund_value"])) * good(figures["refund_rate_by_value"], inverse=True)
+        + Decimal(str(WEIGHTS["dispute"])) * good(figures["dispute_rate"], inverse=True)
     )
-    return round(100 * total, 1)
+    return float((100 * total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def profile(

@@ -18,10 +18,12 @@ async def services(
     stack: Stack, topic_prefix: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[dict[str, ServiceProcess]]:
     """All four services as separate processes, each with a fresh database, ready.
-    `@pytest.mark.service_env(NAME=value, ...)` passes settings to every service."""
+    `@pytest.mark.service_env(NAME=value, ...)` passes settings to every service;
+    `@pytest.mark.profiles_worker` runs the supplier-profile stream worker too."""
     marker = request.node.get_closest_marker("service_env")
     extra_env = {k: str(v) for k, v in (marker.kwargs if marker else {}).items()}
-    async with running_services(stack, topic_prefix, tmp_path, extra_env) as running:
+    profiles = request.node.get_closest_marker("profiles_worker") is not None
+    async with running_services(stack, topic_prefix, tmp_path, extra_env, profiles=profiles) as running:
         yield running
 
 

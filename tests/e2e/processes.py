@@ -45,17 +45,29 @@ async def spawn(log_path: Path, env: dict[str, str], *args: str) -> asyncio.subp
 
 @asynccontextmanager
 async def running_services(
-    stack: Stack, topic_prefix: str, logs: Path, extra_env: dict[str, str] | None = None
+    stack: Stack,
+    topic_prefix: str,
+    logs: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    profiles: bool = False,
 ) -> AsyncIterator[dict[str, ServiceProcess]]:
-    """All four services as separate processes, each with a fresh database, ready; stopped and
-    their databases dropped afterwards."""
+    """All four services as separate processes, each with a fresh database, ready (and with
+    `profiles` the supplier-profile stream worker, which suppliers asks); stopped and their
+    databases dropped afterwards."""
     running: dict[str, ServiceProcess] = {}
     await provision(stack.kafka, topic_prefix)  # the prefix's topics and ACLs (idempotent)
+    env = dict(extra_env or {})
     try:
+        if profiles:
+            worker = ServiceProcess("profiles", free_port(), "", logs / "profiles.log")
+            env["SUPPLIERS_PROFILES_URL"] = worker.url
+            await worker.start(stack, topic_prefix, {**env, "PROFILES_DATADIR": str(logs / "profiles")})
+            running["profiles"] = worker
         for name in SERVICES:
             dsn = await create_database(stack, name)
             running[name] = ServiceProcess(name, free_port(), dsn, logs / f"{name}.log")
-            await running[name].start(stack, topic_prefix, extra_env)
+            await running[name].start(stack, topic_prefix, env)
         for process in running.values():
             await process.wait_ready()
         yield running
@@ -63,7 +75,8 @@ async def running_services(
         for process in running.values():
             await process.stop()
         for process in running.values():
-            await drop_database(stack, process.dsn)
+            if process.dsn:
+                await drop_database(stack, process.dsn)
     assert secrets_in_logs(logs) == []  # after a test that passed: its services logged nothing secret
 
 
@@ -187,6 +200,8 @@ async def quiet(services: dict[str, ServiceProcess], stack: Stack, prefix: str) 
     from plumbing.operations import service_status
 
     for name, service in services.items():
+        if not service.dsn:
+            continue  # a stream worker: no database, no outbox
         status = await service_status(name, service.dsn, stack.kafka, f"{prefix}{name}")
         if status.outbox_backlog or any(status.consumer_lag.values()):
             return False

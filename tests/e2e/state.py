@@ -14,6 +14,8 @@ async def snapshot(services: dict[str, ServiceProcess]) -> dict[str, list[str]]:
     service has written to its outbox."""
     rows: dict[str, list[str]] = {}
     for name, service in services.items():
+        if not service.dsn:
+            continue  # a stream worker keeps no database
         conn = await asyncpg.connect(service.dsn)
         try:
             tables = await conn.fetch(

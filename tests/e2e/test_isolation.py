@@ -29,10 +29,10 @@ from tests.apps import PUBLIC, Operation, operations, service_apps
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.state import snapshot
-from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, OPS, PDF, auth, ok
+from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, OPS, PDF, SUPPLIER, auth, ok
 from tests.stack import Stack, eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.profiles_worker]
 
 # Who rightly deals with Tsinghua's purchase and SUP-004 (one per role).
 RIGHTFUL = {
@@ -117,6 +117,7 @@ def bodies(order_id: str) -> dict[tuple[str, str], Any]:
         ("POST", "/v1/reconciliation/suspense/{line_id}/write-off"): REASON,
         ("POST", "/v1/reconciliation/suspense/{line_id}/write-off/approve"): REASON,
         ("POST", "/v1/bank-simulator/receipts"): {"amount_minor": 1, "payer_account": "6222020200001111"},
+        ("POST", "/v1/suppliers/{supplier_id}/early-payment/quotes"): {"order_ids": [order_id]},
         ("POST", "/v1/bank-simulator/bookings/{bank_reference}/rebook"): {"on": "2026-12-03"},
         ("POST", "/v1/suppliers"): {
             "legal_name": LEGAL,
@@ -287,6 +288,15 @@ async def world(flow: Flow) -> World:
     )
     assert imported.status_code == 201, imported.text
     world.params |= {"statement_id": imported.json()["statement_id"], "on": imported.json()["date"]}
+    # the supplier's quote for paying a released order early (not accepted: nothing moves)
+    released = await flow.completed_order()
+    offer = await flow.http.post(
+        f"{flow.settlement}/v1/suppliers/SUP-004/early-payment/quotes",
+        json={"order_ids": [released]},
+        headers=SUPPLIER,
+    )
+    assert offer.status_code == 201, offer.text
+    world.params["quote_id"] = offer.json()["quote_id"]
     return world
 
 

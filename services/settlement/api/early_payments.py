@@ -111,7 +111,7 @@ async def early_payments(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOr
 @router.get("/v1/financing")
 async def fund(ctx: Ctx, _: Ops) -> dict[str, Any]:
     """The financing fund for the bank's account managers: capital, what it has out, its income,
-    and each supplier's debt against its limit."""
+    and each supplier that owes it something, against the limit."""
     async with ctx.pool.acquire() as conn:
         platform = {
             r["account_id"]: r
@@ -130,7 +130,8 @@ async def fund(ctx: Ctx, _: Ops) -> dict[str, Any]:
                       sum(debits_posted - credits_posted)
                         filter (where kind = 'supplier_financing_receivable')::bigint as receivable
                from accounts where kind in ('supplier_financed', 'supplier_financing_receivable')
-               group by owner_id order by owner_id"""
+               group by owner_id having sum(debits_posted + debits_pending - credits_posted) <> 0
+               order by owner_id"""
         )
 
     def net(account_id: str, *, credit: bool) -> int:

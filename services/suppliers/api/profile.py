@@ -21,6 +21,11 @@ router = APIRouter(prefix="/v1/suppliers", tags=["suppliers"])
 async def _profile_reader(principal: CurrentPrincipal, supplier_id: SupplierIdPath) -> Principal:
     if principal.role is Role.SUPPLIER:
         return own(principal, supplier_id)
+    if principal.role not in (Role.PLATFORM_OPS, Role.UNIVERSITY_FINANCE):
+        raise Forbidden(
+            f"role {principal.role.value!r} may not do this",
+            details={"allowed_roles": ["platform_ops", "supplier", "university_finance"]},
+        )
     return principal
 
 
