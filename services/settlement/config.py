@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from plumbing.settings import ServiceSettings
@@ -45,3 +45,16 @@ class SettlementSettings(ServiceSettings):
     financing_quote_valid_seconds: float = Field(default=900, gt=0)
     financing_max_days: int = Field(default=30, ge=1, le=365)
     financing_sweep_seconds: float = Field(default=5, gt=0)
+    # Terms by the supplier's 90-day profile score, best first, as min_score:limit_percent:apr_bp
+    # ("90:100:900,75:60:1200,0:30:1800"); empty: the terms above for everyone. The score is read
+    # from the profile stream worker; when it cannot be, the lowest band applies.
+    financing_score_bands: str = ""
+    profiles_url: str = "http://127.0.0.1:8006"
+
+    @field_validator("financing_score_bands")
+    @classmethod
+    def _bands(cls, value: str) -> str:
+        from services.settlement.domain.financing import bands
+
+        bands(value)  # refused at start when it does not read
+        return value

@@ -14,6 +14,8 @@ from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from plumbing.context import BaseContext
 from services.settlement.adapters.bank import PayoutBank
+from services.settlement.adapters.profile_scores import ProfileScores
+from services.settlement.domain.financing import Band
 
 PRODUCER = "settlement"
 
@@ -31,6 +33,7 @@ class FinancingTerms:
     limit_minor: int  # what one supplier may owe the financing fund at once
     quote_valid: timedelta
     max_days: int  # the longest wait an early payment saves (the longest auto-confirm)
+    bands: tuple[Band, ...] = ()  # terms by profile score; none: the terms above for everyone
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Context(BaseContext):
     bank: PayoutBank  # the bank payouts are sent through
     reconciliation: ReconciliationRules
     financing: FinancingTerms = FinancingTerms(1_200, 2_000_000, timedelta(minutes=15), 30)
+    scores: ProfileScores | None = None  # where a supplier's profile score is read, for its band
 
 
 async def emit(

@@ -13,6 +13,7 @@ from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
 from services.settlement.adapters.bank import PayoutBankSimulator
+from services.settlement.adapters.profile_scores import ProfileScores
 from services.settlement.api import (
     bank_simulator,
     early_payments,
@@ -26,6 +27,7 @@ from services.settlement.api import (
 from services.settlement.commands import early_payment, guarantee
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context, FinancingTerms, ReconciliationRules
+from services.settlement.domain.financing import bands as financing_bands
 
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -50,9 +52,15 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             settings.financing_limit_minor,
             timedelta(seconds=settings.financing_quote_valid_seconds),
             settings.financing_max_days,
+            financing_bands(settings.financing_score_bands),
         )
         return Context.extending(
-            base, fee_rate_bp=settings.fee_rate_bp, bank=bank, reconciliation=rules, financing=terms
+            base,
+            fee_rate_bp=settings.fee_rate_bp,
+            bank=bank,
+            reconciliation=rules,
+            financing=terms,
+            scores=ProfileScores(settings.profiles_url) if terms.bands else None,
         )
 
     return build_service(

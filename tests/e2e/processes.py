@@ -61,7 +61,7 @@ async def running_services(
     try:
         if profiles:
             worker = ServiceProcess("profiles", free_port(), "", logs / "profiles.log")
-            env["SUPPLIERS_PROFILES_URL"] = worker.url
+            env["SUPPLIERS_PROFILES_URL"] = env["SETTLEMENT_PROFILES_URL"] = worker.url
             await worker.start(stack, topic_prefix, {**env, "PROFILES_DATADIR": str(logs / "profiles")})
             running["profiles"] = worker
         for name in SERVICES:

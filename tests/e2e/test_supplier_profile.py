@@ -13,12 +13,17 @@ import httpx
 import pytest
 
 from plumbing.auth import Role
-from tests.e2e.flow import Flow
+from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, SUPPLIER, auth, ok
 from tests.stack import Stack, eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.profiles_worker]
+BANDS = "90:100:900,75:60:1200,0:30:1800"  # score ≥ 90: the whole limit at 9 %
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.profiles_worker,
+    pytest.mark.service_env(SETTLEMENT_FINANCING_SCORE_BANDS=BANDS),
+]
 ORDER = 3 * 2800  # each of the flow's orders
 
 
@@ -85,10 +90,46 @@ async def test_the_profile_of_a_real_trade_and_who_sees_it(
     missing = await flow.http.get(f"{flow.suppliers}/v1/suppliers/SUP-404/profile", headers=OPS)
     assert missing.status_code == 404
 
+    # early payment at the rate of the supplier's band: shipped, quoted, paid now, repaid by the release
+    late = await flow.paid_order()
+    await flow.ship(late)
+    offer: dict[str, Any] = {}
+
+    async def quoted() -> bool:  # settlement learns of the shipping from orders.events
+        response = await flow.http.post(
+            f"{flow.settlement}/v1/suppliers/SUP-004/early-payment/quotes",
+            json={"order_ids": [late]},
+            headers=SUPPLIER,
+        )
+        offer.update(response.json())
+        return response.status_code == 201
+
+    await eventually(quoted, timeout=30, what="a quote for the shipped order")
+    [terms] = offer["lines"]
+    face = ORDER - 50  # the 60 bp fee on 84.00 is 0.504, rounded half up to 0.50
+    days = terms["days"]
+    assert (offer["apr_bp"], offer["score"] >= 90, terms["face_minor"]) == (900, True, face)
+    assert terms["discount_minor"] == (2 * face * 900 * days + 3_650_000) // 7_300_000  # half up
+    taken = ok(
+        await flow.http.post(
+            f"{flow.settlement}/v1/suppliers/SUP-004/early-payment/quotes/{offer['quote_id']}/accept",
+            headers=SUPPLIER,
+        )
+    )
+    assert taken["payout"]["status"] == "settled"
+    ok(await flow.http.post(f"{flow.orders}/v1/orders/{late}/confirm-receipt", headers=ALICE))
+    await flow.order(late, "COMPLETED")
+    assert ok(await flow.http.post(f"{flow.settlement}/v1/payouts/runs", headers=OPS))["paid"] == {}
+    financed = ok(await flow.http.get(f"{flow.settlement}/v1/suppliers/SUP-004/early-payments", headers=OPS))
+    assert financed["owed_minor"] == 0
+    assert [(e["status"], e["repaid_minor"]) for e in financed["early_payments"]] == [("repaid", face)]
+    await checks_pass(services)
+    seen = await settled_on(flow, 3, 840)
+
     worker = services["profiles"]  # killed mid-life: its tables come back from their changelogs
     assert worker.process is not None
     worker.process.send_signal(signal.SIGKILL)
     await worker.process.wait()
     await worker.start(stack, topic_prefix, {"PROFILES_DATADIR": str(tmp_path / "profiles")})
     await worker.wait_ready(timeout=90)
-    assert (await settled_on(flow, 2, 840))["windows"] == seen["windows"]
+    assert (await settled_on(flow, 3, 840))["windows"] == seen["windows"]

@@ -25,7 +25,7 @@ from contracts.events.common import Actor, BudgetCategory
 from contracts.money import Money
 from contracts.topics import OWNERS, Topic, with_prefix
 from tests.e2e.processes import free_port, spawn
-from tests.integration.kafka_io import produce
+from tests.integration.kafka_io import produce, read_topic
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.integration
@@ -370,6 +370,11 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
     worker: Worker, stack: Stack, topic_prefix: str, tmp_path: Path
 ) -> None:
     history = scripted()
+    orders_topic = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
+    poison: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = [
+        (b"G-tsinghua", b"]]", [])
+    ]  # unreadable: dead-lettered, the agent goes on
+    await produce(stack.kafka, orders_topic, poison)
     for topic, messages in history.events.items():
         await produce(stack.kafka, with_prefix(topic_prefix, topic.value), messages)
 
@@ -379,6 +384,12 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
     assert first["universities"] == ["pku", "tsinghua"]
     pku = await worker.profile("pku")
     assert pku["windows"]["90d"] == PKU_90_DAYS and "universities" not in pku
+    [letter] = await read_topic(stack.kafka, f"{orders_topic}.dlq", at_least=1)
+    headers = dict(letter.headers)
+    assert (headers["dlq.reason_code"], headers["dlq.consumer"]) == (
+        b"malformed_json",
+        b"profiles-orders_events",
+    )
 
     await worker.stop(signal.SIGKILL)  # no shutdown: the tables come back from their changelogs
     await worker.start()
@@ -386,7 +397,7 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
         "windows"
     ]
 
-    events = sum(len(m) for m in history.events.values())
+    events = sum(len(m) for m in history.events.values()) + len(poison)
     await worker.stop()
     await asyncio.to_thread(rewind, stack, topic_prefix)  # every event read again onto the same tables
     assert await asyncio.to_thread(committed, stack, topic_prefix) == 0

@@ -15,6 +15,7 @@ from plumbing.auth_deps import require_roles
 from plumbing.errors import Forbidden
 from plumbing.request_bodies import RequestBody
 from services.settlement.api.deps import Ctx
+from services.settlement.api.payouts import known_supplier
 from services.settlement.commands import early_payment
 from services.settlement.domain import accounts
 
@@ -71,6 +72,9 @@ async def early_payments(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOr
     """The supplier's early payments, what it owes the fund now, and its limit."""
     _own(principal, supplier_id)
     async with ctx.pool.acquire() as conn:
+        await known_supplier(conn, supplier_id)
+    offered = await early_payment.terms_of(ctx, ctx.financing, supplier_id)
+    async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
             "select * from early_payments where supplier_id = $1"
             " order by created_at desc, order_id limit 500",
@@ -89,8 +93,9 @@ async def early_payments(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOr
         "owed_minor": owed["financed"] + owed["receivable"],
         "advances_owed_minor": owed["financed"],
         "receivable_minor": owed["receivable"],
-        "limit_minor": ctx.financing.limit_minor,
-        "apr_bp": ctx.financing.apr_bp,
+        "limit_minor": offered.limit_minor,
+        "apr_bp": offered.apr_bp,
+        "score": offered.score,
         "early_payments": [
             {
                 "order_id": r["order_id"],

@@ -94,7 +94,7 @@ async def list_payouts(ctx: Ctx, principal: OpsOrSupplier, supplier_id: str | No
     return [PayoutOut(**dict(r)) for r in rows]
 
 
-async def _known(conn: asyncpg.Connection, supplier_id: str) -> None:
+async def known_supplier(conn: asyncpg.Connection, supplier_id: str) -> None:
     """Settlement learns every supplier from suppliers.events (or holds its money): any other is
     not found, rather than answered with zeros."""
     known = await conn.fetchval(
@@ -111,7 +111,7 @@ async def _known(conn: asyncpg.Connection, supplier_id: str) -> None:
 async def balance(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOrSupplier) -> BalanceOut:
     _scope(principal, supplier_id)
     async with ctx.pool.acquire() as conn:
-        await _known(conn, supplier_id)
+        await known_supplier(conn, supplier_id)
         payable = await conn.fetchrow(
             "select * from accounts where account_id = $1", accounts.supplier_payable(supplier_id)
         )
@@ -146,7 +146,7 @@ async def statement(
     _scope(principal, supplier_id)
     account = accounts.supplier_payable(supplier_id)
     async with ctx.pool.acquire() as conn:
-        await _known(conn, supplier_id)
+        await known_supplier(conn, supplier_id)
         rows = await conn.fetch(
             # Posted movements, and payouts still on their way to the bank; a payout the bank
             # answered is its posted line only (or nothing, if voided). So the lines add up to what

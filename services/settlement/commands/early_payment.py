@@ -153,19 +153,30 @@ def _refuse(refusals: list[tuple[str, financing.Refusal]]) -> None:
         )
 
 
+async def terms_of(ctx: Context, terms: FinancingTerms, supplier_id: str) -> financing.Offer:
+    """The supplier's rate and limit now: by its profile score's band, where bands are set."""
+    score, known = (None, True)
+    if terms.bands and ctx.scores is not None:
+        score, known = await ctx.scores.score(supplier_id)
+    return financing.offer(
+        score, known=known, apr_bp=terms.apr_bp, limit_minor=terms.limit_minor, by_score=terms.bands
+    )
+
+
 async def quote(
     ctx: Context, terms: FinancingTerms, supplier_id: str, order_ids: list[str]
 ) -> dict[str, Any]:
     """A price for paying these orders now, valid for a while; nothing moves."""
     if not order_ids or len(order_ids) > MAX_ORDERS or len(set(order_ids)) != len(order_ids):
         raise RuleViolation(f"quote 1 to {MAX_ORDERS} different orders", code="invalid_order_list")
+    offered = await terms_of(ctx, terms, supplier_id)
     async with ctx.pool.acquire() as conn, conn.transaction():
         ledger = await load_ledger(conn, accounts_of(supplier_id))
         candidates = await _candidates(conn, ctx, supplier_id, order_ids, ledger)
         _refuse([(c.order_id, r) for c in candidates if (r := financing.refusal(c)) is not None])
-        lines = [financing.priced(c, ctx.today, terms.apr_bp, terms.max_days) for c in candidates]
+        lines = [financing.priced(c, ctx.today, offered.apr_bp, terms.max_days) for c in candidates]
         face = sum(line.face_minor for line in lines)
-        _within_limit(ledger, terms, supplier_id, face)
+        _within_limit(ledger, offered.limit_minor, supplier_id, face)
         now = ctx.clock.now()
         quote_id = "EQ-" + uuid.uuid4().hex[:16]
         body = [
@@ -182,29 +193,31 @@ async def quote(
         await conn.execute(
             """insert into early_payment_quotes (quote_id, supplier_id, apr_bp, lines, face, discount,
                    advance,
-                   created_at, valid_until, status)
-               values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, 'quoted')""",
+                   created_at, valid_until, status, score, limit_minor)
+               values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, 'quoted', $10, $11)""",
             quote_id,
             supplier_id,
-            terms.apr_bp,
+            offered.apr_bp,
             json.dumps(body),
             face,
             discount,
             face - discount,
             now,
             now + terms.quote_valid,
+            offered.score,
+            offered.limit_minor,
         )
     return await quote_view(ctx, supplier_id, quote_id)
 
 
-def _within_limit(ledger: Ledger, terms: FinancingTerms, supplier_id: str, face: int) -> None:
+def _within_limit(ledger: Ledger, limit_minor: int, supplier_id: str, face: int) -> None:
     already = owed(ledger, supplier_id)
-    if already + face > terms.limit_minor:
+    if already + face > limit_minor:
         raise RuleViolation(
             f"paying these orders early would have the supplier owe {already + face} fen, over its"
-            f" limit of {terms.limit_minor}",
+            f" limit of {limit_minor}",
             code="financing_limit_exceeded",
-            details={"owed_minor": already, "asked_minor": face, "limit_minor": terms.limit_minor},
+            details={"owed_minor": already, "asked_minor": face, "limit_minor": limit_minor},
         )
     fund = ledger.available(accounts.FINANCING_FUND) or 0
     if fund < face:
@@ -231,6 +244,8 @@ async def quote_view(ctx: Context, supplier_id: str, quote_id: str) -> dict[str,
         "quote_id": quote_id,
         "supplier_id": supplier_id,
         "apr_bp": row["apr_bp"],
+        "score": row["score"],
+        "limit_minor": row["limit_minor"],
         "lines": json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"],
         "face_minor": row["face"],
         "discount_minor": row["discount"],
@@ -261,6 +276,7 @@ async def accept(
     """Take the quote: the fund advances, the bank pays the supplier now. Accepting again
     returns what the first acceptance did."""
     payout_id = _payout_id(quote_id)
+    offered = await terms_of(ctx, terms, supplier_id)  # the limit as of now, not of the quote
     async with ctx.pool.acquire() as conn, conn.transaction():
         await _lock(conn, supplier_id)
         row = await conn.fetchrow(
@@ -294,7 +310,7 @@ async def accept(
                 code="quote_stale",
                 details={"orders": changed},
             )
-        _within_limit(ledger, terms, supplier_id, sum(line.face_minor for line in lines))
+        _within_limit(ledger, offered.limit_minor, supplier_id, sum(line.face_minor for line in lines))
         moves = financing.acceptance(quote_id, supplier_id, lines)
         released = [c for c in candidates if c.escrow_status == "released"]
         for c in released:  # already released and still in the payable: repaid from it at once

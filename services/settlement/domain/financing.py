@@ -332,3 +332,46 @@ def recovery(cause: str, supplier_id: str, owed: int, available: int) -> tuple[l
             "financing_replenished",
         ),
     ], recovered
+
+
+@dataclass(frozen=True)
+class Band:
+    """Terms for suppliers whose profile score is at least `min_score`: a share of the configured
+    limit (in percent) and the annual rate."""
+
+    min_score: float
+    limit_percent: int
+    apr_bp: int
+
+
+def bands(text: str) -> tuple[Band, ...]:
+    """`"90:100:900,75:60:1200,0:30:1800"`: score at least 90 → the whole limit at 9 %, …; best first."""
+    found = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        score, percent, apr = part.split(":")
+        found.append(Band(float(score), int(percent), int(apr)))
+    if found and min(b.min_score for b in found) > 0:
+        raise ValueError("the bands must cover every score: give one from 0")
+    return tuple(sorted(found, key=lambda b: -b.min_score))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The terms one supplier is offered now: its rate and limit, and the score they came from."""
+
+    apr_bp: int
+    limit_minor: int
+    score: float | None
+    band: Band | None
+
+
+def offer(
+    score: float | None, *, known: bool, apr_bp: int, limit_minor: int, by_score: tuple[Band, ...]
+) -> Offer:
+    """Without bands, the configured terms. With bands: the band of the score; a supplier with no
+    score yet (no orders in the window) the configured terms; a score that cannot be read now
+    (`known` False) the lowest band — never more than the score would give."""
+    if not by_score or (known and score is None):
+        return Offer(apr_bp, limit_minor, score, None)
+    band = by_score[-1] if not known or score is None else next(b for b in by_score if score >= b.min_score)
+    return Offer(band.apr_bp, limit_minor * band.limit_percent // 100, score, band)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -41,12 +42,27 @@ CAPITAL, LIMIT = 100_000_000, 60_000  # the limit allows two orders' faces (55,6
 
 @pytest.fixture
 async def api(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[SettlementApi]:
+    async with settlement(stack, fresh_db, topic_prefix) as running:
+        yield running
+
+
+@pytest.fixture
+async def refusing_bank(stack: Stack, fresh_db: str, topic_prefix: str) -> AsyncIterator[SettlementApi]:
+    async with settlement(stack, fresh_db, topic_prefix, bank_simulator_failure_rate=1.0) as running:
+        yield running
+
+
+@asynccontextmanager
+async def settlement(
+    stack: Stack, fresh_db: str, topic_prefix: str, **more: Any
+) -> AsyncIterator[SettlementApi]:
     settings = SettlementSettings(
         database_url=fresh_db,
         http_port=0,
         stack=stack.settings(topic_prefix),
         financing_limit_minor=LIMIT,
         financing_sweep_seconds=3600,  # settled by the payout runs here, at known moments
+        **more,
     )
     clock = FixedClock(START)
     app = build(settings, clock)
@@ -277,4 +293,26 @@ async def test_the_limit_holds_under_concurrent_acceptances(api: SettlementApi) 
     }
     assert (await mine(api))["owed_minor"] == 2 * FACE <= LIMIT
     assert (await fund(api))["available_minor"] == CAPITAL - 2 * ADVANCE
+    assert await api.check() == []
+
+
+async def test_a_quote_expires_and_a_refused_advance_gives_everything_back(
+    refusing_bank: SettlementApi,
+) -> None:
+    api = refusing_bank
+    await shipped(api, "O-10")
+    stale = await quoted(api, "O-10")
+    api.clock.advance(timedelta(minutes=16))  # quotes hold for 15 minutes
+    expired = await accept(api, stale["quote_id"])
+    assert expired.status_code == 409 and expired.json()["error"]["code"] == "quote_expired"
+
+    before = await fund(api)
+    offer = await quoted(api, "O-10")
+    refused = await accept(api, offer["quote_id"])  # the bank refuses the advance
+    assert refused.status_code == 200 and refused.json()["payout"]["status"] == "failed", refused.text
+    assert await fund(api) == before  # the fund's money and the discount are back
+    assert (await mine(api))["owed_minor"] == 0
+    assert [e["status"] for e in (await mine(api))["early_payments"]] == ["failed"]
+    again = await quoted(api, "O-10")  # the order may be paid early again
+    assert again["lines"][0]["face_minor"] == FACE
     assert await api.check() == []
