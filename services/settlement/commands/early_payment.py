@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutSettled
+from contracts.events.settlement import PayoutInitiated
 from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
@@ -23,10 +23,11 @@ from plumbing.auth import PLATFORM_TENANT
 from plumbing.errors import Conflict, NotFound, RuleViolation
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
+from services.settlement.commands import guarantee, payout_answer
 from services.settlement.context import Context, FinancingTerms, emit
 from services.settlement.domain import accounts, financing
 from services.settlement.domain.fees import platform_fee
-from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
+from services.settlement.domain.ledger import Ledger, transfer_id
 
 MAX_ORDERS = 50
 # What an order's release credited its supplier's payable: the escrow released, less the fee and
@@ -59,24 +60,8 @@ def accounts_of(supplier_id: str) -> list[accounts.Opening]:
 
 
 async def ensure_fund(pool: asyncpg.Pool, capital_minor: int) -> None:
-    """Put the configured capital into the financing fund (once per configured amount; it only grows)."""
-    async with pool.acquire() as conn, conn.transaction():
-        ledger = await load_ledger(conn, list(accounts.PLATFORM.values()))
-        injected = await conn.fetchval(
-            "select coalesce(sum(amount), 0) from transfers where code = 'financing_capital'"
-        )
-        if capital_minor > injected:
-            ledger.apply(
-                Transfer(
-                    transfer_id(f"financing:capital:{capital_minor}"),
-                    accounts.CAPITAL,
-                    accounts.FINANCING_FUND,
-                    capital_minor - injected,
-                    TransferKind.POSTED,
-                    "financing_capital",
-                )
-            )
-        await write_ledger(conn, ledger)
+    """Put the financing fund's configured capital in (it only grows)."""
+    await guarantee.ensure_capital(pool, accounts.FINANCING_FUND, "financing", capital_minor)
 
 
 async def _lock(conn: asyncpg.Connection, supplier_id: str) -> None:
@@ -425,14 +410,14 @@ async def _pay(ctx: Context, supplier_id: str, quote_id: str, bank_account: str,
         ledger.apply_all(moves)
         await write_ledger(conn, ledger)
         now = ctx.clock.now()
-        await conn.execute(
-            "update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = $5"
-            " where payout_id = $1",
-            payout_id,
-            "settled" if outcome.settled else "failed",
-            outcome.bank_reference,
-            outcome.failure_code,
-            now,
+        await payout_answer.record(
+            conn,
+            ctx,
+            payout_id=payout_id,
+            supplier_id=supplier_id,
+            amount=advance,
+            outcome=outcome,
+            correlation_id=quote_id,
         )
         await conn.execute(
             """update early_payments set status = case when not $2::boolean then 'failed'
@@ -445,31 +430,6 @@ async def _pay(ctx: Context, supplier_id: str, quote_id: str, bank_account: str,
             outcome.bank_reference,
             outcome.failure_code,
             now,
-        )
-        event = (
-            PayoutSettled(
-                payout_id=payout_id,
-                supplier_id=supplier_id,
-                amount=Money.cny(advance),
-                bank_reference=outcome.bank_reference or "",
-            )
-            if outcome.settled
-            else PayoutFailed(
-                payout_id=payout_id,
-                supplier_id=supplier_id,
-                amount=Money.cny(advance),
-                reason_code=outcome.failure_code or "bank_failed",
-                detail=outcome.detail,
-            )
-        )
-        await emit(
-            conn,
-            ctx,
-            aggregate_id=payout_id,
-            first_version=2,
-            tenant_id=PLATFORM_TENANT,
-            correlation_id=quote_id,
-            events=[event],
         )
 
 

@@ -1,4 +1,5 @@
-"""The guarantee fund: capital the platform puts up so that every agreed refund is paid at once."""
+"""The platform's funds' capital: the guarantee fund's, so that every agreed refund is paid at
+once, and the financing fund's, for early payments."""
 
 from __future__ import annotations
 
@@ -11,22 +12,27 @@ from services.settlement.domain.ledger import Transfer, TransferKind, transfer_i
 
 
 async def ensure_fund(pool: asyncpg.Pool, capital_minor: int) -> None:
-    """Open the platform's accounts and put in the configured capital (once per configured amount)."""
+    """Open the platform's accounts and put in the guarantee fund's configured capital."""
+    await ensure_capital(pool, accounts.GUARANTEE_FUND, "guarantee", capital_minor)
+
+
+async def ensure_capital(pool: asyncpg.Pool, fund: str, name: str, capital_minor: int) -> None:
+    """Open the platform's accounts and put the configured capital into a fund (`name`: guarantee,
+    financing), once per configured amount: capital only ever grows here, a larger configured
+    amount adds the difference."""
+    code = f"{name}_capital"
     async with pool.acquire() as conn, conn.transaction():
         ledger = await load_ledger(conn, list(accounts.PLATFORM.values()))
-        injected = await conn.fetchval(
-            "select coalesce(sum(amount), 0) from transfers where code = 'guarantee_capital'"
-        )
-        # Capital only ever grows here: a larger configured amount adds the difference.
+        injected = await conn.fetchval("select coalesce(sum(amount), 0) from transfers where code = $1", code)
         if capital_minor > injected:
             ledger.apply(
                 Transfer(
-                    transfer_id(f"guarantee:capital:{capital_minor}"),
+                    transfer_id(f"{name}:capital:{capital_minor}"),
                     accounts.CAPITAL,
-                    accounts.GUARANTEE_FUND,
+                    fund,
                     capital_minor - injected,
                     TransferKind.POSTED,
-                    "guarantee_capital",
+                    code,
                 )
             )
         await write_ledger(conn, ledger)

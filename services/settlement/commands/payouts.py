@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutRunCompleted, PayoutSettled
+from contracts.events.settlement import PayoutInitiated, PayoutRunCompleted
 from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
-from services.settlement.commands import early_payment, reconciliation, suspense
+from services.settlement.commands import early_payment, payout_answer, reconciliation, suspense
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
 from services.settlement.domain.escrow import recovery
@@ -211,39 +211,14 @@ async def _finish(
             )
         )
         await write_ledger(conn, ledger)
-        await conn.execute(
-            """update payouts set status = $2, bank_reference = $3, failure = $4, resolved_at = $5
-               where payout_id = $1""",
-            payout_id,
-            "settled" if outcome.settled else "failed",
-            outcome.bank_reference,
-            outcome.failure_code,
-            ctx.clock.now(),
-        )
-        event = (
-            PayoutSettled(
-                payout_id=payout_id,
-                supplier_id=supplier_id,
-                amount=Money.cny(amount),
-                bank_reference=outcome.bank_reference or "",
-            )
-            if outcome.settled
-            else PayoutFailed(
-                payout_id=payout_id,
-                supplier_id=supplier_id,
-                amount=Money.cny(amount),
-                reason_code=outcome.failure_code or "bank_failed",
-                detail=outcome.detail,
-            )
-        )
-        await emit(
+        await payout_answer.record(
             conn,
             ctx,
-            aggregate_id=payout_id,
-            first_version=2,
-            tenant_id=PLATFORM_TENANT,
+            payout_id=payout_id,
+            supplier_id=supplier_id,
+            amount=amount,
+            outcome=outcome,
             correlation_id=row["run_id"],
-            events=[event],
         )
     if report is not None:
         if outcome.settled:
