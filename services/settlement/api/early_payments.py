@@ -14,6 +14,7 @@ from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
 from plumbing.errors import Forbidden
 from plumbing.request_bodies import RequestBody
+from services.settlement.adapters import early_payment_repo as repo
 from services.settlement.api.deps import Ctx
 from services.settlement.api.payouts import known_supplier
 from services.settlement.commands import early_payment
@@ -80,12 +81,9 @@ async def early_payments(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOr
             " order by created_at desc, order_id limit 500",
             supplier_id,
         )
-        owed = await conn.fetchrow(
-            """select coalesce(sum(debits_posted + debits_pending - credits_posted)
-                        filter (where kind = 'supplier_financed'), 0)::bigint as financed,
-                      coalesce(sum(debits_posted - credits_posted)
-                        filter (where kind = 'supplier_financing_receivable'), 0)::bigint as receivable
-               from accounts where account_id = any($1::text[])""",
+        owed = await repo.debt(
+            conn,
+            supplier_id,
             [accounts.supplier_financed(supplier_id), accounts.supplier_financing_receivable(supplier_id)],
         )
     return {
@@ -128,16 +126,7 @@ async def fund(ctx: Ctx, _: Ops) -> dict[str, Any]:
         capital = await conn.fetchval(
             "select coalesce(sum(amount), 0)::bigint from transfers where code = 'financing_capital'"
         )
-        suppliers = await conn.fetch(
-            """select owner_id,
-                      sum(debits_posted + debits_pending - credits_posted)
-                        filter (where kind = 'supplier_financed')::bigint as financed,
-                      sum(debits_posted - credits_posted)
-                        filter (where kind = 'supplier_financing_receivable')::bigint as receivable
-               from accounts where kind in ('supplier_financed', 'supplier_financing_receivable')
-               group by owner_id having sum(debits_posted + debits_pending - credits_posted) <> 0
-               order by owner_id"""
-        )
+        suppliers = await repo.debtors(conn)
 
     def net(account_id: str, *, credit: bool) -> int:
         a = platform.get(account_id)

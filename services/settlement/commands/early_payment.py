@@ -21,6 +21,7 @@ from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
 from plumbing.errors import Conflict, NotFound, RuleViolation
+from services.settlement.adapters import early_payment_repo as repo
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
 from services.settlement.commands import guarantee, payout_answer
@@ -30,11 +31,6 @@ from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Ledger, transfer_id
 
 MAX_ORDERS = 50
-# What an order's release credited its supplier's payable: the escrow released, less the fee and
-# what it recovered for the guarantee fund.
-RELEASED_NET = """(select coalesce(sum(t.amount) filter (where t.code = 'escrow_release'), 0)
-      - coalesce(sum(t.amount) filter (where t.code in ('platform_fee', 'receivable_recover')), 0)
-    from transfers t where t.order_id = {order}.order_id) as released_net"""
 
 
 class FinancingRefused(RuleViolation):
@@ -84,23 +80,7 @@ def owed(ledger: Ledger, supplier_id: str) -> int:
 async def _candidates(
     conn: asyncpg.Connection, ctx: Context, supplier_id: str, order_ids: list[str], ledger: Ledger
 ) -> list[financing.Candidate]:
-    rows = {
-        r["order_id"]: r
-        for r in await conn.fetch(
-            f"""select e.order_id, e.status, e.held, e.amount, s.auto_confirm_at,
-                      exists (select 1 from refund_requests r where r.order_id = e.order_id and not r.closed
-                              and not exists (select 1 from refund_payments p
-                                              where p.refund_id = r.refund_id))
-                        as refund_open,
-                      exists (select 1 from early_payments p where p.order_id = e.order_id
-                              and p.status <> 'failed') as financed,
-                      {RELEASED_NET.format(order="e")}
-               from escrows e left join shipments s on s.order_id = e.order_id
-               where e.order_id = any($1::text[]) and e.supplier_id = $2""",
-            order_ids,
-            supplier_id,
-        )
-    }
+    rows = await repo.orders(conn, supplier_id, order_ids)
     unpaid = ledger.available(accounts.supplier_payable(supplier_id)) or 0
     found = []
     for oid in order_ids:
@@ -109,7 +89,7 @@ async def _candidates(
             found.append(financing.Candidate(oid, supplier_id, None, 0, None, False, False))
             continue
         release: date | None
-        held = sum((json.loads(r["held"]) if isinstance(r["held"], str) else r["held"]).values())
+        held = repo.held_total(r)
         if r["status"] == "released":
             face, release = int(r["released_net"]), ctx.today
             in_payable = min(face, unpaid)
@@ -174,23 +154,16 @@ async def quote(
             }
             for line in lines
         ]
-        discount = sum(line.discount_minor for line in lines)
-        await conn.execute(
-            """insert into early_payment_quotes (quote_id, supplier_id, apr_bp, lines, face, discount,
-                   advance,
-                   created_at, valid_until, status, score, limit_minor)
-               values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, 'quoted', $10, $11)""",
+        await repo.insert_quote(
+            conn,
             quote_id,
             supplier_id,
-            offered.apr_bp,
-            json.dumps(body),
-            face,
-            discount,
-            face - discount,
-            now,
-            now + terms.quote_valid,
-            offered.score,
-            offered.limit_minor,
+            apr_bp=offered.apr_bp,
+            lines=body,
+            created_at=now,
+            valid_until=now + terms.quote_valid,
+            score=offered.score,
+            limit_minor=offered.limit_minor,
         )
     return await quote_view(ctx, supplier_id, quote_id)
 
@@ -451,14 +424,7 @@ async def settle(conn: asyncpg.Connection, ctx: Context, ledger: Ledger, supplie
     """Within a transaction holding the supplier's ledger: repay early payments whose orders were
     released, break those whose orders were refunded or cancelled, and recover what broken ones
     left owing from what the payable holds."""
-    rows = await conn.fetch(
-        f"""select p.*, e.status as escrow_status,
-                  {RELEASED_NET.format(order="p")}
-           from early_payments p join escrows e on e.order_id = p.order_id
-           where p.supplier_id = $1 and p.status = 'open' and e.status <> 'held'
-           order by p.created_at, p.order_id""",
-        supplier_id,
-    )
+    rows = await repo.to_settle(conn, supplier_id)
     now = ctx.clock.now()
     for r in rows:
         line = financing.Line(r["order_id"], r["face"], r["days"], r["discount"])
