@@ -212,18 +212,25 @@ def bank_answered(quote_id: str, supplier_id: str, lines: list[Line], *, settled
                 order_id=oid,
             )
         )
-        if line.discount_minor:
-            moves.append(
-                _move(
-                    f"{cause}:discount:undo",
-                    accounts.FINANCING_INCOME,
-                    financed,
-                    line.discount_minor,
-                    "financing_discount_undone",
-                    order_id=oid,
-                )
-            )
+        moves += _discount_undone(quote_id, supplier_id, line)
     return moves
+
+
+def _discount_undone(quote_id: str, supplier_id: str, line: Line) -> list[Transfer]:
+    """The discount given back: a financing that did not run its course earns nothing (the same
+    transfer whether the bank refused the advance or the order broke, so only one can happen)."""
+    if not line.discount_minor:
+        return []
+    return [
+        _move(
+            f"early:{quote_id}:{line.order_id}:discount:undo",
+            accounts.FINANCING_INCOME,
+            accounts.supplier_financed(supplier_id),
+            line.discount_minor,
+            "financing_discount_undone",
+            order_id=line.order_id,
+        )
+    ]
 
 
 def repayment(quote_id: str, supplier_id: str, line: Line, released_minor: int) -> tuple[list[Transfer], int]:
@@ -246,18 +253,7 @@ def repayment(quote_id: str, supplier_id: str, line: Line, released_minor: int) 
             ),
         ], 0
     # broken: refunded or cancelled before a full release
-    moves: list[Transfer] = []
-    if line.discount_minor:
-        moves.append(
-            _move(
-                f"{cause}:discount:undo",
-                accounts.FINANCING_INCOME,
-                financed,
-                line.discount_minor,
-                "financing_discount_undone",
-                order_id=oid,
-            )
-        )
+    moves: list[Transfer] = _discount_undone(quote_id, supplier_id, line)
     repaid = min(max(released_minor, 0), line.advance_minor)
     if repaid:
         moves += [
