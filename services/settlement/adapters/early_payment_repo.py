@@ -47,8 +47,7 @@ async def orders(
 
 
 def held_total(row: asyncpg.Record) -> int:
-    held = row["held"]
-    return int(sum((json.loads(held) if isinstance(held, str) else held).values()))
+    return int(sum(json.loads(row["held"]).values()))
 
 
 async def insert_quote(

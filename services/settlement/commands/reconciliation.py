@@ -214,14 +214,10 @@ async def report_of(
             "version": r["version"],
             "cause": r["cause"],
             "computed_at": r["created_at"].isoformat(),
-            **_json(r["body"]),
+            **json.loads(r["body"]),
         }
         for r in found
     ]
-
-
-def _json(body: Any) -> dict[str, Any]:
-    return dict(json.loads(body)) if isinstance(body, str) else dict(body)
 
 
 async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[str, Any]:
@@ -254,7 +250,7 @@ async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[st
         "shortage": [],
     }
     for r in rows:
-        matches = json_list(r["matches"])
+        matches = json.loads(r["matches"])
         entry = {
             "line_id": r["line_id"],
             "line": r["line_no"],
@@ -305,7 +301,3 @@ async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[st
             for m in missing
         ]
     return view
-
-
-def json_list(value: Any) -> list[dict[str, Any]]:
-    return list(json.loads(value)) if isinstance(value, str) else list(value)

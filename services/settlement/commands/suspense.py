@@ -12,6 +12,7 @@ id, on the audit trail, and the day reports are computed again:
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import asyncpg
@@ -23,7 +24,7 @@ from plumbing.errors import Conflict, Forbidden, NotFound, RuleViolation
 from services.settlement.adapters import reconciliation_repo as repo
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
-from services.settlement.commands.reconciliation import json_list, park, report_days
+from services.settlement.commands.reconciliation import park, report_days
 from services.settlement.context import Context
 from services.settlement.domain import accounts
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
@@ -73,7 +74,7 @@ async def queue(ctx: Context) -> list[dict[str, Any]]:
                 "state": r["state"],
                 "age_days": age,
                 "flagged": age > ctx.reconciliation.flag_after_days,
-                "suggestions": json_list(r["suggestions"]),
+                "suggestions": json.loads(r["suggestions"]),
                 "write_off_requested_by": r["requested_by"] if write_off else None,
                 "write_off_reason": r["reason"] if write_off else None,
             }
