@@ -7,7 +7,6 @@ financing is decided under a lock of that supplier, so concurrent acceptances ne
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import date
@@ -15,8 +14,6 @@ from typing import Any
 
 import asyncpg
 
-from contracts.events.settlement import PayoutInitiated
-from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
@@ -24,8 +21,8 @@ from plumbing.errors import Conflict, NotFound, RuleViolation
 from services.settlement.adapters import early_payment_repo as repo
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
-from services.settlement.commands import guarantee, payout_answer
-from services.settlement.context import Context, FinancingTerms, emit
+from services.settlement.commands import guarantee, payout_record
+from services.settlement.context import Context, FinancingTerms
 from services.settlement.domain import accounts, financing
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Ledger, transfer_id
@@ -204,7 +201,7 @@ async def quote_view(ctx: Context, supplier_id: str, quote_id: str) -> dict[str,
         "apr_bp": row["apr_bp"],
         "score": row["score"],
         "limit_minor": row["limit_minor"],
-        "lines": json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"],
+        "lines": json.loads(row["lines"]),
         "face_minor": row["face"],
         "discount_minor": row["discount"],
         "advance_minor": row["advance"],
@@ -219,12 +216,8 @@ def _payout_id(quote_id: str) -> str:
     return f"early-{quote_id}"
 
 
-def _end_to_end_id(payout_id: str) -> str:
-    return "USP" + hashlib.sha256(payout_id.encode()).hexdigest()[:24].upper()
-
-
 def _lines(body: Any) -> list[financing.Line]:
-    rows = json.loads(body) if isinstance(body, str) else body
+    rows = json.loads(body)
     return [financing.Line(r["order_id"], r["face_minor"], r["days"], r["discount_minor"]) for r in rows]
 
 
@@ -308,35 +301,16 @@ async def accept(
         await conn.execute(
             "insert into payout_runs (run_id, started_by) values ($1, $2)", payout_id, by.actor_id
         )
-        await conn.execute(
-            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status,
-                   created_at,
-                   end_to_end_id, kind)
-               values ($1, $1, $2, $3, $4, 'pending', $5, $6, 'early')""",
-            payout_id,
-            supplier_id,
-            advance,
-            payee["bank_account_id"],
-            now,
-            _end_to_end_id(payout_id),
-        )
-        await emit(
+        await payout_record.started(
             conn,
             ctx,
-            aggregate_id=payout_id,
-            first_version=1,
-            tenant_id=PLATFORM_TENANT,
+            payout_id=payout_id,
+            run_id=payout_id,
+            supplier_id=supplier_id,
+            amount=advance,
+            payee=payee,
+            kind="early",
             correlation_id=quote_id,
-            events=[
-                PayoutInitiated(
-                    payout_id=payout_id,
-                    run_id=payout_id,
-                    supplier_id=supplier_id,
-                    amount=Money.cny(advance),
-                    bank_account_id=payee["bank_account_id"],
-                    account_masked=payee["account_masked"] or "",
-                )
-            ],
         )
         await audit.record(
             conn,
@@ -358,7 +332,7 @@ async def _pay(ctx: Context, supplier_id: str, quote_id: str, bank_account: str,
         reference=payout_id,
         bank_account_id=bank_account,
         amount_minor=advance,
-        end_to_end_id=_end_to_end_id(payout_id),
+        end_to_end_id=payout_record.end_to_end_id(payout_id),
         remittance=f"UniSettle early payment {quote_id}",
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -383,7 +357,7 @@ async def _pay(ctx: Context, supplier_id: str, quote_id: str, bank_account: str,
         ledger.apply_all(moves)
         await write_ledger(conn, ledger)
         now = ctx.clock.now()
-        await payout_answer.record(
+        await payout_record.answered(
             conn,
             ctx,
             payout_id=payout_id,

@@ -6,20 +6,19 @@ next run: the bank answers the same way per reference, so nothing is paid twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 
 import asyncpg
 
-from contracts.events.settlement import PayoutInitiated, PayoutRunCompleted
+from contracts.events.settlement import PayoutRunCompleted
 from contracts.money import Money
 from plumbing import audit
 from plumbing.audit import Audited
 from plumbing.auth import PLATFORM_TENANT
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
-from services.settlement.commands import early_payment, payout_answer, reconciliation, suspense
+from services.settlement.commands import early_payment, payout_record, reconciliation, suspense
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
 from services.settlement.domain.escrow import recovery
@@ -128,35 +127,16 @@ async def _start(
             ]
         )
         await write_ledger(conn, ledger)
-        await conn.execute(
-            """insert into payouts (payout_id, run_id, supplier_id, amount, bank_account_id, status,
-                   created_at, end_to_end_id)
-               values ($1, $2, $3, $4, $5, 'pending', $6, $7)""",
-            payout_id,
-            run_id,
-            supplier_id,
-            amount,
-            payee["bank_account_id"],
-            ctx.clock.now(),
-            end_to_end_id(payout_id),
-        )
-        await emit(
+        await payout_record.started(
             conn,
             ctx,
-            aggregate_id=payout_id,
-            first_version=1,
-            tenant_id=PLATFORM_TENANT,
+            payout_id=payout_id,
+            run_id=run_id,
+            supplier_id=supplier_id,
+            amount=amount,
+            payee=payee,
+            kind="run",
             correlation_id=run_id,
-            events=[
-                PayoutInitiated(
-                    payout_id=payout_id,
-                    run_id=run_id,
-                    supplier_id=supplier_id,
-                    amount=Money.cny(amount),
-                    bank_account_id=payee["bank_account_id"],
-                    account_masked=payee["account_masked"] or "",
-                )
-            ],
         )
         await audit.record(
             conn,
@@ -187,7 +167,7 @@ async def _finish(
         reference=payout_id,
         bank_account_id=bank_account_id,
         amount_minor=amount,
-        end_to_end_id=end_to_end_id(payout_id),
+        end_to_end_id=payout_record.end_to_end_id(payout_id),
         remittance=f"UniSettle payout {payout_id}",
         batch_id=run_id,
     )
@@ -211,7 +191,7 @@ async def _finish(
             )
         )
         await write_ledger(conn, ledger)
-        await payout_answer.record(
+        await payout_record.answered(
             conn,
             ctx,
             payout_id=payout_id,
@@ -225,12 +205,6 @@ async def _finish(
             report.paid[supplier_id] = amount
         else:
             report.failed[supplier_id] = outcome.failure_code or "bank_failed"
-
-
-def end_to_end_id(payout_id: str) -> str:
-    """The id a payout carries through the bank and back on its statement (35 characters at most
-    in ISO 20022; migration 009 derives the same for earlier payouts)."""
-    return "USP" + hashlib.sha256(payout_id.encode()).hexdigest()[:24].upper()
 
 
 def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
