@@ -25,6 +25,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
+from faust.exceptions import SameNode
+from faust.web.exceptions import ServiceUnavailable
 
 from contracts.topics import Topic, dead_letter_topic, with_prefix
 from plumbing.delivery import Delivery
@@ -120,24 +123,40 @@ def build(settings: ProfilesSettings) -> faust.App:
         suppliers[supplier] = [d for d in known if d >= oldest]
 
     @app.page("/profiles/{supplier}/")
-    @app.table_route(table=suppliers, match_info="supplier")
     async def profile(web: Any, request: Any, supplier: str) -> Any:
+        """The supplier's profile, from the worker that holds its partition (faust's router)."""
         if not ready():
             return web.json({"error": {"code": "profile_recovering", "message": "recovering"}}, status=503)
+        try:
+            await routable()
+            return await app.router.route_req(suppliers.name, supplier, web, request)
+        except SameNode:
+            return computed(web, request, supplier)
+        except (KafkaError, ServiceUnavailable) as exc:
+            body = {"error": {"code": "profile_unroutable", "message": f"no worker known yet: {exc!r}"}}
+            return web.json(body, status=503)
+
+    async def routable() -> None:
+        """The router hashes a key with the producer's view of the table's changelog partitions,
+        which a producer only keeps for the topics it has written to (or, before its first write,
+        fetched everything): until this worker writes a supplier it may not know that topic, and
+        asking for its partitions fetches them."""
+        producer = app.producer._ensure_producer()  # type: ignore[attr-defined]
+        await producer.partitions_for(suppliers.changelog_topic.get_topic_name())
+
+    def computed(web: Any, request: Any, supplier: str) -> Any:
         orders: list[figures.Facts] = []
         payouts: list[figures.Facts] = []
         for day in suppliers.get(supplier) or []:
             bucket = days.get(f"{supplier}|{day}") or {}
             orders.extend(bucket.get("orders", {}).values())
             payouts.extend(bucket.get("payouts", {}).values())
-        at = request.query.get("at")
-        body = figures.profile(
-            supplier,
-            orders,
-            payouts,
-            now=datetime.fromisoformat(at) if at else None,
-            university=request.query.get("university"),
-        )
+        try:
+            now = moment(request.query.get("at"))
+        except ValueError:
+            body = {"error": {"code": "invalid_at", "message": "`at` is an ISO 8601 time with its offset"}}
+            return web.json(body, status=400)
+        body = figures.profile(supplier, orders, payouts, now=now, university=request.query.get("university"))
         return web.json(body)
 
     @app.page("/ready")
@@ -149,3 +168,13 @@ def build(settings: ProfilesSettings) -> faust.App:
         return bool(recovered and not app.rebalancing)
 
     return app
+
+
+def moment(text: str | None) -> datetime | None:
+    """The `at` a profile is asked for (now when not given); a time without its offset is refused."""
+    if not text:
+        return None
+    found = datetime.fromisoformat(text)
+    if found.tzinfo is None:
+        raise ValueError(f"{text!r} has no offset")
+    return found

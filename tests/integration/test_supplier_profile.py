@@ -416,3 +416,25 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
         assert (await rebuilt.settles_on(LAST_90_DAYS, "a rebuilt generation"))["windows"] == first["windows"]
     finally:
         await rebuilt.stop()
+
+
+async def test_a_worker_that_has_written_no_fact_yet_answers_an_empty_profile(
+    worker: Worker, stack: Stack, topic_prefix: str
+) -> None:
+    """Its producer has sent only a dead letter, so it knows no table's partitions yet: the page
+    still answers (the supplier's partition is found before the request is routed)."""
+    orders_topic = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
+    await produce(stack.kafka, orders_topic, [(b"G-tsinghua", b"]]", [])])
+    await read_topic(stack.kafka, f"{orders_topic}.dlq", at_least=1)
+
+    async def answered() -> bool:
+        assert worker.process is not None and worker.process.returncode is None, worker.log()
+        async with httpx.AsyncClient(timeout=5) as http:
+            response = await http.get(f"http://127.0.0.1:{worker.port}/profiles/{SUPPLIER}/")
+        assert response.status_code in (200, 503), response.text  # 503 only while it recovers
+        return response.status_code == 200
+
+    await eventually(answered, timeout=120, what="the worker to answer")
+    body = await worker.profile()
+    assert body["windows"]["90d"]["orders"] == 0 and body["windows"]["90d"]["score"] is None
+    assert body["universities"] == []
