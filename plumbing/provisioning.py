@@ -86,8 +86,34 @@ def upsert_users_now(access: KafkaAccess, users: dict[str, SecretStr]) -> None:
 
 
 def create_topics_now(access: KafkaAccess, names: list[str], partitions: int = PARTITIONS) -> list[str]:
-    """Create what is missing of `names`, replicated as the deployment's topics are."""
-    return _create_topics(AdminClient(access.librdkafka()), names, partitions)[3]
+    """Create what is missing of `names`, replicated as the deployment's topics are, and return
+    once the cluster's metadata shows each with its partitions led (a client that starts then
+    sees them)."""
+    admin = AdminClient(access.librdkafka())
+    created = _create_topics(admin, names, partitions)[3]
+    wait_for_topics(access, names, admin)
+    return created
+
+
+def wait_for_topics(access: KafkaAccess, names: list[str], admin: AdminClient | None = None) -> None:
+    """Return once the cluster's metadata shows each of `names` with its partitions led."""
+    admin = admin or AdminClient(access.librdkafka())
+    deadline = time.monotonic() + TIMEOUT
+    while not _all_led(admin, names):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics {names} not in the cluster's metadata after {TIMEOUT}s")
+        time.sleep(0.1)
+
+
+def _all_led(admin: AdminClient, names: list[str]) -> bool:
+    topics = admin.list_topics(timeout=TIMEOUT).topics
+    return all(
+        name in topics
+        and topics[name].error is None
+        and topics[name].partitions
+        and all(p.leader >= 0 for p in topics[name].partitions.values())
+        for name in names
+    )
 
 
 def _create_topics(admin: AdminClient, names: list[str], partitions: int) -> tuple[int, int, int, list[str]]:

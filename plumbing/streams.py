@@ -9,7 +9,7 @@ worker's partitions move within seconds.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
@@ -54,6 +54,22 @@ def stream_app(
         )
     settings.update(options)
     return faust.App(f"{stack.topic_prefix}{name}", **settings)
+
+
+async def declare_topics(app: faust.App, names: Iterable[str]) -> list[str]:
+    """Create, as faust would, the app's tables' changelogs and its own topics `names`, then stop
+    its producer; the names of all of them. Run it on an app built only for this, before the one
+    that works starts: faust assigns only the topics its consumer's first metadata shows, and a
+    topic it creates on its way up can be missing from it, read (or its table recovered) only
+    when the consumer next refreshes its metadata, minutes later."""
+    topics = [table.changelog_topic for table in app.tables.values()]
+    topics += [app.topic(name, internal=True) for name in names]
+    try:
+        for topic in topics:
+            await topic.maybe_declare()
+    finally:
+        await app.producer.stop()
+    return [name for topic in topics for name in topic.topics]
 
 
 def guarded_agent(

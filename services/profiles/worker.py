@@ -42,6 +42,13 @@ FACTS = "facts"
 SOURCES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS)
 
 
+def subscribed_topics(settings: ProfilesSettings) -> list[str]:
+    """The worker's own topics (the facts its agents read, and where their poison goes), declared
+    with its changelogs before it starts (plumbing.streams.declare_topics)."""
+    facts = with_prefix(settings.stack.topic_prefix, f"{settings.app_name}.{FACTS}")
+    return [facts, dead_letter_topic(facts)]
+
+
 def build(settings: ProfilesSettings) -> faust.App:
     prefix = settings.stack.topic_prefix
     app = stream_app(
@@ -55,13 +62,14 @@ def build(settings: ProfilesSettings) -> faust.App:
         web_host=settings.http_host,
         key_serializer="json",
         value_serializer="json",
+        topic_disable_leader=True,  # nothing runs on a leader only
     )
     index = app.Table("orders", default=None, help="order id → its supplier, day and early facts")
     days = app.Table("days", default=None, help="supplier|day → the facts of its orders and payouts")
     suppliers = app.Table("suppliers", default=None, help="supplier → the days it has facts for")
-    facts_name = with_prefix(prefix, f"{settings.app_name}.{FACTS}")
+    facts_name, facts_dlq_name = subscribed_topics(settings)
     facts_topic = app.topic(facts_name, internal=True)
-    facts_dlq = app.topic(dead_letter_topic(facts_name), internal=True)
+    facts_dlq = app.topic(facts_dlq_name, internal=True)
 
     async def forward(supplier: str, day: str, kind: str, item_id: str, fact: dict[str, Any]) -> None:
         value = {"supplier": supplier, "day": day, "of": kind, "id": item_id, "fact": fact}

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from contracts.envelope import Envelope
@@ -296,6 +296,7 @@ class Worker:
             "PROFILES_HTTP_PORT": str(self.port),
             "PROFILES_DATADIR": str(self.datadir / f"g{self.generation}-{self.port}"),
             "PROFILES_GENERATION": str(self.generation),
+            "PROFILES_LOG_LEVEL": "INFO",  # what it did, in the failure message if it is stuck
         }
         self.process = await spawn(self.datadir / "worker.log", env, "-m", "services.profiles.main")
 
@@ -345,14 +346,40 @@ async def worker(stack: Stack, topic_prefix: str, tmp_path: Path) -> AsyncIterat
 SOURCES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS)
 
 
-def committed(stack: Stack, prefix: str) -> int:
-    """How many source events the worker's group has committed, over every partition."""
+def lagging(stack: Stack, prefix: str) -> dict[str, tuple[int, int]]:
+    """The source partitions the worker's group has not committed to their end: committed, end."""
     admin = AdminClient(stack.kafka.librdkafka())
     request = ConsumerGroupTopicPartitions(with_prefix(prefix, "profiles"))
     [future] = admin.list_consumer_group_offsets([request]).values()
-    found = future.result(timeout=30).topic_partitions or []
-    names = {with_prefix(prefix, t.value) for t in SOURCES}
-    return sum(max(tp.offset, 0) for tp in found if tp.topic in names)
+    found = {(tp.topic, tp.partition): tp.offset for tp in future.result(timeout=30).topic_partitions or []}
+    consumer = Consumer({**stack.kafka.librdkafka(), "group.id": f"{prefix}profile-test-watermarks"})
+    try:
+        behind = {}
+        for topic in SOURCES:
+            name = with_prefix(prefix, topic.value)
+            for p in range(6):
+                _, end = consumer.get_watermark_offsets(TopicPartition(name, p), timeout=30)
+                done = max(found.get((name, p), 0), 0)
+                if done != end:
+                    behind[f"{name}/{p}"] = (done, end)
+        return behind
+    finally:
+        consumer.close()
+
+
+async def caught_up(worker: Worker, stack: Stack, prefix: str, what: str) -> None:
+    """Wait until the worker has committed every source partition to its end."""
+    behind: dict[str, tuple[int, int]] = {}
+
+    async def done() -> bool:
+        behind.clear()
+        behind.update(await asyncio.to_thread(lagging, stack, prefix))
+        return not behind
+
+    try:
+        await eventually(done, timeout=120, what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; (committed, end) behind: {behind}\n{worker.log()}") from exc
 
 
 def rewind(stack: Stack, prefix: str) -> None:
@@ -397,16 +424,13 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
         "windows"
     ]
 
-    events = sum(len(m) for m in history.events.values()) + len(poison)
+    await caught_up(worker, stack, topic_prefix, "the worker to read on to the end after a SIGKILL")
+
     await worker.stop()
     await asyncio.to_thread(rewind, stack, topic_prefix)  # every event read again onto the same tables
-    assert await asyncio.to_thread(committed, stack, topic_prefix) == 0
+    assert await asyncio.to_thread(lagging, stack, topic_prefix)  # none read now
     await worker.start()
-
-    async def replayed_all() -> bool:
-        return await asyncio.to_thread(committed, stack, topic_prefix) == events
-
-    await eventually(replayed_all, timeout=120, what="the worker to read every event again")
+    await caught_up(worker, stack, topic_prefix, "the worker to read every event again")
     replayed = await worker.settles_on(LAST_90_DAYS, "the figures after a full replay")
     assert replayed["windows"] == first["windows"]
 
