@@ -21,7 +21,7 @@ from plumbing.errors import Conflict, NotFound, RuleViolation
 from services.settlement.adapters import early_payment_repo as repo
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
-from services.settlement.commands import guarantee, payout_record
+from services.settlement.commands import guarantee, payout_record, reconciliation
 from services.settlement.context import Context, FinancingTerms
 from services.settlement.domain import accounts, financing
 from services.settlement.domain.fees import platform_fee
@@ -322,6 +322,7 @@ async def accept(
         )
         bank_account = payee["bank_account_id"]
     await _pay(ctx, supplier_id, quote_id, bank_account, advance)
+    await reconciliation.rematch(ctx, f"early payment {quote_id} answered")  # a payout out of the account
     return await quote_view(ctx, supplier_id, quote_id)
 
 

@@ -78,8 +78,14 @@ async def import_statement(
             new_lines = await repo.insert_statement(
                 conn, sha, statement, imported_by.actor_id, ctx.clock.now()
             )
-            outcome = await _rematch(conn, ctx, imported_by.actor_id, new_lines)
-            await report_days(conn, ctx, statement.account, f"statement {sha[:12]} imported")
+            outcome, since = await _rematch(conn, ctx, imported_by.actor_id, new_lines)
+            await report_days(
+                conn,
+                ctx,
+                statement.account,
+                f"statement {sha[:12]} imported",
+                since=min(since, statement.statement_date),
+            )
             await audit.record(
                 conn,
                 imported_by,
@@ -129,15 +135,17 @@ async def rematch(ctx: Context, cause: str) -> dict[str, int]:
         if not await conn.fetchval("select exists (select 1 from bank_statements)"):
             return {"confirmed": 0, "suggested": 0}
         await repo.lock(conn)
-        outcome = await _rematch(conn, ctx, "system", [])
-        await report_days(conn, ctx, ctx.reconciliation.account, cause)
+        outcome, since = await _rematch(conn, ctx, "system", [])
+        await report_days(conn, ctx, ctx.reconciliation.account, cause, since=since)
         return outcome
 
 
 async def _rematch(
     conn: asyncpg.Connection, ctx: Context, by: str, new_lines: list[OpenLine]
-) -> dict[str, int]:
-    """Match the new lines and those still open; park what stays open, unpark what was."""
+) -> tuple[dict[str, int], date]:
+    """Match the new lines and those still open; park what stays open, unpark what was. Also the
+    first day whose report this may change (`report_days`): today's, a newly matched line's, and
+    that of every item unmatched until now (one recorded since the last report is among them)."""
     new_ids = {x.line_id for x in new_lines}
     candidates = await repo.open_lines(conn)  # the new lines are inserted open
     rejected = await repo.rejected_pairs(conn)
@@ -156,8 +164,16 @@ async def _rematch(
     by_id = {x.line_id: x for x in candidates}
     ledger = await load_ledger(conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[SUSPENSE]])
     rows = await conn.fetch(
-        "select line_id, statement_id, line_no from bank_statement_lines where line_id = any($1::text[])",
+        """select line_id, statement_id, line_no, statement_date from bank_statement_lines
+           join bank_statements using (statement_id) where line_id = any($1::text[])""",
         [x.line_id for x in candidates],
+    )
+    since = min(
+        [
+            ctx.today,
+            *(r["statement_date"] for r in rows if r["line_id"] in confirmed),
+            *(i.recorded_on for i in items),  # unmatched until now
+        ]
     )
     for row in rows:
         line = by_id[row["line_id"]].line
@@ -168,11 +184,12 @@ async def _rematch(
             park(ledger, f"statement:{row['statement_id']}:{row['line_no']}", line)
     await write_ledger(conn, ledger)
     await repo.set_state(conn, sorted(confirmed), "matched")
-    return {
+    outcome = {
         "confirmed": len(confirmed),
         "suggested": sum(1 for m in found if not m.confirmed),
         "parked": len(new_ids - confirmed),
     }
+    return outcome, since
 
 
 def park(ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, code: str = "") -> None:
@@ -192,9 +209,16 @@ def park(ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, 
     )
 
 
-async def report_days(conn: asyncpg.Connection, ctx: Context, account: str, cause: str) -> None:
+async def report_days(
+    conn: asyncpg.Connection, ctx: Context, account: str, cause: str, *, since: date | None = None
+) -> None:
+    """Report again each statement day from `since` (every day when None). A day's report says
+    what was known by its end and what cleared since, so it changes only when one of its lines or
+    of the items recorded by then is recorded, matched or resolved: days before all of those stay."""
     statements, lines, items = await repo.report_facts(conn, account)
     for statement in statements:
+        if since is not None and statement.on < since:
+            continue
         body = day_report(statement.on, statements, lines, items)
         await repo.save_report(
             conn, account, statement.on, {"account": account, **body}, cause, ctx.clock.now()

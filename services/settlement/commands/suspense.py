@@ -113,7 +113,18 @@ async def _done(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    await report_days(conn, ctx, ctx.reconciliation.account, f"{by.action} {line_id} by {by.actor_id}")
+    # the line's day is the first whose report this changes, or an earlier one of the items it was matched to
+    since = await conn.fetchval(
+        """select least(s.statement_date, min(i.recorded_on), $2::date)
+           from bank_statement_lines l join bank_statements s using (statement_id)
+           left join line_matches m on m.line_id = l.line_id and m.status = 'confirmed'
+           left join bank_items i on i.item_id = m.item_id
+           where l.line_id = $1 group by s.statement_date""",
+        line_id,
+        ctx.today,
+    )
+    cause = f"{by.action} {line_id} by {by.actor_id}"
+    await report_days(conn, ctx, ctx.reconciliation.account, cause, since=since)
     await audit.record(
         conn, by, tenant_id=PLATFORM_TENANT, subject=f"statement_line:{line_id}", before=before, after=after
     )

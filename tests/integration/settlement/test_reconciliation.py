@@ -7,12 +7,17 @@ through another channel (MT940 after camt.053) is the one already imported."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from plumbing.auth import Role
+from services.settlement.adapters import reconciliation_repo
+from services.settlement.domain import bank_reconciliation
 from services.settlement.domain.statement import decimal_text, to_fen
 from tests.integration.settlement.conftest import SettlementApi
 from tests.integration.settlement.test_payouts import payable_supplier, payees_known, run
@@ -21,6 +26,22 @@ pytestmark = pytest.mark.integration
 
 NET = 28_000 - 168  # each supplier's payout: ¥280.00 released less the 60 bp fee
 ACCOUNT = "31050161373600000918"
+
+
+@pytest.fixture(autouse=True)
+async def reports_stay_current(api: SettlementApi) -> AsyncIterator[None]:
+    """After each test, every day's latest report is what a recomputation of all days says now:
+    only the days a change can reach are reported again, and none of those is missed."""
+    yield
+    conn = await asyncpg.connect(api.dsn)
+    try:
+        statements, lines, items = await reconciliation_repo.report_facts(conn, ACCOUNT)
+        for statement in statements:
+            [latest] = await reconciliation_repo.reports(conn, ACCOUNT, statement.on)
+            fresh = bank_reconciliation.day_report(statement.on, statements, lines, items)
+            assert json.loads(latest["body"]) == {"account": ACCOUNT, **fresh}, statement.on
+    finally:
+        await conn.close()
 
 
 def ops(api: SettlementApi, who: str = "ops-1") -> dict[str, str]:
