@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException
@@ -86,23 +87,15 @@ def upsert_users_now(access: KafkaAccess, users: dict[str, SecretStr]) -> None:
 
 
 def create_topics_now(access: KafkaAccess, names: list[str], partitions: int = PARTITIONS) -> list[str]:
-    """Create what is missing of `names`, replicated as the deployment's topics are, and return
-    once the cluster's metadata shows each with its partitions led (a client that starts then
-    sees them)."""
+    """Create what is missing of `names`, replicated as the deployment's topics are."""
+    return _create_topics(AdminClient(access.librdkafka()), names, partitions)[3]
+
+
+def wait_for_topics(access: KafkaAccess, names: list[str]) -> None:
+    """Return once the cluster's metadata shows each of `names` with its partitions led (a client
+    that starts then sees them)."""
     admin = AdminClient(access.librdkafka())
-    created = _create_topics(admin, names, partitions)[3]
-    wait_for_topics(access, names, admin)
-    return created
-
-
-def wait_for_topics(access: KafkaAccess, names: list[str], admin: AdminClient | None = None) -> None:
-    """Return once the cluster's metadata shows each of `names` with its partitions led."""
-    admin = admin or AdminClient(access.librdkafka())
-    deadline = time.monotonic() + TIMEOUT
-    while not _all_led(admin, names):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"topics {names} not in the cluster's metadata after {TIMEOUT}s")
-        time.sleep(0.1)
+    _until(lambda: _all_led(admin, names), f"topics {names} in the cluster's metadata")
 
 
 def _all_led(admin: AdminClient, names: list[str]) -> bool:
@@ -147,10 +140,19 @@ def _until_in_force(admin: AdminClient, acls: list[AclBinding]) -> None:
         AclOperation.ANY,
         AclPermissionType.ANY,
     )
+
+    def applied() -> bool:
+        return not wanted or wanted <= set(admin.describe_acls(everything, request_timeout=TIMEOUT).result())
+
+    _until(applied, f"the broker to apply {len(wanted)} ACLs")
+
+
+def _until(done: Callable[[], bool], what: str) -> None:
+    """Poll `done` until it is true; TimeoutError naming `what` after TIMEOUT seconds."""
     deadline = time.monotonic() + TIMEOUT
-    while wanted and not wanted <= set(admin.describe_acls(everything, request_timeout=TIMEOUT).result()):
+    while not done():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the broker did not apply {len(wanted)} ACLs within {TIMEOUT:.0f} s")
+            raise TimeoutError(f"waited {TIMEOUT:.0f} s for {what}")
         time.sleep(0.05)
 
 
