@@ -27,7 +27,6 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import OWNERS, replay_topic
-from plumbing import unreadable as unreadable_records
 from plumbing.appliers import Applier, HandlerTable
 from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
 from plumbing.delivery import REPLAY_FOR, Delivery, Handler, PoisonEvent, header, source_topic
@@ -44,6 +43,7 @@ from plumbing.metrics import (
 )
 from plumbing.outbox import Outbox
 from plumbing.retry import Backoff, is_transient
+from plumbing.unparseable import tolerate_unparseable_records
 
 log = get_logger(__name__)
 
@@ -138,6 +138,7 @@ class BatchConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled."""
+        tolerate_unparseable_records()
         consumer = AIOKafkaConsumer(
             **self.kafka.aiokafka(),
             group_id=self.group_id,
@@ -180,15 +181,12 @@ class BatchConsumer:
             await consumer.stop()
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> Polled:
-        batches, unreadable = await unreadable_records.poll(
-            consumer,
-            timeout_ms=self.settings.poll_timeout_ms,
-            max_records=self.settings.max_batch,
-            earliest=self.settings.auto_offset_reset == "earliest",
+        batches = await consumer.getmany(
+            timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
         )
         records = [r for tp_records in batches.values() for r in tp_records]
-        polled = self.decode(records, unreadable)
-        polled.offsets = unreadable_records.offsets_after(batches, unreadable)
+        polled = self.decode(records)
+        polled.offsets = {tp: tp_records[-1].offset + 1 for tp, tp_records in batches.items() if tp_records}
         return polled
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
@@ -231,11 +229,10 @@ class BatchConsumer:
                 )
                 await asyncio.sleep(delay)
 
-    def decode(self, records: Sequence[ConsumerRecord], unreadable: Sequence[DeadLetter] = ()) -> Polled:
-        """Read a poll's records into deliveries for the applier, or dead letters (`unreadable`
-        are those the client could not parse); records for other consumers or of event types
-        this one does not handle are left out."""
-        polled = Polled(poison=list(unreadable), empty=not records and not unreadable)
+    def decode(self, records: Sequence[ConsumerRecord]) -> Polled:
+        """Read a poll's records into deliveries for the applier, or dead letters; records for
+        other consumers or of event types this one does not handle are left out."""
+        polled = Polled(empty=not records)
         for record in records:
             if not self._is_for_me(record):
                 continue  # an operator's replay for another consumer group
@@ -251,9 +248,9 @@ class BatchConsumer:
                 polled.readable.append(decoded)
         return polled
 
-    async def apply(self, records: Sequence[ConsumerRecord], unreadable: Sequence[DeadLetter] = ()) -> None:
+    async def apply(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply one poll's records in one transaction (retrying per event only when one fails)."""
-        await self.apply_decoded(self.decode(records, unreadable))
+        await self.apply_decoded(self.decode(records))
 
     async def apply_decoded(self, polled: Polled) -> None:
         started = time.perf_counter()

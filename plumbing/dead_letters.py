@@ -12,15 +12,25 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.registry import EventRegistry, UnknownEvent
 from contracts.topics import dead_letter_topic
-from plumbing.delivery import Delivery, KafkaRecord, header_items, source_topic
+from plumbing.delivery import Delivery, KafkaRecord, header, header_items, source_topic
 from plumbing.logs import get_logger
 from plumbing.metrics import DEAD_LETTERS
 from plumbing.outbox import Headers, Outbox, headers_json
+from plumbing.unparseable import UNPARSEABLE
 
 log = get_logger(__name__)
 
 MAX_REASON = 2000
 MAX_EVENT_BYTES = 256 * 1024  # our largest event is a few KiB; anything this big is not one of ours
+# What a dead letter's copy on `<topic>.dlq` carries at most of the record's key, value and headers:
+# the whole record stays in `dead_letters`, and a copy must fit a record batch whatever came in.
+MAX_COPIED_BYTES = MAX_EVENT_BYTES
+MAX_COPIED_HEADER_BYTES = 64 * 1024
+
+
+def _text(value: str) -> str:
+    """`value` as Postgres text and a UTF-8 header can hold it: no NUL, no lone surrogate."""
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,19 @@ class DeadLetter:
 
 
 def decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLetter:
-    """Read a record into a Delivery, or say why it is poison."""
+    """Read a record into a Delivery, or say why it is poison — whatever its bytes."""
+    try:
+        return _decode(record, registry)
+    except RecursionError:
+        return DeadLetter(record, "malformed_json", "nested too deeply to be an event")
+    except Exception as exc:  # noqa: BLE001 - no record may escape being either read or refused
+        return DeadLetter(record, "undecodable", f"{type(exc).__name__}: {exc}"[:MAX_REASON])
+
+
+def _decode(record: KafkaRecord, registry: EventRegistry) -> Delivery | DeadLetter:
+    unparseable = header(record, UNPARSEABLE)
+    if unparseable is not None:  # a stand-in for a record the client could not parse
+        return DeadLetter(record, "malformed_headers", unparseable.decode(errors="replace"))
     if record.value is None:
         return DeadLetter(record, "empty_value", "record has no value (tombstone)")
     if len(record.value) > MAX_EVENT_BYTES:
@@ -85,6 +107,8 @@ async def record_dead_letters(
     for letter in letters:
         r = letter.record
         headers: Headers = header_items(r)
+        reason_code, reason = _text(letter.reason_code)[:100], _text(letter.reason)[:MAX_REASON]
+        event_type = None if letter.event_type is None else _text(letter.event_type)[:200]
         row_id = await conn.fetchval(
             """insert into dead_letters (consumer, topic, kafka_partition, kafka_offset, key, value,
                    headers, event_id, event_type, reason_code, reason)
@@ -99,31 +123,52 @@ async def record_dead_letters(
             r.value or b"",
             headers_json(headers),
             letter.event_id,
-            letter.event_type,
-            letter.reason_code,
-            letter.reason,
+            event_type,
+            reason_code,
+            reason,
         )
         if row_id is None:
             continue
         new += 1
-        DEAD_LETTERS.labels(consumer, letter.reason_code).inc()
+        DEAD_LETTERS.labels(consumer, reason_code).inc()
         log.warning(
             "event dead-lettered",
             consumer=consumer,
             topic=r.topic,
             partition=r.partition,
             offset=r.offset,
-            reason_code=letter.reason_code,
+            reason_code=reason_code,
             event_id=letter.event_id,
         )
+        key, value, copied, cut = _bounded_copy(r.key, r.value or b"", headers)
         dlq_headers: Headers = [
-            *headers,
-            ("dlq.reason_code", letter.reason_code.encode()),
-            ("dlq.reason", letter.reason.encode()),
+            *copied,
+            *([("dlq.truncated", cut.encode())] if cut else []),
+            ("dlq.reason_code", reason_code.encode()),
+            ("dlq.reason", reason.encode()),
             ("dlq.consumer", consumer.encode()),
             ("dlq.source", f"{r.topic}/{r.partition}/{r.offset}".encode()),
             ("dlq.id", str(row_id).encode()),
         ]
         dlq = dead_letter_topic(source_topic(r))  # a refused replay goes to its first topic's DLQ
-        await outbox.append_raw(conn, [(dlq, r.key, r.value or b"", dlq_headers)])
+        await outbox.append_raw(conn, [(dlq, key, value, dlq_headers)])
     return new
+
+
+def _bounded_copy(
+    key: bytes | None, value: bytes, headers: Headers
+) -> tuple[bytes | None, bytes, Headers, str]:
+    """The key, value and headers a DLQ copy carries, each cut to its bound, and what was cut
+    (empty when nothing was): `dead_letters` keeps the record whole for `unisettle dlq show`."""
+    cut = []
+    if key is not None and len(key) > MAX_COPIED_BYTES:
+        cut.append(f"key {len(key)} bytes")
+        key = key[:MAX_COPIED_BYTES]
+    if len(value) > MAX_COPIED_BYTES:
+        cut.append(f"value {len(value)} bytes")
+        value = value[:MAX_COPIED_BYTES]
+    size = sum(len(name.encode("utf-8", "replace")) + len(v or b"") for name, v in headers)
+    if size > MAX_COPIED_HEADER_BYTES:
+        cut.append(f"headers {size} bytes")
+        headers = []
+    return key, value, headers, ", ".join(cut)

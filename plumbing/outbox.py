@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,14 +20,39 @@ from plumbing.tracing import outgoing_traceparent
 # A Kafka header's value may be null (a header that is only a name); it is kept as such.
 Headers = list[tuple[str, bytes | None]]
 
+# Headers are kept as JSON pairs: the name as text, the value one latin-1 character a byte. jsonb
+# cannot hold NUL, so a name or value holding one is kept as {"base64": ...} of its bytes instead.
+_Stored = str | dict[str, str] | None
+
+
+def _name_stored(name: str) -> _Stored:
+    return name if "\x00" not in name else {"base64": base64.b64encode(name.encode()).decode()}
+
+
+def _value_stored(value: bytes | None) -> _Stored:
+    if value is None or b"\x00" not in value:
+        return None if value is None else value.decode("latin-1")
+    return {"base64": base64.b64encode(value).decode()}
+
+
+def _bytes_of(stored: _Stored) -> bytes | None:
+    if isinstance(stored, dict):
+        return base64.b64decode(stored["base64"])
+    return None if stored is None else stored.encode("latin-1")
+
 
 def headers_json(headers: Headers) -> str:
-    return to_json([[k, None if v is None else v.decode("latin-1")] for k, v in headers]).decode()
+    """Headers as jsonb keeps them, whatever their bytes (`headers_from_json` reads them back)."""
+    return to_json([[_name_stored(k), _value_stored(v)] for k, v in headers]).decode()
 
 
-def headers_from_json(raw: str | list[list[str | None]]) -> Headers:
+def headers_from_json(raw: str | list[list[_Stored]]) -> Headers:
     items = json.loads(raw) if isinstance(raw, str) else raw
-    return [(str(k), None if v is None else v.encode("latin-1")) for k, v in items]
+    return [(_name_of(name), _bytes_of(value)) for name, value in items]
+
+
+def _name_of(stored: _Stored) -> str:
+    return base64.b64decode(stored["base64"]).decode() if isinstance(stored, dict) else str(stored)
 
 
 class OutboxRow(NamedTuple):

@@ -23,6 +23,7 @@ from plumbing.logs import get_logger
 from plumbing.retry import Backoff, is_transient
 from plumbing.settings import StackSettings
 from plumbing.tracing import current_trace
+from plumbing.unparseable import tolerate_unparseable_records
 
 log = get_logger(__name__)
 
@@ -35,6 +36,7 @@ def stream_app(
     """A faust app whose consumer group and internal topics carry the deployment's prefix; it
     authenticates as `kafka`'s principal (a stream worker's own), else as the one
     UNISETTLE_KAFKA_USERNAME/_PASSWORD name."""
+    tolerate_unparseable_records()  # a record the client cannot parse is dead-lettered, not fatal
     kafka = kafka or stack.operator_kafka()
     settings: dict[str, Any] = {
         "broker": [f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],

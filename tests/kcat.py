@@ -60,13 +60,22 @@ async def kcat(kafka: KafkaAccess, *args: str | bytes, stdin: bytes | None = Non
 
 
 async def kcat_produce(
-    kafka: KafkaAccess, topic: str, value: bytes, *, key: bytes = b"outside", headers: tuple[bytes, ...] = ()
+    kafka: KafkaAccess,
+    topic: str,
+    value: bytes,
+    *,
+    key: bytes = b"outside",
+    headers: tuple[bytes, ...] = (),
+    partition: int | None = None,
 ) -> None:
-    """One record with kcat; each header is `name=value`, or a bare `name` (a null value)."""
+    """One record with kcat (to `partition`, else where its key goes); each header is
+    `name=value`, or a bare `name` (a null value)."""
     with tempfile.TemporaryDirectory() as tmp:
         body = Path(tmp) / "value"
         body.write_bytes(value)  # a file is one message, whatever bytes it holds
         args: list[str | bytes] = ["-P", "-t", topic, "-k", key]
+        if partition is not None:
+            args += ["-p", str(partition)]
         for h in headers:
             args += ["-H", h]
         code, out = await kcat(kafka, *args, str(body))

@@ -4,6 +4,7 @@ it to the topic's DLQ), and the system goes on settling purchases."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
@@ -12,6 +13,7 @@ import pytest
 
 from contracts.topics import Topic, replay_topic, with_prefix
 from plumbing.dead_letters import MAX_EVENT_BYTES
+from plumbing.provisioning import PARTITIONS
 from services.orders.events import EVENTS as ORDERS
 from services.refunds.events import EVENTS as REFUNDS
 from services.settlement.events import EVENTS as SETTLEMENT
@@ -20,7 +22,7 @@ from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.test_operator_cli import unisettle
 from tests.factories import reservation
-from tests.integration.kafka_io import Message, produce, read_topic
+from tests.integration.kafka_io import Message, lagging, produce, read_topic
 from tests.kcat import kcat_produce
 from tests.stack import Stack, eventually
 
@@ -31,6 +33,10 @@ CONSUMERS = {
     "suppliers": SUPPLIERS.topics,
     "refunds": REFUNDS.topics,
 }
+
+
+async def worker_read_to_the_end(stack: Stack, prefix: str) -> bool:
+    return not await asyncio.to_thread(lagging, stack.kafka, prefix)
 
 
 def hostile() -> dict[str, bytes | None]:
@@ -97,35 +103,46 @@ async def test_poison_on_every_topic_ends_in_the_dlq_and_trade_goes_on(
     await checks_pass(services)
 
 
+@pytest.mark.profiles_worker
 async def test_headers_of_any_shape_never_wedge_a_consumer(
     flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
 ) -> None:
-    """A header that is only a name (a null value), and a header name that is not UTF-8 (the
-    Kafka client cannot parse that record at all), on every topic, from an outside client."""
+    """On every partition of every topic, from an outside client: a record whose headers are only
+    names (null values), then one whose header name is not UTF-8 (the Kafka client cannot parse
+    it at all) — once the first is committed, the second sits at the committed offset — and
+    records with NUL in a header and with JSON nested too deep for any parser. Every consumer,
+    the stream worker's included, dead-letters each and moves on."""
+    deep = b'{"a":' * 3000 + b"1" + b"}" * 3000
     for topic in Topic:
         physical = with_prefix(topic_prefix, topic.value)
-        await kcat_produce(
-            stack.kafka, physical, b"\x00\xffnot json", headers=(b"traceparent", b"dlq.replay_for")
-        )
-        await kcat_produce(stack.kafka, physical, reservation(2).to_bytes(), headers=(b"\xff\xfe=x",))
+        for partition in range(PARTITIONS):
+            odd = (b"traceparent", b"dlq.replay_for")
+            await kcat_produce(stack.kafka, physical, b"\x00\xffnot json", headers=odd, partition=partition)
+            unparseable = (b"\xff\xfe=x",)
+            value = reservation(2).to_bytes()
+            await kcat_produce(stack.kafka, physical, value, headers=unparseable, partition=partition)
+        await produce(stack.kafka, physical, [(b"k", deep, []), (b"k", b"[1]", [("n\x00ul", b"\x00")])])
 
     expected = {
         (name, with_prefix(topic_prefix, topic.value), code)
         for name, topics in CONSUMERS.items()
         for topic in topics
-        for code in ("malformed_json", "malformed_headers")
+        for code in ("malformed_json", "malformed_headers", "invalid_envelope")
     }
 
     async def kept() -> set[tuple[str, str, str]]:
         found: set[tuple[str, str, str]] = set()
         for name, service in services.items():
+            if name not in CONSUMERS:
+                continue  # the stream worker keeps no database: its refusals are on the DLQ topics
             conn = await asyncpg.connect(service.dsn)
             try:
                 rows = await conn.fetch("select topic, reason_code, headers from dead_letters")
             finally:
                 await conn.close()
             for r in rows:
-                if r["reason_code"] == "malformed_json":  # the null-valued headers were kept as they came
+                if r["reason_code"] == "malformed_json" and "dlq.replay_for" in r["headers"]:
+                    # the null-valued headers were kept as they came
                     assert json.loads(r["headers"]) == [["traceparent", None], ["dlq.replay_for", None]]
             found |= {(name, r["topic"], r["reason_code"]) for r in rows}
         return found
@@ -141,7 +158,13 @@ async def test_headers_of_any_shape_never_wedge_a_consumer(
     # an operator sees the true bytes of what could not be read, and the headers as they came
     conn = await asyncpg.connect(services["settlement"].dsn)
     try:
-        letter = await conn.fetchval("select min(id) from dead_letters where reason_code = 'malformed_json'")
+        letter = await conn.fetchval(
+            """select min(id) from dead_letters where reason_code = 'malformed_json'
+               and headers::text like '%dlq.replay_for%'"""
+        )
+        per_partition = await conn.fetchval(
+            "select count(*) from dead_letters where reason_code = 'malformed_headers'"
+        )
     finally:
         await conn.close()
     code, out, err = await unisettle(
@@ -154,9 +177,14 @@ async def test_headers_of_any_shape_never_wedge_a_consumer(
         {"name": "traceparent", "value": None},
         {"name": "dlq.replay_for", "value": None},
     ]
+    assert per_partition == PARTITIONS * len(SETTLEMENT.topics)
 
-    # every partition moved on past them: nothing is left unconsumed, and trade goes on
+    # every partition moved on past them: nothing is left unconsumed, the stream worker is alive
+    # and has read its topics to the end, and trade goes on
     await eventually(lambda: quiet(services, stack, topic_prefix), timeout=60, what="no consumer lag")
+    await eventually(
+        lambda: worker_read_to_the_end(stack, topic_prefix), timeout=90, what="the profile worker's lag 0"
+    )
     for service in services.values():
         assert service.process is not None and service.process.returncode is None
     await flow.completed_order()

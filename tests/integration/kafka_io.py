@@ -7,9 +7,13 @@ import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from contracts.envelope import Envelope
+from contracts.topics import Topic, with_prefix
 from plumbing.kafka_access import KafkaAccess
+from plumbing.provisioning import PARTITIONS
 
 Message = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value (None: tombstone), headers
 
@@ -58,3 +62,28 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+# The topics the supplier-profile stream worker reads.
+SOURCES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS)
+
+
+def lagging(kafka: KafkaAccess, prefix: str, group: str = "profiles") -> dict[str, tuple[int, int]]:
+    """The source partitions the stream worker's group has not committed to their end: committed, end."""
+    admin = AdminClient(kafka.librdkafka())
+    request = ConsumerGroupTopicPartitions(with_prefix(prefix, group))
+    [future] = admin.list_consumer_group_offsets([request]).values()
+    found = {(tp.topic, tp.partition): tp.offset for tp in future.result(timeout=30).topic_partitions or []}
+    consumer = Consumer({**kafka.librdkafka(), "group.id": f"{prefix}{group}-test-watermarks"})
+    try:
+        behind = {}
+        for topic in SOURCES:
+            name = with_prefix(prefix, topic.value)
+            for p in range(PARTITIONS):
+                _, end = consumer.get_watermark_offsets(TopicPartition(name, p), timeout=30)
+                done = max(found.get((name, p), 0), 0)
+                if done != end:
+                    behind[f"{name}/{p}"] = (done, end)
+        return behind
+    finally:
+        consumer.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from contracts.envelope import Envelope
@@ -24,8 +24,10 @@ from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory
 from contracts.money import Money
 from contracts.topics import OWNERS, Topic, with_prefix
+from plumbing.provisioning import PARTITIONS
 from tests.e2e.processes import free_port, spawn
-from tests.integration.kafka_io import produce, read_topic
+from tests.integration.kafka_io import SOURCES, lagging, produce, read_topic
+from tests.kcat import kcat_produce
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.integration
@@ -343,37 +345,13 @@ async def worker(stack: Stack, topic_prefix: str, tmp_path: Path) -> AsyncIterat
     await running.stop()
 
 
-SOURCES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS)
-
-
-def lagging(stack: Stack, prefix: str) -> dict[str, tuple[int, int]]:
-    """The source partitions the worker's group has not committed to their end: committed, end."""
-    admin = AdminClient(stack.kafka.librdkafka())
-    request = ConsumerGroupTopicPartitions(with_prefix(prefix, "profiles"))
-    [future] = admin.list_consumer_group_offsets([request]).values()
-    found = {(tp.topic, tp.partition): tp.offset for tp in future.result(timeout=30).topic_partitions or []}
-    consumer = Consumer({**stack.kafka.librdkafka(), "group.id": f"{prefix}profile-test-watermarks"})
-    try:
-        behind = {}
-        for topic in SOURCES:
-            name = with_prefix(prefix, topic.value)
-            for p in range(6):
-                _, end = consumer.get_watermark_offsets(TopicPartition(name, p), timeout=30)
-                done = max(found.get((name, p), 0), 0)
-                if done != end:
-                    behind[f"{name}/{p}"] = (done, end)
-        return behind
-    finally:
-        consumer.close()
-
-
 async def caught_up(worker: Worker, stack: Stack, prefix: str, what: str) -> None:
     """Wait until the worker has committed every source partition to its end."""
     behind: dict[str, tuple[int, int]] = {}
 
     async def done() -> bool:
         behind.clear()
-        behind.update(await asyncio.to_thread(lagging, stack, prefix))
+        behind.update(await asyncio.to_thread(lagging, stack.kafka, prefix))
         return not behind
 
     try:
@@ -402,6 +380,8 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
         (b"G-tsinghua", b"]]", [])
     ]  # unreadable: dead-lettered, the agent goes on
     await produce(stack.kafka, orders_topic, poison)
+    for partition in range(PARTITIONS):  # a record the Kafka client cannot parse, on every partition
+        await kcat_produce(stack.kafka, orders_topic, b"{}", headers=(b"\xff\xfe=x",), partition=partition)
     for topic, messages in history.events.items():
         await produce(stack.kafka, with_prefix(topic_prefix, topic.value), messages)
 
@@ -411,12 +391,11 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
     assert first["universities"] == ["pku", "tsinghua"]
     pku = await worker.profile("pku")
     assert pku["windows"]["90d"] == PKU_90_DAYS and "universities" not in pku
-    [letter] = await read_topic(stack.kafka, f"{orders_topic}.dlq", at_least=1)
-    headers = dict(letter.headers)
-    assert (headers["dlq.reason_code"], headers["dlq.consumer"]) == (
-        b"malformed_json",
-        b"profiles-orders_events",
-    )
+    letters = await read_topic(stack.kafka, f"{orders_topic}.dlq", at_least=1 + PARTITIONS)
+    refused = sorted((dict(r.headers)["dlq.reason_code"], dict(r.headers)["dlq.consumer"]) for r in letters)
+    assert refused == [(b"malformed_headers", b"profiles-orders_events")] * PARTITIONS + [
+        (b"malformed_json", b"profiles-orders_events")
+    ]
 
     await worker.stop(signal.SIGKILL)  # no shutdown: the tables come back from their changelogs
     await worker.start()
@@ -428,7 +407,7 @@ async def test_the_profile_is_the_hand_computed_one_and_survives_sigkill_replay_
 
     await worker.stop()
     await asyncio.to_thread(rewind, stack, topic_prefix)  # every event read again onto the same tables
-    assert await asyncio.to_thread(lagging, stack, topic_prefix)  # none read now
+    assert await asyncio.to_thread(lagging, stack.kafka, topic_prefix)  # none read now
     await worker.start()
     await caught_up(worker, stack, topic_prefix, "the worker to read every event again")
     replayed = await worker.settles_on(LAST_90_DAYS, "the figures after a full replay")

@@ -125,3 +125,17 @@ def test_the_topic_a_replay_came_from_is_believed_on_a_replay_topic_only() -> No
 
 async def _never(*_: object) -> None:
     raise AssertionError("decoding applies nothing")
+
+
+def test_json_nested_beyond_any_parser_is_refused_not_raised() -> None:
+    assert code_of(b"[" * 100_000 + b"]" * 100_000) in {"malformed_json", "invalid_envelope"}
+    assert code_of(b'{"a":' * 5_000 + b"1" + b"}" * 5_000) in {"malformed_json", "invalid_envelope"}
+
+
+def test_headers_of_any_bytes_are_kept_as_they_came() -> None:
+    from plumbing.outbox import headers_from_json, headers_json
+
+    headers = [("nul\x00name", b"\x00\xff"), ("only a name", None), ("名", b"\xff\xfe ok"), ("t", b"")]
+    stored = headers_json(headers)
+    assert "\\u0000" not in stored  # jsonb refuses it
+    assert headers_from_json(stored) == headers
