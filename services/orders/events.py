@@ -24,11 +24,12 @@ from contracts.events.settlement import (
 from contracts.events.suppliers import SUPPLIER_EVENTS
 from plumbing.appliers import Appliers, Events, EventTable, HandlerTable
 from plumbing.dead_letters import DeadLetter
-from plumbing.delivery import Delivery, PoisonEvent
+from plumbing.delivery import Delivery
 from services.orders.adapters import projections
 from services.orders.adapters import repository as repo
 from services.orders.commands.platform import on_platform_command
 from services.orders.context import Context
+from services.orders.domain.consistency import contradiction
 from services.orders.domain.order import Order
 
 OrderChange = Callable[[Order, Delivery, Context], object]
@@ -38,8 +39,10 @@ class OrderEvents:
     """Settlement's and refunds' events about orders, applied a poll at a time: every order the
     poll names is loaded at once (locked in id order), each event is applied in record order to
     its order in memory (a later event of the poll sees the earlier ones), and every order that
-    changed is saved at once. An event that cannot be applied raises (`PoisonEvent`): the consumer
-    then applies the poll again one event at a time — this same code, with polls of one."""
+    changed is saved at once. An event about no order of ours, or one that contradicts its order
+    (`domain.consistency`), is refused as a value and changes nothing; one that cannot be applied
+    raises: the consumer then applies the poll again one event at a time — this same code, with
+    polls of one."""
 
     def __init__(self, ctx: Context, changes: Mapping[type[EventPayload], OrderChange]) -> None:
         self.ctx = ctx
@@ -53,10 +56,27 @@ class OrderEvents:
         orders = await repo.get_many(conn, named, for_update=True)
         causes: dict[str, list[repo.Cause]] = {}
         changed: dict[str, Order] = {}
+        refused: list[DeadLetter] = []
         for delivery in deliveries:
             order = orders.get(_order_id(delivery))
+            e = delivery.envelope
             if order is None:
-                raise PoisonEvent("unknown_order", f"no order {_order_id(delivery)!r}")
+                refused.append(
+                    DeadLetter(
+                        delivery.record,
+                        "unknown_order",
+                        f"no order {_order_id(delivery)!r}",
+                        e.event_id,
+                        e.event_type,
+                    )
+                )
+                continue
+            found = contradiction(order, e.tenant_id, delivery.payload)
+            if found is not None:
+                refused.append(
+                    DeadLetter(delivery.record, found.code, found.detail, e.event_id, e.event_type)
+                )
+                continue
             before = len(order.events)
             self.changes[delivery.envelope.event_type](order, delivery, self.ctx)
             new = len(order.events) - before
@@ -66,7 +86,7 @@ class OrderEvents:
             if order.events or order.timeline:  # else the event was old news: leave the row as it is
                 changed[order.order_id] = order
         await repo.save_many(conn, list(changed.values()), self.ctx.outbox, causes)
-        return []
+        return refused
 
 
 def _order_id(delivery: Delivery) -> str:

@@ -17,6 +17,55 @@ class OrderFact:
     order_id: str
     supplier_id: str | None  # when the event names it (an order's placement always does)
     fact: dict[str, Any]
+    university: str | None = None  # the envelope's tenant
+
+
+CONTRADICTS_ORDER = "event_contradicts_order"
+UNKNOWN_REFUND = "refund_not_requested"
+
+
+def known_order(placed: OrderFact) -> dict[str, Any]:
+    """What the worker keeps of an order from its placement, to check the order's later facts."""
+    return {
+        "supplier": placed.supplier_id,
+        "day": placed.fact["at"][:10],
+        "university": placed.university,
+        "value_minor": placed.fact["value_minor"],
+        "refunds": {},
+    }
+
+
+def contradiction(known: dict[str, Any], found: OrderFact) -> tuple[str, str] | None:
+    """Whether a fact contradicts what the order's placement and earlier facts said (its
+    university, supplier, value, and the refunds asked for): a code and the detail, or None. An
+    order kept before these were (no `university`) is not checked."""
+    if "university" not in known:
+        return None
+    wrong = [
+        f"{name}: event says {got!r}, the profile has {known[key]!r}"
+        for name, key, got in (
+            ("tenant_id", "university", found.university),
+            ("supplier_id", "supplier", found.supplier_id),
+        )
+        if got is not None and got != known[key]
+    ]
+    fact, refunds = found.fact, known.get("refunds", {})
+    if fact["kind"] == "refund_requested" and fact["amount_minor"] > known["value_minor"]:
+        wrong.append(f"amount: event asks {fact['amount_minor']} fen of an order of {known['value_minor']}")
+    if fact["kind"] == "placed" and fact["value_minor"] != known["value_minor"]:
+        wrong.append(f"value: event says {fact['value_minor']} fen, the profile has {known['value_minor']}")
+    if wrong:
+        return CONTRADICTS_ORDER, f"order {found.order_id}: " + "; ".join(wrong)
+    if fact["kind"] in ("refund_completed", "refund_escalated", "refund_decided"):
+        asked = refunds.get(fact["refund_id"])
+        if asked is None:
+            return UNKNOWN_REFUND, f"order {found.order_id} has no refund {fact['refund_id']!r} requested"
+        if fact["kind"] == "refund_completed" and fact["amount_minor"] > asked:
+            return (
+                CONTRADICTS_ORDER,
+                f"refund {fact['refund_id']}: {fact['amount_minor']} fen paid, {asked} asked",
+            )
+    return None
 
 
 @dataclass(frozen=True)
@@ -27,6 +76,13 @@ class PayoutFact:
 
 def fact_of(delivery: Delivery) -> OrderFact | PayoutFact | None:
     """The event's fact, or None when it says nothing the profile measures."""
+    found = _fact_of(delivery)
+    if isinstance(found, OrderFact):
+        return OrderFact(found.order_id, found.supplier_id, found.fact, delivery.envelope.tenant_id)
+    return found
+
+
+def _fact_of(delivery: Delivery) -> OrderFact | PayoutFact | None:
     p, at = delivery.payload, delivery.envelope.occurred_at.isoformat()
     match p:
         case orders.OrderPlaced():

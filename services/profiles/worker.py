@@ -30,12 +30,12 @@ from faust.exceptions import SameNode
 from faust.web.exceptions import ServiceUnavailable
 
 from contracts.topics import Topic, dead_letter_topic, with_prefix
-from plumbing.delivery import Delivery
+from plumbing.delivery import Delivery, PoisonEvent
 from plumbing.logs import get_logger
 from plumbing.streams import guarded_agent, stream_app
 from services.profiles import figures
 from services.profiles.config import ProfilesSettings
-from services.profiles.facts import OrderFact, PayoutFact, fact_of
+from services.profiles.facts import OrderFact, PayoutFact, contradiction, fact_of, known_order
 
 log = get_logger(__name__)
 FACTS = "facts"
@@ -85,18 +85,49 @@ def build(settings: ProfilesSettings) -> faust.App:
 
     async def route_order(found: OrderFact) -> None:
         known: dict[str, Any] = index.get(found.order_id) or {}
+        if "day" in known:
+            refused = contradiction(known, found)
+            if refused is not None:
+                raise PoisonEvent(*refused)
         if found.fact["kind"] == "placed":
             assert found.supplier_id is not None
-            day = found.fact["at"][:10]
-            index[found.order_id] = {"supplier": found.supplier_id, "day": day}
-            for fact in (found.fact, *known.get("pending", ())):
-                await forward(found.supplier_id, day, "order", found.order_id, fact)
+            if "day" in known:  # a replay: sent again, as a crash may have lost the first send
+                await forward(found.supplier_id, known["day"], "order", found.order_id, found.fact)
+                return
+            entry = known_order(found)
+            early = [_pending(found.order_id, item) for item in known.get("pending", ())]
+            kept = [p for p in early if not _refused_later(entry, p)]
+            index[found.order_id] = entry
+            for fact in (found.fact, *(p.fact for p in kept)):
+                await forward(found.supplier_id, entry["day"], "order", found.order_id, fact)
         elif "day" in known:
+            if found.fact["kind"] == "refund_requested":
+                refunds = {**known.get("refunds", {}), found.fact["refund_id"]: found.fact["amount_minor"]}
+                index[found.order_id] = {**known, "refunds": refunds}
             await forward(known["supplier"], known["day"], "order", found.order_id, found.fact)
         else:  # read before its order's placement (topics are read side by side): kept until then
             pending = list(known.get("pending", ()))
-            if found.fact not in pending:
-                index[found.order_id] = {"pending": [*pending, found.fact]}
+            if [found.fact, found.university] not in pending:
+                index[found.order_id] = {"pending": [*pending, [found.fact, found.university]]}
+
+    def _pending(order_id: str, item: Any) -> OrderFact:
+        """A fact kept until its order's placement: [fact, university] (a bare fact before the
+        university was kept with it)."""
+        fact, university = (item, None) if isinstance(item, dict) else item
+        return OrderFact(order_id, None, fact, university)
+
+    def _refused_later(entry: dict[str, Any], pending: OrderFact) -> bool:
+        """A fact read before its order's placement, checked once the placement is known: one that
+        contradicts it is dropped (its record is long committed, so it is logged, not dead-lettered)."""
+        refused = contradiction(entry, pending)
+        if refused is not None:
+            log.warning(
+                "a fact read before its order contradicts it", order_id=pending.order_id, reason=refused[1]
+            )
+            return True
+        if pending.fact["kind"] == "refund_requested":
+            entry["refunds"][pending.fact["refund_id"]] = pending.fact["amount_minor"]
+        return False
 
     for topic in SOURCES:
         guarded_agent(app, with_prefix(prefix, topic.value), route, name=f"profiles-{topic.name.lower()}")

@@ -17,10 +17,12 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.events.settlement import RefundSettled
+from contracts.money import Money
 from plumbing.appliers import Events, EventTable
 from plumbing.delivery import Delivery, PoisonEvent
 from services.refunds.adapters import repository as repo
 from services.refunds.context import Context
+from services.refunds.domain import order_view
 
 STATUS_OF: dict[type[EventPayload], str] = {
     OrderPaid: "PAID",
@@ -34,30 +36,32 @@ STATUS_OF: dict[type[EventPayload], str] = {
 
 
 async def on_order_event(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
+    """The order's view follows the event, unless it is old news or contradicts the order
+    (`domain.order_view`: then it is dead-lettered)."""
     event, envelope = delivery.payload, delivery.envelope
-    if isinstance(event, OrderPlaced):
-        await conn.execute(
-            """insert into orders_view (order_id, tenant_id, grant_id, buyer_id, supplier_id, total_minor,
-                   status, version) values ($1, $2, $3, $4, $5, $6, 'PLACED', $7) on conflict do nothing""",
-            event.order_id,
-            envelope.tenant_id,
-            event.grant_id,
-            event.buyer.user_id,
-            event.supplier_id,
-            event.total.amount_minor,
-            envelope.aggregate_version,
-        )
-        return
-    status = STATUS_OF[type(event)]
+    status = "PLACED" if isinstance(event, OrderPlaced) else STATUS_OF[type(event)]
     order_id: str = event.order_id  # type: ignore[attr-defined]
-    await conn.execute(
-        """update orders_view set status = $2, version = $3,
-               completed_at = case when $2 = 'COMPLETED' then $4 else completed_at end
-           where order_id = $1 and version < $3""",
-        order_id,
-        status,
-        envelope.aggregate_version,
-        ctx.clock.now(),
+    view = await repo.order(conn, order_id, for_update=True)
+    if view is None:
+        if isinstance(event, OrderPlaced):
+            await repo.insert_order(conn, envelope, event)
+        return  # an order placed before this view began, or one that never was: nothing to follow
+    decision = order_view.decide(view, _claim(envelope.tenant_id, event), status)
+    if decision.verdict is order_view.Verdict.CONTRADICTS:
+        raise PoisonEvent(order_view.CONTRADICTS_ORDER, decision.detail)
+    if decision.verdict is order_view.Verdict.APPLY:
+        await repo.move_order(conn, order_id, status, envelope.aggregate_version, ctx.clock.now())
+
+
+def _claim(tenant_id: str, event: EventPayload) -> order_view.Claim:
+    total = event.total if isinstance(event, OrderPlaced) else getattr(event, "amount", None)
+    if isinstance(event, OrderReceived):
+        total = None  # what is still to settle, not the order's total
+    return order_view.Claim(
+        tenant_id,
+        grant_id=getattr(event, "grant_id", None),
+        supplier_id=getattr(event, "supplier_id", None),
+        total_minor=total.amount_minor if isinstance(total, Money) else None,
     )
 
 

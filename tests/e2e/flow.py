@@ -153,4 +153,4 @@ async def checks_pass(services: dict[str, ServiceProcess]) -> None:
     finally:
         await conn.close()
         await orders.close()
-    assert failed == []
+    assert failed == [], failed

@@ -16,8 +16,9 @@ from contracts.access import INTEGRATION, OPERATOR, SERVICES
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.common import Actor
-from contracts.events.orders import OrderReceived
-from contracts.events.refunds import RefundAgreed
+from contracts.events.orders import CancelReason, OrderCancelled, OrderReceived
+from contracts.events.refunds import RefundAgreed, RefundCompleted, RefundRequested
+from contracts.events.settlement import RefundSource
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
 from plumbing.kafka_access import KafkaAccess
@@ -40,12 +41,14 @@ class Outsider:
     stack: Stack
     prefix: str
 
-    async def publish(self, topic: Topic, key: str, tenant: str, event: EventPayload) -> None:
+    async def publish(
+        self, topic: Topic, key: str, tenant: str, event: EventPayload, *, version: int = 1
+    ) -> None:
         envelope = Envelope.of(
             event,
             producer="orders" if topic is Topic.ORDERS_EVENTS else "refunds",
             aggregate_id=key,
-            aggregate_version=1,  # stale to every projection: only settlement's checks are tried
+            aggregate_version=version,
             tenant_id=tenant,
             correlation_id=f"forged-{key}",
         )
@@ -201,4 +204,111 @@ async def test_only_the_owner_of_orders_events_can_put_a_receipt_on_it(
     assert await money(flow, shipped) == before and before["escrow"]["status"] == "held"
     assert await dead_letters(services["settlement"]) == []  # refused at the broker, never seen
     await flow.order(shipped, "SHIPPED")
+    await checks_pass(services)
+
+
+async def test_forged_refund_and_order_events_change_no_order_and_no_projection(
+    flow: Flow, services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str
+) -> None:
+    """Written as each topic's owner, keyed by the grant like the real ones: a refund completed that
+    nobody requested (in another university's envelope, and in the order's own), a refund asked of
+    10,000,000 fen on an 84.00 order, a cancellation of a shipped order and a receipt of a completed
+    one with a version far ahead. Orders and refunds dead-letter the contradictions and take the
+    old news for what it is; no order moves, no money moves, and the buyer's real refund goes on."""
+    outsider = Outsider(stack, topic_prefix)
+    orders, refunds = services["orders"], services["refunds"]
+    shipped = await flow.paid_order(quantity=3)  # 3 x 28.00 = 84.00
+    await flow.ship(shipped)
+    await flow.order(shipped, "SHIPPED")
+    before = await money(flow, shipped)
+
+    def completion(tenant: str) -> tuple[str, RefundCompleted]:
+        event = RefundCompleted(
+            refund_id=f"R-forged-{tenant}",
+            order_id=shipped,
+            amount=Money.cny(8_400),
+            source=RefundSource.ESCROW,
+            agreed_at=datetime.now(UTC),
+            settled_at=datetime.now(UTC),
+        )
+        return tenant, event
+
+    huge = RefundRequested(
+        refund_id="R-forged-huge",
+        order_id=shipped,
+        supplier_id=SUPPLIER_ID,
+        grant_id=GRANT,
+        requested_by=BUYER,
+        amount=Money.cny(10_000_000),
+        reason_code="damaged",
+        reason="forged",
+        goods_return_required=False,
+        seller_deadline=datetime.now(UTC) + timedelta(days=2),
+    )
+    for tenant, event in [completion("fudan"), completion("tsinghua"), ("tsinghua", huge)]:
+        await outsider.publish(Topic.REFUNDS_EVENTS, GRANT, tenant, event)
+
+    async def orders_refused() -> bool:
+        return len(await dead_letters(orders)) == 3
+
+    await eventually(orders_refused, timeout=30, what="orders to dead-letter every forged refund event")
+    letters = await dead_letters(orders)
+    assert [code for code, _ in letters] == [
+        "event_contradicts_order",
+        "refund_not_requested",
+        "event_contradicts_order",
+    ]
+    assert "tenant_id: event says 'fudan', orders has 'tsinghua'" in letters[0][1]
+    assert "event asks 10000000 fen, 8400 is unrefunded" in letters[2][1]
+    order = await flow.order(shipped, "SHIPPED")
+    assert order["refund_state"] == "none"
+    assert await money(flow, shipped) == before and before["escrow"]["status"] == "held"
+
+    # A cancellation of the shipped order in another university's envelope, its version far ahead
+    # of every real one: settlement and refunds' view refuse it, and the later real events are not
+    # taken for older ones.
+    cancelled = OrderCancelled(
+        order_id=shipped, grant_id=GRANT, cancelled_by=BUYER, reason_code=CancelReason.BUYER_CANCELLED
+    )
+    await outsider.publish(Topic.ORDERS_EVENTS, GRANT, "fudan", cancelled, version=1_000_000)
+
+    async def refunds_refused() -> bool:
+        return [code for code, _ in await dead_letters(refunds)] == ["event_contradicts_order"]
+
+    await eventually(refunds_refused, timeout=30, what="refunds to dead-letter the forged cancellation")
+
+    async def settlement_refused() -> bool:
+        letters = await dead_letters(services["settlement"])
+        return bool(letters) and letters[-1][0] == "event_contradicts_escrow"
+
+    await eventually(settlement_refused, timeout=30, what="settlement to dead-letter the forged cancellation")
+    asked = await flow.http.post(
+        f"{flow.refunds}/v1/refunds",
+        headers=ALICE,
+        json={"order_id": shipped, "amount_minor": 1_000, "reason_code": "damaged", "reason": "dented"},
+    )
+    assert asked.status_code == 201, asked.text
+    await flow.order(shipped, "SHIPPED")
+
+    # A receipt of a completed order with a version far ahead: old news to refunds' view, which
+    # stays COMPLETED (a completed order's refund window counts from its completion).
+    completed = await flow.completed_order(quantity=1)
+    receipt = received(completed, amount=2_800)
+    await outsider.publish(Topic.ORDERS_EVENTS, GRANT, "tsinghua", receipt, version=1_000_000)
+    await flow.completed_order(quantity=1)  # a later event on the same partition has been read
+
+    async def view_status() -> str:
+        conn = await asyncpg.connect(refunds.dsn)
+        try:
+            return str(await conn.fetchval("select status from orders_view where order_id = $1", completed))
+        finally:
+            await conn.close()
+
+    assert await view_status() == "COMPLETED"
+    late = await flow.http.post(
+        f"{flow.refunds}/v1/refunds",
+        headers=ALICE,
+        json={"order_id": completed, "amount_minor": 500, "reason_code": "damaged", "reason": "dented"},
+    )
+    assert late.status_code == 201, late.text
     await checks_pass(services)

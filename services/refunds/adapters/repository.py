@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events.common import Actor
+from contracts.events.orders import OrderPlaced
 from contracts.events.settlement import RefundSource
 from plumbing.outbox import Outbox
 from services.refunds.domain.case import CaseStatus, RefundCase
@@ -134,6 +136,36 @@ async def save(
         await outbox.append(conn, envelopes, key=case.grant_id)
     case.events.clear()
     case.steps.clear()
+
+
+async def insert_order(conn: asyncpg.Connection, envelope: Envelope, placed: OrderPlaced) -> None:
+    """The view of an order orders has just placed."""
+    await conn.execute(
+        """insert into orders_view (order_id, tenant_id, grant_id, buyer_id, supplier_id, total_minor,
+               status, version) values ($1, $2, $3, $4, $5, $6, 'PLACED', $7) on conflict do nothing""",
+        placed.order_id,
+        envelope.tenant_id,
+        placed.grant_id,
+        placed.buyer.user_id,
+        placed.supplier_id,
+        placed.total.amount_minor,
+        envelope.aggregate_version,
+    )
+
+
+async def move_order(
+    conn: asyncpg.Connection, order_id: str, status: str, version: int, now: datetime
+) -> None:
+    """The order's view moves to `status` (`domain.order_view` decided it may)."""
+    await conn.execute(
+        """update orders_view set status = $2, version = greatest(version, $3),
+               completed_at = case when $2 = 'COMPLETED' then $4 else completed_at end
+           where order_id = $1""",
+        order_id,
+        status,
+        version,
+        now,
+    )
 
 
 async def order(conn: asyncpg.Connection, order_id: str, *, for_update: bool = False) -> OrderView | None:

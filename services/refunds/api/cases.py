@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
+from contracts.money import MAX_MINOR
 from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.request_bodies import ReasonIn, RequestBody
@@ -25,7 +26,7 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 class RequestIn(RequestBody):
     order_id: Annotated[str, Field(min_length=1, max_length=200)]
-    amount_minor: Annotated[int, Field(strict=True, gt=0, le=10**14)]
+    amount_minor: Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]
     reason_code: Annotated[str, Field(min_length=1, max_length=64, examples=["damaged", "wrong_item"])]
     reason: Text
     goods_return: bool = False
@@ -38,7 +39,7 @@ class ReturnIn(RequestBody):
 
 class DecisionIn(RequestBody):
     decision: DisputeDecision
-    awarded_minor: Annotated[int, Field(strict=True, ge=0, le=10**14)] = 0
+    awarded_minor: Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)] = 0
     reason: Text
 
 

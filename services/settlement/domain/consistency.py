@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plumbing.consistency import differences as plumbing_differences
+
 CONTRADICTS_ESCROW = "event_contradicts_escrow"
 CONTRADICTS_REFUND = "event_contradicts_refund"
 UNKNOWN_REFUND = "refund_not_requested"
@@ -38,11 +40,7 @@ def differences(
     ):
         return []
     claimed = {"tenant_id": tenant_id, "order_id": order_id, "grant_id": grant_id, "supplier_id": supplier_id}
-    return [
-        f"{name}: event says {got!r}, settlement has {getattr(known, name)!r}"
-        for name, got in claimed.items()
-        if got is not None and got != getattr(known, name)
-    ]
+    return plumbing_differences("settlement", vars(known), claimed)
 
 
 def received_amount_differences(amount: int, held: int, order_amount: int) -> list[str]:
