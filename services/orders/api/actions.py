@@ -15,13 +15,21 @@ from services.orders.api.deps import ApproverRole, BuyerRole, Ctx, OrderIdPath, 
 from services.orders.api.schemas import OrderOut, ShipIn
 from services.orders.commands import actions as commands
 from services.orders.commands import delegations
+from services.orders.domain.approvals import Acting
 from services.orders.domain.order import Order
 
 router = APIRouter(prefix="/v1/orders/{order_id}", tags=["order actions"])
 
 
-def same_university(p: Principal) -> Callable[[Order], bool]:
-    return lambda order: order.tenant_id == p.tenant_id
+async def approver_may_see(ctx: Ctx, approver: Principal, acting: list[Acting]) -> Callable[[Order], bool]:
+    """An approver acts on an order they may see, or one with a step that is theirs to give; any
+    other order is not found, as it is to GET — saying its state would say that it exists."""
+    async with ctx.pool.acquire() as conn:
+        scope = await queries.scope_grants(conn, approver, ctx.today)
+    return lambda order: (
+        order.tenant_id == approver.tenant_id
+        and (queries.may_see(approver, order, scope) or order.approvable_by(acting))
+    )
 
 
 @router.post("/approve", response_model=OrderOut)
@@ -37,7 +45,7 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
         ctx,
         order_id,
         lambda o: o.approve(acting, ctx.clock.now(), ctx.deadlines),
-        same_university(approver),
+        await approver_may_see(ctx, approver, acting),
         Audited.by(approver, "order.approved"),
     )
     return OrderOut.of(order)
@@ -51,7 +59,7 @@ async def deny(order_id: OrderIdPath, body: ReasonIn, ctx: Ctx, approver: Approv
         ctx,
         order_id,
         lambda o: o.deny(acting, body.reason, ctx.clock.now()),
-        same_university(approver),
+        await approver_may_see(ctx, approver, acting),
         Audited.by(approver, "order.denied", body.reason),
     )
     return OrderOut.of(order)

@@ -248,6 +248,11 @@ class Order:
             raise NotAnApprover("nothing on this order is yours to approve", details={"pending": pending})
         return given
 
+    def approvable_by(self, approver: Sequence[Acting]) -> bool:
+        """Whether any step of the order, given or not, is one the approver may give (as themself
+        or for whoever delegated to them): they may then see the order they are asked about."""
+        return any(may_give(c, step, self.pi_id) for c in approver for step in self.approval_steps)
+
     def _finish_approval(self, now: datetime, deadlines: Deadlines, by: Actor, reason: str) -> None:
         self.timers.pop(TimerKind.APPROVAL, None)
         if self.funds is Funds.RESERVED:

@@ -74,8 +74,18 @@ class OrdersApi:
     topic_prefix: str
     versions: dict[str, itertools.count[int]] = field(default_factory=dict)
 
-    def auth(self, role: Role, sub: str, tenant: str = UNI, supplier_id: str | None = None) -> dict[str, str]:
-        token = self.codec.issue(Principal(subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id))
+    def auth(
+        self,
+        role: Role,
+        sub: str,
+        tenant: str = UNI,
+        supplier_id: str | None = None,
+        org_unit: str | None = None,
+    ) -> dict[str, str]:
+        principal = Principal(
+            subject=sub, role=role, tenant_id=tenant, supplier_id=supplier_id, org_unit_id=org_unit
+        )
+        token = self.codec.issue(principal)
         return {"Authorization": f"Bearer {token}"}
 
     def buyer(self, sub: str = BUYER) -> dict[str, str]:

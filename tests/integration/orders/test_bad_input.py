@@ -164,3 +164,27 @@ async def test_each_party_sees_only_its_orders(api: OrdersApi) -> None:
         headers=api.auth(Role.UNIVERSITY_FINANCE, "fo"),
     )
     assert {page["items"][0]["order_id"], rest.json()["items"][0]["order_id"]} == set(ids.values())
+
+
+async def test_approving_an_order_one_may_not_see_says_nothing_of_it(api: OrdersApi) -> None:
+    """An approver of the same university with no step on the order, and who may not read it, is
+    answered as GET answers them: not found — not the order's state."""
+    oid = (await checkout(api, cart(("SUP-004", "CS-0002", 1, 2800))))["orders"][0]["order_id"]
+    other_pi = api.auth(Role.RESEARCHER, "prof-li")
+    dean = api.auth(Role.UNIT_APPROVER, "dean-x", org_unit="S-ELSEWHERE")
+    for who in (other_pi, dean):
+        assert (await api.http.get(f"/v1/orders/{oid}", headers=who)).status_code == 404
+        await refused(api, "post", f"/v1/orders/{oid}/approve", 404, "order_not_found", headers=who)
+        await refused(
+            api, "post", f"/v1/orders/{oid}/deny", 404, "order_not_found", json={"reason": "x"}, headers=who
+        )
+    # the grant's PI reads it, and is told why there is nothing to approve
+    error = await refused(
+        api,
+        "post",
+        f"/v1/orders/{oid}/approve",
+        409,
+        "illegal_transition",
+        headers=api.auth(Role.RESEARCHER, "prof-wang"),
+    )
+    assert error["details"]["status"] == "AWAITING_FUNDS"
