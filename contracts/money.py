@@ -7,7 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
-MinorUnits = Annotated[int, Field(ge=0, strict=True, description="amount in minor units (fen)")]
+# The largest amount UniSettle takes anywhere: ¥1,000,000,000,000.00. Larger is no purchase, budget
+# or rule of a university, and every sum of such amounts stays far inside a 64-bit integer.
+MAX_MINOR = 10**14
+MinorUnits = Annotated[int, Field(ge=0, le=MAX_MINOR, strict=True, description="amount in minor units (fen)")]
 
 
 class Money(BaseModel):

@@ -54,6 +54,9 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    if len(request.headers.getlist("authorization")) > 1:
+        # which of them a proxy or a framework would read differs: none is believed
+        raise Unauthenticated("one Authorization header, not several")
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("a bearer token is required")
     return _codec(request).verify(credentials.credentials)

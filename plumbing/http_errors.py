@@ -54,8 +54,23 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_request", "the request is not valid", details), 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+# What FastAPI answers (400) when reading a JSON body fails other than as malformed JSON: an integer
+# of more digits than Python reads (4,300), or bytes that are not UTF-8. Such a body is an invalid
+# request like any other JSON the API cannot take (422).
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+        details = [
+            {
+                "loc": ["body"],
+                "msg": "the body cannot be read: a number too long, or bytes that are not UTF-8",
+                "type": "json_invalid",
+            }
+        ]
+        return JSONResponse(error_body("invalid_request", "the request is not valid", details), 422)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 

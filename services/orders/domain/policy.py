@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from contracts.money import MAX_MINOR
+
 
 @dataclass(frozen=True)
 class Deadlines:
@@ -16,4 +18,4 @@ class Deadlines:
 
 
 # Amounts beyond this are refused rather than risk overflow anywhere downstream (bigint fen).
-MAX_ORDER_MINOR = 10**14
+MAX_ORDER_MINOR = MAX_MINOR

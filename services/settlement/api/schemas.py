@@ -8,11 +8,12 @@ from typing import Annotated
 from pydantic import BaseModel, Field, RootModel, model_validator
 
 from contracts.events.common import BudgetCategory, ExecutionTarget
+from contracts.money import MAX_MINOR
 from plumbing.request_bodies import RequestBody
 from services.settlement.domain.execution import Figures, Outlook
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-Minor = Annotated[int, Field(strict=True, ge=0, le=10**14, description="fen: an integer, never a float")]
+Minor = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR, description="fen: an integer, never a float")]
 
 
 UserId = Annotated[str, Field(min_length=1, max_length=200)]

@@ -206,7 +206,37 @@ async def test_bad_changes_are_refused_with_a_stable_code_and_nothing_is_written
         headers=api.auth(),
     )
     assert twice.json()["error"]["code"] == "invalid_approval_rules"
+    # a band beyond any amount UniSettle takes, and an integer no JSON reader takes, are invalid
+    # requests like any other (422), naming what is wrong
+    for above in (2**63, 10**30, 10**14 + 1):
+        huge = await api.http.put(
+            "/v1/org-units/S-CHEM/approval-rules",
+            json={"rules": [{"key": "dean", "approver": "unit_approver", "above_minor": above}]},
+            headers=api.auth(),
+        )
+        assert huge.status_code == 422, huge.text
+        assert huge.json()["error"]["details"][0]["loc"][-1] == "above_minor"
+    digits = b'{"rules": [{"key": "dean", "approver": "unit_approver", "above_minor": ' + b"9" * 5000 + b"}]}"
+    unreadable = await api.http.put(
+        "/v1/org-units/S-CHEM/approval-rules",
+        content=digits,
+        headers={**api.auth(), "Content-Type": "application/json"},
+    )
+    assert unreadable.status_code == 422 and unreadable.json()["error"]["code"] == "invalid_request"
     assert await rows(api) == before
+
+
+async def test_a_request_with_two_authorization_headers_is_refused(api: SettlementApi) -> None:
+    """Proxies and frameworks differ on which of two Authorization headers they read: neither is
+    believed, even when both carry a valid token."""
+    token = api.auth()["Authorization"]
+    other = api.auth(Role.UNIVERSITY_FINANCE)["Authorization"]
+    twice = await api.http.get(
+        "/v1/universities/tsinghua/execution", headers=[("Authorization", other), ("Authorization", token)]
+    )
+    assert twice.status_code == 401 and twice.json()["error"]["code"] == "unauthenticated"
+    once = await api.http.get("/v1/universities/tsinghua/execution", headers={"Authorization": other})
+    assert once.status_code == 200, once.text
 
 
 async def test_every_change_is_an_event_and_an_audit_entry(api: SettlementApi) -> None:
