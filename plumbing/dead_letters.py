@@ -28,7 +28,7 @@ MAX_COPIED_BYTES = MAX_EVENT_BYTES
 MAX_COPIED_HEADER_BYTES = 64 * 1024
 
 
-def _text(value: str) -> str:
+def safe_text(value: str) -> str:
     """`value` as Postgres text and a UTF-8 header can hold it: no NUL, no lone surrogate."""
     return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
 
@@ -107,8 +107,8 @@ async def record_dead_letters(
     for letter in letters:
         r = letter.record
         headers: Headers = header_items(r)
-        reason_code, reason = _text(letter.reason_code)[:100], _text(letter.reason)[:MAX_REASON]
-        event_type = None if letter.event_type is None else _text(letter.event_type)[:200]
+        reason_code, reason = safe_text(letter.reason_code)[:100], safe_text(letter.reason)[:MAX_REASON]
+        event_type = None if letter.event_type is None else safe_text(letter.event_type)[:200]
         row_id = await conn.fetchval(
             """insert into dead_letters (consumer, topic, kafka_partition, kafka_offset, key, value,
                    headers, event_id, event_type, reason_code, reason)
@@ -140,7 +140,7 @@ async def record_dead_letters(
             reason_code=reason_code,
             event_id=letter.event_id,
         )
-        key, value, copied, cut = _bounded_copy(r.key, r.value or b"", headers)
+        key, value, copied, cut = bounded_copy(r.key, r.value or b"", headers)
         dlq_headers: Headers = [
             *copied,
             *([("dlq.truncated", cut.encode())] if cut else []),
@@ -155,7 +155,7 @@ async def record_dead_letters(
     return new
 
 
-def _bounded_copy(
+def bounded_copy(
     key: bytes | None, value: bytes, headers: Headers
 ) -> tuple[bytes | None, bytes, Headers, str]:
     """The key, value and headers a DLQ copy carries, each cut to its bound, and what was cut

@@ -16,7 +16,7 @@ import faust
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
-from plumbing.dead_letters import DeadLetter, decode
+from plumbing.dead_letters import MAX_REASON, DeadLetter, bounded_copy, decode, safe_text
 from plumbing.delivery import REPLAY_FOR, Delivery, header, header_items
 from plumbing.kafka_access import KafkaAccess
 from plumbing.logs import get_logger
@@ -89,14 +89,16 @@ def guarded_agent(
 
     async def dead_letter(letter: DeadLetter) -> None:
         record = letter.record
+        key, value, copied, cut = bounded_copy(record.key, record.value or b"", header_items(record))
         headers = [
-            *((k, v or b"") for k, v in header_items(record)),  # faust's channel takes bytes only
-            ("dlq.reason_code", letter.reason_code.encode()),
-            ("dlq.reason", letter.reason.encode()),
+            *((k, v or b"") for k, v in copied),  # faust's channel takes bytes only
+            *([("dlq.truncated", cut.encode())] if cut else []),
+            ("dlq.reason_code", safe_text(letter.reason_code).encode()),
+            ("dlq.reason", safe_text(letter.reason)[:MAX_REASON].encode()),
             ("dlq.consumer", name.encode()),
             ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         ]
-        sent = await dlq.send(key=record.key, value=record.value or b"", headers=headers)
+        sent = await dlq.send(key=key, value=value, headers=headers)
         await sent  # delivered before the source event is acknowledged
         log.warning(
             "event dead-lettered",

@@ -27,6 +27,8 @@ from tests.kcat import kcat_produce
 from tests.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
+# A record just under the broker's limit (1 MiB): its dead letter's copy must still be publishable.
+NEAR_THE_BROKER_LIMIT = 1_000_000
 CONSUMERS = {
     "orders": ORDERS.topics,
     "settlement": SETTLEMENT.topics,
@@ -122,12 +124,13 @@ async def test_headers_of_any_shape_never_wedge_a_consumer(
             value = reservation(2).to_bytes()
             await kcat_produce(stack.kafka, physical, value, headers=unparseable, partition=partition)
         await produce(stack.kafka, physical, [(b"k", deep, []), (b"k", b"[1]", [("n\x00ul", b"\x00")])])
+        await produce(stack.kafka, physical, [(b"k", b"x" * NEAR_THE_BROKER_LIMIT, [])])
 
     expected = {
         (name, with_prefix(topic_prefix, topic.value), code)
         for name, topics in CONSUMERS.items()
         for topic in topics
-        for code in ("malformed_json", "malformed_headers", "invalid_envelope")
+        for code in ("malformed_json", "malformed_headers", "invalid_envelope", "oversized")
     }
 
     async def kept() -> set[tuple[str, str, str]]:
