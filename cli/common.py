@@ -7,15 +7,13 @@ import importlib
 import json
 import os
 import sys
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
 import typer
 
-from plumbing.auth import PLATFORM_TENANT, Principal, Role
-from plumbing.settings import ServiceSettings, StackSettings
+from plumbing.settings import ServiceSettings
 
 
 class Service(StrEnum):
@@ -48,10 +46,9 @@ def done(status: int) -> None:
         raise typer.Exit(status)
 
 
-def settlement_call(by: str, url: str | None, method: str, path: str, **request: Any) -> None:
-    """One request to settlement's API as platform_ops named by `by`; prints the answer."""
-    principal = Principal(subject=by, role=Role.PLATFORM_OPS, tenant_id=PLATFORM_TENANT)
-    token = StackSettings().token_codec().issue(principal, ttl=timedelta(minutes=5))
+def settlement_call(token: str, url: str | None, method: str, path: str, **request: Any) -> None:
+    """One request to settlement's API with the bearer token of the person acting (the API checks
+    their role and records them; the command line invents no one); prints the answer."""
     base = (url or os.environ.get("UNISETTLE_SETTLEMENT_URL", "http://127.0.0.1:8002")).rstrip("/")
     headers = {"Authorization": f"Bearer {token}", **request.pop("headers", {})}
     try:
@@ -70,7 +67,16 @@ def settlement_call(by: str, url: str | None, method: str, path: str, **request:
         sys.stdout.write(response.text)
 
 
-By = Annotated[str, typer.Option("--by", help="the operator acting (recorded)")]
+Token = Annotated[
+    str,
+    typer.Option(
+        "--token",
+        envvar="UNISETTLE_TOKEN",
+        help="the bearer token of the person acting (default: UNISETTLE_TOKEN); the API checks its role "
+        "and records its subject",
+        show_default=False,
+    ),
+]
 Url = Annotated[
     str | None,
     typer.Option("--url", help="settlement's base URL (default: UNISETTLE_SETTLEMENT_URL or :8002)"),

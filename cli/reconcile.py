@@ -1,6 +1,7 @@
-"""`unisettle reconcile`: the finance office's reconciliation through settlement's API as
-platform_ops named by --by — import a bank statement in any format, read the day's 余额调节表,
-and work the suspense queue (confirm, reject, match, return, write off, approve)."""
+"""`unisettle reconcile`: reconciliation of the escrow bank account through settlement's API, as
+the reconciliation officer whose token is given (`--token`, or UNISETTLE_TOKEN) — import a bank
+statement in any format, read the day's 余额调节表, and work the suspense queue (confirm, reject,
+match, return, write off, and a second officer's approval)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import By, Url, fail, settlement_call
+from cli.common import Token, Url, fail, settlement_call
 
 app = typer.Typer(
     help="Bank statements, reconciliation reports and the suspense queue.", no_args_is_help=True
@@ -43,7 +44,7 @@ def _reason(reason: str | None) -> dict[str, Any]:
 @app.command("import")
 def import_statement(
     file: Annotated[Path, typer.Argument(help="the statement: camt.053 XML, MT940 or a bank's CSV export")],
-    by: By,
+    token: Token,
     url: Url = None,
     format: Annotated[
         Format | None, typer.Option("--format", help="recognised from the content if not given")
@@ -60,7 +61,7 @@ def import_statement(
     params = {k: v.value for k, v in (("format", format), ("layout", layout)) if v is not None}
     content_type = CONTENT_TYPES[format] if format else "application/octet-stream"
     settlement_call(
-        by,
+        token,
         url,
         "POST",
         "/v1/reconciliation/statements",
@@ -71,46 +72,50 @@ def import_statement(
 
 
 @app.command()
-def statements(by: By, url: Url = None) -> None:
+def statements(token: Token, url: Url = None) -> None:
     """The statements imported last, each as reconciled now."""
-    settlement_call(by, url, "GET", "/v1/reconciliation/statements")
+    settlement_call(token, url, "GET", "/v1/reconciliation/statements")
 
 
 @app.command()
 def report(
     day: Annotated[str, typer.Argument(help="the day, YYYY-MM-DD")],
-    by: By,
+    token: Token,
     url: Url = None,
     versions: Annotated[bool, typer.Option("--versions", help="every version, newest first")] = False,
 ) -> None:
     """The day's 余额调节表: bank and ledger balances, items in transit each way, adjusted balances."""
     settlement_call(
-        by, url, "GET", f"/v1/reconciliation/reports/{day}", params={"versions": "true"} if versions else {}
+        token,
+        url,
+        "GET",
+        f"/v1/reconciliation/reports/{day}",
+        params={"versions": "true"} if versions else {},
     )
 
 
 @app.command()
-def conflicts(by: By, url: Url = None) -> None:
+def conflicts(token: Token, url: Url = None) -> None:
     """Statements refused because a different one for the same account and day was imported."""
-    settlement_call(by, url, "GET", "/v1/reconciliation/conflicts")
+    settlement_call(token, url, "GET", "/v1/reconciliation/conflicts")
 
 
 @app.command()
-def suspense(by: By, url: Url = None) -> None:
+def suspense(token: Token, url: Url = None) -> None:
     """Open suspense items, oldest first, with their age, flags and suggested matches."""
-    settlement_call(by, url, "GET", "/v1/reconciliation/suspense")
+    settlement_call(token, url, "GET", "/v1/reconciliation/suspense")
 
 
 @app.command()
-def confirm(line: Line, by: By, url: Url = None, reason: OptionalReason = None) -> None:
+def confirm(line: Line, token: Token, url: Url = None, reason: OptionalReason = None) -> None:
     """Confirm a line's suggested match."""
-    settlement_call(by, url, "POST", f"/v1/reconciliation/suspense/{line}/confirm", **_reason(reason))
+    settlement_call(token, url, "POST", f"/v1/reconciliation/suspense/{line}/confirm", **_reason(reason))
 
 
 @app.command()
-def reject(line: Line, by: By, url: Url = None, reason: OptionalReason = None) -> None:
+def reject(line: Line, token: Token, url: Url = None, reason: OptionalReason = None) -> None:
     """Reject a line's suggested match; it stays in suspense and is not suggested again."""
-    settlement_call(by, url, "POST", f"/v1/reconciliation/suspense/{line}/reject", **_reason(reason))
+    settlement_call(token, url, "POST", f"/v1/reconciliation/suspense/{line}/reject", **_reason(reason))
 
 
 @app.command()
@@ -120,13 +125,13 @@ def match(
         str,
         typer.Argument(help="payout:<id> or return:<id> (money out), receivable:<supplier id> (money in)"),
     ],
-    by: By,
+    token: Token,
     reason: Reason,
     url: Url = None,
 ) -> None:
     """Match a line to a ledger item the rules could not find."""
     settlement_call(
-        by,
+        token,
         url,
         "POST",
         f"/v1/reconciliation/suspense/{line}/match",
@@ -137,7 +142,7 @@ def match(
 @app.command("return")
 def return_to_payer(
     line: Line,
-    by: By,
+    token: Token,
     reason: Reason,
     url: Url = None,
     payer_account: Annotated[
@@ -148,26 +153,28 @@ def return_to_payer(
     body: dict[str, Any] = {"reason": reason}
     if payer_account:
         body["payer_account"] = payer_account
-    settlement_call(by, url, "POST", f"/v1/reconciliation/suspense/{line}/return", json=body)
+    settlement_call(token, url, "POST", f"/v1/reconciliation/suspense/{line}/return", json=body)
 
 
 @app.command("write-off")
-def write_off(line: Line, by: By, reason: Reason, url: Url = None) -> None:
-    """Ask to write a line off; a second operator approves it."""
-    settlement_call(by, url, "POST", f"/v1/reconciliation/suspense/{line}/write-off", json={"reason": reason})
+def write_off(line: Line, token: Token, reason: Reason, url: Url = None) -> None:
+    """Ask to write a line off; a second reconciliation officer approves it."""
+    settlement_call(
+        token, url, "POST", f"/v1/reconciliation/suspense/{line}/write-off", json={"reason": reason}
+    )
 
 
 @app.command()
-def approve(line: Line, by: By, url: Url = None, reason: OptionalReason = None) -> None:
+def approve(line: Line, token: Token, url: Url = None, reason: OptionalReason = None) -> None:
     """Approve another operator's write-off of a line."""
     settlement_call(
-        by, url, "POST", f"/v1/reconciliation/suspense/{line}/write-off/approve", **_reason(reason)
+        token, url, "POST", f"/v1/reconciliation/suspense/{line}/write-off/approve", **_reason(reason)
     )
 
 
 @app.command()
 def simulated(
-    by: By,
+    token: Token,
     url: Url = None,
     on: Annotated[str | None, typer.Option("--on", help="the day, YYYY-MM-DD (default today)")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.CSV,
@@ -180,4 +187,4 @@ def simulated(
         params["on"] = on
     if batch:
         params["batch"] = "true"
-    settlement_call(by, url, "GET", "/v1/bank-simulator/statement", params=params)
+    settlement_call(token, url, "GET", "/v1/bank-simulator/statement", params=params)

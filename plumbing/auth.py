@@ -33,6 +33,9 @@ class Role(StrEnum):
     UNIT_APPROVER = "unit_approver"  # a dean or department head: approves for one unit
     SUPPLIER = "supplier"
     PLATFORM_OPS = "platform_ops"
+    # The platform's staff who reconcile the escrow bank account: statements, the suspense queue
+    # and its write-offs. Who pays (platform_ops runs payouts) is not who writes off.
+    RECONCILIATION = "reconciliation_officer"
     INTEGRATION = "integration"
 
 

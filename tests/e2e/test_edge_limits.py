@@ -17,7 +17,7 @@ from services.settlement.config import SettlementSettings
 from services.settlement.domain.statement import Direction, Statement, StatementLine
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess
-from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, auth
+from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, RECONCILER, auth
 
 pytestmark = pytest.mark.e2e
 LIMIT = 1024 * 1024  # the default UNISETTLE_MAX_REQUEST_BYTES
@@ -87,7 +87,7 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
         )
         statement = await http.post(
             f"{url}/v1/reconciliation/statements",
-            headers={**OPS, "Content-Type": "text/csv"},
+            headers={**RECONCILER, "Content-Type": "text/csv"},
             content=large_statement(lines=12_000).encode(),
         )
     for answer in (declared, streamed):

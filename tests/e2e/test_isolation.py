@@ -29,7 +29,7 @@ from tests.apps import PUBLIC, Operation, operations, service_apps
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess, quiet
 from tests.e2e.state import snapshot
-from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, OPS, PDF, SUPPLIER, auth, ok
+from tests.e2e.test_money_flow import ALICE, FINANCE, LEGAL, OPS, PDF, RECONCILER, SUPPLIER, auth, ok
 from tests.stack import Stack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.profiles_worker]
@@ -43,6 +43,7 @@ RIGHTFUL = {
     Role.UNIT_APPROVER: Principal("dean-1", Role.UNIT_APPROVER, "tsinghua", org_unit_id="S-WORLD"),
     Role.SUPPLIER: Principal("jinling-admin", Role.SUPPLIER, "platform", "SUP-004"),
     Role.PLATFORM_OPS: Principal("ops-1", Role.PLATFORM_OPS, "platform"),
+    Role.RECONCILIATION: Principal("recon-1", Role.RECONCILIATION, "platform"),
     Role.INTEGRATION: Principal("campus-mall", Role.INTEGRATION, "tsinghua"),
 }
 # Who has no business with them, whatever their role admits.
@@ -284,7 +285,7 @@ async def world(flow: Flow) -> World:
         f"{flow.settlement}/v1/bank-simulator/statement", params={"format": "camt053"}, headers=OPS
     )
     imported = await flow.http.post(
-        f"{flow.settlement}/v1/reconciliation/statements", content=statement.content, headers=OPS
+        f"{flow.settlement}/v1/reconciliation/statements", content=statement.content, headers=RECONCILER
     )
     assert imported.status_code == 201, imported.text
     world.params |= {"statement_id": imported.json()["statement_id"], "on": imported.json()["date"]}

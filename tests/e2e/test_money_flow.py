@@ -37,8 +37,14 @@ def auth(
 
 SUPPLIER = auth(Role.SUPPLIER, "jinling-admin", "platform", "SUP-004")
 OPS = auth(Role.PLATFORM_OPS, "ops-1", "platform")
+RECONCILER = auth(Role.RECONCILIATION, "recon-1", "platform")
 FINANCE = auth(Role.UNIVERSITY_FINANCE, "fo-1")
 ALICE = auth(Role.RESEARCHER, "alice")
+
+
+def token_of(headers: dict[str, str]) -> str:
+    """The bearer token in `auth`'s headers, for the command line's `--token`."""
+    return headers["Authorization"].removeprefix("Bearer ")
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

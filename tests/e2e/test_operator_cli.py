@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from plumbing.auth import Role
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
-from tests.e2e.test_money_flow import OPS, ok
+from tests.e2e.test_money_flow import OPS, auth, ok, token_of
 from tests.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.service_env(SETTLEMENT_BANK_SIMULATOR_FAILURE_RATE="1.0")]
@@ -36,7 +37,8 @@ async def unisettle(*args: str, env: dict[str, str] | None = None) -> tuple[int,
 
 
 async def payout_run(settlement: str) -> Any:
-    code, out, err = await unisettle("payouts", "run", "--by", "ops-7", "--url", settlement)
+    ops_7 = token_of(auth(Role.PLATFORM_OPS, "ops-7", "platform"))
+    code, out, err = await unisettle("payouts", "run", "--token", ops_7, "--url", settlement)
     assert code == 0, err
     return json.loads(out)
 
@@ -60,13 +62,18 @@ async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_match
     payouts = ok(await flow.http.get(f"{settlement.url}/v1/payouts", headers=OPS))
     assert sorted(p["status"] for p in payouts) == ["failed", "settled"]
 
-    as_ops = ("--by", "ops-7", "--url", settlement.url)
-    code, statement, err = await unisettle("reconcile", "simulated", "--format", "camt053", *as_ops)
+    as_officer = (
+        "--token",
+        token_of(auth(Role.RECONCILIATION, "recon-7", "platform")),
+        "--url",
+        settlement.url,
+    )
+    code, statement, err = await unisettle("reconcile", "simulated", "--format", "camt053", *as_officer)
     assert code == 0, err
     assert statement.count("<Ntry>") == 1 and '<Amt Ccy="CNY">83.50</Amt>' in statement  # the settled one
     path = tmp_path / "statement.xml"
     path.write_text(statement)
-    code, out, err = await unisettle("reconcile", "import", str(path), *as_ops)
+    code, out, err = await unisettle("reconcile", "import", str(path), *as_officer)
     assert code == 0, err
     report = json.loads(out)
     settled = next(p["payout_id"] for p in payouts if p["status"] == "settled")
@@ -74,13 +81,19 @@ async def test_refused_payout_is_retried_by_the_next_run_and_the_statement_match
     assert report["surplus"] == [] and report["shortage"] == [] and report["report"]["balanced"]
     kept = ok(await flow.http.get(f"{settlement.url}/v1/reconciliation/statements", headers=OPS))
     assert [(s["statement_id"], s["matched"], s["imported_by"]) for s in kept] == [
-        (report["statement_id"], report["matched"], "ops-7")
+        (report["statement_id"], report["matched"], "recon-7")
     ]
 
-    code, _, err = await unisettle("reconcile", "import", str(tmp_path / "missing.xml"), "--by", "ops-7")
+    code, _, err = await unisettle("reconcile", "import", str(tmp_path / "missing.xml"), *as_officer)
     assert code == 1 and "missing.xml" in err
+    # a payout operator's token does not reconcile, and no token is no command
+    ops_7 = ("--token", token_of(auth(Role.PLATFORM_OPS, "ops-7", "platform")), "--url", settlement.url)
+    code, _, err = await unisettle("reconcile", "import", str(path), *ops_7)
+    assert code == 1 and "forbidden" in err, err
+    code, _, err = await unisettle("reconcile", "import", str(path), "--url", settlement.url)
+    assert code == 2 and "--token" in err, err
     path.write_text(statement.replace('<Amt Ccy="CNY">83.50</Amt>', '<Amt Ccy="CNY">83.5.0</Amt>'))
-    code, _, err = await unisettle("reconcile", "import", str(path), *as_ops)
+    code, _, err = await unisettle("reconcile", "import", str(path), *as_officer)
     assert code == 1 and "malformed_statement" in err, err
 
     # the operator reads back what they did: both runs and the import, with what each changed

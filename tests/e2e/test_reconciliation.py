@@ -3,7 +3,7 @@ running services: the day's payouts in MT940, camt.053 and a Chinese bank's CSV 
 statement with the same matches; a statement that does not add up or cannot be read is refused,
 naming where, with nothing written; a payout the bank books the next day is 短款 until the next
 day's statement clears it, and the day's report gets a new version; three 长款 are resolved by a
-return to the payer, a write-off two operators agree on, and a manual match; `unisettle check`
+return to the payer, a write-off two reconciliation officers agree on, and a manual match; `unisettle check`
 passes throughout."""
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from plumbing.auth import Role
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
-from tests.e2e.test_money_flow import OPS, ok
+from tests.e2e.test_money_flow import OPS, RECONCILER, auth, ok, token_of
 from tests.e2e.test_operator_cli import unisettle
 from tests.integration.settlement.test_reconciliation import edit_rows
 
@@ -32,13 +33,15 @@ class Office:
     def __init__(self, http: httpx.AsyncClient, settlement: str, tmp_path: Path) -> None:
         self.http, self.settlement, self.tmp_path = http, settlement, tmp_path
 
-    async def ok(self, *args: str, by: str = "ops-1") -> Any:
-        code, out, err = await unisettle("reconcile", *args, "--by", by, "--url", self.settlement)
+    async def ok(self, *args: str, by: dict[str, str] = RECONCILER) -> Any:
+        code, out, err = await unisettle(
+            "reconcile", *args, "--token", token_of(by), "--url", self.settlement
+        )
         assert code == 0, err
         return json.loads(out) if out.lstrip().startswith(("{", "[")) else out
 
-    async def refused(self, *args: str, by: str = "ops-1") -> str:
-        code, _, err = await unisettle("reconcile", *args, "--by", by, "--url", self.settlement)
+    async def refused(self, *args: str, by: dict[str, str] = RECONCILER) -> str:
+        code, _, err = await unisettle("reconcile", *args, "--token", token_of(by), "--url", self.settlement)
         assert code == 1, err
         return err
 
@@ -158,7 +161,9 @@ async def test_a_finance_office_reconciles_the_escrow_account_at_the_command_lin
     assert returned["status"] == "settled"
     await office.ok("write-off", lines[(1_234, "credit")], "--reason", "no payer can be found")
     assert "second_approver_required" in await office.refused("approve", lines[(1_234, "credit")])
-    await office.ok("approve", lines[(1_234, "credit")], by="ops-2")
+    # payout operations may read the queue but not act on it; a second officer approves
+    assert "forbidden" in await office.refused("approve", lines[(1_234, "credit")], by=OPS)
+    await office.ok("approve", lines[(1_234, "credit")], by=auth(Role.RECONCILIATION, "recon-2", "platform"))
     await office.ok(
         "match",
         lines[(NET, "debit")],

@@ -21,6 +21,8 @@ from services.settlement.context import Context
 
 router = APIRouter(prefix="/v1/bank-simulator", tags=["bank simulator"])
 Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
+# The bank's statements are downloaded by whoever reconciles them, and by operations.
+StatementReader = Annotated[Principal, Depends(require_roles(Role.RECONCILIATION, Role.PLATFORM_OPS))]
 MEDIA = {
     StatementFormat.CAMT053: "application/xml",
     StatementFormat.MT940: "text/plain",
@@ -41,7 +43,7 @@ def _simulator(ctx: Context) -> PayoutBankSimulator:
 )
 async def simulated_statement(
     ctx: Ctx,
-    _: Ops,
+    _: StatementReader,
     on: date | None = None,
     format: StatementFormat = StatementFormat.CSV,
     layout: Annotated[str, Query(pattern="^(generic|cn_split|cn_flag)$")] = "generic",

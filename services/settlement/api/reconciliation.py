@@ -1,5 +1,7 @@
-"""Reconciliation for platform operations: importing statements in any bank format, the day's
-余额调节表 and its versions, conflicting statements, and the suspense queue with its actions."""
+"""Reconciliation of the escrow bank account: importing statements in any bank format, the day's
+余额调节表 and its versions, conflicting statements, and the suspense queue with its actions.
+Reconciliation officers act; platform operations may read (the console's operations view), but
+not act: who pays is not who writes off. A write-off is approved by a second officer."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from services.settlement.api.deps import Ctx
 from services.settlement.commands import reconciliation, suspense
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
-Ops = Annotated[Principal, Depends(require_roles(Role.PLATFORM_OPS))]
+Reader = Annotated[Principal, Depends(require_roles(Role.RECONCILIATION, Role.PLATFORM_OPS))]
+Officer = Annotated[Principal, Depends(require_roles(Role.RECONCILIATION))]
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 LinePath = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[\w.:-]+$")]
 STATEMENT_TYPES = ("application/xml", "text/xml", "text/csv", "text/plain", "application/octet-stream")
@@ -40,7 +43,7 @@ async def import_statement(
     request: Request,
     response: Response,
     ctx: Ctx,
-    ops: Ops,
+    officer: Officer,
     format: Annotated[
         StatementFormat | None, Query(description="recognised from the content if not given")
     ] = None,
@@ -58,7 +61,7 @@ async def import_statement(
     if len(body) > MAX_STATEMENT_BYTES:
         raise AppError("the statement is too large", code="statement_too_large")
     imported = await reconciliation.import_statement(
-        ctx, body, Audited.by(ops, "statement.imported"), format=format, layout=layout
+        ctx, body, Audited.by(officer, "statement.imported"), format=format, layout=layout
     )
     response.status_code = 201 if imported.fresh else 200
     return await _statement(ctx, imported.statement_id, with_report=True)
@@ -76,7 +79,7 @@ async def _statement(ctx: Ctx, statement_id: str, *, with_report: bool) -> dict[
 
 @router.get("/statements")
 async def statements(
-    ctx: Ctx, _: Ops, limit: Annotated[int, Query(ge=1, le=100)] = 10
+    ctx: Ctx, _: Reader, limit: Annotated[int, Query(ge=1, le=100)] = 10
 ) -> list[dict[str, Any]]:
     """The statements imported last, newest day first, each as reconciled now."""
     async with ctx.pool.acquire() as conn:
@@ -90,7 +93,9 @@ async def statements(
 
 @router.get("/statements/{statement_id}")
 async def statement(
-    ctx: Ctx, _: Ops, statement_id: Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[0-9a-f]+$")]
+    ctx: Ctx,
+    _: Reader,
+    statement_id: Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[0-9a-f]+$")],
 ) -> dict[str, Any]:
     """One statement as reconciled now, with its day's latest report."""
     return await _statement(ctx, statement_id, with_report=True)
@@ -99,7 +104,7 @@ async def statement(
 @router.get("/reports/{on}")
 async def report(
     ctx: Ctx,
-    _: Ops,
+    _: Reader,
     on: date,
     versions: Annotated[bool, Query(description="every version, newest first")] = False,
 ) -> list[dict[str, Any]]:
@@ -111,7 +116,7 @@ async def report(
 
 
 @router.get("/conflicts")
-async def conflicts(ctx: Ctx, _: Ops) -> list[dict[str, Any]]:
+async def conflicts(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """Statements refused because another one for the same account and day was imported."""
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch("select * from statement_conflicts order by received_at desc limit 100")
@@ -129,7 +134,7 @@ async def conflicts(ctx: Ctx, _: Ops) -> list[dict[str, Any]]:
 
 
 @router.get("/suspense")
-async def suspense_queue(ctx: Ctx, _: Ops) -> list[dict[str, Any]]:
+async def suspense_queue(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """Open suspense items, oldest first, each with its age in days and suggested matches;
     `flagged` past the configured age."""
     return await suspense.queue(ctx)
@@ -165,35 +170,39 @@ class DecisionIn(RequestBody):
 
 
 @router.post("/suspense/{line_id}/confirm")
-async def confirm(ctx: Ctx, ops: Ops, line_id: LinePath, body: DecisionIn | None = None) -> dict[str, Any]:
+async def confirm(
+    ctx: Ctx, officer: Officer, line_id: LinePath, body: DecisionIn | None = None
+) -> dict[str, Any]:
     """Confirm the suggested match of a line."""
     await suspense.confirm_suggestion(
-        ctx, line_id, Audited.by(ops, "suspense.confirmed", body.reason if body else None)
+        ctx, line_id, Audited.by(officer, "suspense.confirmed", body.reason if body else None)
     )
     return {"line_id": line_id, "state": "matched"}
 
 
 @router.post("/suspense/{line_id}/reject")
-async def reject(ctx: Ctx, ops: Ops, line_id: LinePath, body: DecisionIn | None = None) -> dict[str, Any]:
+async def reject(
+    ctx: Ctx, officer: Officer, line_id: LinePath, body: DecisionIn | None = None
+) -> dict[str, Any]:
     """Reject the suggested match of a line: it stays in suspense and is not suggested again."""
     await suspense.reject_suggestion(
-        ctx, line_id, Audited.by(ops, "suspense.rejected", body.reason if body else None)
+        ctx, line_id, Audited.by(officer, "suspense.rejected", body.reason if body else None)
     )
     return {"line_id": line_id, "state": "open"}
 
 
 @router.post("/suspense/{line_id}/match")
-async def match(ctx: Ctx, ops: Ops, line_id: LinePath, body: MatchIn) -> dict[str, Any]:
+async def match(ctx: Ctx, officer: Officer, line_id: LinePath, body: MatchIn) -> dict[str, Any]:
     """Match a line to a ledger item the rules could not find."""
-    await suspense.match_to(ctx, line_id, body.target, Audited.by(ops, "suspense.matched", body.reason))
+    await suspense.match_to(ctx, line_id, body.target, Audited.by(officer, "suspense.matched", body.reason))
     return {"line_id": line_id, "state": "matched", "target": body.target}
 
 
 @router.post("/suspense/{line_id}/return")
-async def return_to_payer(ctx: Ctx, ops: Ops, line_id: LinePath, body: ReturnIn) -> dict[str, Any]:
+async def return_to_payer(ctx: Ctx, officer: Officer, line_id: LinePath, body: ReturnIn) -> dict[str, Any]:
     """Send money that came in unexplained back to its payer through the bank."""
     return_id = await suspense.return_to_payer(
-        ctx, line_id, body.payer_account, Audited.by(ops, "suspense.returned", body.reason)
+        ctx, line_id, body.payer_account, Audited.by(officer, "suspense.returned", body.reason)
     )
     async with ctx.pool.acquire() as conn:
         row = await conn.fetchrow(
@@ -204,20 +213,20 @@ async def return_to_payer(ctx: Ctx, ops: Ops, line_id: LinePath, body: ReturnIn)
 
 
 @router.post("/suspense/{line_id}/write-off", status_code=202)
-async def write_off(ctx: Ctx, ops: Ops, line_id: LinePath, body: WriteOffIn) -> dict[str, Any]:
+async def write_off(ctx: Ctx, officer: Officer, line_id: LinePath, body: WriteOffIn) -> dict[str, Any]:
     """Ask to write a line off; it is written off when a second operator approves."""
     await suspense.request_write_off(
-        ctx, line_id, Audited.by(ops, "suspense.write_off_requested", body.reason)
+        ctx, line_id, Audited.by(officer, "suspense.write_off_requested", body.reason)
     )
-    return {"line_id": line_id, "state": "open", "write_off": "requested", "requested_by": ops.subject}
+    return {"line_id": line_id, "state": "open", "write_off": "requested", "requested_by": officer.subject}
 
 
 @router.post("/suspense/{line_id}/write-off/approve")
 async def approve_write_off(
-    ctx: Ctx, ops: Ops, line_id: LinePath, body: DecisionIn | None = None
+    ctx: Ctx, officer: Officer, line_id: LinePath, body: DecisionIn | None = None
 ) -> dict[str, Any]:
     """Approve another operator's write-off: the amount leaves suspense for reconciliation differences."""
     await suspense.approve_write_off(
-        ctx, line_id, Audited.by(ops, "suspense.written_off", body.reason if body else None)
+        ctx, line_id, Audited.by(officer, "suspense.written_off", body.reason if body else None)
     )
-    return {"line_id": line_id, "state": "written_off", "approved_by": ops.subject}
+    return {"line_id": line_id, "state": "written_off", "approved_by": officer.subject}

@@ -48,6 +48,11 @@ def ops(api: SettlementApi, who: str = "ops-1") -> dict[str, str]:
     return api.auth(Role.PLATFORM_OPS, who, "platform")
 
 
+def officer(api: SettlementApi, who: str = "recon-1") -> dict[str, str]:
+    """A reconciliation officer: who reconciles is not who pays (ops)."""
+    return api.auth(Role.RECONCILIATION, who, "platform")
+
+
 async def paid_two(api: SettlementApi) -> dict[str, str]:
     await payable_supplier(api, "SUP-002", "O-1")
     await payable_supplier(api, "SUP-003", "O-2")
@@ -65,13 +70,13 @@ async def simulated(api: SettlementApi, **params: Any) -> bytes:
 
 async def import_(api: SettlementApi, content: bytes, **params: Any) -> Any:
     return await api.http.post(
-        "/v1/reconciliation/statements", content=content, params=params, headers=ops(api)
+        "/v1/reconciliation/statements", content=content, params=params, headers=officer(api)
     )
 
 
 async def day_report(api: SettlementApi, on: str, versions: bool = False) -> list[dict[str, Any]]:
     response = await api.http.get(
-        f"/v1/reconciliation/reports/{on}", params={"versions": versions}, headers=ops(api)
+        f"/v1/reconciliation/reports/{on}", params={"versions": versions}, headers=officer(api)
     )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -154,7 +159,7 @@ async def test_a_statement_that_does_not_add_up_or_is_malformed_changes_nothing(
     assert provisional.status_code == 422 and provisional.json()["error"]["code"] == "statement_provisional"
 
     assert await api.balances() == before
-    listed = await api.http.get("/v1/reconciliation/statements", headers=ops(api))
+    listed = await api.http.get("/v1/reconciliation/statements", headers=officer(api))
     assert listed.json() == []
 
 
@@ -171,9 +176,9 @@ async def test_one_statement_per_account_and_day(api: SettlementApi) -> None:
     await receipt(api, 500, "6222020200003333")  # the bank's day changes: a different statement
     other = await import_(api, await simulated(api, format="mt940"))
     assert other.status_code == 409 and other.json()["error"]["code"] == "statement_conflict"
-    conflicts = (await api.http.get("/v1/reconciliation/conflicts", headers=ops(api))).json()
+    conflicts = (await api.http.get("/v1/reconciliation/conflicts", headers=officer(api))).json()
     assert [(c["imported_statement_id"], c["received_by"]) for c in conflicts] == [
-        (first.json()["statement_id"], "ops-1")
+        (first.json()["statement_id"], "recon-1")
     ]
     assert await api.balances() == balances
 
@@ -280,7 +285,7 @@ async def test_operators_resolve_surplus_by_return_write_off_and_match(api: Sett
     api.clock.advance(timedelta(days=10))
     later = api.clock.now().date()
     queue = sorted(
-        (await api.http.get("/v1/reconciliation/suspense", headers=ops(api))).json(),
+        (await api.http.get("/v1/reconciliation/suspense", headers=officer(api))).json(),
         key=lambda q: -q["amount_minor"],
     )
     assert [(q["amount_minor"], q["age_days"], q["flagged"]) for q in queue] == [
@@ -292,19 +297,23 @@ async def test_operators_resolve_surplus_by_return_write_off_and_match(api: Sett
     returned = await api.http.post(
         f"/v1/reconciliation/suspense/{big}/return",
         json={"reason": "not ours: paid in error"},
-        headers=ops(api),
+        headers=officer(api),
     )
     assert returned.status_code == 200 and returned.json()["status"] == "settled", returned.text
     asked = await api.http.post(
         f"/v1/reconciliation/suspense/{small}/write-off",
         json={"reason": "no payer can be found"},
-        headers=ops(api),
+        headers=officer(api),
     )
     assert asked.status_code == 202, asked.text
-    same = await api.http.post(f"/v1/reconciliation/suspense/{small}/write-off/approve", headers=ops(api))
+    same = await api.http.post(f"/v1/reconciliation/suspense/{small}/write-off/approve", headers=officer(api))
     assert same.status_code == 403 and same.json()["error"]["code"] == "second_approver_required"
+    # who runs payouts may read the queue, but neither approves a write-off nor asks for one
+    by_ops = await api.http.post(f"/v1/reconciliation/suspense/{small}/write-off/approve", headers=ops(api))
+    assert by_ops.status_code == 403 and by_ops.json()["error"]["code"] == "forbidden"
+    assert (await api.http.get("/v1/reconciliation/suspense", headers=ops(api))).status_code == 200
     approved = await api.http.post(
-        f"/v1/reconciliation/suspense/{small}/write-off/approve", headers=ops(api, "ops-2")
+        f"/v1/reconciliation/suspense/{small}/write-off/approve", headers=officer(api, "recon-2")
     )
     assert approved.status_code == 200, approved.text
 
@@ -321,11 +330,11 @@ async def test_operators_resolve_surplus_by_return_write_off_and_match(api: Sett
     matched = await api.http.post(
         f"/v1/reconciliation/suspense/{unknown['line_id']}/match",
         json={"target": f"payout:{paid['SUP-003']}", "reason": "booked late without its ids"},
-        headers=ops(api),
+        headers=officer(api),
     )
     assert matched.status_code == 200, matched.text
 
-    assert (await api.http.get("/v1/reconciliation/suspense", headers=ops(api))).json() == []
+    assert (await api.http.get("/v1/reconciliation/suspense", headers=officer(api))).json() == []
     for on in (day, later):
         [report] = await day_report(api, on.isoformat())
         assert report["balanced"] and report["open_surplus"] == 0 and report["open_shortage"] == 0, report
