@@ -61,10 +61,13 @@ def settlement_call(token: str, url: str | None, method: str, path: str, **reque
         except (ValueError, KeyError, TypeError):
             raise fail("http_error", f"HTTP {response.status_code}: {response.text[:500]}") from None
         raise fail(error["code"], error["message"])
-    if response.headers.get("content-type", "").startswith("application/json"):
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
         print(json.dumps(response.json(), indent=2, ensure_ascii=False))
-    else:
+    elif content_type.startswith(("text/", "application/xml")):
         sys.stdout.write(response.text)
+    else:  # a workbook: its bytes, for a file
+        sys.stdout.buffer.write(response.content)
 
 
 Token = Annotated[

@@ -26,15 +26,24 @@ class Format(StrEnum):
     CAMT053 = "camt053"
     MT940 = "mt940"
     CSV = "csv"
+    XLSX = "xlsx"
+    XLS = "xls"
 
 
 class Layout(StrEnum):
     GENERIC = "generic"
     CN_SPLIT = "cn_split"
     CN_FLAG = "cn_flag"
+    CMB = "cmb"
 
 
-CONTENT_TYPES = {Format.CAMT053: "application/xml", Format.MT940: "text/plain", Format.CSV: "text/csv"}
+CONTENT_TYPES = {
+    Format.CAMT053: "application/xml",
+    Format.MT940: "text/plain",
+    Format.CSV: "text/csv",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.XLS: "application/vnd.ms-excel",
+}
 
 
 def _reason(reason: str | None) -> dict[str, Any]:
@@ -43,7 +52,10 @@ def _reason(reason: str | None) -> dict[str, Any]:
 
 @app.command("import")
 def import_statement(
-    file: Annotated[Path, typer.Argument(help="the statement: camt.053 XML, MT940 or a bank's CSV export")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="the statement: camt.053 XML, MT940, or a bank's export as CSV, XLSX or XLS"),
+    ],
     token: Token,
     url: Url = None,
     format: Annotated[
@@ -53,7 +65,8 @@ def import_statement(
         Layout | None, typer.Option("--layout", help="CSV column layout; found from the header if not given")
     ] = None,
 ) -> None:
-    """Import one day's statement of the escrow account and print its matches and the day's report."""
+    """Import a statement of the escrow account (an MT940 file may hold several days) and print its
+    matches and the day's report."""
     try:
         content = file.read_bytes()
     except OSError as exc:
@@ -181,7 +194,8 @@ def simulated(
     layout: Annotated[Layout, typer.Option("--layout", help="CSV column layout")] = Layout.GENERIC,
     batch: Annotated[bool, typer.Option("--batch", help="book each payout run as one line")] = False,
 ) -> None:
-    """The bank simulator's statement of a day, in the format a bank sends."""
+    """The bank simulator's statement of a day, in the format a bank sends (an XLSX workbook is
+    written to standard output as its bytes: redirect it to a file)."""
     params: dict[str, str] = {"format": format.value, "layout": layout.value}
     if on:
         params["on"] = on

@@ -81,7 +81,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
         timers=timers.timers(settings.payout_interval_hours, settings.financing_sweep_seconds),
         migrations=Path(__file__).parent / "migrations",
         clock=clock,
-        large_bodies={r"^/v1/reconciliation/statements$": reconciliation.MAX_STATEMENT_BYTES + 64 * 1024},
+        large_bodies={r"^/v1/reconciliation/statements$": reconciliation.MAX_STATEMENT_BYTES},
     )
 
 

@@ -3,19 +3,21 @@ statement of a day in each format a bank sends, money someone pays in, and a lat
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import Field
 
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
-from plumbing.errors import NotFound
+from plumbing.errors import NotFound, RuleViolation
 from plumbing.request_bodies import RequestBody
 from services.settlement.adapters.bank import PayoutBankSimulator
-from services.settlement.adapters.statements import StatementFormat, camt053, swift, tabular
+from services.settlement.adapters.statements import StatementFormat, camt053, swift, tabular, workbook
 from services.settlement.api.deps import Ctx
 from services.settlement.context import Context
 
@@ -27,7 +29,9 @@ MEDIA = {
     StatementFormat.CAMT053: "application/xml",
     StatementFormat.MT940: "text/plain",
     StatementFormat.CSV: "text/csv",
+    StatementFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+AMOUNT_FIELDS = ("amount", "debit_amount", "credit_amount", "balance")
 
 
 def _simulator(ctx: Context) -> PayoutBankSimulator:
@@ -46,11 +50,14 @@ async def simulated_statement(
     _: StatementReader,
     on: date | None = None,
     format: StatementFormat = StatementFormat.CSV,
-    layout: Annotated[str, Query(pattern="^(generic|cn_split|cn_flag)$")] = "generic",
+    layout: Annotated[str, Query(pattern="^(generic|cn_split|cn_flag|cmb)$")] = "generic",
     batch: Annotated[bool, Query(description="book each payout run as one line")] = False,
-) -> PlainTextResponse:
+) -> Response:
     """The escrow account's statement of a day (default today) as the bank sends it: camt.053,
-    MT940, or CSV in a bank's layout — ready for `POST /v1/reconciliation/statements`."""
+    MT940, or a bank's export in its layout as CSV or an Excel workbook (xlsx) — ready for
+    `POST /v1/reconciliation/statements`."""
+    if format not in MEDIA:
+        raise RuleViolation(f"the simulator writes {', '.join(MEDIA)}", code="format_not_simulated")
     day = on or ctx.today
     statement = await _simulator(ctx).statement(day, batch=batch)
     if format is StatementFormat.CAMT053:
@@ -58,7 +65,12 @@ async def simulated_statement(
     elif format is StatementFormat.MT940:
         content = swift.write(statement, reference=f"SIM{day:%Y%m%d}", sequence=day.timetuple().tm_yday)
     else:
-        content = tabular.write(statement, tabular.LAYOUTS[layout])
+        chosen = tabular.LAYOUTS[layout]
+        content = tabular.write(statement, chosen)
+        if format is StatementFormat.XLSX:
+            amounts = {chosen.columns[f][0] for f in AMOUNT_FIELDS if f in chosen.columns}
+            rows = list(csv.reader(io.StringIO(content)))
+            return Response(workbook.write(rows, amounts), media_type=MEDIA[format])
     return PlainTextResponse(content, media_type=MEDIA[format])
 
 

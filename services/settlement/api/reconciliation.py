@@ -14,7 +14,6 @@ from pydantic import Field
 from plumbing.audit import Audited
 from plumbing.auth import Principal, Role
 from plumbing.auth_deps import require_roles
-from plumbing.errors import AppError
 from plumbing.request_bodies import Reason, RequestBody
 from services.settlement.adapters.statements import StatementFormat
 from services.settlement.adapters.statements.tabular import LAYOUTS
@@ -26,7 +25,15 @@ Reader = Annotated[Principal, Depends(require_roles(Role.RECONCILIATION, Role.PL
 Officer = Annotated[Principal, Depends(require_roles(Role.RECONCILIATION))]
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 LinePath = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[\w.:-]+$")]
-STATEMENT_TYPES = ("application/xml", "text/xml", "text/csv", "text/plain", "application/octet-stream")
+STATEMENT_TYPES = (
+    "application/xml",
+    "text/xml",
+    "text/csv",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+)
 
 
 @router.post(
@@ -57,14 +64,18 @@ async def import_statement(
     naming the line) or does not add up (`statement_unbalanced`) changes nothing; the same file
     again returns the same result; a different one for the same account and day is
     `statement_conflict` and kept for an operator."""
-    body = await request.body()
-    if len(body) > MAX_STATEMENT_BYTES:
-        raise AppError("the statement is too large", code="statement_too_large")
+    body = await request.body()  # at most the route's body limit (413 `payload_too_large` beyond)
     imported = await reconciliation.import_statement(
         ctx, body, Audited.by(officer, "statement.imported"), format=format, layout=layout
     )
-    response.status_code = 201 if imported.fresh else 200
-    return await _statement(ctx, imported.statement_id, with_report=True)
+    response.status_code = 201 if any(i.fresh for i in imported) else 200
+    view = await _statement(ctx, imported[-1].statement_id, with_report=True)
+    if len(imported) > 1:  # an MT940 file of several days: the last one's view, and every day's
+        view["statements"] = [
+            {"statement_id": i.statement_id, "date": i.statement_date.isoformat(), "imported": i.fresh}
+            for i in imported
+        ]
+    return view
 
 
 async def _statement(ctx: Ctx, statement_id: str, *, with_report: bool) -> dict[str, Any]:

@@ -30,7 +30,13 @@ from services.settlement.domain import accounts
 from services.settlement.domain.bank_reconciliation import day_report
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 from services.settlement.domain.matching import OpenLine, match
-from services.settlement.domain.statement import Direction, StatementLine
+from services.settlement.domain.statement import (
+    CurrencyMismatch,
+    Direction,
+    Statement,
+    StatementInFuture,
+    StatementLine,
+)
 
 SUSPENSE = accounts.SUSPENSE
 
@@ -54,8 +60,17 @@ async def import_statement(
     *,
     format: StatementFormat | None = None,
     layout: str | None = None,
-) -> Imported:
-    statement = read(content, format=format, layout=layout)  # refused whole before anything is written
+) -> list[Imported]:
+    """Import a file's statements, each day in order as if it came in a file of its own. The file
+    is refused whole before anything is written when it is malformed, does not add up, is of
+    another account or currency, or holds a day that has not ended yet."""
+    statements = read(content, format=format, layout=layout)
+    for statement in statements:
+        _check_importable(ctx, statement)
+    return [await _import_one(ctx, statement, imported_by) for statement in statements]
+
+
+def _check_importable(ctx: Context, statement: Statement) -> None:
     if statement.account != ctx.reconciliation.account:
         raise RuleViolation(
             f"the statement is of account {statement.account}, not the platform's escrow account",
@@ -63,9 +78,16 @@ async def import_statement(
             details={"account": statement.account},
         )
     if statement.currency != "CNY":
-        raise RuleViolation(
-            f"the statement is in {statement.currency}; the account is in CNY", code="currency_mismatch"
+        raise CurrencyMismatch(f"the statement is in {statement.currency}; the account is in CNY")
+    if statement.statement_date > ctx.today:
+        raise StatementInFuture(
+            f"the statement is of {statement.statement_date}, after today ({ctx.today}): a bank states"
+            " a day once it has ended",
+            details={"date": statement.statement_date.isoformat(), "today": ctx.today.isoformat()},
         )
+
+
+async def _import_one(ctx: Context, statement: Statement, imported_by: Audited) -> Imported:
     sha = statement.fingerprint()  # the same statement through another channel is the same one
     async with ctx.pool.acquire() as conn, conn.transaction():
         await repo.lock(conn)

@@ -13,8 +13,9 @@ from enum import StrEnum
 
 from plumbing.errors import RuleViolation
 
-# yuan with at most two decimals, thousands separators allowed ("1,234.50"), a sign in front
-_AMOUNT = re.compile(r"^([+-])?(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,2}))?$")
+# yuan with at most two decimals, thousands separators allowed ("1,234.50"), a sign in front; ASCII
+# digits only (full-width digits are no amount a bank writes)
+_AMOUNT = re.compile(r"^([+-])?(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,2}))?$", re.ASCII)
 MAX_LINES = 100_000
 
 
@@ -29,6 +30,16 @@ class MalformedStatement(RuleViolation):
 
 class StatementUnbalanced(RuleViolation):
     code = "statement_unbalanced"
+
+
+class CurrencyMismatch(RuleViolation):
+    """A statement, or one of its entries, in another currency than the account's (CNY)."""
+
+    code = "currency_mismatch"
+
+
+class StatementInFuture(RuleViolation):
+    code = "statement_in_future"
 
 
 class ProvisionalStatement(RuleViolation):
@@ -59,6 +70,10 @@ class StatementLine:
     counterparty_account: str = ""
     counterparty_name: str = ""
     batch: Batch | None = None
+    # the bank undoes an entry it booked before (MT940 RC/RD, camt.053 RvslInd, 冲正/冲账): paired
+    # with that entry's line rather than matched to the ledger
+    reversal: bool = False
+    kind: str = ""  # what the bank says the entry is, when it says so: "fee" or "interest"
 
     @property
     def signed_minor(self) -> int:

@@ -81,7 +81,7 @@ def test_amounts_become_fen_exactly(text: str, fen: int) -> None:
     ids=["camt053", "mt940", "csv-generic", "csv-cn-split-gb18030", "csv-cn-flag"],
 )
 def test_every_format_reads_to_the_same_lines(content: bytes) -> None:
-    statement = read(content)
+    [statement] = read(content)
     assert (
         statement.account,
         statement.statement_date,
@@ -105,7 +105,7 @@ def test_a_chinese_bank_export_with_its_quirks_reads() -> None:
         '20261202 10:15:33,"278.32",,"9,999,721.68",BK1,UniSettle payout R1:SUP-002\n'
         "合计,278.32,0.00,,,\n"
     )
-    statement = read(export.encode("gb18030"))
+    [statement] = read(export.encode("gb18030"))
     assert statement.format == "csv:cn_split"
     assert [(x.booking_date, x.amount_minor, x.direction) for x in statement.lines] == [
         (DAY, 27_832, Direction.DEBIT)

@@ -4,10 +4,13 @@ The XML is parsed with defusedxml: no DTD, no entity expansion, nothing fetched 
 Elements are found by local name so any camt.053 version reads (001.02 to 001.08 differ in
 details such as `Sts` vs `Sts/Cd` and `Cdtr/Nm` vs `Cdtr/Pty/Nm`). Only booked entries count
 (pending ones are not in the booked balances). A camt.052 intraday report is provisional and is
-refused: reconciliation takes the end-of-day statement."""
+refused: reconciliation takes the end-of-day statement. The file's bytes are decoded before it is
+parsed (UTF-8, else GB18030: Chinese banks declare `encoding="GBK"` or `"GB2312"`), so the XML
+declaration's encoding is dropped rather than believed."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -17,6 +20,7 @@ from defusedxml.ElementTree import fromstring
 
 from services.settlement.domain.statement import (
     Batch,
+    CurrencyMismatch,
     Direction,
     MalformedStatement,
     ProvisionalStatement,
@@ -36,12 +40,17 @@ def looks_like(text: str) -> bool:
     return text.lstrip().startswith("<")
 
 
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Bank transaction codes (BkTxCd/Domn/Fmly/SubFmlyCd) that say a line is not a payment.
+KINDS = {"CHRG": "fee", "COMM": "fee", "FEES": "fee", "INTR": "interest"}
+
+
 def read(text: str) -> Statement:
     try:
-        root = fromstring(text.encode())
+        root = fromstring(_DECLARATION.sub("", text, count=1).encode())
     except DefusedXmlException as exc:
         raise MalformedStatement(f"the statement's XML is refused: {type(exc).__name__}") from exc
-    except ET.ParseError as exc:
+    except (ET.ParseError, ValueError) as exc:
         raise MalformedStatement(f"the statement is not well-formed XML: {exc}") from exc
     if _local(root.tag) != "Document":
         raise MalformedStatement("a camt.053 statement is a <Document>")
@@ -83,6 +92,8 @@ def _statement(stmt: ET.Element) -> Statement:
         limit_lines(len(lines) + 1)
         try:
             lines.append(_entry(entry, n, currency))
+        except CurrencyMismatch as exc:
+            raise CurrencyMismatch(f"entry {n}: {exc.message}", details={"line": n}) from exc
         except (ValueError, AttributeError) as exc:
             raise MalformedStatement(f"entry {n}: {exc}", details={"line": n}) from exc
     to = _text(stmt, "FrToDt/ToDtTm")
@@ -142,6 +153,8 @@ def _entry(entry: ET.Element, n: int, currency: str) -> StatementLine:
             else ""
         ),
         batch=batch,
+        reversal=_text(entry, "RvslInd").lower() in ("true", "1"),
+        kind=KINDS.get(_text(entry, "BkTxCd/Domn/Fmly/SubFmlyCd").upper(), ""),
     )
 
 
@@ -155,7 +168,7 @@ def _amount(element: ET.Element, currency: str) -> int:
     if amt is None or not (amt.text or "").strip():
         raise ValueError("Amt is missing")
     if amt.get("Ccy", currency) != currency:
-        raise ValueError(f"an amount in {amt.get('Ccy')} on a {currency} account")
+        raise CurrencyMismatch(f"an amount in {amt.get('Ccy')} on a {currency} account")
     fen = to_fen(amt.text or "")
     if fen < 0:
         raise ValueError("Amt is not signed; CdtDbtInd says the direction")

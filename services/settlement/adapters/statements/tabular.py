@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,6 +25,18 @@ from services.settlement.domain.statement import (
     limit_lines,
     to_fen,
 )
+
+# Words a column's name holds when it is a reference, for exports that name them their own way.
+REFERENCE_WORDS = (("bank_reference", "流水号"), ("end_to_end_id", "参考号"))
+# The unit some exports write into a column's name: 借方发生额(元), and the same in full-width brackets
+_UNIT = re.compile(r"[(（](元|人民币|rmb|cny)[)）]$")  # noqa: RUF001
+# A reversal (冲正, 冲账) column's values that mark the line as one
+REVERSAL_MARKS = frozenset({"是", "y", "yes", "1", "true", "冲正", "冲账", "冲帐", "r"})
+# What a bank's 摘要 or 交易类型 says of a line the bank itself books (no counterparty account)
+KIND_WORDS = (("fee", ("手续费", "服务费", "工本费", "汇划费", "管理费")), ("interest", ("利息", "结息")))
+# An amount in a CSV export: ASCII digits and two decimals, as every bank writes them ("12.3", or
+# full-width digits, is a file that something other than the bank rewrote)
+_EXPORTED_AMOUNT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d{2}$", re.ASCII)
 
 DEBIT_WORDS = frozenset({"debit", "d", "dbit", "dr", "借", "借方", "支", "支出", "付", "付款", "出"})
 CREDIT_WORDS = frozenset({"credit", "c", "crdt", "cr", "贷", "贷方", "收", "收入", "收款", "入"})
@@ -41,7 +53,9 @@ class Layout:
     preamble: dict[str, tuple[str, ...]]
 
     def header_of(self, cells: list[str]) -> dict[str, int] | None:
-        """Which column holds which field, if `cells` is this layout's header row."""
+        """Which column holds which field, if `cells` is this layout's header row. A column the
+        layout does not name but whose name holds a reference's word (CCB's 账户明细编号-交易流水号)
+        is taken for that reference rather than dropped."""
         names = [_norm(c) for c in cells]
         found: dict[str, int] = {}
         for field, synonyms in self.columns.items():
@@ -50,7 +64,16 @@ class Layout:
                     found[field] = names.index(_norm(synonym))
                     break
         has_amount = "amount" in found or {"debit_amount", "credit_amount"} <= found.keys()
-        return found if "booking_date" in found and has_amount else None
+        if "booking_date" not in found or not has_amount:
+            return None
+        taken = set(found.values())
+        for field, word in REFERENCE_WORDS:
+            if field not in found:
+                at = next((i for i, name in enumerate(names) if word in name and i not in taken), None)
+                if at is not None:
+                    found[field] = at
+                    taken.add(at)
+        return found
 
 
 GENERIC = Layout(
@@ -86,12 +109,14 @@ CN_SPLIT = Layout(
         "debit_amount": ("借方发生额", "借方发生额（支取）", "支出金额", "支出"),  # noqa: RUF001
         "credit_amount": ("贷方发生额", "贷方发生额（收入）", "收入金额", "收入"),  # noqa: RUF001
         "balance": ("余额", "账户余额"),
-        "bank_reference": ("交易流水号", "流水号", "凭证号"),
+        "bank_reference": ("交易流水号", "流水号", "凭证号", "账户明细编号-交易流水号"),
         "end_to_end_id": ("业务参考号", "客户参考号", "端到端编号"),
         "remittance": ("用途", "摘要", "附言", "备注"),
         "counterparty_account": ("对方账号",),
         "counterparty_name": ("对方户名", "对方单位"),
         "batch_count": ("笔数",),
+        "reversal": ("冲正标志", "冲账标志", "冲帐标志"),
+        "kind": ("交易类型", "业务类型"),
     },
     preamble={
         "account": ("账号", "本方账号", "账户"),
@@ -117,11 +142,39 @@ CN_FLAG = Layout(
         "counterparty_account": ("对方账号", "收/付方账号"),
         "counterparty_name": ("对方户名", "收/付方名称"),
         "batch_count": ("笔数",),
+        "reversal": ("冲正标志", "冲账标志", "冲帐标志"),
+        "kind": ("交易类型", "业务类型"),
     },
     preamble=CN_SPLIT.preamble,
 )
 
-LAYOUTS = {layout.name: layout for layout in (GENERIC, CN_SPLIT, CN_FLAG)}
+# China Merchants Bank's 账务明细 export: 交易日, 借方金额/贷方金额, 收/付方帐号 (帐, not 账)
+CMB = Layout(
+    "cmb",
+    columns={
+        "booking_date": ("交易日", "记账日期"),
+        "value_date": ("起息日",),
+        "debit_amount": ("借方金额",),
+        "credit_amount": ("贷方金额",),
+        "balance": ("余额",),
+        "bank_reference": ("流水号", "交易流水号"),
+        "end_to_end_id": ("业务参考号",),
+        "remittance": ("用途", "摘要", "业务摘要"),
+        "counterparty_account": ("收/付方帐号", "收/付方账号"),
+        "counterparty_name": ("收/付方名称",),
+        "reversal": ("冲帐标志", "冲账标志"),
+        "kind": ("交易类型",),
+    },
+    preamble={
+        "account": ("账号", "帐号", "账户"),
+        "statement_date": ("对账日期", "日期"),
+        "currency": ("币种",),
+        "opening": ("期初余额", "上日余额"),
+        "closing": ("期末余额", "本日余额"),
+    },
+)
+
+LAYOUTS = {layout.name: layout for layout in (GENERIC, CN_SPLIT, CN_FLAG, CMB)}
 
 
 def decode(content: bytes) -> str:
@@ -139,31 +192,39 @@ def read(text: str, *, account: str | None = None, layout: str | None = None) ->
     """Read a CSV export; the layout is found from the header row unless named."""
     if "\x00" in text:
         raise MalformedStatement("the statement holds a NUL byte")
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        return _read(text, account, layout)
+        return read_rows(csv.reader(io.StringIO(text), delimiter=delimiter), account=account, layout=layout)
     except csv.Error as exc:
         raise MalformedStatement(f"the statement is not readable CSV: {exc}") from exc
 
 
-def _read(text: str, account: str | None, layout_name: str | None) -> Statement:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-    candidates = [LAYOUTS[layout_name]] if layout_name else list(LAYOUTS.values())
+def read_rows(
+    rows: Iterator[list[str]],
+    *,
+    account: str | None = None,
+    layout: str | None = None,
+    source: str = "csv",
+) -> Statement:
+    """Read the rows of an export, as a CSV file or a spreadsheet (`source`: csv, xlsx, xls)
+    holds them. A CSV export's amounts are text as the bank wrote it, so two decimals exactly; a
+    spreadsheet's are numbers, so at most two."""
+    candidates = [LAYOUTS[layout]] if layout else list(LAYOUTS.values())
     preamble: dict[str, str] = {}
     for n, row in enumerate(rows, start=1):
         cells = [_cell(c) for c in row]
         if not any(cells):
             continue
-        for layout in candidates:
-            header = layout.header_of(cells)
+        for candidate in candidates:
+            header = candidate.header_of(cells)
             if header is not None:
-                return _table(layout, header, preamble, rows, n, account)
+                return _table(candidate, header, preamble, rows, n, account, source)
         if len(cells) >= 2 and cells[0]:
             preamble[_norm(cells[0]).rstrip(":：")] = cells[1]  # noqa: RUF001
         if n > 50:
             break
-    names = ", ".join(sorted(LAYOUTS)) if layout_name is None else layout_name
+    names = ", ".join(sorted(LAYOUTS)) if layout is None else layout
     raise MalformedStatement(f"no header row of a known layout ({names}) was found")
 
 
@@ -174,7 +235,10 @@ def _table(
     rows: Iterator[list[str]],
     header_row: int,
     account: str | None,
+    source: str,
 ) -> Statement:
+    fen = _exported_fen if source == "csv" else to_fen
+
     def given(key: str) -> str | None:
         for synonym in layout.preamble[key]:
             if _norm(synonym) in preamble:
@@ -191,15 +255,15 @@ def _table(
             continue  # a summary row: the balances check what it would
         limit_lines(len(lines) + 1)
         try:
-            line, balance = _line(layout, header, cells, n)
+            line, balance = _line(layout, header, cells, n, fen)
         except (ValueError, IndexError) as exc:
             raise MalformedStatement(f"line {n}: {exc}", details={"line": n}) from exc
         lines.append(line)
         balances.append(balance)
     try:
         opening_text, closing_text = given("opening"), given("closing")
-        opening = to_fen(opening_text) if opening_text else None
-        closing = to_fen(closing_text) if closing_text else None
+        opening = fen(opening_text) if opening_text else None
+        closing = fen(closing_text) if closing_text else None
         on_text = given("statement_date")
         on = _date(on_text) if on_text else None
     except ValueError as exc:
@@ -226,20 +290,20 @@ def _table(
         closing_minor=closing,
         lines=tuple(lines),
         currency=(given("currency") or "CNY").upper().replace("人民币", "CNY"),
-        format=f"csv:{layout.name}",
+        format=f"{source}:{layout.name}",
         running_balances=tuple(balances),
     )
 
 
 def _line(
-    layout: Layout, header: dict[str, int], cells: list[str], n: int
+    layout: Layout, header: dict[str, int], cells: list[str], n: int, fen: Callable[[str], int]
 ) -> tuple[StatementLine, int | None]:
     def cell(field: str) -> str:
         at = header.get(field)
         return cells[at] if at is not None and at < len(cells) else ""
 
     if "amount" in header:
-        amount = to_fen(cell("amount"))
+        amount = fen(cell("amount"))
         flag = _norm(cell("direction"))
         if flag:
             if flag in DEBIT_WORDS:
@@ -256,7 +320,7 @@ def _line(
             direction = Direction.DEBIT if amount < 0 else Direction.CREDIT
         amount = abs(amount)
     else:
-        debit, credit = _optional_fen(cell("debit_amount")), _optional_fen(cell("credit_amount"))
+        debit, credit = _optional_fen(cell("debit_amount"), fen), _optional_fen(cell("credit_amount"), fen)
         if debit and credit:
             raise ValueError("both the debit and the credit column hold an amount")
         if debit < 0 or credit < 0:
@@ -283,9 +347,19 @@ def _line(
         counterparty_account=cell("counterparty_account").replace(" ", ""),
         counterparty_name=cell("counterparty_name"),
         batch=batch,
+        reversal=_norm(cell("reversal")) in REVERSAL_MARKS,
+        kind=_kind(cell("kind"), cell("remittance"), cell("counterparty_account")),
     )
     balance_text = cell("balance")
-    return line, to_fen(balance_text) if balance_text else None
+    return line, fen(balance_text) if balance_text else None
+
+
+def _kind(kind: str, remittance: str, counterparty: str) -> str:
+    """ "fee" or "interest" for a line the bank itself books (no counterparty) and names so."""
+    if counterparty.strip():
+        return ""
+    said = f"{kind} {remittance}"
+    return next((name for name, words in KIND_WORDS if any(w in said for w in words)), "")
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
@@ -302,8 +376,14 @@ def _date(text: str) -> date:
     raise ValueError(f"{text!r} is not a date")
 
 
-def _optional_fen(text: str) -> int:
-    return 0 if text in ("", "-", "--") else to_fen(text)
+def _optional_fen(text: str, fen: Callable[[str], int]) -> int:
+    return 0 if text in ("", "-", "--") else fen(text)
+
+
+def _exported_fen(text: str) -> int:
+    if not _EXPORTED_AMOUNT.match(text.strip()):
+        raise ValueError(f"{text!r} is not an amount as a bank exports one (digits, two decimals: 1234.50)")
+    return to_fen(text)
 
 
 def _cell(raw: str) -> str:
@@ -315,7 +395,8 @@ def _cell(raw: str) -> str:
 
 
 def _norm(text: str) -> str:
-    return text.strip().lower().replace(" ", "")
+    """A column's or a key's name as compared: no spaces, lower case, no unit (元) after it."""
+    return _UNIT.sub("", text.strip().lower().replace(" ", ""))
 
 
 def write(statement: Statement, layout: Layout = GENERIC) -> str:
@@ -348,6 +429,8 @@ def write(statement: Statement, layout: Layout = GENERIC) -> str:
             "counterparty_account": line.counterparty_account,
             "counterparty_name": line.counterparty_name,
             "batch_count": str(line.batch.count) if line.batch else "",
+            "reversal": "是" if line.reversal else "",
+            "kind": {"fee": "手续费", "interest": "结息"}.get(line.kind, ""),
         }
         w.writerow([values[f] for f in fields])
     return out.getvalue()
