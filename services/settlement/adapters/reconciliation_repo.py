@@ -13,7 +13,13 @@ from services.settlement.domain.bank_reconciliation import DayStatement, ItemFac
 from services.settlement.domain.matching import BankItem, Match, OpenLine
 from services.settlement.domain.statement import Batch, Direction, Statement, StatementLine
 
-RESOLVED_STATES = {"returned": "return", "written_off": "write_off", "applied": "match"}
+RESOLVED_STATES = {
+    "returned": "return",
+    "written_off": "write_off",
+    "applied": "match",
+    "reversed": "reversal",
+    "booked": "bank_charge",
+}
 
 
 def line_id_of(statement: Statement, line: StatementLine) -> str:
@@ -60,6 +66,8 @@ async def insert_statement(
             line.batch.count if line.batch else None,
             line.batch.total_minor if line.batch else None,
             list(line.batch.end_to_end_ids) if line.batch else [],
+            line.reversal,
+            line.kind,
         )
         for line in statement.lines
     ]
@@ -67,8 +75,8 @@ async def insert_statement(
         """insert into bank_statement_lines (statement_id, line_no, line_id, on_date, value_date,
                amount, direction,
                reference, end_to_end_id, remittance, counterparty_account, counterparty_name, batch_count,
-               batch_total, batch_ids, state)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open')""",
+               batch_total, batch_ids, reversal, kind, state)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'open')""",
         rows,
     )
     return [OpenLine(line_id_of(statement, line), line) for line in statement.lines]
@@ -91,6 +99,8 @@ def statement_line(row: asyncpg.Record) -> StatementLine:
         counterparty_account=row["counterparty_account"],
         counterparty_name=row["counterparty_name"],
         batch=batch,
+        reversal=row["reversal"],
+        kind=row["kind"],
     )
 
 
@@ -121,6 +131,12 @@ async def unmatched_items(conn: asyncpg.Connection) -> list[BankItem]:
 async def item(conn: asyncpg.Connection, item_id: str) -> BankItem | None:
     row = await conn.fetchrow("select * from bank_items where item_id = $1", item_id)
     return _item(row) if row else None
+
+
+async def run_items(conn: asyncpg.Connection, run_id: str) -> list[BankItem]:
+    """The payouts of a payout run that went through the bank, in id order."""
+    rows = await conn.fetch("select * from bank_items where batch_id = $1 order by item_id", run_id)
+    return [_item(r) for r in rows]
 
 
 def _item(r: asyncpg.Record) -> BankItem:
@@ -163,6 +179,36 @@ async def record_matches(conn: asyncpg.Connection, matches: list[Match], by: str
             for i in m.items
         ],
     )
+
+
+async def record_resolution(
+    conn: asyncpg.Connection,
+    line_id: str,
+    *,
+    action: str,
+    target: str | None,
+    reason: str,
+    by: str,
+    at: datetime,
+    on: date,
+    state: str,
+) -> None:
+    """A line resolved on its own (returned, written off, applied, reversed, booked), on day `on`."""
+    await conn.execute(
+        """insert into suspense_resolutions (line_id, action, state, target, reason, requested_by,
+               requested_at, resolved_on)
+           values ($1, $2, 'done', $3, $4, $5, $6, $7)
+           on conflict (line_id) do update set action = excluded.action, state = 'done',
+               target = excluded.target, reason = excluded.reason, resolved_on = excluded.resolved_on""",
+        line_id,
+        action,
+        target,
+        reason,
+        by,
+        at,
+        on,
+    )
+    await set_state(conn, [line_id], state)
 
 
 async def set_state(conn: asyncpg.Connection, line_ids: list[str], state: str) -> None:

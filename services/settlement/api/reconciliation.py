@@ -154,9 +154,10 @@ async def suspense_queue(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 class MatchIn(RequestBody):
     target: str = Field(
         min_length=3,
-        max_length=200,
-        description="payout:<payout id> or return:<return id> (money out), "
-        "receivable:<supplier id> (money in)",
+        max_length=2000,
+        description="money out: payout:<payout id>, several (payout:<id>,payout:<id>), a whole run "
+        "(run:<run id>) or return:<return id>; money in: receivable:<supplier id>; the bank's own "
+        "entries: fee (money out) or interest (money in)",
     )
     reason: Reason
 

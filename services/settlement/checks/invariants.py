@@ -190,11 +190,17 @@ async def _suspense_holds_open_lines(conn: asyncpg.Connection) -> str | None:
            select l.line_id from bank_statement_lines l where l.state = 'matched' and l.payout_id is null
                and not exists (select 1 from line_matches m
                                where m.line_id = l.line_id and m.status = 'confirmed')
+           union all
+           -- a reversal and the line it undoes: each the other's, one in and one out, equal
+           select l.line_id from bank_statement_lines l
+               join suspense_resolutions r on r.line_id = l.line_id
+               left join bank_statement_lines o on o.line_id = r.target
+               left join suspense_resolutions b on b.line_id = o.line_id
+           where l.state = 'reversed' and (o.line_id is null or o.state <> 'reversed'
+               or b.target is distinct from l.line_id or o.amount <> l.amount or o.direction = l.direction)
            limit 5"""
     )
-    return (
-        f"matched lines whose items do not add up to them: {[r['line_id'] for r in wrong]}" if wrong else None
-    )
+    return f"matched or reversed lines that do not add up: {[r['line_id'] for r in wrong]}" if wrong else None
 
 
 async def _financing_adds_up(conn: asyncpg.Connection) -> str | None:

@@ -27,6 +27,7 @@ from services.settlement.adapters.effects import write_ledger
 from services.settlement.adapters.statements import StatementFormat, read
 from services.settlement.context import Context
 from services.settlement.domain import accounts
+from services.settlement.domain.bank_entries import CHARGES, charge, pair_reversals
 from services.settlement.domain.bank_reconciliation import day_report
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 from services.settlement.domain.matching import OpenLine, match
@@ -184,7 +185,15 @@ async def _rematch(
     await repo.record_matches(conn, found, by, ctx.clock.now())
     confirmed = {m.line_id for m in found if m.confirmed}
     by_id = {x.line_id: x for x in candidates}
-    ledger = await load_ledger(conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[SUSPENSE]])
+    ledger = await load_ledger(
+        conn,
+        [
+            accounts.PLATFORM[accounts.BANK],
+            accounts.PLATFORM[SUSPENSE],
+            accounts.PLATFORM[accounts.BANK_CHARGES],
+            accounts.PLATFORM[accounts.BANK_INTEREST],
+        ],
+    )
     rows = await conn.fetch(
         """select line_id, statement_id, line_no, statement_date from bank_statement_lines
            join bank_statements using (statement_id) where line_id = any($1::text[])""",
@@ -204,12 +213,49 @@ async def _rematch(
             park(ledger, f"statement:{row['statement_id']}:{row['line_no']}:matched", line, out=True)
         elif row["line_id"] not in confirmed and not parked:
             park(ledger, f"statement:{row['statement_id']}:{row['line_no']}", line)
+    # What stays open may be the bank's own entry: a reversal and the line it undoes, a fee or
+    # interest. They are resolved here, on their statements' days (domain.bank_entries).
+    day_of = {r["line_id"]: r["statement_date"] for r in rows}
+    still_open = [x for x in candidates if x.line_id not in confirmed]
+    pairs = pair_reversals(still_open)
+    paired = {x.line_id for pair in pairs for x in pair}
+    charged = [
+        x
+        for x in still_open
+        if x.line_id not in paired and x.line.kind in CHARGES and x.line.direction is CHARGES[x.line.kind][1]
+    ]
+    ledger.apply_all([charge(x.line_id, x.line, x.line.kind) for x in charged])
     await write_ledger(conn, ledger)
     await repo.set_state(conn, sorted(confirmed), "matched")
+    now = ctx.clock.now()
+    for reversal, original in pairs:
+        on = max(day_of[reversal.line_id], day_of[original.line_id])
+        for one, other in ((reversal, original), (original, reversal)):
+            await repo.record_resolution(
+                conn,
+                one.line_id,
+                action="reversal",
+                target=other.line_id,
+                reason="the bank reversed the entry",
+                by=by,
+                at=now,
+                on=on,
+                state="reversed",
+            )
+    for x in charged:
+        account = CHARGES[x.line.kind][0]
+        action = "bank_charge" if x.line.kind == "fee" else "interest"
+        await repo.record_resolution(
+            conn, x.line_id, action=action, target=account, reason=f"the bank's {x.line.kind}", by=by,
+            at=now, on=day_of[x.line_id], state="booked",
+        )  # fmt: skip
+    since = min([since, *(day_of[line_id] for line_id in paired), *(day_of[x.line_id] for x in charged)])
     outcome = {
         "confirmed": len(confirmed),
         "suggested": sum(1 for m in found if not m.confirmed),
-        "parked": len(new_ids - confirmed),
+        "parked": len(new_ids - confirmed - paired - {x.line_id for x in charged}),
+        "reversed": len(paired),
+        "booked": len(charged),
     }
     return outcome, since
 
@@ -294,6 +340,8 @@ async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[st
         "suggested": [],
         "surplus": [],
         "shortage": [],
+        "reversed": [],  # a reversal and the line it undoes, resolved together
+        "bank_charges": [],  # fees and interest booked to their accounts
     }
     for r in rows:
         matches = json.loads(r["matches"])
@@ -318,6 +366,9 @@ async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[st
                     "explanation": confirmed[0]["explanation"] if confirmed else "",
                 }
             )
+            continue
+        if r["state"] in ("reversed", "booked"):
+            view["reversed" if r["state"] == "reversed" else "bank_charges"].append(entry)
             continue
         if suggested:
             view["suggested"].append(

@@ -1,13 +1,17 @@
-"""The suspense queue: statement lines no rule explained, worked by platform operators.
+"""The suspense queue: statement lines no rule explained, worked by reconciliation officers.
 
 Each action takes the line's amount out of suspense in a balanced transfer with a deterministic
 id, on the audit trail, and the day reports are computed again:
 - confirm or reject a suggested match (amount and date);
-- match to a ledger item: a payout or return the bank booked without a reference we know (a debit
-  line), or a supplier paying back what the guarantee fund advanced for it (a credit line);
+- match to ledger items: a payout, several, a payout run, or a return the bank booked without a
+  reference we know (a debit line), or a supplier paying back what the guarantee fund advanced for
+  it (a credit line);
+- book a fee the bank charged, or interest it paid, to its own account (`domain.bank_entries`);
 - return to the payer: the money goes back out through the bank like a payout (pending, then
   posted or voided on the bank's answer), and the statement that shows it matches the return;
-- write off to reconciliation differences: asked by one operator, approved by another."""
+- write off to reconciliation differences: asked by one officer, approved by another.
+Reversals paired with what they undo, and fees and interest the bank's codes name, are resolved at
+import (commands.reconciliation)."""
 
 from __future__ import annotations
 
@@ -27,8 +31,9 @@ from services.settlement.adapters.effects import write_ledger
 from services.settlement.commands.reconciliation import park, report_days
 from services.settlement.context import Context
 from services.settlement.domain import accounts
+from services.settlement.domain.bank_entries import CHARGES, charge
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
-from services.settlement.domain.matching import Match, MatchRule
+from services.settlement.domain.matching import BankItem, Match, MatchRule
 from services.settlement.domain.statement import Direction, StatementLine
 
 OPEN_STATES = ("open", "returning")
@@ -187,50 +192,106 @@ async def _matched(conn: asyncpg.Connection, line_id: str) -> None:
 
 
 async def match_to(ctx: Context, line_id: str, target: str, by: Audited) -> None:
-    """`payout:<id>` or `return:<id>` for money out, `receivable:<supplier id>` for money in."""
+    """Money out: `payout:<id>`, several (`payout:<id>,payout:<id>`, a batch line the rules
+    missed), a whole payout run (`run:<id>`), or `return:<id>`; money in: `receivable:<supplier
+    id>`; the bank's own entries: `fee` (money out) and `interest` (money in), each to its account."""
     kind, _, ref = target.partition(":")
     async with ctx.pool.acquire() as conn, conn.transaction():
         await repo.lock(conn)
         row = await _open_line(conn, line_id)
         line = repo.statement_line(row)
-        if kind in ("payout", "return"):
-            if line.direction is not Direction.DEBIT:
-                raise RuleViolation(
-                    "money into the account is not a payout or a return", code="match_direction"
-                )
-            item = await repo.item(conn, ref)
-            if item is None or item.kind != kind:
-                raise NotFound(f"no {kind} {ref} was paid through the bank", code="ledger_item_not_found")
-            if await conn.fetchval(
-                "select line_id from line_matches where item_id = $1 and status = 'confirmed'", ref
-            ):
-                raise Conflict(f"{kind} {ref} is matched to another line already", code="ledger_item_matched")
-            if item.amount_minor != line.amount_minor:
-                raise RuleViolation(
-                    f"{kind} {ref} is {item.amount_minor} fen, the line {line.amount_minor}",
-                    code="match_amount_differs",
-                )
-            await conn.execute(
-                "delete from line_matches where line_id = $1 and status = 'suggested'", line_id
-            )
-            explanation = f"matched by {by.actor_id}" + (f": {by.reason}" if by.reason else "")
-            await repo.record_matches(
-                conn,
-                [Match(line_id, (item,), MatchRule.OPERATOR, True, explanation)],
-                by.actor_id,
-                ctx.clock.now(),
-            )
-            ledger = await _ledger(conn)
-            park(ledger, _unpark_cause(row, "matched"), line, out=True)
-            await write_ledger(conn, ledger)
-            await _matched(conn, line_id)
+        if kind in ("payout", "return", "run"):
+            items = await _items_of(conn, target)
+            await _match_items(conn, ctx, row, line, items, target, by)
         elif kind == "receivable":
             await _apply_to_receivable(conn, ctx, row, line, ref, by)
+        elif kind in CHARGES and not ref:
+            await _book_charge(conn, ctx, row, line, kind, by)
         else:
             raise RuleViolation(
-                "match to payout:<id>, return:<id> or receivable:<supplier id>", code="invalid_match_target"
+                "match to payout:<id>[,payout:<id>…], run:<id>, return:<id>, receivable:<supplier id>, fee or"
+                " interest",
+                code="invalid_match_target",
             )
         await _done(conn, ctx, by, line_id, {"state": "open"}, {"state": "matched", "target": target})
+
+
+async def _items_of(conn: asyncpg.Connection, target: str) -> list[BankItem]:
+    """The payouts or return a target names, each paid through the bank."""
+    kind, _, ref = target.partition(":")
+    if kind == "run":
+        items = await repo.run_items(conn, ref)
+        if not items:
+            raise NotFound(f"payout run {ref} paid nothing through the bank", code="ledger_item_not_found")
+        return items
+    found = []
+    for part in target.split(","):
+        part_kind, _, part_ref = part.strip().partition(":")
+        item = await repo.item(conn, part_ref)
+        if item is None or item.kind != part_kind or (kind == "return" and part_kind != "return"):
+            raise NotFound(
+                f"no {part_kind} {part_ref} was paid through the bank", code="ledger_item_not_found"
+            )
+        found.append(item)
+    if len({i.item_id for i in found}) != len(found):
+        raise RuleViolation("an item is named twice", code="invalid_match_target")
+    return found
+
+
+async def _match_items(
+    conn: asyncpg.Connection,
+    ctx: Context,
+    row: asyncpg.Record,
+    line: StatementLine,
+    items: list[BankItem],
+    target: str,
+    by: Audited,
+) -> None:
+    """Confirm the line as the items (together its amount), and take it out of suspense."""
+    if line.direction is not Direction.DEBIT:
+        raise RuleViolation("money into the account is not a payout or a return", code="match_direction")
+    for item in items:
+        if await conn.fetchval(
+            "select line_id from line_matches where item_id = $1 and status = 'confirmed'", item.item_id
+        ):
+            raise Conflict(
+                f"{item.kind} {item.item_id} is matched to another line already", code="ledger_item_matched"
+            )
+    total = sum(i.amount_minor for i in items)
+    if total != line.amount_minor:
+        raise RuleViolation(
+            f"{target} is {total} fen, the line {line.amount_minor}",
+            code="match_amount_differs",
+            details={"items_minor": total, "line_minor": line.amount_minor},
+        )
+    line_id = row["line_id"]
+    await conn.execute("delete from line_matches where line_id = $1 and status = 'suggested'", line_id)
+    explanation = f"matched by {by.actor_id}" + (f": {by.reason}" if by.reason else "")
+    await repo.record_matches(
+        conn,
+        [Match(line_id, tuple(items), MatchRule.OPERATOR, True, explanation)],
+        by.actor_id,
+        ctx.clock.now(),
+    )
+    ledger = await _ledger(conn)
+    park(ledger, _unpark_cause(row, "matched"), line, out=True)
+    await write_ledger(conn, ledger)
+    await _matched(conn, line_id)
+
+
+async def _book_charge(
+    conn: asyncpg.Connection, ctx: Context, row: asyncpg.Record, line: StatementLine, kind: str, by: Audited
+) -> None:
+    """A fee or interest of the bank's that no code said, booked to its account."""
+    account = CHARGES[kind][0]
+    ledger = await _ledger(conn, accounts.PLATFORM[account])
+    try:
+        ledger.apply(charge(row["line_id"], line, kind))
+    except ValueError as exc:
+        raise RuleViolation(str(exc), code="match_direction") from exc
+    await write_ledger(conn, ledger)
+    action = "bank_charge" if kind == "fee" else "interest"
+    await _resolved(conn, ctx, row["line_id"], action, account, by, "booked")
 
 
 async def _apply_to_receivable(
@@ -292,23 +353,17 @@ async def _resolved(
     by: Audited,
     state: str,
 ) -> None:
-    await conn.execute(
-        """insert into suspense_resolutions (line_id, action, state, target, reason, requested_by,
-               requested_at,
-               resolved_on)
-           values ($1, $2, 'done', $3, $4, $5, $6, $7)
-           on conflict (line_id) do update set action = excluded.action, state = 'done',
-           target = excluded.target,
-               reason = excluded.reason, resolved_on = excluded.resolved_on""",
+    await repo.record_resolution(
+        conn,
         line_id,
-        action,
-        target,
-        by.reason or "",
-        by.actor_id,
-        ctx.clock.now(),
-        ctx.today,
+        action=action,
+        target=target,
+        reason=by.reason or "",
+        by=by.actor_id,
+        at=ctx.clock.now(),
+        on=ctx.today,
+        state=state,
     )
-    await repo.set_state(conn, [line_id], state)
 
 
 async def request_write_off(ctx: Context, line_id: str, by: Audited) -> None:

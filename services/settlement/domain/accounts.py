@@ -13,6 +13,8 @@ BANK = "platform:bank"  # mirror of the escrow bank account: payouts leave throu
 SUSPENSE = "platform:suspense"  # what a bank statement shows and the ledger does not (长款)
 # where a 长款 nobody can explain goes when two operators write it off (a gain or a loss)
 RECONCILIATION_DIFFERENCES = "platform:reconciliation_differences"
+BANK_CHARGES = "platform:bank_charges"  # fees the bank charged on the escrow account (an expense)
+BANK_INTEREST = "platform:bank_interest"  # interest the bank paid on it (income)
 FINANCING_FUND = "platform:financing_fund"  # limited: it can advance only what it holds
 FINANCING_ADVANCED = "platform:financing_advanced"  # the fund's money out on early payments
 FINANCING_INCOME = "platform:financing_income"  # the discounts early payments earned
@@ -99,6 +101,8 @@ PLATFORM: dict[str, Opening] = {
     BANK: Opening(BANK, "bank"),
     SUSPENSE: Opening(SUSPENSE, "suspense"),
     RECONCILIATION_DIFFERENCES: Opening(RECONCILIATION_DIFFERENCES, "reconciliation_differences"),
+    BANK_CHARGES: Opening(BANK_CHARGES, "bank_charges"),
+    BANK_INTEREST: Opening(BANK_INTEREST, "bank_interest"),
     FINANCING_FUND: Opening(FINANCING_FUND, "financing_fund", limited=True),
     FINANCING_ADVANCED: Opening(FINANCING_ADVANCED, "financing_advanced"),
     FINANCING_INCOME: Opening(FINANCING_INCOME, "financing_income"),

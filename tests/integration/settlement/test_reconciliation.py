@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -89,6 +90,7 @@ async def day_report(api: SettlementApi, on: str, versions: bool = False) -> lis
         ({"format": "mt940"}, "mt940"),
         ({"format": "csv", "layout": "cn_split"}, "csv:cn_split"),
         ({"format": "csv", "layout": "cn_flag"}, "csv:cn_flag"),
+        ({"format": "xlsx", "layout": "cmb"}, "xlsx:cmb"),  # China Merchants Bank's Excel export
     ],
 )
 async def test_each_format_of_the_days_payouts_reconciles_to_the_same_matches(
@@ -342,4 +344,133 @@ async def test_operators_resolve_surplus_by_return_write_off_and_match(api: Sett
     differences = next(row for row in await api.balances() if row[0] == "platform:reconciliation_differences")
     assert suspense[-1] == suspense[-3] == 101_234 + NET  # credits_posted = debits_posted: suspense is empty
     assert differences[-1] == 1_234  # the written-off 长款
+    assert await api.check() == []
+
+
+FILES = Path(__file__).resolve().parents[2] / "data" / "statements"
+AFTER_THE_SAMPLES = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # the sample files' days have ended
+
+
+def sample(name: str) -> bytes:
+    return (FILES / name).read_bytes()
+
+
+async def suspense(api: SettlementApi) -> list[dict[str, Any]]:
+    response = await api.http.get("/v1/reconciliation/suspense", headers=officer(api))
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def account_balance(api: SettlementApi, account_id: str) -> int:
+    conn = await asyncpg.connect(api.dsn)
+    try:
+        row = await conn.fetchrow(
+            "select debits_posted - credits_posted as net from accounts where account_id = $1", account_id
+        )
+    finally:
+        await conn.close()
+    return int(row["net"]) if row else 0
+
+
+async def test_a_statement_of_a_day_that_has_not_ended_is_refused(api: SettlementApi) -> None:
+    before = await api.balances()
+    refused = await import_(api, sample("mt940_reversal.sta"))  # of 2026-12-02; today is 2026-04-10
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "statement_in_future"
+    assert await api.balances() == before
+
+
+async def test_a_reversal_and_the_credit_it_undoes_resolve_together(api: SettlementApi) -> None:
+    api.clock.advance(AFTER_THE_SAMPLES - api.clock.now())
+    result = (await import_(api, sample("mt940_reversal.sta"))).json()
+    assert result["surplus"] == [] and result["report"]["balanced"]
+    assert await suspense(api) == []  # not two 长款 for two people to write off
+    conn = await asyncpg.connect(api.dsn)
+    try:
+        rows = await conn.fetch(
+            """select l.line_no, l.state, l.reversal, r.action, o.line_no as other
+               from bank_statement_lines l join suspense_resolutions r using (line_id)
+               join bank_statement_lines o on o.line_id = r.target order by l.line_no"""
+        )
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in rows] == [
+        (1, "reversed", False, "reversal", 2),
+        (2, "reversed", True, "reversal", 1),
+    ]
+    assert await account_balance(api, "platform:suspense") == 0
+    assert await api.check() == []
+
+
+async def test_a_multi_day_mt940_imports_each_day_and_books_the_bank_s_fee(api: SettlementApi) -> None:
+    api.clock.advance(AFTER_THE_SAMPLES - api.clock.now())
+    response = await import_(api, sample("mt940_three_days.sta"))
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert [(s["date"], s["imported"]) for s in result["statements"]] == [
+        ("2026-11-30", True),
+        ("2026-12-01", True),
+        ("2026-12-02", True),
+    ]
+    for day in ("2026-11-30", "2026-12-01", "2026-12-02"):
+        [report] = await day_report(api, day)
+        assert report["balanced"], report
+    # the payment out and the money in wait in suspense; the fee is booked to bank charges
+    assert sorted((x["amount_minor"], x["direction"]) for x in await suspense(api)) == [
+        (5_000, "credit"),
+        (10_000, "debit"),
+    ]
+    assert await account_balance(api, "platform:bank_charges") == 1_250
+    again = await import_(api, sample("mt940_three_days.sta"))
+    assert again.status_code == 200 and not any(s["imported"] for s in again.json()["statements"])
+    assert await api.check() == []
+
+
+async def test_a_fee_no_code_names_is_booked_by_hand_and_not_written_off(api: SettlementApi) -> None:
+    api.clock.advance(AFTER_THE_SAMPLES - api.clock.now())
+    text = sample("mt940_three_days.sta").decode().replace("D12,50NCHGNONREF", "D12,50NMSCNONREF")
+    await import_(api, text.encode())
+    [fee] = [x for x in await suspense(api) if x["amount_minor"] == 1_250]
+    wrong = await api.http.post(
+        f"/v1/reconciliation/suspense/{fee['line_id']}/match",
+        json={"target": "interest", "reason": "not interest"},
+        headers=officer(api),
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "match_direction"
+    booked = await api.http.post(
+        f"/v1/reconciliation/suspense/{fee['line_id']}/match",
+        json={"target": "fee", "reason": "account maintenance fee"},
+        headers=officer(api),
+    )
+    assert booked.status_code == 200, booked.text
+    assert await account_balance(api, "platform:bank_charges") == 1_250
+    assert all(x["line_id"] != fee["line_id"] for x in await suspense(api))
+    assert await api.check() == []
+
+
+async def test_a_batch_line_the_rules_miss_is_matched_by_hand_to_its_run(api: SettlementApi) -> None:
+    paid = await paid_two(api)
+    run_id = paid["SUP-002"].split(":")[0]
+    batch = (await simulated(api, format="csv", batch="true")).decode().splitlines()
+    header = batch[6].split(",")
+    cells = batch[7].split(",")
+    for name in ("bank_reference", "end_to_end_id", "remittance"):
+        cells[header.index(name)] = ""  # a batch booked with nothing the rules know
+    batch[7] = ",".join(cells)
+    result = (await import_(api, ("\n".join(batch) + "\n").encode())).json()
+    [line] = result["surplus"]
+    path = f"/v1/reconciliation/suspense/{line['line_id']}/match"
+    one = await api.http.post(
+        path, json={"target": f"payout:{paid['SUP-002']}", "reason": "x"}, headers=officer(api)
+    )
+    assert one.status_code == 422 and one.json()["error"]["code"] == "match_amount_differs"
+    both = f"payout:{paid['SUP-002']},payout:{paid['SUP-003']}"
+    assert (
+        await api.http.post(
+            path, json={"target": f"run:{run_id}", "reason": "the run's batch"}, headers=officer(api)
+        )
+    ).status_code == 200
+    assert await suspense(api) == []
+    again = await api.http.post(path, json={"target": both, "reason": "x"}, headers=officer(api))
+    assert again.status_code == 409  # resolved already
     assert await api.check() == []
