@@ -8,7 +8,7 @@ import os
 import re
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,27 @@ SERVICES = ("orders", "settlement", "suppliers", "refunds")
 
 
 _GIVEN: set[int] = set()
+
+
+def free_ports(offsets: Sequence[int]) -> int:
+    """A base port such that base + each offset is free and not given out before, for a server
+    that derives its ports from one (Kafka's nodes: deploy/stack.sh)."""
+    while True:
+        base = free_port()
+        wanted = [base + o for o in offsets]
+        if max(wanted) > 65535 or any(p in _GIVEN for p in wanted[1:]) or not all(map(_bindable, wanted[1:])):
+            continue
+        _GIVEN.update(wanted)
+        return base
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:
