@@ -17,6 +17,18 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The system's time moved on by a fixed offset: a deployment rehearsing days ahead (a late
+    booking, a month end) against its simulators, never a real one."""
+
+    def __init__(self, offset: timedelta, base: Clock | None = None) -> None:
+        self.offset = offset
+        self.base = base or SystemClock()
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+
 class FixedClock:
     """A clock tests move by hand."""
 

@@ -29,6 +29,9 @@ class SettlementSettings(ServiceSettings):
     bank_simulator_closed_accounts: list[str] = Field(default_factory=list)
     # The simulated bank account's balance before its first booking.
     bank_simulator_opening_balance_minor: int = Field(default=1_000_000_000, ge=0)
+    # Settlement runs as if this many days later than the system clock: to rehearse days ahead
+    # against the bank simulator (a booking days late, a month end). Always 0 against a real bank.
+    clock_offset_days: int = Field(default=0, ge=0, le=3660)
     # The platform's escrow bank account: the one account whose statements are reconciled.
     bank_account: str = Field(default="31050161373600000918", min_length=4, max_length=34)
     # How many days apart a statement line and a payout of the same amount may be for the

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from plumbing.clock import Clock
+from plumbing.clock import Clock, OffsetClock
 from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
@@ -32,6 +32,8 @@ from services.settlement.domain.financing import bands as financing_bands
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or SettlementSettings()
+    if clock is None and settings.clock_offset_days:
+        clock = OffsetClock(timedelta(days=settings.clock_offset_days))
 
     async def context(base: BaseContext) -> Context:
         await guarantee.ensure_fund(base.pool, settings.guarantee_fund_capital_minor)

@@ -2,8 +2,9 @@
 running services: the day's payouts in MT940, camt.053 and a Chinese bank's CSV export are one
 statement with the same matches; a statement that does not add up or cannot be read is refused,
 naming where, with nothing written; a payout the bank books the next day is 短款 until the next
-day's statement clears it, and the day's report gets a new version; three 长款 are resolved by a
-return to the payer, a write-off two reconciliation officers agree on, and a manual match; `unisettle check`
+day's statement clears it (imported once that day has ended: settlement is restarted days
+ahead), and the day's report gets a new version; three 长款 are resolved by a return to the
+payer, a write-off two reconciliation officers agree on, and a manual match; `unisettle check`
 passes throughout."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import OPS, RECONCILER, auth, ok, token_of
 from tests.e2e.test_operator_cli import unisettle
 from tests.integration.settlement.test_reconciliation import edit_rows
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 NET = 3 * 2800 - 50  # one completed order's payout to SUP-004
@@ -83,8 +85,16 @@ class Office:
         return str(booked["bank_reference"])
 
 
+async def days_ahead(settlement: ServiceProcess, stack: Stack, prefix: str, days: int) -> None:
+    """Settlement restarted as if `days` later (SETTLEMENT_CLOCK_OFFSET_DAYS): a statement of a
+    day is imported once that day has ended, so the days a late booking needs must pass."""
+    await settlement.stop()
+    await settlement.start(stack, prefix, {"SETTLEMENT_CLOCK_OFFSET_DAYS": str(days)})
+    await settlement.wait_ready()
+
+
 async def test_a_finance_office_reconciles_the_escrow_account_at_the_command_line(
-    flow: Flow, services: dict[str, ServiceProcess], tmp_path: Path
+    flow: Flow, services: dict[str, ServiceProcess], tmp_path: Path, stack: Stack, topic_prefix: str
 ) -> None:
     office = Office(flow.http, services["settlement"].url, tmp_path)
     await flow.completed_order()
@@ -126,6 +136,10 @@ async def test_a_finance_office_reconciles_the_escrow_account_at_the_command_lin
         (late["payout_id"], None)
     ]
     assert pending["open_shortage"] == 1 and pending["balanced"]
+    assert "statement_in_future" in await office.refused(
+        "import", office.file("early.csv", await office.statement(tomorrow, "--format", "csv"))
+    )  # tomorrow's statement before tomorrow has ended
+    await days_ahead(services["settlement"], stack, topic_prefix, 1)
     next_day = await office.ok(
         "import",
         office.file("next.csv", await office.statement(tomorrow, "--format", "csv", "--layout", "cn_flag")),
@@ -141,8 +155,9 @@ async def test_a_finance_office_reconciles_the_escrow_account_at_the_command_lin
     # three 长款 on a later day: money paid in by mistake, an unexplained ¥12.34, and a payout the
     # bank booked ten days late without its ids (too late for an amount-and-date suggestion)
     await flow.completed_order()
-    unlabelled = await office.paid()
+    unlabelled = await office.paid()  # recorded tomorrow, settlement's today
     later = today + timedelta(days=10)
+    await days_ahead(services["settlement"], stack, topic_prefix, 11)
     for reference in (
         await office.paid_in(100_000, "6222020200001111"),
         await office.paid_in(1_234, "6222020200002222"),

@@ -39,7 +39,8 @@ async def approve(order_id: OrderIdPath, ctx: Ctx, approver: ApproverRole) -> Or
     purchases (the university's finance office when the PI is the buyer), unit approvers and
     others as the units' rules ask, a safety officer for hazardous items. Approvals are given in
     order (409 `approval_out_of_order`); no one approves an order they requested (403
-    `self_approval`)."""
+    `self_approval`). An order you may not read and have no step on is not found (404), as GET
+    says."""
     acting = await delegations.acting_as(ctx, approver)
     order = await commands.act(
         ctx,
