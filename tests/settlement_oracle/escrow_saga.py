@@ -30,6 +30,7 @@ from contracts.money import Money
 from plumbing.delivery import Delivery, PoisonEvent
 from services.settlement.adapters import grants_repo
 from services.settlement.domain import accounts, consistency
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Transfer, TransferKind
 from tests.settlement_oracle import ledger_store as ledger
@@ -99,7 +100,7 @@ async def reserve(
             accounts.supplier_payable(supplier_id),
             amount,
             TransferKind.PENDING,
-            "escrow",
+            TransferCode.ESCROW,
             order_id=order_id,
         )
         await ledger.apply(conn, t)
@@ -107,7 +108,7 @@ async def reserve(
     return ids
 
 
-async def void(conn: asyncpg.Connection, escrow: asyncpg.Record, why: str) -> None:
+async def void(conn: asyncpg.Connection, escrow: asyncpg.Record, why: TransferCode) -> None:
     """Void every pending transfer of the escrow's current generation."""
     oid, gen = escrow["order_id"], escrow["generation"]
     for category, amount in categories(escrow["held"]).items():
@@ -242,7 +243,7 @@ async def on_order_ended(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
     contradicts(escrow, delivery, grant_id=ended.grant_id)
     if escrow["status"] != "held":
         return  # rejected, refunded or already voided: nothing is held
-    await void(conn, escrow, "escrow_void")
+    await void(conn, escrow, TransferCode.ESCROW_VOID)
     for category, amount in categories(escrow["held"]).items():
         await figures(conn, escrow["tenant_id"], escrow["grant_id"], category, encumbered=-amount)
     await set_status(conn, escrow, "voided", ended.reason_code.value, delivery.envelope.event_id, held={})
@@ -295,7 +296,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
             accounts.supplier_payable(sid),
             amount,
             TransferKind.POST_PENDING,
-            "escrow_release",
+            TransferCode.ESCROW_RELEASE,
             pending_id=ledger.transfer_id(accounts.escrow_pending(oid, category, gen)),
             order_id=oid,
         )
@@ -312,7 +313,7 @@ async def on_order_received(conn: asyncpg.Connection, delivery: Delivery, ctx: C
             accounts.FEE_INCOME,
             fee,
             TransferKind.POSTED,
-            "platform_fee",
+            TransferCode.PLATFORM_FEE,
             order_id=oid,
         )
         await ledger.apply(conn, t)
@@ -374,7 +375,7 @@ async def recover_receivable(
                     credit,
                     recovered,
                     TransferKind.POSTED,
-                    f"receivable_{step}",
+                    TransferCode(f"receivable_{step}"),
                     order_id=order_id,
                 ),
             )

@@ -15,6 +15,7 @@ from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.events.settlement import RefundSettled, RefundSource
 from plumbing.delivery import Delivery, PoisonEvent
 from services.settlement.domain import accounts, consistency
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Transfer, TransferKind
 from tests.settlement_oracle import ledger_store as ledger
 from tests.settlement_oracle.context import Context, figures, monthly
@@ -143,7 +144,7 @@ async def _from_escrow(
     held: dict[str, int] = categories(escrow["held"])
     split = allocate(amount, held)
     remaining = {c: held[c] - split.get(c, 0) for c in held}
-    await void(conn, escrow, "refund_from_escrow")
+    await void(conn, escrow, TransferCode.REFUND_FROM_ESCROW)
     generation = escrow["generation"] + 1
     tenant = escrow["tenant_id"]
     ids = await reserve(
@@ -173,13 +174,13 @@ async def _after_release(
         source, payer, code = (
             RefundSource.SUPPLIER_BALANCE,
             accounts.supplier_payable(sid),
-            "refund_supplier_balance",
+            TransferCode.REFUND_SUPPLIER_BALANCE,
         )
     else:
         source, payer, code = (
             RefundSource.GUARANTEE_ADVANCE,
             accounts.supplier_receivable(sid),
-            "refund_advance",
+            TransferCode.REFUND_ADVANCE,
         )
         await ledger.open_account(conn, payer, "supplier_receivable", owner_id=sid)
         # The fund's capacity is used; its limit means it can never advance more than it holds.
@@ -191,7 +192,7 @@ async def _after_release(
                 accounts.GUARANTEE_ADVANCED,
                 amount,
                 TransferKind.POSTED,
-                "guarantee_advance",
+                TransferCode.GUARANTEE_ADVANCE,
                 order_id=escrow["order_id"],
             ),
         )

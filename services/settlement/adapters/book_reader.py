@@ -25,6 +25,7 @@ from services.settlement.adapters.grants_repo import grant_of
 from services.settlement.domain import accounts
 from services.settlement.domain.accounts import Opening
 from services.settlement.domain.book import Book, Terms
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.decision import RefundRequest
 from services.settlement.domain.escrow import Escrow, by_category
 from services.settlement.domain.ledger import Account, Ledger, PendingState, Transfer, TransferKind
@@ -104,7 +105,7 @@ def transfer_of(row: asyncpg.Record) -> Transfer:
         row["credit_account"],
         row["amount"],
         TransferKind(row["kind"]),
-        row["code"],
+        TransferCode(row["code"]),
         pending_id=row["pending_id"],
         order_id=row["order_id"],
     )

@@ -24,6 +24,7 @@ from services.settlement.adapters.effects import write_ledger
 from services.settlement.commands import guarantee, payout_record, reconciliation
 from services.settlement.context import Context, FinancingTerms
 from services.settlement.domain import accounts, financing
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Ledger, transfer_id
 
@@ -54,7 +55,9 @@ def accounts_of(supplier_id: str) -> list[accounts.Opening]:
 
 async def ensure_fund(pool: asyncpg.Pool, capital_minor: int) -> None:
     """Put the financing fund's configured capital in (it only grows)."""
-    await guarantee.ensure_capital(pool, accounts.FINANCING_FUND, "financing", capital_minor)
+    await guarantee.ensure_capital(
+        pool, accounts.FINANCING_FUND, TransferCode.FINANCING_CAPITAL, capital_minor
+    )
 
 
 async def _lock(conn: asyncpg.Connection, supplier_id: str) -> None:

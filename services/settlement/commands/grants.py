@@ -23,6 +23,7 @@ from services.settlement.adapters.effects import write_figures, write_ledger
 from services.settlement.commands import organisation
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.errors import (
     BudgetBelowCommitted,
     GrantClosedError,
@@ -120,7 +121,9 @@ def _fund(
     funding = accounts.funding(grant.tenant_id)
     account = accounts.grant(grant.tenant_id, grant.grant_id, category.value)
     debit, credit = (funding, account) if delta > 0 else (account, funding)
-    ledger.apply(Transfer(transfer_id(cause), debit, credit, abs(delta), TransferKind.POSTED, "budget"))
+    ledger.apply(
+        Transfer(transfer_id(cause), debit, credit, abs(delta), TransferKind.POSTED, TransferCode.BUDGET)
+    )
 
 
 async def adjust_budget(

@@ -8,19 +8,20 @@ import asyncpg
 from services.settlement.adapters.book_reader import load_ledger
 from services.settlement.adapters.effects import write_ledger
 from services.settlement.domain import accounts
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Transfer, TransferKind, transfer_id
 
 
 async def ensure_fund(pool: asyncpg.Pool, capital_minor: int) -> None:
     """Open the platform's accounts and put in the guarantee fund's configured capital."""
-    await ensure_capital(pool, accounts.GUARANTEE_FUND, "guarantee", capital_minor)
+    await ensure_capital(pool, accounts.GUARANTEE_FUND, TransferCode.GUARANTEE_CAPITAL, capital_minor)
 
 
-async def ensure_capital(pool: asyncpg.Pool, fund: str, name: str, capital_minor: int) -> None:
-    """Open the platform's accounts and put the configured capital into a fund (`name`: guarantee,
-    financing), once per configured amount: capital only ever grows here, a larger configured
-    amount adds the difference."""
-    code = f"{name}_capital"
+async def ensure_capital(pool: asyncpg.Pool, fund: str, code: TransferCode, capital_minor: int) -> None:
+    """Open the platform's accounts and put the configured capital into a fund (`code`: the
+    guarantee's or the financing fund's capital), once per configured amount: capital only ever
+    grows here, a larger configured amount adds the difference."""
+    name = code.value.removesuffix("_capital")  # the transfer ids' cause, as before codes were enums
     async with pool.acquire() as conn, conn.transaction():
         ledger = await load_ledger(conn, list(accounts.PLATFORM.values()))
         injected = await conn.fetchval("select coalesce(sum(amount), 0) from transfers where code = $1", code)

@@ -21,6 +21,7 @@ from services.settlement.adapters.effects import write_ledger
 from services.settlement.commands import early_payment, payout_record, reconciliation, suspense
 from services.settlement.context import Context, emit
 from services.settlement.domain import accounts
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.escrow import recovery
 from services.settlement.domain.ledger import Transfer, TransferKind, transfer_id
 
@@ -122,7 +123,7 @@ async def _start(
                     accounts.BANK,
                     amount,
                     TransferKind.PENDING,
-                    "payout",
+                    TransferCode.PAYOUT,
                 ),
             ]
         )
@@ -186,7 +187,7 @@ async def _finish(
                 accounts.BANK,
                 amount,
                 kind,
-                "payout_settled" if outcome.settled else "payout_failed",
+                TransferCode.PAYOUT_SETTLED if outcome.settled else TransferCode.PAYOUT_FAILED,
                 pending_id=transfer_id(f"payout:{payout_id}"),
             )
         )

@@ -29,6 +29,7 @@ from services.settlement.context import Context
 from services.settlement.domain import accounts
 from services.settlement.domain.bank_entries import CHARGES, charge, pair_reversals
 from services.settlement.domain.bank_reconciliation import day_report
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 from services.settlement.domain.matching import OpenLine, match
 from services.settlement.domain.statement import (
@@ -260,7 +261,9 @@ async def _rematch(
     return outcome, since
 
 
-def park(ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, code: str = "") -> None:
+def park(
+    ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, code: TransferCode | None = None
+) -> None:
     """Park a line's amount in suspense, or (`out=True`) take it out again towards the bank: money
     in is the bank's debit and suspense's credit until it is explained, money out the other way."""
     into = (accounts.BANK, SUSPENSE) if line.direction is Direction.CREDIT else (SUSPENSE, accounts.BANK)
@@ -272,7 +275,7 @@ def park(ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, 
             credit,
             line.amount_minor,
             TransferKind.POSTED,
-            code or ("suspense_matched" if out else "statement_suspense"),
+            code or (TransferCode.SUSPENSE_MATCHED if out else TransferCode.STATEMENT_SUSPENSE),
         )
     )
 

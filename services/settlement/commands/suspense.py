@@ -32,6 +32,7 @@ from services.settlement.commands.reconciliation import park, report_days
 from services.settlement.context import Context
 from services.settlement.domain import accounts
 from services.settlement.domain.bank_entries import CHARGES, charge
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 from services.settlement.domain.matching import BankItem, Match, MatchRule
 from services.settlement.domain.statement import Direction, StatementLine
@@ -328,7 +329,7 @@ async def _apply_to_receivable(
                 accounts.supplier_receivable(supplier_id),
                 line.amount_minor,
                 TransferKind.POSTED,
-                "receivable_repaid",
+                TransferCode.RECEIVABLE_REPAID,
             ),
             Transfer(
                 transfer_id(f"{cause}:replenish"),
@@ -336,7 +337,7 @@ async def _apply_to_receivable(
                 accounts.GUARANTEE_FUND,
                 line.amount_minor,
                 TransferKind.POSTED,
-                "receivable_replenish",
+                TransferCode.RECEIVABLE_REPLENISH,
             ),
         ]
     )
@@ -429,7 +430,7 @@ async def approve_write_off(ctx: Context, line_id: str, by: Audited) -> None:
                 credit,
                 line.amount_minor,
                 TransferKind.POSTED,
-                "suspense_written_off",
+                TransferCode.SUSPENSE_WRITTEN_OFF,
             )
         )
         await write_ledger(conn, ledger)
@@ -483,7 +484,7 @@ async def return_to_payer(ctx: Context, line_id: str, payer_account: str | None,
                 accounts.BANK,
                 line.amount_minor,
                 TransferKind.PENDING,
-                "suspense_return",
+                TransferCode.SUSPENSE_RETURN,
             )
         )
         await write_ledger(conn, ledger)
@@ -547,7 +548,7 @@ async def finish_return(ctx: Context, return_id: str) -> None:
                 accounts.BANK,
                 ret["amount"],
                 TransferKind.POST_PENDING if outcome.settled else TransferKind.VOID_PENDING,
-                "suspense_returned" if outcome.settled else "suspense_return_failed",
+                TransferCode.SUSPENSE_RETURNED if outcome.settled else TransferCode.SUSPENSE_RETURN_FAILED,
                 pending_id=transfer_id(f"return:{return_id}"),
             )
         )

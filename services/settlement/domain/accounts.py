@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.settlement.domain.codes import AccountKind
+
 FEE_INCOME = "platform:fee_income"
 CAPITAL = "platform:capital"
 GUARANTEE_FUND = "platform:guarantee_fund"  # limited: it can advance only what it holds
@@ -26,7 +28,7 @@ class Opening:
     whether its debits may never exceed its credits (pending debits included)."""
 
     account_id: str
-    kind: str
+    kind: AccountKind
     owner_id: str | None = None
     tenant_id: str | None = None
     category: str | None = None
@@ -69,41 +71,45 @@ def escrow_pending(order_id: str, category: str, generation: int) -> str:
 
 
 def opening_funding(tenant_id: str) -> Opening:
-    return Opening(funding(tenant_id), "funding", tenant_id=tenant_id)
+    return Opening(funding(tenant_id), AccountKind.FUNDING, tenant_id=tenant_id)
 
 
 def opening_grant(tenant_id: str, grant_id: str, category: str) -> Opening:
-    return Opening(grant(tenant_id, grant_id, category), "grant", grant_id, tenant_id, category, limited=True)
+    return Opening(
+        grant(tenant_id, grant_id, category), AccountKind.GRANT, grant_id, tenant_id, category, limited=True
+    )
 
 
 def opening_payable(supplier_id: str) -> Opening:
     # refunds and payouts can never take more than the supplier was credited
-    return Opening(supplier_payable(supplier_id), "supplier_payable", supplier_id, limited=True)
+    return Opening(supplier_payable(supplier_id), AccountKind.SUPPLIER_PAYABLE, supplier_id, limited=True)
 
 
 def opening_receivable(supplier_id: str) -> Opening:
-    return Opening(supplier_receivable(supplier_id), "supplier_receivable", supplier_id)
+    return Opening(supplier_receivable(supplier_id), AccountKind.SUPPLIER_RECEIVABLE, supplier_id)
 
 
 def opening_financed(supplier_id: str) -> Opening:
-    return Opening(supplier_financed(supplier_id), "supplier_financed", supplier_id)
+    return Opening(supplier_financed(supplier_id), AccountKind.SUPPLIER_FINANCED, supplier_id)
 
 
 def opening_financing_receivable(supplier_id: str) -> Opening:
-    return Opening(supplier_financing_receivable(supplier_id), "supplier_financing_receivable", supplier_id)
+    return Opening(
+        supplier_financing_receivable(supplier_id), AccountKind.SUPPLIER_FINANCING_RECEIVABLE, supplier_id
+    )
 
 
 PLATFORM: dict[str, Opening] = {
-    FEE_INCOME: Opening(FEE_INCOME, "fee_income"),
-    CAPITAL: Opening(CAPITAL, "capital"),
-    GUARANTEE_FUND: Opening(GUARANTEE_FUND, "guarantee_fund", limited=True),
-    GUARANTEE_ADVANCED: Opening(GUARANTEE_ADVANCED, "guarantee_advanced"),
-    BANK: Opening(BANK, "bank"),
-    SUSPENSE: Opening(SUSPENSE, "suspense"),
-    RECONCILIATION_DIFFERENCES: Opening(RECONCILIATION_DIFFERENCES, "reconciliation_differences"),
-    BANK_CHARGES: Opening(BANK_CHARGES, "bank_charges"),
-    BANK_INTEREST: Opening(BANK_INTEREST, "bank_interest"),
-    FINANCING_FUND: Opening(FINANCING_FUND, "financing_fund", limited=True),
-    FINANCING_ADVANCED: Opening(FINANCING_ADVANCED, "financing_advanced"),
-    FINANCING_INCOME: Opening(FINANCING_INCOME, "financing_income"),
+    FEE_INCOME: Opening(FEE_INCOME, AccountKind.FEE_INCOME),
+    CAPITAL: Opening(CAPITAL, AccountKind.CAPITAL),
+    GUARANTEE_FUND: Opening(GUARANTEE_FUND, AccountKind.GUARANTEE_FUND, limited=True),
+    GUARANTEE_ADVANCED: Opening(GUARANTEE_ADVANCED, AccountKind.GUARANTEE_ADVANCED),
+    BANK: Opening(BANK, AccountKind.BANK),
+    SUSPENSE: Opening(SUSPENSE, AccountKind.SUSPENSE),
+    RECONCILIATION_DIFFERENCES: Opening(RECONCILIATION_DIFFERENCES, AccountKind.RECONCILIATION_DIFFERENCES),
+    BANK_CHARGES: Opening(BANK_CHARGES, AccountKind.BANK_CHARGES),
+    BANK_INTEREST: Opening(BANK_INTEREST, AccountKind.BANK_INTEREST),
+    FINANCING_FUND: Opening(FINANCING_FUND, AccountKind.FINANCING_FUND, limited=True),
+    FINANCING_ADVANCED: Opening(FINANCING_ADVANCED, AccountKind.FINANCING_ADVANCED),
+    FINANCING_INCOME: Opening(FINANCING_INCOME, AccountKind.FINANCING_INCOME),
 }

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.settlement.domain import accounts
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Transfer, TransferKind, transfer_id
 from services.settlement.domain.matching import OpenLine
 from services.settlement.domain.statement import Direction, StatementLine
 
 # Which account a bank entry is booked to, by kind, and the direction the entry must have.
 CHARGES = {
-    "fee": (accounts.BANK_CHARGES, Direction.DEBIT, "bank_charge"),
-    "interest": (accounts.BANK_INTEREST, Direction.CREDIT, "bank_interest"),
+    "fee": (accounts.BANK_CHARGES, Direction.DEBIT, TransferCode.BANK_CHARGE),
+    "interest": (accounts.BANK_INTEREST, Direction.CREDIT, TransferCode.BANK_INTEREST),
 }
 
 

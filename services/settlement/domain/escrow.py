@@ -27,6 +27,7 @@ from contracts.events.settlement import (
 from contracts.money import Money
 from services.settlement.domain import accounts, consistency
 from services.settlement.domain.book import Book
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.decision import Decision, FigureMove, MonthMove, Outcome, Refused
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
@@ -126,7 +127,7 @@ def reservation(
             accounts.supplier_payable(supplier_id),
             amount,
             TransferKind.PENDING,
-            "escrow",
+            TransferCode.ESCROW,
             order_id=order_id,
         )
         for category, amount in amounts.items()
@@ -134,7 +135,7 @@ def reservation(
     ]
 
 
-def voiding(escrow: Escrow, code: str) -> list[Transfer]:
+def voiding(escrow: Escrow, code: TransferCode) -> list[Transfer]:
     """Void every pending transfer of the escrow's current generation."""
     oid, gen = escrow.order_id, escrow.generation
     return [
@@ -171,12 +172,22 @@ def recovery(
             credit,
             recovered,
             TransferKind.POSTED,
-            f"receivable_{step}",
+            code,
             order_id=order_id,
         )
-        for step, debit, credit in (
-            ("recover", accounts.supplier_payable(supplier_id), accounts.supplier_receivable(supplier_id)),
-            ("replenish", accounts.GUARANTEE_ADVANCED, accounts.GUARANTEE_FUND),
+        for step, code, debit, credit in (
+            (
+                "recover",
+                TransferCode.RECEIVABLE_RECOVER,
+                accounts.supplier_payable(supplier_id),
+                accounts.supplier_receivable(supplier_id),
+            ),
+            (
+                "replenish",
+                TransferCode.RECEIVABLE_REPLENISH,
+                accounts.GUARANTEE_ADVANCED,
+                accounts.GUARANTEE_FUND,
+            ),
         )
     ]
     return transfers, recovered, owed - recovered
@@ -265,7 +276,7 @@ def decide_ended(ended: OrderCancelled | OrderClosed, cause: Envelope, book: Boo
     wrong = contradiction(escrow, cause, grant_id=ended.grant_id)
     if wrong is not None or escrow.status != "held":
         return wrong  # rejected, refunded or already voided: nothing is held
-    transfers = voiding(escrow, "escrow_void")
+    transfers = voiding(escrow, TransferCode.ESCROW_VOID)
     figures = [
         FigureMove(escrow.tenant_id, escrow.grant_id, c, encumbered=-a) for c, a in escrow.held.items() if a
     ]
@@ -318,7 +329,7 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
             accounts.supplier_payable(sid),
             amount,
             TransferKind.POST_PENDING,
-            "escrow_release",
+            TransferCode.ESCROW_RELEASE,
             pending_id=transfer_id(accounts.escrow_pending(oid, category, gen)),
             order_id=oid,
         )
@@ -335,7 +346,7 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
                 accounts.FEE_INCOME,
                 fee,
                 TransferKind.POSTED,
-                "platform_fee",
+                TransferCode.PLATFORM_FEE,
                 order_id=oid,
             )
         ]

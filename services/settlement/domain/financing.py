@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.settlement.domain import accounts
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Transfer, TransferKind, transfer_id
 
 BASIS = 10_000
@@ -113,7 +114,7 @@ def _move(
     debit: str,
     credit: str,
     amount: int,
-    code: str,
+    code: TransferCode,
     *,
     order_id: str | None = None,
     kind: TransferKind = TransferKind.POSTED,
@@ -143,7 +144,7 @@ def acceptance(quote_id: str, supplier_id: str, lines: list[Line]) -> list[Trans
                 accounts.FINANCING_FUND,
                 accounts.FINANCING_ADVANCED,
                 line.advance_minor,
-                "financing_advance",
+                TransferCode.FINANCING_ADVANCE,
                 order_id=oid,
             )
         )
@@ -154,7 +155,7 @@ def acceptance(quote_id: str, supplier_id: str, lines: list[Line]) -> list[Trans
                     financed,
                     accounts.FINANCING_INCOME,
                     line.discount_minor,
-                    "financing_discount",
+                    TransferCode.FINANCING_DISCOUNT,
                     order_id=oid,
                 )
             )
@@ -165,7 +166,7 @@ def acceptance(quote_id: str, supplier_id: str, lines: list[Line]) -> list[Trans
             financed,
             accounts.BANK,
             total,
-            "early_payment",
+            TransferCode.EARLY_PAYMENT,
             kind=TransferKind.PENDING,
         )
     )
@@ -184,7 +185,7 @@ def bank_answered(quote_id: str, supplier_id: str, lines: list[Line], *, settled
                 financed,
                 accounts.BANK,
                 total,
-                "early_payment_settled",
+                TransferCode.EARLY_PAYMENT_SETTLED,
                 kind=TransferKind.POST_PENDING,
                 pending=pay,
             )
@@ -195,7 +196,7 @@ def bank_answered(quote_id: str, supplier_id: str, lines: list[Line], *, settled
             financed,
             accounts.BANK,
             total,
-            "early_payment_failed",
+            TransferCode.EARLY_PAYMENT_FAILED,
             kind=TransferKind.VOID_PENDING,
             pending=pay,
         )
@@ -208,7 +209,7 @@ def bank_answered(quote_id: str, supplier_id: str, lines: list[Line], *, settled
                 accounts.FINANCING_ADVANCED,
                 accounts.FINANCING_FUND,
                 line.advance_minor,
-                "financing_advance_undone",
+                TransferCode.FINANCING_ADVANCE_UNDONE,
                 order_id=oid,
             )
         )
@@ -227,7 +228,7 @@ def _discount_undone(quote_id: str, supplier_id: str, line: Line) -> list[Transf
             accounts.FINANCING_INCOME,
             accounts.supplier_financed(supplier_id),
             line.discount_minor,
-            "financing_discount_undone",
+            TransferCode.FINANCING_DISCOUNT_UNDONE,
             order_id=line.order_id,
         )
     ]
@@ -242,13 +243,20 @@ def repayment(quote_id: str, supplier_id: str, line: Line, released_minor: int) 
     cause, oid = f"early:{quote_id}:{line.order_id}", line.order_id
     if released_minor >= line.face_minor:
         return [
-            _move(f"{cause}:repay", payable, financed, line.face_minor, "financing_repaid", order_id=oid),
+            _move(
+                f"{cause}:repay",
+                payable,
+                financed,
+                line.face_minor,
+                TransferCode.FINANCING_REPAID,
+                order_id=oid,
+            ),
             _move(
                 f"{cause}:replenish",
                 accounts.FINANCING_ADVANCED,
                 accounts.FINANCING_FUND,
                 line.advance_minor,
-                "financing_replenished",
+                TransferCode.FINANCING_REPLENISHED,
                 order_id=oid,
             ),
         ], 0
@@ -257,13 +265,13 @@ def repayment(quote_id: str, supplier_id: str, line: Line, released_minor: int) 
     repaid = min(max(released_minor, 0), line.advance_minor)
     if repaid:
         moves += [
-            _move(f"{cause}:repay", payable, financed, repaid, "financing_repaid", order_id=oid),
+            _move(f"{cause}:repay", payable, financed, repaid, TransferCode.FINANCING_REPAID, order_id=oid),
             _move(
                 f"{cause}:replenish",
                 accounts.FINANCING_ADVANCED,
                 accounts.FINANCING_FUND,
                 repaid,
-                "financing_replenished",
+                TransferCode.FINANCING_REPLENISHED,
                 order_id=oid,
             ),
         ]
@@ -275,7 +283,7 @@ def repayment(quote_id: str, supplier_id: str, line: Line, released_minor: int) 
                 accounts.supplier_financing_receivable(supplier_id),
                 financed,
                 owed,
-                "financing_receivable",
+                TransferCode.FINANCING_RECEIVABLE,
                 order_id=oid,
             )
         )
@@ -292,7 +300,7 @@ def repayment_undone(quote_id: str, supplier_id: str, line: Line) -> list[Transf
             accounts.supplier_financed(supplier_id),
             accounts.supplier_payable(supplier_id),
             line.face_minor,
-            "financing_repaid_undone",
+            TransferCode.FINANCING_REPAID_UNDONE,
             order_id=oid,
         ),
         _move(
@@ -300,7 +308,7 @@ def repayment_undone(quote_id: str, supplier_id: str, line: Line) -> list[Transf
             accounts.FINANCING_FUND,
             accounts.FINANCING_ADVANCED,
             line.advance_minor,
-            "financing_replenished_undone",
+            TransferCode.FINANCING_REPLENISHED_UNDONE,
             order_id=oid,
         ),
     ]
@@ -318,14 +326,14 @@ def recovery(cause: str, supplier_id: str, owed: int, available: int) -> tuple[l
             accounts.supplier_payable(supplier_id),
             accounts.supplier_financing_receivable(supplier_id),
             recovered,
-            "financing_recovered",
+            TransferCode.FINANCING_RECOVERED,
         ),
         _move(
             f"{cause}:financing:replenish",
             accounts.FINANCING_ADVANCED,
             accounts.FINANCING_FUND,
             recovered,
-            "financing_replenished",
+            TransferCode.FINANCING_REPLENISHED,
         ),
     ], recovered
 

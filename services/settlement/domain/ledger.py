@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from services.settlement.domain.accounts import Opening
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
 
 
@@ -96,7 +97,7 @@ class Transfer(NamedTuple):
     credit_account: str
     amount: int
     kind: TransferKind
-    code: str
+    code: TransferCode
     pending_id: uuid.UUID | None = None
     order_id: str | None = None
 

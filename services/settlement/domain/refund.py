@@ -11,6 +11,7 @@ from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.events.settlement import RefundSettled, RefundSource
 from services.settlement.domain import accounts, consistency
 from services.settlement.domain.book import Book
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.decision import (
     Decision,
     FigureMove,
@@ -128,7 +129,7 @@ def _from_escrow(escrow: Escrow, amount: int) -> Paid | Refused:
     if isinstance(split, Refused):
         return split
     remaining = {c: escrow.held[c] - split.get(c, 0) for c in escrow.held}
-    voids = voiding(escrow, "refund_from_escrow")
+    voids = voiding(escrow, TransferCode.REFUND_FROM_ESCROW)
     generation = escrow.generation + 1
     reserves = reservation(
         escrow.tenant_id, escrow.order_id, escrow.grant_id, escrow.supplier_id, remaining, generation
@@ -158,13 +159,13 @@ def _after_release(escrow: Escrow, refund: RefundAgreed, book: Book) -> Paid | R
         source, payer, code = (
             RefundSource.SUPPLIER_BALANCE,
             accounts.supplier_payable(sid),
-            "refund_supplier_balance",
+            TransferCode.REFUND_SUPPLIER_BALANCE,
         )
     else:
         source, payer, code = (
             RefundSource.GUARANTEE_ADVANCE,
             accounts.supplier_receivable(sid),
-            "refund_advance",
+            TransferCode.REFUND_ADVANCE,
         )
         # The fund's limit means it can never advance more than it holds.
         transfers.append(
@@ -174,7 +175,7 @@ def _after_release(escrow: Escrow, refund: RefundAgreed, book: Book) -> Paid | R
                 accounts.GUARANTEE_ADVANCED,
                 amount,
                 TransferKind.POSTED,
-                "guarantee_advance",
+                TransferCode.GUARANTEE_ADVANCE,
                 order_id=oid,
             )
         )

@@ -18,6 +18,7 @@ from plumbing.db import migrate_service
 from services.settlement.adapters.book_reader import load_ledger, load_transfers
 from services.settlement.adapters.effects import write_ledger
 from services.settlement.domain.accounts import Opening
+from services.settlement.domain.codes import AccountKind, TransferCode
 from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 
@@ -38,9 +39,9 @@ class Sequence:
         self.model = Ledger()
         self.applied: list[Transfer] = []
         self.openings = [
-            Opening(self.funding, "funding"),
-            Opening(self.grant, "grant", limited=True),
-            Opening(self.payable, "supplier_payable"),
+            Opening(self.funding, AccountKind.FUNDING),
+            Opening(self.grant, AccountKind.GRANT, limited=True),
+            Opening(self.payable, AccountKind.SUPPLIER_PAYABLE),
         ]
 
     def tid(self, cause: str) -> uuid.UUID:
@@ -64,7 +65,12 @@ class Sequence:
             )
         if kind == "reserve":
             return Transfer(
-                self.tid(f"escrow:{k}"), self.grant, self.payable, amount, TransferKind.PENDING, "e"
+                self.tid(f"escrow:{k}"),
+                self.grant,
+                self.payable,
+                amount,
+                TransferKind.PENDING,
+                TransferCode.ESCROW,
             )
         if kind in ("post", "void"):
             pending = self.model.transfers.get(self.tid(f"escrow:{k}"))
@@ -77,10 +83,17 @@ class Sequence:
                 self.payable,
                 amount,
                 resolution,
-                "r",
+                TransferCode.ESCROW_RELEASE,
                 pending_id=self.tid(f"escrow:{k}"),
             )
-        return Transfer(self.tid(f"spend:{step}"), self.grant, self.payable, amount, TransferKind.POSTED, "s")
+        return Transfer(
+            self.tid(f"spend:{step}"),
+            self.grant,
+            self.payable,
+            amount,
+            TransferKind.POSTED,
+            TransferCode.ESCROW_RELEASE,
+        )
 
 
 async def balances(conn: asyncpg.Connection, seq: Sequence) -> dict[str, tuple[int, int, int, int]]:
@@ -123,7 +136,7 @@ async def test_what_the_ledger_decides_is_what_postgres_holds_step_by_step(fresh
             for account, limited in ((seq.funding, False), (seq.grant, True), (seq.payable, False)):
                 seq.model.open(account, limited=limited)
             budget = Transfer(
-                seq.tid("budget"), seq.funding, seq.grant, 20_000, TransferKind.POSTED, "budget"
+                seq.tid("budget"), seq.funding, seq.grant, 20_000, TransferKind.POSTED, TransferCode.BUDGET
             )
             seq.model.apply(budget)
             assert await step(conn, seq, budget) is True

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
 from services.settlement.domain.fees import platform_fee
 from services.settlement.domain.ledger import Ledger, PendingState, Transfer, TransferKind
@@ -23,16 +24,26 @@ def funded(budget: int = 10_000) -> Ledger:
     ledger.open("funding")
     ledger.open("grant", limited=True)
     ledger.open("payable")
-    ledger.apply(Transfer(tid("budget"), "funding", "grant", budget, TransferKind.POSTED, "budget"))
+    ledger.apply(
+        Transfer(tid("budget"), "funding", "grant", budget, TransferKind.POSTED, TransferCode.BUDGET)
+    )
     return ledger
 
 
 def reserve(n: int, amount: int) -> Transfer:
-    return Transfer(tid(f"escrow:{n}"), "grant", "payable", amount, TransferKind.PENDING, "escrow")
+    return Transfer(tid(f"escrow:{n}"), "grant", "payable", amount, TransferKind.PENDING, TransferCode.ESCROW)
 
 
 def resolve(n: int, kind: TransferKind, amount: int) -> Transfer:
-    return Transfer(tid(f"{kind}:{n}"), "grant", "payable", amount, kind, "r", pending_id=tid(f"escrow:{n}"))
+    return Transfer(
+        tid(f"{kind}:{n}"),
+        "grant",
+        "payable",
+        amount,
+        kind,
+        TransferCode.ESCROW_RELEASE,
+        pending_id=tid(f"escrow:{n}"),
+    )
 
 
 def test_two_phase_transfers_resolve_exactly_once() -> None:
@@ -103,7 +114,14 @@ def test_any_sequence_keeps_the_books_balanced_and_grants_in_budget(ops: list[tu
                 ledger.apply(resolve(n, TransferKind.VOID_PENDING, amount))
             else:
                 ledger.apply(
-                    Transfer(tid(f"spend:{step}"), "grant", "payable", amount, TransferKind.POSTED, "s")
+                    Transfer(
+                        tid(f"spend:{step}"),
+                        "grant",
+                        "payable",
+                        amount,
+                        TransferKind.POSTED,
+                        TransferCode.ESCROW_RELEASE,
+                    )
                 )
         except (LimitExceeded, PendingAlreadyResolved, TransferMismatch, KeyError):
             pass  # refused operations must leave no trace; the assertions below check that
