@@ -127,14 +127,19 @@ class TokenCodec:
                 algorithms=["HS256"],
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["sub", "exp", "iat", "aud", "iss"]},
+                # expiry is checked below against the codec's clock (tests move it; production's
+                # is the system's)
+                options={"require": ["sub", "exp", "iat", "aud", "iss"], "verify_exp": False},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("the token has expired", code="token_expired") from exc
         except jwt.InvalidAudienceError as exc:
             raise Unauthenticated("the token is for another audience", code="invalid_token") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("the token is not valid", code="invalid_token") from exc
+        expires = claims["exp"]
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            raise Unauthenticated("the token's expiry is not a time", code="invalid_token")
+        if expires <= self._clock():
+            raise Unauthenticated("the token has expired", code="token_expired")
         try:
             role = Role(str(claims.get("role")))
         except ValueError as exc:

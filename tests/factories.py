@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from contracts.envelope import Envelope
+from contracts.events.common import BudgetCategory
+from contracts.events.orders import OrderLine
 from contracts.events.settlement import FundsReserved
 from contracts.money import Money
 
@@ -25,4 +27,19 @@ def reservation(order_no: int, amount_minor: int = 12_345, *, tenant: str = "tsi
         aggregate_version=1,
         tenant_id=tenant,
         correlation_id=f"C-{order_no}",
+    )
+
+
+def line(sku: str, category: str, qty: int, price: int) -> OrderLine:
+    """An order line of SUP-002's, for settlement's tests at every tier."""
+    return OrderLine(
+        listing_id=f"SUP-002:{sku}",
+        sku=sku,
+        listing_version=1,
+        name=sku,
+        category=BudgetCategory(category),
+        unit="unit",
+        quantity=qty,
+        unit_price_minor=price,
+        line_total_minor=qty * price,
     )

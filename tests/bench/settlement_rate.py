@@ -32,7 +32,7 @@ from plumbing.provisioning import provision
 from services.settlement.checks.invariants import run_checks
 from tests.e2e.processes import ServiceProcess, free_port
 from tests.e2e.test_money_flow import auth
-from tests.integration.settlement.conftest import line
+from tests.factories import line
 from tests.stack import Stack, create_database, delete_topics, drop_database
 
 GRANTS = 200  # per university (the default)

@@ -92,7 +92,9 @@ async def order_life(http: httpx.AsyncClient, flow: Flow, n: int) -> str:
         "lines": [{"supplier_id": "SUP-004", "sku": "CS-0002", "quantity": 1, "unit_price_minor": 2800}],
     }
     key = f"chaos-{n:03d}"
+    deadline = time.monotonic() + 120
     while True:
+        assert time.monotonic() < deadline, f"checkout {key} was never accepted"
         placed = await call(
             http, "POST", f"{flow.orders}/v1/checkouts", json=body, headers={**ALICE, "Idempotency-Key": key}
         )

@@ -35,9 +35,25 @@ def test_plumbing_and_contracts_depend_on_no_service() -> None:
     assert offending("contracts", ("services", "cli", "plumbing")) == []
 
 
-def test_settlement_money_rules_touch_no_database_broker_or_web_framework() -> None:
-    forbidden = ("asyncpg", "aiokafka", "fastapi", "starlette", "httpx", "services.settlement.adapters")
-    assert offending("services/settlement/domain", forbidden) == []
+def test_no_domain_touches_a_database_broker_or_web_framework() -> None:
+    for service in ("orders", "refunds", "settlement", "suppliers", "console"):
+        forbidden = (
+            "asyncpg",
+            "aiokafka",
+            "faust",
+            "fastapi",
+            "starlette",
+            "httpx",
+            f"services.{service}.adapters",
+        )
+        assert offending(f"services/{service}/domain", forbidden) == [], service
+
+
+def test_the_unit_tier_needs_no_broker_database_or_running_service() -> None:
+    """Unit tests read records as the Kafka client builds them (aiokafka's record classes, no
+    connection), but import nothing that reaches a database, a broker or a running service."""
+    forbidden = ("tests.integration", "tests.e2e", "asyncpg", "testcontainers", "confluent_kafka")
+    assert offending("tests/unit", forbidden) == []
 
 
 WEB = ("fastapi", "starlette")

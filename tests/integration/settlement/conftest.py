@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
-from contracts.events.common import Actor, BudgetCategory
+from contracts.events.common import Actor
 from contracts.events.orders import CancelReason, OrderCancelled, OrderLine, OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
@@ -44,20 +44,6 @@ GRANT_BODY: dict[str, Any] = {
     "approval_threshold_minor": 500_000,
     "execution_targets": [{"on": "2026-06-30", "rate_bp": 4000}, {"on": "2026-12-31", "rate_bp": 9000}],
 }
-
-
-def line(sku: str, category: str, qty: int, price: int) -> OrderLine:
-    return OrderLine(
-        listing_id=f"SUP-002:{sku}",
-        sku=sku,
-        listing_version=1,
-        name=sku,
-        category=BudgetCategory(category),
-        unit="unit",
-        quantity=qty,
-        unit_price_minor=price,
-        line_total_minor=qty * price,
-    )
 
 
 @dataclass

@@ -28,8 +28,9 @@ from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
 from services.settlement.config import SettlementSettings
 from services.settlement.main import build
+from tests.factories import line
 from tests.integration.kafka_io import produce
-from tests.integration.settlement.conftest import GRANT_BODY, START, SettlementApi, line
+from tests.integration.settlement.conftest import GRANT_BODY, START, SettlementApi
 from tests.integration.settlement.test_payouts import payees_known, run, supplier_events
 from tests.integration.settlement.test_refund_guarantee import agree
 from tests.stack import Stack, eventually

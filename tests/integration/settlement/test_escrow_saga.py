@@ -10,8 +10,9 @@ import pytest
 
 from contracts.topics import Topic, with_prefix
 from plumbing.consumer import BatchConsumer
+from tests.factories import line
 from tests.integration.kafka_io import produce, read_topic
-from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi, line
+from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi
 from tests.stack import eventually
 
 pytestmark = pytest.mark.integration

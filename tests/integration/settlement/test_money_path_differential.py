@@ -55,7 +55,7 @@ from services.settlement.commands import guarantee
 from services.settlement.context import Context, ReconciliationRules
 from services.settlement.domain.grant import Grant
 from services.settlement.events import MoneyPath
-from tests.integration.settlement.conftest import line
+from tests.factories import line
 from tests.settlement_oracle import handlers as oracle
 from tests.settlement_oracle.context import Context as OracleContext
 from tests.stack import Stack, create_database, drop_database

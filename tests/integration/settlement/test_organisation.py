@@ -11,7 +11,8 @@ from typing import Any
 import asyncpg
 
 from plumbing.auth import Role
-from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi, line
+from tests.factories import line
+from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi
 
 GRANT = GRANT_BODY["grant_id"]
 SECOND = {**GRANT_BODY, "grant_id": "G-MOST-2026-002", "code": "MOST-2026YFA01", "pi_id": "prof-li"}

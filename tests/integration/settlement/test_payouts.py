@@ -20,8 +20,9 @@ from contracts.events.suppliers import (
 )
 from contracts.topics import Topic, with_prefix
 from plumbing.auth import Role
+from tests.factories import line
 from tests.integration.kafka_io import produce
-from tests.integration.settlement.conftest import SettlementApi, line
+from tests.integration.settlement.conftest import SettlementApi
 from tests.stack import eventually
 
 pytestmark = pytest.mark.integration

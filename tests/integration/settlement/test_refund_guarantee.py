@@ -13,8 +13,9 @@ from contracts.events.common import Actor
 from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
+from tests.factories import line
 from tests.integration.kafka_io import produce, read_topic
-from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi, line
+from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi
 from tests.stack import eventually
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from services.settlement.domain.grant import Grant
 from services.settlement.domain.ledger import Account
 from services.settlement.domain.poll import Poll
 from services.settlement.events import MONEY
-from tests.integration.settlement.conftest import line
+from tests.factories import line
 
 TODAY = date(2026, 4, 10)
 BUYER = Actor(user_id="alice", role="researcher")
