@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from plumbing.errors import AppError, Conflict, Forbidden, NotFound, RuleViolation
-
-
-class IllegalTransition(Conflict):
-    code = "illegal_transition"
+from plumbing.lifecycle import IllegalTransition as IllegalTransition  # shared by every aggregate
 
 
 class OrderNotFound(NotFound):

@@ -40,17 +40,15 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.money import Money
+from plumbing.lifecycle import SYSTEM, require
 from services.orders.domain.approvals import Acting, may_give
 from services.orders.domain.errors import (
     ApprovalOutOfOrder,
-    IllegalTransition,
     NotAnApprover,
     NotYourOrder,
     SelfApproval,
 )
 from services.orders.domain.policy import Deadlines
-
-SYSTEM = Actor(user_id="system", role="system")
 
 
 class OrderStatus(StrEnum):
@@ -513,11 +511,7 @@ class Order:
 
     # ---------------------------------------------------------------- plumbing
     def _require(self, allowed: set[OrderStatus] | frozenset[OrderStatus], action: str) -> None:
-        if self.status not in allowed:
-            raise IllegalTransition(
-                f"cannot {action} an order that is {self.status.value}",
-                details={"status": self.status.value, "allowed_from": sorted(s.value for s in allowed)},
-            )
+        require(self.status, allowed, f"cannot {action} an order that is {self.status.value}")
 
     def _move(
         self, now: datetime, action: str, actor: Actor, to: OrderStatus, reason: str | None = None

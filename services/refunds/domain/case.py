@@ -33,9 +33,8 @@ from contracts.events.refunds import (
 )
 from contracts.events.settlement import RefundSource
 from contracts.money import Money
-from plumbing.errors import Conflict, Forbidden, RuleViolation
-
-SYSTEM = Actor(user_id="system", role="system")
+from plumbing.errors import Forbidden, RuleViolation
+from plumbing.lifecycle import SYSTEM, require
 
 
 class CaseStatus(StrEnum):
@@ -47,10 +46,6 @@ class CaseStatus(StrEnum):
     AGREED = "AGREED"
     COMPLETED = "COMPLETED"
     CLOSED = "CLOSED"
-
-
-class IllegalCaseTransition(Conflict):
-    code = "illegal_transition"
 
 
 class NotYourCase(Forbidden):
@@ -343,11 +338,7 @@ class RefundCase:
         self.steps.append(TimelineEntry(now, action, by, status, reason))
 
     def _require(self, allowed: set[CaseStatus], action: str) -> None:
-        if self.status not in allowed:
-            raise IllegalCaseTransition(
-                f"cannot {action} a refund case that is {self.status.value}",
-                details={"status": self.status.value, "allowed_from": sorted(s.value for s in allowed)},
-            )
+        require(self.status, allowed, f"cannot {action} a refund case that is {self.status.value}")
 
     def _buyer(self, by: Actor) -> None:
         if by.user_id != self.buyer.user_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plumbing.errors import AppError, Conflict, Forbidden, NotFound, RuleViolation
+from plumbing.lifecycle import IllegalTransition as IllegalTransition  # shared by every aggregate
 
 
 class InvalidCreditCode(RuleViolation):
@@ -20,10 +21,6 @@ class DocumentRejected(RuleViolation):
 class DocumentTooLarge(AppError):
     status_code = 413
     code = "document_too_large"
-
-
-class IllegalTransition(Conflict):
-    code = "illegal_transition"
 
 
 class HolderNameMismatch(RuleViolation):

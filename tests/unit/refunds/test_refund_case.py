@@ -10,7 +10,8 @@ from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
 from contracts.events.settlement import RefundSource
 from plumbing.errors import AppError
-from services.refunds.domain.case import CaseStatus, Deadlines, IllegalCaseTransition, NotYourCase, RefundCase
+from plumbing.lifecycle import IllegalTransition
+from services.refunds.domain.case import CaseStatus, Deadlines, NotYourCase, RefundCase
 from services.refunds.domain.eligibility import History, OrderView, check_request
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -115,12 +116,12 @@ def test_return_deadlines() -> None:
 
 def test_wrong_state_actions_are_refused() -> None:
     c = case()
-    with pytest.raises(IllegalCaseTransition):
+    with pytest.raises(IllegalTransition):
         c.confirm_goods(SUPPLIER, NOW, D)
-    with pytest.raises(IllegalCaseTransition):
+    with pytest.raises(IllegalTransition):
         c.escalate(BUYER, "x", NOW)
     c.agree(SUPPLIER, NOW, D)
-    with pytest.raises(IllegalCaseTransition):
+    with pytest.raises(IllegalTransition):
         c.withdraw(BUYER, NOW)
     assert c.paid(RefundSource.ESCROW, NOW) is True
     assert c.paid(RefundSource.ESCROW, NOW) is False  # settlement's answer twice changes nothing
