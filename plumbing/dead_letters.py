@@ -41,6 +41,11 @@ class DeadLetter:
     event_id: uuid.UUID | None = None
     event_type: str | None = None
 
+    @property
+    def stored_reason(self) -> tuple[str, str]:
+        """The reason code and reason as Postgres and a Kafka header can hold them."""
+        return safe_text(self.reason_code)[:100], safe_text(self.reason)[:MAX_REASON]
+
     @classmethod
     def from_failure(cls, record: KafkaRecord, delivery: Delivery, exc: BaseException) -> DeadLetter:
         code = getattr(exc, "code", None)
@@ -107,7 +112,7 @@ async def record_dead_letters(
     for letter in letters:
         r = letter.record
         headers: Headers = header_items(r)
-        reason_code, reason = safe_text(letter.reason_code)[:100], safe_text(letter.reason)[:MAX_REASON]
+        reason_code, reason = letter.stored_reason
         event_type = None if letter.event_type is None else safe_text(letter.event_type)[:200]
         row_id = await conn.fetchval(
             """insert into dead_letters (consumer, topic, kafka_partition, kafka_offset, key, value,
@@ -140,24 +145,36 @@ async def record_dead_letters(
             reason_code=reason_code,
             event_id=letter.event_id,
         )
-        key, value, copied, cut = bounded_copy(r.key, r.value or b"", headers)
-        dlq_headers: Headers = [
+        key, value, dlq_headers = dlq_copy(letter, consumer, ("dlq.id", str(row_id).encode()))
+        dlq = dead_letter_topic(source_topic(r))  # a refused replay goes to its first topic's DLQ
+        await outbox.append_raw(conn, [(dlq, key, value, dlq_headers)])
+    return new
+
+
+def dlq_copy(
+    letter: DeadLetter, consumer: str, *more: tuple[str, bytes]
+) -> tuple[bytes | None, bytes, Headers]:
+    """The key, value and headers a dead letter publishes to `<topic>.dlq`, whichever consumer
+    refused it: the record cut to its bounds, then why, by whom and from where (and `more`)."""
+    r = letter.record
+    reason_code, reason = letter.stored_reason
+    key, value, copied, cut = _bounded(r.key, r.value or b"", header_items(r))
+    return (
+        key,
+        value,
+        [
             *copied,
             *([("dlq.truncated", cut.encode())] if cut else []),
             ("dlq.reason_code", reason_code.encode()),
             ("dlq.reason", reason.encode()),
             ("dlq.consumer", consumer.encode()),
             ("dlq.source", f"{r.topic}/{r.partition}/{r.offset}".encode()),
-            ("dlq.id", str(row_id).encode()),
-        ]
-        dlq = dead_letter_topic(source_topic(r))  # a refused replay goes to its first topic's DLQ
-        await outbox.append_raw(conn, [(dlq, key, value, dlq_headers)])
-    return new
+            *more,
+        ],
+    )
 
 
-def bounded_copy(
-    key: bytes | None, value: bytes, headers: Headers
-) -> tuple[bytes | None, bytes, Headers, str]:
+def _bounded(key: bytes | None, value: bytes, headers: Headers) -> tuple[bytes | None, bytes, Headers, str]:
     """The key, value and headers a DLQ copy carries, each cut to its bound, and what was cut
     (empty when nothing was): `dead_letters` keeps the record whole for `unisettle dlq show`."""
     cut = []

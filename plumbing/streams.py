@@ -16,8 +16,8 @@ import faust
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
-from plumbing.dead_letters import MAX_REASON, DeadLetter, bounded_copy, decode, safe_text
-from plumbing.delivery import REPLAY_FOR, Delivery, header, header_items
+from plumbing.dead_letters import DeadLetter, decode, dlq_copy
+from plumbing.delivery import REPLAY_FOR, Delivery, header
 from plumbing.kafka_access import KafkaAccess
 from plumbing.logs import get_logger
 from plumbing.retry import Backoff, is_transient
@@ -89,15 +89,8 @@ def guarded_agent(
 
     async def dead_letter(letter: DeadLetter) -> None:
         record = letter.record
-        key, value, copied, cut = bounded_copy(record.key, record.value or b"", header_items(record))
-        headers = [
-            *((k, v or b"") for k, v in copied),  # faust's channel takes bytes only
-            *([("dlq.truncated", cut.encode())] if cut else []),
-            ("dlq.reason_code", safe_text(letter.reason_code).encode()),
-            ("dlq.reason", safe_text(letter.reason)[:MAX_REASON].encode()),
-            ("dlq.consumer", name.encode()),
-            ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-        ]
+        key, value, copied = dlq_copy(letter, name)
+        headers = [(k, v or b"") for k, v in copied]  # faust's channel takes bytes only
         sent = await dlq.send(key=key, value=value, headers=headers)
         await sent  # delivered before the source event is acknowledged
         log.warning(
