@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# The codes of a contradiction's dead letter, the same whichever consumer refuses the event.
+CONTRADICTS_ORDER = "event_contradicts_order"
+REFUND_NOT_REQUESTED = "refund_not_requested"
+
 
 def differences(who: str, known: Mapping[str, object], claimed: Mapping[str, object | None]) -> list[str]:
     """Each field on which `claimed` disagrees with `known`, as `field: event says X, <who> has Y`;

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.events import orders, refunds, settlement
+from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED, differences
 from plumbing.delivery import Delivery
 
 
@@ -18,10 +19,6 @@ class OrderFact:
     supplier_id: str | None  # when the event names it (an order's placement always does)
     fact: dict[str, Any]
     university: str | None = None  # the envelope's tenant
-
-
-CONTRADICTS_ORDER = "event_contradicts_order"
-UNKNOWN_REFUND = "refund_not_requested"
 
 
 def known_order(placed: OrderFact) -> dict[str, Any]:
@@ -41,14 +38,10 @@ def contradiction(known: dict[str, Any], found: OrderFact) -> tuple[str, str] | 
     order kept before these were (no `university`) is not checked."""
     if "university" not in known:
         return None
-    wrong = [
-        f"{name}: event says {got!r}, the profile has {known[key]!r}"
-        for name, key, got in (
-            ("tenant_id", "university", found.university),
-            ("supplier_id", "supplier", found.supplier_id),
-        )
-        if got is not None and got != known[key]
-    ]
+    known_here = {"tenant_id": known["university"], "supplier_id": known["supplier"]}
+    wrong = differences(
+        "the profile", known_here, {"tenant_id": found.university, "supplier_id": found.supplier_id}
+    )
     fact, refunds = found.fact, known.get("refunds", {})
     if fact["kind"] == "refund_requested" and fact["amount_minor"] > known["value_minor"]:
         wrong.append(f"amount: event asks {fact['amount_minor']} fen of an order of {known['value_minor']}")
@@ -59,7 +52,10 @@ def contradiction(known: dict[str, Any], found: OrderFact) -> tuple[str, str] | 
     if fact["kind"] in ("refund_completed", "refund_escalated", "refund_decided"):
         asked = refunds.get(fact["refund_id"])
         if asked is None:
-            return UNKNOWN_REFUND, f"order {found.order_id} has no refund {fact['refund_id']!r} requested"
+            return (
+                REFUND_NOT_REQUESTED,
+                f"order {found.order_id} has no refund {fact['refund_id']!r} requested",
+            )
         if fact["kind"] == "refund_completed" and fact["amount_minor"] > asked:
             return (
                 CONTRADICTS_ORDER,

@@ -19,6 +19,7 @@ from contracts.events.orders import (
 from contracts.events.settlement import RefundSettled
 from contracts.money import Money
 from plumbing.appliers import Events, EventTable
+from plumbing.consistency import CONTRADICTS_ORDER
 from plumbing.delivery import Delivery, PoisonEvent
 from services.refunds.adapters import repository as repo
 from services.refunds.context import Context
@@ -48,7 +49,7 @@ async def on_order_event(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
         return  # an order placed before this view began, or one that never was: nothing to follow
     decision = order_view.decide(view, _claim(envelope.tenant_id, event), status)
     if decision.verdict is order_view.Verdict.CONTRADICTS:
-        raise PoisonEvent(order_view.CONTRADICTS_ORDER, decision.detail)
+        raise PoisonEvent(CONTRADICTS_ORDER, decision.detail)
     if decision.verdict is order_view.Verdict.APPLY:
         await repo.move_order(conn, order_id, status, envelope.aggregate_version, ctx.clock.now())
 

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from contracts.events.base import EventPayload
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import EscrowReleased, EscrowVoided, FundsReserved
-from plumbing.consistency import differences
+from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED, differences
 from services.orders.domain.order import Funds, Order
 
-CONTRADICTS_ORDER = "event_contradicts_order"
-UNKNOWN_REFUND = "refund_not_requested"
 # Funds that were once reserved: a buyer could have asked for a refund of them.
 PAID_FOR = frozenset({Funds.RESERVED, Funds.RELEASED, Funds.VOIDED, Funds.REFUNDED})
 
@@ -43,7 +41,7 @@ def contradiction(order: Order, tenant_id: str, event: EventPayload) -> Contradi
         return Contradiction(CONTRADICTS_ORDER, f"order {order.order_id}: " + "; ".join(found))
     if isinstance(event, RefundClosed | RefundCompleted) and event.refund_id not in order.refunds:
         return Contradiction(
-            UNKNOWN_REFUND, f"order {order.order_id} has no refund {event.refund_id!r} requested"
+            REFUND_NOT_REQUESTED, f"order {order.order_id} has no refund {event.refund_id!r} requested"
         )
     return None
 

@@ -17,7 +17,6 @@ from enum import Enum
 from plumbing.consistency import differences
 from services.refunds.domain.eligibility import OrderView
 
-CONTRADICTS_ORDER = "event_contradicts_order"
 NEXT: dict[str, frozenset[str]] = {
     "PLACED": frozenset({"PAID", "CANCELLED", "CLOSED", "REJECTED"}),
     "PAID": frozenset({"SHIPPED", "CANCELLED", "CLOSED"}),

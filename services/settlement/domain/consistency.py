@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plumbing.consistency import REFUND_NOT_REQUESTED
 from plumbing.consistency import differences as plumbing_differences
 
 CONTRADICTS_ESCROW = "event_contradicts_escrow"
 CONTRADICTS_REFUND = "event_contradicts_refund"
-UNKNOWN_REFUND = "refund_not_requested"
+UNKNOWN_REFUND = REFUND_NOT_REQUESTED
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from contracts.events.common import Actor
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import EscrowReleased, FundsReserved, RefundSource
 from contracts.money import Money
-from services.orders.domain.consistency import CONTRADICTS_ORDER, UNKNOWN_REFUND, contradiction
+from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED
+from services.orders.domain.consistency import contradiction
 from tests.unit.orders.builders import GRANT, NOW, order, paid, shipped
 
 TOTAL = 5_600  # the builders' order: 2 x 28.00
@@ -44,9 +45,9 @@ def completed(refund_id: str = "R-1", amount: int = 1_000) -> RefundCompleted:
 def test_a_refund_nobody_requested_completes_nothing() -> None:
     o = shipped()
     found = contradiction(o, "tsinghua", completed("R-forged", TOTAL))
-    assert found is not None and found.code == UNKNOWN_REFUND
+    assert found is not None and found.code == REFUND_NOT_REQUESTED
     closed = RefundClosed(refund_id="R-forged", order_id="O-1", reason_code="buyer_withdrew")
-    assert (contradiction(o, "tsinghua", closed) or found).code == UNKNOWN_REFUND
+    assert (contradiction(o, "tsinghua", closed) or found).code == REFUND_NOT_REQUESTED
 
 
 def test_another_university_s_envelope_contradicts_the_order() -> None:
