@@ -27,7 +27,7 @@ from services.settlement.adapters.effects import write_ledger
 from services.settlement.adapters.statements import StatementFormat, read
 from services.settlement.context import Context
 from services.settlement.domain import accounts
-from services.settlement.domain.bank_entries import CHARGES, charge, pair_reversals
+from services.settlement.domain.bank_entries import CHARGES, bookable, charge, pair_reversals
 from services.settlement.domain.bank_reconciliation import day_report
 from services.settlement.domain.codes import TransferCode
 from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
@@ -220,11 +220,7 @@ async def _rematch(
     still_open = [x for x in candidates if x.line_id not in confirmed]
     pairs = pair_reversals(still_open)
     paired = {x.line_id for pair in pairs for x in pair}
-    charged = [
-        x
-        for x in still_open
-        if x.line_id not in paired and x.line.kind in CHARGES and x.line.direction is CHARGES[x.line.kind][1]
-    ]
+    charged = [x for x in still_open if x.line_id not in paired and bookable(x.line)]
     ledger.apply_all([charge(x.line_id, x.line, x.line.kind) for x in charged])
     await write_ledger(conn, ledger)
     await repo.set_state(conn, sorted(confirmed), "matched")
@@ -244,12 +240,18 @@ async def _rematch(
                 state="reversed",
             )
     for x in charged:
-        account = CHARGES[x.line.kind][0]
-        action = "bank_charge" if x.line.kind == "fee" else "interest"
+        booked = CHARGES[x.line.kind]
         await repo.record_resolution(
-            conn, x.line_id, action=action, target=account, reason=f"the bank's {x.line.kind}", by=by,
-            at=now, on=day_of[x.line_id], state="booked",
-        )  # fmt: skip
+            conn,
+            x.line_id,
+            action=booked.action,
+            target=booked.account,
+            reason=f"the bank's {x.line.kind}",
+            by=by,
+            at=now,
+            on=day_of[x.line_id],
+            state="booked",
+        )
     since = min([since, *(day_of[line_id] for line_id in paired), *(day_of[x.line_id] for x in charged)])
     outcome = {
         "confirmed": len(confirmed),

@@ -284,15 +284,14 @@ async def _book_charge(
     conn: asyncpg.Connection, ctx: Context, row: asyncpg.Record, line: StatementLine, kind: str, by: Audited
 ) -> None:
     """A fee or interest of the bank's that no code said, booked to its account."""
-    account = CHARGES[kind][0]
-    ledger = await _ledger(conn, accounts.PLATFORM[account])
+    booked = CHARGES[kind]
+    ledger = await _ledger(conn, accounts.PLATFORM[booked.account])
     try:
         ledger.apply(charge(row["line_id"], line, kind))
     except ValueError as exc:
         raise RuleViolation(str(exc), code="match_direction") from exc
     await write_ledger(conn, ledger)
-    action = "bank_charge" if kind == "fee" else "interest"
-    await _resolved(conn, ctx, row["line_id"], action, account, by, "booked")
+    await _resolved(conn, ctx, row["line_id"], booked.action, booked.account, by, "booked")
 
 
 async def _apply_to_receivable(

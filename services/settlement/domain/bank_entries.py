@@ -10,6 +10,7 @@ and interest for the interest-income account, instead of being written off by tw
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from services.settlement.domain import accounts
 from services.settlement.domain.codes import TransferCode
@@ -17,11 +18,26 @@ from services.settlement.domain.ledger import Transfer, TransferKind, transfer_i
 from services.settlement.domain.matching import OpenLine
 from services.settlement.domain.statement import Direction, StatementLine
 
-# Which account a bank entry is booked to, by kind, and the direction the entry must have.
+
+class Charge(NamedTuple):
+    """How a bank entry of one kind is booked: to which account, in which direction the entry must
+    go, with which transfer code, resolving its line by which action."""
+
+    account: str
+    direction: Direction
+    code: TransferCode
+    action: str
+
+
 CHARGES = {
-    "fee": (accounts.BANK_CHARGES, Direction.DEBIT, TransferCode.BANK_CHARGE),
-    "interest": (accounts.BANK_INTEREST, Direction.CREDIT, TransferCode.BANK_INTEREST),
+    "fee": Charge(accounts.BANK_CHARGES, Direction.DEBIT, TransferCode.BANK_CHARGE, "bank_charge"),
+    "interest": Charge(accounts.BANK_INTEREST, Direction.CREDIT, TransferCode.BANK_INTEREST, "interest"),
 }
+
+
+def bookable(line: StatementLine) -> bool:
+    """Whether the bank said the line is a fee or interest, going the way such an entry goes."""
+    return line.kind in CHARGES and line.direction is CHARGES[line.kind].direction
 
 
 def pair_reversals(lines: Sequence[OpenLine]) -> list[tuple[OpenLine, OpenLine]]:
@@ -70,7 +86,7 @@ def charge(line_id: str, line: StatementLine, kind: str) -> Transfer:
     ValueError when the line goes the other way."""
     if kind not in CHARGES:
         raise ValueError(f"{kind!r} is neither a fee nor interest")
-    account, direction, code = CHARGES[kind]
+    account, direction, code, _ = CHARGES[kind]
     if line.direction is not direction:
         raise ValueError(
             f"a {kind} is money {'out of' if direction is Direction.DEBIT else 'into'} the account"
