@@ -3,8 +3,6 @@ statement of a day in each format a bank sends, money someone pays in, and a lat
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated
 
@@ -66,11 +64,11 @@ async def simulated_statement(
         content = swift.write(statement, reference=f"SIM{day:%Y%m%d}", sequence=day.timetuple().tm_yday)
     else:
         chosen = tabular.LAYOUTS[layout]
-        content = tabular.write(statement, chosen)
         if format is StatementFormat.XLSX:
             amounts = {chosen.columns[f][0] for f in AMOUNT_FIELDS if f in chosen.columns}
-            rows = list(csv.reader(io.StringIO(content)))
+            rows = tabular.export_rows(statement, chosen)
             return Response(workbook.write(rows, amounts), media_type=MEDIA[format])
+        content = tabular.write(statement, chosen)
     return PlainTextResponse(content, media_type=MEDIA[format])
 
 

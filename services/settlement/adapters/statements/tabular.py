@@ -165,13 +165,7 @@ CMB = Layout(
         "reversal": ("冲帐标志", "冲账标志"),
         "kind": ("交易类型",),
     },
-    preamble={
-        "account": ("账号", "帐号", "账户"),
-        "statement_date": ("对账日期", "日期"),
-        "currency": ("币种",),
-        "opening": ("期初余额", "上日余额"),
-        "closing": ("期末余额", "本日余额"),
-    },
+    preamble={**CN_SPLIT.preamble, "account": ("账号", "帐号", "账户")},
 )
 
 LAYOUTS = {layout.name: layout for layout in (GENERIC, CN_SPLIT, CN_FLAG, CMB)}
@@ -399,18 +393,19 @@ def _norm(text: str) -> str:
     return _UNIT.sub("", text.strip().lower().replace(" ", ""))
 
 
-def write(statement: Statement, layout: Layout = GENERIC) -> str:
-    """The statement as this layout exports it (the bank simulator's CSV)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([layout.preamble["account"][0], statement.account])
-    w.writerow([layout.preamble["statement_date"][0], statement.statement_date.isoformat()])
-    w.writerow([layout.preamble["currency"][0], statement.currency])
-    w.writerow([layout.preamble["opening"][0], decimal_text(statement.opening_minor)])
-    w.writerow([layout.preamble["closing"][0], decimal_text(statement.closing_minor)])
-    w.writerow([])
+def export_rows(statement: Statement, layout: Layout = GENERIC) -> list[list[str]]:
+    """The statement's rows as this layout exports them: the key/value rows, a blank row, the
+    header and a row a line (the bank simulator's CSV, and its workbook)."""
+    rows = [
+        [layout.preamble["account"][0], statement.account],
+        [layout.preamble["statement_date"][0], statement.statement_date.isoformat()],
+        [layout.preamble["currency"][0], statement.currency],
+        [layout.preamble["opening"][0], decimal_text(statement.opening_minor)],
+        [layout.preamble["closing"][0], decimal_text(statement.closing_minor)],
+        [],
+    ]
     fields = [f for f in layout.columns if f != "direction" or "amount" in layout.columns]
-    w.writerow([layout.columns[f][0] for f in fields])
+    rows.append([layout.columns[f][0] for f in fields])
     balance = statement.opening_minor
     for line in statement.lines:
         balance += line.signed_minor
@@ -432,5 +427,12 @@ def write(statement: Statement, layout: Layout = GENERIC) -> str:
             "reversal": "是" if line.reversal else "",
             "kind": {"fee": "手续费", "interest": "结息"}.get(line.kind, ""),
         }
-        w.writerow([values[f] for f in fields])
+        rows.append([values[f] for f in fields])
+    return rows
+
+
+def write(statement: Statement, layout: Layout = GENERIC) -> str:
+    """The statement as this layout exports it as CSV (the bank simulator's)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(export_rows(statement, layout))
     return out.getvalue()
