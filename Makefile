@@ -46,7 +46,7 @@ lint: venv
 	$(VENV)/bin/mypy cli contracts plumbing services tests
 	$(VENV)/bin/mypy deploy/seed.py  # on its own: deploy/docker/ would shadow the docker client
 	$(PY) -m contracts.export --check
-	$(PY) -m services.settlement.checks.ledger_tables --check
+	$(PY) -m services.settlement.ledger.checks.ledger_tables --check
 
 format: venv
 	$(VENV)/bin/ruff format .

@@ -10,7 +10,7 @@ import typer
 
 from cli.common import done, service_dsn
 from services.settlement.checks.invariants import main as check_main
-from services.settlement.checks.orders_and_escrows import disagreements
+from services.settlement.money_path.checks.orders_and_escrows import disagreements
 
 
 def check(

@@ -42,22 +42,22 @@ class SettlementSettings(ServiceSettings):
     # Early payment: what the financing fund holds to advance, the annual rate of the discount
     # (basis points), what one supplier may owe it at once, how long a quote holds, the longest
     # wait it saves (the longest auto-confirm, 30 days), and how often releases repay it.
-    financing_capital_minor: int = Field(default=100_000_000, ge=0)
-    financing_apr_bp: int = Field(default=1_200, ge=0, le=10_000)
-    financing_limit_minor: int = Field(default=2_000_000, ge=0)
-    financing_quote_valid_seconds: float = Field(default=900, gt=0)
-    financing_max_days: int = Field(default=30, ge=1, le=365)
-    financing_sweep_seconds: float = Field(default=5, gt=0)
+    early_payment_capital_minor: int = Field(default=100_000_000, ge=0)
+    early_payment_apr_bp: int = Field(default=1_200, ge=0, le=10_000)
+    early_payment_limit_minor: int = Field(default=2_000_000, ge=0)
+    early_payment_quote_valid_seconds: float = Field(default=900, gt=0)
+    early_payment_max_days: int = Field(default=30, ge=1, le=365)
+    early_payment_sweep_seconds: float = Field(default=5, gt=0)
     # Terms by the supplier's 90-day profile score, best first, as min_score:limit_percent:apr_bp
     # ("90:100:900,75:60:1200,0:30:1800"); empty: the terms above for everyone. The score is read
     # from the profile stream worker; when it cannot be, the lowest band applies.
-    financing_score_bands: str = ""
+    early_payment_score_bands: str = ""
     profiles_url: str = "http://127.0.0.1:8006"
 
-    @field_validator("financing_score_bands")
+    @field_validator("early_payment_score_bands")
     @classmethod
     def _bands(cls, value: str) -> str:
-        from services.settlement.domain.financing import bands
+        from services.settlement.early_payment.domain.terms import bands
 
         bands(value)  # refused at start when it does not read
         return value

@@ -13,9 +13,9 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from plumbing.context import BaseContext
-from services.settlement.adapters.bank import PayoutBank
-from services.settlement.adapters.profile_scores import ProfileScores
-from services.settlement.domain.financing import Band
+from services.settlement.early_payment.adapters.profile_scores import ProfileScores
+from services.settlement.early_payment.domain.terms import Band
+from services.settlement.payouts.adapters.bank import PayoutBank
 
 PRODUCER = "settlement"
 
@@ -28,7 +28,7 @@ class ReconciliationRules:
 
 
 @dataclass(frozen=True)
-class FinancingTerms:
+class EarlyPaymentTerms:
     apr_bp: int  # the annual rate of an early payment's discount, in basis points
     limit_minor: int  # what one supplier may owe the financing fund at once
     quote_valid: timedelta
@@ -41,7 +41,7 @@ class Context(BaseContext):
     fee_rate_bp: int  # the platform's fee on released escrow, in basis points
     bank: PayoutBank  # the bank payouts are sent through
     reconciliation: ReconciliationRules
-    financing: FinancingTerms = FinancingTerms(1_200, 2_000_000, timedelta(minutes=15), 30)
+    early_payment: EarlyPaymentTerms = EarlyPaymentTerms(1_200, 2_000_000, timedelta(minutes=15), 30)
     scores: ProfileScores | None = None  # where a supplier's profile score is read, for its band
 
 

@@ -23,13 +23,14 @@ from plumbing.dead_letters import DeadLetter
 from plumbing.delivery import Delivery
 from plumbing.outbox import OutboxRow
 from plumbing.tracing import TraceContext
-from services.settlement.adapters import order_facts, payees
-from services.settlement.adapters.book_reader import read_book
-from services.settlement.adapters.effects import write_poll
 from services.settlement.context import PRODUCER, Context
-from services.settlement.domain import escrow, refund
-from services.settlement.domain.book import Terms
-from services.settlement.domain.poll import Decider, Emitted, Poll
+from services.settlement.early_payment.adapters import order_facts
+from services.settlement.money_path.adapters.book_reader import read_book
+from services.settlement.money_path.adapters.poll_writer import write_poll
+from services.settlement.money_path.domain import escrow, refund
+from services.settlement.money_path.domain.book import Terms
+from services.settlement.money_path.domain.poll import Decider, Emitted, Poll
+from services.settlement.payouts.adapters import payees
 
 MONEY: dict[type[EventPayload], Decider] = {
     OrderPlaced: escrow.decide_placed,

@@ -12,22 +12,18 @@ from plumbing.clock import Clock, OffsetClock
 from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
-from services.settlement.adapters.bank import PayoutBankSimulator
-from services.settlement.adapters.profile_scores import ProfileScores
-from services.settlement.api import (
-    bank_simulator,
-    early_payments,
-    escrow,
-    grants,
-    org_units,
-    payouts,
-    reconciliation,
-    universities,
-)
-from services.settlement.commands import early_payment, guarantee
 from services.settlement.config import SettlementSettings
-from services.settlement.context import Context, FinancingTerms, ReconciliationRules
-from services.settlement.domain.financing import bands as financing_bands
+from services.settlement.context import Context, EarlyPaymentTerms, ReconciliationRules
+from services.settlement.early_payment.adapters.profile_scores import ProfileScores
+from services.settlement.early_payment.api import early_payments
+from services.settlement.early_payment.commands import early_payment
+from services.settlement.early_payment.domain.terms import bands as early_payment_bands
+from services.settlement.grants.api import grants, org_units, universities
+from services.settlement.money_path.api import escrow
+from services.settlement.money_path.commands import guarantee
+from services.settlement.payouts.adapters.bank import PayoutBankSimulator
+from services.settlement.payouts.api import payouts
+from services.settlement.reconciliation.api import bank_simulator, reconciliation
 
 
 def build(settings: SettlementSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -37,7 +33,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
 
     async def context(base: BaseContext) -> Context:
         await guarantee.ensure_fund(base.pool, settings.guarantee_fund_capital_minor)
-        await early_payment.ensure_fund(base.pool, settings.financing_capital_minor)
+        await early_payment.ensure_fund(base.pool, settings.early_payment_capital_minor)
         bank = PayoutBankSimulator(
             base.pool,
             failure_rate=settings.bank_simulator_failure_rate,
@@ -49,19 +45,19 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
         rules = ReconciliationRules(
             settings.bank_account, settings.reconciliation_window_days, settings.suspense_flag_after_days
         )
-        terms = FinancingTerms(
-            settings.financing_apr_bp,
-            settings.financing_limit_minor,
-            timedelta(seconds=settings.financing_quote_valid_seconds),
-            settings.financing_max_days,
-            financing_bands(settings.financing_score_bands),
+        terms = EarlyPaymentTerms(
+            settings.early_payment_apr_bp,
+            settings.early_payment_limit_minor,
+            timedelta(seconds=settings.early_payment_quote_valid_seconds),
+            settings.early_payment_max_days,
+            early_payment_bands(settings.early_payment_score_bands),
         )
         return Context.extending(
             base,
             fee_rate_bp=settings.fee_rate_bp,
             bank=bank,
             reconciliation=rules,
-            financing=terms,
+            early_payment=terms,
             scores=ProfileScores(settings.profiles_url) if terms.bands else None,
         )
 
@@ -80,7 +76,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             early_payments.router,
         ],
         handlers=events.EVENTS,
-        timers=timers.timers(settings.payout_interval_hours, settings.financing_sweep_seconds),
+        timers=timers.timers(settings.payout_interval_hours, settings.early_payment_sweep_seconds),
         migrations=Path(__file__).parent / "migrations",
         clock=clock,
         large_bodies={r"^/v1/reconciliation/statements$": reconciliation.MAX_STATEMENT_BYTES},

@@ -6,8 +6,9 @@ from __future__ import annotations
 from plumbing.audit import Audited
 from plumbing.logs import get_logger
 from plumbing.timers import Timer
-from services.settlement.commands import early_payment, payouts
 from services.settlement.context import Context
+from services.settlement.early_payment.commands import early_payment
+from services.settlement.payouts.commands import payouts
 
 log = get_logger(__name__)
 SCHEDULER = Audited("payout_run", "scheduler", "system")

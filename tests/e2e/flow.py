@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from services.settlement.checks.invariants import run_checks
-from services.settlement.checks.orders_and_escrows import disagreements
+from services.settlement.money_path.checks.orders_and_escrows import disagreements
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER, ok, onboard_supplier
 from tests.stack import eventually

@@ -28,7 +28,7 @@ import pytest
 from plumbing.appliers import Events
 from plumbing.operations import service_status
 from services.settlement.checks.invariants import run_checks
-from services.settlement.checks.orders_and_escrows import disagreements
+from services.settlement.money_path.checks.orders_and_escrows import disagreements
 from tests.e2e.flow import Flow
 from tests.e2e.processes import SERVICES, RelayProcess, ServiceProcess, quiet
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from plumbing.auth import Role
-from services.settlement.adapters.statements import tabular
 from services.settlement.config import SettlementSettings
-from services.settlement.domain.statement import Direction, Statement, StatementLine
+from services.settlement.reconciliation.adapters.statements import tabular
+from services.settlement.reconciliation.domain.statement import Direction, Statement, StatementLine
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, RECONCILER, auth

@@ -22,7 +22,7 @@ BANDS = "90:100:900,75:60:1200,0:30:1800"  # score ≥ 90: the whole limit at 9 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.profiles_worker,
-    pytest.mark.service_env(SETTLEMENT_FINANCING_SCORE_BANDS=BANDS),
+    pytest.mark.service_env(SETTLEMENT_EARLY_PAYMENT_SCORE_BANDS=BANDS),
 ]
 ORDER = 3 * 2800  # each of the flow's orders
 

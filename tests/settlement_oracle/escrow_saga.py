@@ -28,11 +28,12 @@ from contracts.events.settlement import (
 )
 from contracts.money import Money
 from plumbing.delivery import Delivery, PoisonEvent
-from services.settlement.adapters import grants_repo
-from services.settlement.domain import accounts, consistency
-from services.settlement.domain.codes import TransferCode
-from services.settlement.domain.fees import platform_fee
-from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.grants.adapters import grants_repo
+from services.settlement.ledger.domain import accounts
+from services.settlement.ledger.domain.codes import TransferCode
+from services.settlement.ledger.domain.ledger import Transfer, TransferKind
+from services.settlement.money_path.domain import consistency
+from services.settlement.money_path.domain.fees import platform_fee
 from tests.settlement_oracle import ledger_store as ledger
 from tests.settlement_oracle.context import Context, emit, figures, monthly
 

@@ -8,8 +8,8 @@ import uuid
 
 import asyncpg
 
-from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
-from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.ledger.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
+from services.settlement.ledger.domain.ledger import Transfer, TransferKind
 
 NAMESPACE = uuid.UUID("5f0c7d0e-2a55-4d5e-9a43-6b1f3a1d2c01")
 

@@ -14,9 +14,10 @@ import asyncpg
 from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.events.settlement import RefundSettled, RefundSource
 from plumbing.delivery import Delivery, PoisonEvent
-from services.settlement.domain import accounts, consistency
-from services.settlement.domain.codes import TransferCode
-from services.settlement.domain.ledger import Transfer, TransferKind
+from services.settlement.ledger.domain import accounts
+from services.settlement.ledger.domain.codes import TransferCode
+from services.settlement.ledger.domain.ledger import Transfer, TransferKind
+from services.settlement.money_path.domain import consistency
 from tests.settlement_oracle import ledger_store as ledger
 from tests.settlement_oracle.context import Context, figures, monthly
 from tests.settlement_oracle.escrow_saga import (

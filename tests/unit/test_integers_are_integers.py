@@ -71,7 +71,7 @@ def test_every_integer_in_a_request_body_is_strict() -> None:
 
 @pytest.mark.parametrize("value", [100_000.0, True, "100000"])
 def test_a_budget_that_is_not_an_integer_is_refused_naming_the_field(value: object) -> None:
-    from services.settlement.api.schemas import BudgetIn
+    from services.settlement.grants.api.schemas import BudgetIn
 
     with pytest.raises(ValidationError) as refused:
         BudgetIn.model_validate({"category": "reagents", "budget_minor": value, "reason": "r"})

@@ -22,11 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(
     p.name for p in (ROOT / "services").iterdir() if (p / "main.py").exists() and p.name not in STREAMS
 )
+LAYERS = ["domain", "commands", "adapters", "api"]
 SKELETON = [
-    "domain",
-    "commands",
-    "adapters",
-    "api",
     "migrations",
     "events.py",
     "timers.py",
@@ -48,10 +45,32 @@ def test_every_stream_worker_has_its_settings_topology_and_entry_point(worker: s
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_has_the_same_layout(service: str) -> None:
+    """A service of one feature has the layer folders at its root; a service of several (ADR 0010)
+    has a package per feature holding that feature's layers, and no layer folder at its root."""
     home = ROOT / "services" / service
     missing = [part for part in SKELETON if not (home / part).exists()]
     assert missing == []
     assert not (home / "handlers.py").exists()
+    features = [
+        d.name for d in home.iterdir() if d.is_dir() and any((d / layer).is_dir() for layer in LAYERS)
+    ]
+    at_root = [layer for layer in LAYERS if (home / layer).exists()]
+    assert (features, at_root) in (([], LAYERS), (features, [])), (features, at_root)
+    for feature in features:
+        assert [f for f in (home / feature).iterdir() if f.suffix == ".py" and f.name != "__init__.py"] == []
+
+
+def test_settlement_is_grouped_by_feature() -> None:
+    home = ROOT / "services" / "settlement"
+    assert sorted(d.name for d in home.iterdir() if (d / "__init__.py").exists()) == [
+        "checks",
+        "early_payment",
+        "grants",
+        "ledger",
+        "money_path",
+        "payouts",
+        "reconciliation",
+    ]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -235,7 +235,7 @@ async def _financing_adds_up(conn: asyncpg.Connection) -> str | None:
             f"the fund has {row['out']} fen out, open advances {open_['advance']}"
             f" + receivables {row['receivable']}"
         )
-    limit = SettlementSettings().financing_limit_minor
+    limit = SettlementSettings().early_payment_limit_minor
     over = await conn.fetch(
         """select owner_id, sum(debits_posted + debits_pending - credits_posted) owed from accounts
            where kind in ('supplier_financed', 'supplier_financing_receivable')

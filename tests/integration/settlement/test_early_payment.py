@@ -61,8 +61,8 @@ async def settlement(
         database_url=fresh_db,
         http_port=0,
         stack=stack.settings(topic_prefix),
-        financing_limit_minor=LIMIT,
-        financing_sweep_seconds=3600,  # settled by the payout runs here, at known moments
+        early_payment_limit_minor=LIMIT,
+        early_payment_sweep_seconds=3600,  # settled by the payout runs here, at known moments
         **more,
     )
     clock = FixedClock(START)

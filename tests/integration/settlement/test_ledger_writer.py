@@ -15,12 +15,11 @@ import asyncpg
 import pytest
 
 from plumbing.db import migrate_service
-from services.settlement.adapters.book_reader import load_ledger, load_transfers
-from services.settlement.adapters.effects import write_ledger
-from services.settlement.domain.accounts import Opening
-from services.settlement.domain.codes import AccountKind, TransferCode
-from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
-from services.settlement.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
+from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger
+from services.settlement.ledger.domain.accounts import Opening
+from services.settlement.ledger.domain.codes import AccountKind, TransferCode
+from services.settlement.ledger.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
+from services.settlement.ledger.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).parents[3] / "services" / "settlement" / "migrations"

@@ -49,12 +49,12 @@ from plumbing.consumer import BatchConsumer
 from plumbing.db import create_pool, migrate_service
 from plumbing.kafka_access import KafkaAccess
 from plumbing.outbox import Outbox
-from services.settlement.adapters.bank import PayoutBankSimulator
-from services.settlement.commands import grants as grant_commands
-from services.settlement.commands import guarantee
 from services.settlement.context import Context, ReconciliationRules
-from services.settlement.domain.grant import Grant
 from services.settlement.events import MoneyPath
+from services.settlement.grants.commands import grants as grant_commands
+from services.settlement.grants.domain.grant import Grant
+from services.settlement.money_path.commands import guarantee
+from services.settlement.payouts.adapters.bank import PayoutBankSimulator
 from tests.factories import line
 from tests.settlement_oracle import handlers as oracle
 from tests.settlement_oracle.context import Context as OracleContext

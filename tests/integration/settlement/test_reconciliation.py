@@ -17,9 +17,9 @@ import asyncpg
 import pytest
 
 from plumbing.auth import Role
-from services.settlement.adapters import reconciliation_repo
-from services.settlement.domain import bank_reconciliation
-from services.settlement.domain.statement import decimal_text, to_fen
+from services.settlement.reconciliation.adapters import reconciliation_repo
+from services.settlement.reconciliation.domain import bank_reconciliation
+from services.settlement.reconciliation.domain.statement import decimal_text, to_fen
 from tests.integration.settlement.conftest import SettlementApi
 from tests.integration.settlement.test_payouts import payable_supplier, payees_known, run
 

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 import xlwt  # type: ignore[import-untyped]  # writes the XLS (BIFF8) a bank exports; no stubs
 
-from services.settlement.adapters.statements import read
-from services.settlement.domain.statement import (
+from services.settlement.reconciliation.adapters.statements import read
+from services.settlement.reconciliation.domain.statement import (
     CurrencyMismatch,
     Direction,
     MalformedStatement,

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from services.settlement.domain.bank_reconciliation import DayStatement, ItemFacts, LineFacts, day_report
-from services.settlement.domain.statement import Direction
+from services.settlement.reconciliation.domain.bank_reconciliation import (
+    DayStatement,
+    ItemFacts,
+    LineFacts,
+    day_report,
+)
+from services.settlement.reconciliation.domain.statement import Direction
 
 D1, D2, D3 = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
 OPEN = 1_000_000

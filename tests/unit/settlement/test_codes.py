@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.settlement.checks import ledger_tables
-from services.settlement.domain.codes import KIND_MEANINGS, MEANINGS, AccountKind, TransferCode
+from services.settlement.ledger.checks import ledger_tables
+from services.settlement.ledger.domain.codes import KIND_MEANINGS, MEANINGS, AccountKind, TransferCode
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "settlement" / "migrations"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.settlement.domain.consistency import (
+from services.settlement.money_path.domain.consistency import (
     Known,
     differences,
     received_amount_differences,

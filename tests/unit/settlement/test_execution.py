@@ -6,8 +6,8 @@ from datetime import date
 
 from contracts.events.common import BudgetCategory, ExecutionTarget
 from contracts.events.settlement import FundsRejectedReason
-from services.settlement.domain.execution import Figures, outlook
-from services.settlement.domain.grant import Grant
+from services.settlement.grants.domain.execution import Figures, outlook
+from services.settlement.grants.domain.grant import Grant
 
 GRANT = Grant(
     grant_id="G-1",

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.settlement.domain import financing
-from services.settlement.domain.financing import Candidate, discount, offer
+from services.settlement.early_payment.domain import terms as financing
+from services.settlement.early_payment.domain.terms import Candidate, discount, offer
 
 TODAY = date(2026, 12, 2)
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.settlement.domain.codes import TransferCode
-from services.settlement.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
-from services.settlement.domain.fees import platform_fee
-from services.settlement.domain.ledger import Ledger, PendingState, Transfer, TransferKind
+from services.settlement.ledger.domain.codes import TransferCode
+from services.settlement.ledger.domain.errors import LimitExceeded, PendingAlreadyResolved, TransferMismatch
+from services.settlement.ledger.domain.ledger import Ledger, PendingState, Transfer, TransferKind
+from services.settlement.money_path.domain.fees import platform_fee
 
 
 def tid(cause: str) -> uuid.UUID:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from services.settlement.domain.matching import BankItem, MatchRule, OpenLine, match
-from services.settlement.domain.statement import Batch, Direction, StatementLine
+from services.settlement.reconciliation.domain.matching import BankItem, MatchRule, OpenLine, match
+from services.settlement.reconciliation.domain.statement import Batch, Direction, StatementLine
 
 DAY = date(2026, 12, 2)
 

@@ -12,12 +12,12 @@ from contracts.events.orders import CancelReason, OrderCancelled, OrderPlaced, O
 from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.money import Money
 from contracts.registry import REGISTRY
-from services.settlement.domain import accounts
-from services.settlement.domain.book import Book, Terms
-from services.settlement.domain.grant import Grant
-from services.settlement.domain.ledger import Account
-from services.settlement.domain.poll import Poll
 from services.settlement.events import MONEY
+from services.settlement.grants.domain.grant import Grant
+from services.settlement.ledger.domain import accounts
+from services.settlement.ledger.domain.ledger import Account
+from services.settlement.money_path.domain.book import Book, Terms
+from services.settlement.money_path.domain.poll import Poll
 from tests.factories import line
 
 TODAY = date(2026, 4, 10)

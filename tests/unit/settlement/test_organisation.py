@@ -11,9 +11,9 @@ import pytest
 from contracts.events.organisation import Period, UnitKind
 from plumbing.errors import AppError
 from plumbing.org_tree import OrgTree, Unit
-from services.settlement.domain import organisation as rules
-from services.settlement.domain.execution import Figures
-from services.settlement.domain.rollup import GrantLine, GrantMonth, roll_up
+from services.settlement.grants.domain import organisation as rules
+from services.settlement.grants.domain.execution import Figures
+from services.settlement.grants.domain.rollup import GrantLine, GrantMonth, roll_up
 
 JAN, APR, MAY, JUN = date(2026, 1, 1), date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)
 TODAY = date(2026, 4, 20)

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from services.settlement.adapters.statements import camt053, read, swift, tabular
-from services.settlement.domain.statement import (
+from services.settlement.reconciliation.adapters.statements import camt053, read, swift, tabular
+from services.settlement.reconciliation.domain.statement import (
     Batch,
     Direction,
     MalformedStatement,

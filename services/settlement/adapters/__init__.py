@@ -1,1 +1,0 @@
-"""Postgres repositories and queries of the settlement service."""

@@ -1,1 +1,0 @@
-"""HTTP routers of the settlement service, one module per resource."""

@@ -1,1 +1,0 @@
-"""Commands that change what settlement holds: grants, payouts, reconciliation, the guarantee fund."""

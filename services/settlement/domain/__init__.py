@@ -1,1 +1,0 @@
-"""The settlement rules: pure Python, no I/O."""
