@@ -9,7 +9,7 @@ import asyncpg
 import typer
 
 from cli.common import Dsn, ServiceOption, service_dsn
-from plumbing import audit as trail
+from plumbing.aggregates import audit as trail
 
 
 def audit(

@@ -11,8 +11,8 @@ import asyncpg
 import typer
 
 from cli.common import Dsn, ServiceOption, fail, service_dsn
-from plumbing import dead_letter_ops as ops
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
+from plumbing.ops import dead_letters as ops
 from plumbing.settings import StackSettings
 
 app = typer.Typer(help="Inspect, replay or discard a service's dead letters.", no_args_is_help=True)

@@ -10,8 +10,8 @@ from confluent_kafka import KafkaException
 
 from cli.common import fail
 from contracts.access import grants
-from plumbing.kafka_access import read_credentials
-from plumbing.provisioning import provision_now, upsert_users_now
+from plumbing.messaging.kafka_access import read_credentials
+from plumbing.messaging.provisioning import provision_now, upsert_users_now
 from plumbing.settings import StackSettings
 
 app = typer.Typer(help="The deployment's Kafka topics and ACLs.", no_args_is_help=True)

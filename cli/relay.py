@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from cli.common import Service, service_settings
-from plumbing.logs import configure_logging
-from plumbing.relay import OutboxRelay
+from plumbing.messaging.relay import OutboxRelay
+from plumbing.ops.logs import configure_logging
 
 
 def relay(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from cli.common import Service, service_dsn
-from plumbing.operations import service_status
+from plumbing.ops.status import service_status
 from plumbing.settings import StackSettings
 
 

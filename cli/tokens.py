@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from cli.common import fail
-from plumbing.auth import SCOPED_ROLES, Principal, Role
 from plumbing.settings import StackSettings
+from plumbing.web.auth import SCOPED_ROLES, Principal, Role
 
 
 def token(

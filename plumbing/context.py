@@ -11,7 +11,7 @@ from typing import Any, Self
 import asyncpg
 
 from plumbing.clock import Clock
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
 
 # A loop the service runs for as long as it lives (a listener, a timer), supervised and restarted.
 Background = tuple[str, Callable[[], Awaitable[None]]]

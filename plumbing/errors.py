@@ -1,6 +1,6 @@
 """The errors a user may see, free of any web framework: domain errors subclass AppError beside
 their model and carry a stable `code` and the HTTP status their class maps to at the edge
-(`plumbing.http_errors`), in one JSON shape: {"error": {"code", "message", "details"}}.
+(`plumbing.web.http_errors`), in one JSON shape: {"error": {"code", "message", "details"}}.
 """
 
 from __future__ import annotations

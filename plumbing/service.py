@@ -17,25 +17,25 @@ from typing import TypeVar
 from fastapi import APIRouter, FastAPI, Request
 
 from contracts.topics import with_prefix
-from plumbing.appliers import Events
-from plumbing.audit import audit_router
-from plumbing.body_limit import BodyLimit
+from plumbing.aggregates.audit import audit_router
 from plumbing.clock import Clock, SystemClock
-from plumbing.consumer import BatchConsumer, ConsumerSettings
 from plumbing.context import Background, BaseContext
-from plumbing.db import create_pool, migrate_service
-from plumbing.http_errors import install_error_handlers
-from plumbing.kafka_access import KafkaAccess
-from plumbing.logs import configure_logging, get_logger
-from plumbing.operational import BrokerProbe, operational_router
-from plumbing.outbox import Outbox
-from plumbing.rate_limit import LimitWrites, RateLimiter
-from plumbing.relay import OutboxRelay, RelaySettings
-from plumbing.request_trace import TraceRequests
+from plumbing.db.pool import create_pool, migrate_service
+from plumbing.messaging.appliers import Events
+from plumbing.messaging.consumer import BatchConsumer, ConsumerSettings
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.outbox import Outbox
+from plumbing.messaging.relay import OutboxRelay, RelaySettings
+from plumbing.ops.logs import configure_logging, get_logger
 from plumbing.retry import Backoff
 from plumbing.settings import ServiceSettings
 from plumbing.text import StorableUrl
 from plumbing.timers import Timer
+from plumbing.web.body_limit import BodyLimit
+from plumbing.web.http_errors import install_error_handlers
+from plumbing.web.probes import BrokerProbe, operational_router
+from plumbing.web.rate_limit import LimitWrites, RateLimiter
+from plumbing.web.request_trace import TraceRequests
 
 log = get_logger(__name__)
 C = TypeVar("C", bound=BaseContext)

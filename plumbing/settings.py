@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from plumbing.auth import TokenCodec
-from plumbing.kafka_access import MECHANISM, KafkaAccess, from_credentials
+from plumbing.messaging.kafka_access import MECHANISM, KafkaAccess, from_credentials
+from plumbing.web.auth import TokenCodec
 
 # The local stack's credentials file (deploy/stack.sh writes it when Kafka is formatted).
 LOCAL_CREDENTIALS = Path(__file__).resolve().parents[1] / ".stack" / "kafka" / "credentials"

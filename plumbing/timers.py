@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from plumbing.context import Background
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 
 log = get_logger(__name__)
 C = TypeVar("C")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from plumbing.provisioning import provision
+from plumbing.messaging.provisioning import provision
 from tests.containers import container_stack, docker_engine_available
 from tests.stack import Stack, create_database, delete_topics, drop_database, given_stack, local_stack
 

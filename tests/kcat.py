@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 
 ROOT = Path(__file__).resolve().parent.parent
 

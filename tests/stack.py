@@ -23,8 +23,8 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.access import BROKER
-from plumbing.kafka_access import KafkaAccess, from_credentials
-from plumbing.provisioning import unprovision
+from plumbing.messaging.kafka_access import KafkaAccess, from_credentials
+from plumbing.messaging.provisioning import unprovision
 from plumbing.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent

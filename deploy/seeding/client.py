@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, retry_if_result, stop_after_delay, wait_fixed
 
-from plumbing.auth import Principal, Role
 from plumbing.retry import is_transient
 from plumbing.settings import StackSettings
+from plumbing.web.auth import Principal, Role
 
 HERE = Path(__file__).parent.parent / "seed" / "reference"
 URL = {

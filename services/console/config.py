@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 from plumbing.settings import ServiceSettings
 
 SERVICES = ("orders", "settlement", "suppliers", "refunds")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from plumbing.context import BaseContext
-from plumbing.operations import LagReader
+from plumbing.ops.status import LagReader
 from services.console.adapters.backend import Backend
 from services.console.config import ConsoleSettings
 

@@ -3,7 +3,7 @@ person signed in. It runs no consumer."""
 
 from __future__ import annotations
 
-from plumbing.appliers import Events
+from plumbing.messaging.appliers import Events
 from services.console.context import Context
 
 EVENTS: Events[Context] = Events.none()

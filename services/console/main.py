@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plumbing.clock import Clock
 from plumbing.context import BaseContext
-from plumbing.operations import LagReader
+from plumbing.ops.status import LagReader
 from plumbing.service import build_service, serve
 from services.console import events, timers
 from services.console.adapters.backend import Backend

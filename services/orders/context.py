@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plumbing.context import Background, BaseContext
-from plumbing.notifications import Changes
+from plumbing.db.notifications import Changes
 from services.orders.domain.policy import Deadlines
 
 STATUS_CHANNEL = "order_status"  # notified by the orders table's trigger (migration 005)

@@ -22,9 +22,9 @@ from contracts.events.settlement import (
     GrantRegistered,
 )
 from contracts.events.suppliers import SUPPLIER_EVENTS
-from plumbing.appliers import Appliers, Events, EventTable, HandlerTable
-from plumbing.dead_letters import DeadLetter
-from plumbing.delivery import Delivery
+from plumbing.messaging.appliers import Appliers, Events, EventTable, HandlerTable
+from plumbing.messaging.delivery import Delivery
+from plumbing.messaging.poison import DeadLetter
 from services.orders.adapters import projections
 from services.orders.adapters import repository as repo
 from services.orders.commands.platform import on_platform_command

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from plumbing.clock import Clock
 from plumbing.context import BaseContext
-from plumbing.notifications import Changes
+from plumbing.db.notifications import Changes
 from plumbing.service import build_service, serve
 from services.orders import events, timers
 from services.orders.api import actions, checkouts, delegations, orders

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from plumbing.audit import Audited
+from plumbing.aggregates.audit import Audited
 from plumbing.timers import Timer
 from services.orders.commands.actions import ORDERS
 from services.orders.context import Context

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 from plumbing.settings import StackSettings
 
 PRINCIPAL = "profiles"

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.events import orders, refunds, settlement
-from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED, differences
-from plumbing.delivery import Delivery
+from plumbing.messaging.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED, differences
+from plumbing.messaging.delivery import Delivery
 
 
 @dataclass(frozen=True)

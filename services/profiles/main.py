@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from plumbing.logs import configure_logging
-from plumbing.provisioning import wait_for_topics
-from plumbing.streams import declare_topics
+from plumbing.messaging.provisioning import wait_for_topics
+from plumbing.messaging.streams import declare_topics
+from plumbing.ops.logs import configure_logging
 from services.profiles.config import ProfilesSettings
 from services.profiles.worker import build, subscribed_topics
 

@@ -17,7 +17,7 @@ Exactly-once in effect: a fact sets what its event says (figures.apply), so an e
 twice — redelivered after a crash, or replayed — leaves the same facts. faust flushes the
 changelog and the facts it sent before committing a source offset, so a SIGKILL loses nothing:
 the tables are read back from their changelogs and uncommitted events applied again. An event
-the router cannot read or apply is dead-lettered (plumbing.streams), like every consumer's."""
+the router cannot read or apply is dead-lettered (plumbing.messaging.streams), like every consumer's."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ from faust.exceptions import SameNode
 from faust.web.exceptions import ServiceUnavailable
 
 from contracts.topics import Topic, dead_letter_topic, with_prefix
-from plumbing.delivery import Delivery, PoisonEvent
-from plumbing.logs import get_logger
-from plumbing.streams import guarded_agent, stream_app
+from plumbing.messaging.delivery import Delivery, PoisonEvent
+from plumbing.messaging.streams import guarded_agent, stream_app
+from plumbing.ops.logs import get_logger
 from services.profiles import figures
 from services.profiles.config import ProfilesSettings
 from services.profiles.facts import OrderFact, PayoutFact, contradiction, fact_of, known_order
@@ -44,7 +44,7 @@ SOURCES = (Topic.ORDERS_EVENTS, Topic.REFUNDS_EVENTS, Topic.SETTLEMENT_EVENTS)
 
 def subscribed_topics(settings: ProfilesSettings) -> list[str]:
     """The worker's own topics (the facts its agents read, and where their poison goes), declared
-    with its changelogs before it starts (plumbing.streams.declare_topics)."""
+    with its changelogs before it starts (plumbing.messaging.streams.declare_topics)."""
     facts = with_prefix(settings.stack.topic_prefix, f"{settings.app_name}.{FACTS}")
     return [facts, dead_letter_topic(facts)]
 
@@ -140,7 +140,7 @@ def build(settings: ProfilesSettings) -> faust.App:  # noqa: C901, PLR0915 - see
         async for value in stream:
             try:
                 keep(value)
-            except Exception as exc:  # noqa: BLE001 - never escapes the agent (plumbing.streams)
+            except Exception as exc:  # noqa: BLE001 - never escapes the agent (plumbing.messaging.streams)
                 log.warning("profile fact dead-lettered", error=repr(exc))
                 await (await facts_dlq.send(value={"fact": value, "reason": repr(exc)}))
 

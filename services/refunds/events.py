@@ -18,9 +18,9 @@ from contracts.events.orders import (
 )
 from contracts.events.settlement import RefundSettled
 from contracts.money import Money
-from plumbing.appliers import Events, EventTable
-from plumbing.consistency import CONTRADICTS_ORDER
-from plumbing.delivery import Delivery, PoisonEvent
+from plumbing.messaging.appliers import Events, EventTable
+from plumbing.messaging.consistency import CONTRADICTS_ORDER
+from plumbing.messaging.delivery import Delivery, PoisonEvent
 from services.refunds.adapters import repository as repo
 from services.refunds.context import Context
 from services.refunds.domain import order_view

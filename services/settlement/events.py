@@ -18,11 +18,11 @@ from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
 from contracts.events.refunds import RefundAgreed, RefundRequested
-from plumbing.appliers import Events, EventTable, HandlerTable
-from plumbing.dead_letters import DeadLetter
-from plumbing.delivery import Delivery
-from plumbing.outbox import OutboxRow
-from plumbing.tracing import TraceContext
+from plumbing.messaging.appliers import Events, EventTable, HandlerTable
+from plumbing.messaging.delivery import Delivery
+from plumbing.messaging.outbox import OutboxRow
+from plumbing.messaging.poison import DeadLetter
+from plumbing.ops.tracing import TraceContext
 from services.settlement.context import PRODUCER, Context
 from services.settlement.early_payment.adapters import order_facts
 from services.settlement.money_path.adapters.book_reader import read_book

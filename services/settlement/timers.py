@@ -3,8 +3,8 @@ early payments repaid from their orders' releases."""
 
 from __future__ import annotations
 
-from plumbing.audit import Audited
-from plumbing.logs import get_logger
+from plumbing.aggregates.audit import Audited
+from plumbing.ops.logs import get_logger
 from plumbing.timers import Timer
 from services.settlement.context import Context
 from services.settlement.early_payment.commands import early_payment

@@ -3,7 +3,7 @@ suppliers' records, and no other service's event changes them. It runs no consum
 
 from __future__ import annotations
 
-from plumbing.appliers import Events
+from plumbing.messaging.appliers import Events
 from services.suppliers.context import Context
 
 EVENTS: Events[Context] = Events.none()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 from plumbing.timers import Timer
 from services.suppliers.adapters import repository as repo
 from services.suppliers.context import Context

@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 
 EVENT_BYTES = 600  # about the size of an OrderPlaced envelope with one line
 

@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from plumbing.provisioning import create_topics_now
+from plumbing.messaging.provisioning import create_topics_now
 from tests.bench import limits, settlement_rate, wrk
 from tests.bench.figures import Table, percentile
 from tests.bench.settlement_rate import grant_body

@@ -27,8 +27,8 @@ from contracts.events.common import Actor
 from contracts.events.orders import OrderLine, OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import Role
-from plumbing.provisioning import provision
+from plumbing.messaging.provisioning import provision
+from plumbing.web.auth import Role
 from services.settlement.checks.invariants import run_checks
 from tests.e2e.processes import ServiceProcess, free_port
 from tests.e2e.test_money_flow import auth

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from plumbing.provisioning import provision
+from plumbing.messaging.provisioning import provision
 from tests.stack import Stack, create_database, drop_database, eventually
 
 SERVICES = ("orders", "settlement", "suppliers", "refunds")
@@ -219,7 +219,7 @@ class RelayProcess:
 
 async def quiet(services: dict[str, ServiceProcess], stack: Stack, prefix: str) -> bool:
     """No outbox backlog and no consumer lag in any service: everything sent was consumed."""
-    from plumbing.operations import service_status
+    from plumbing.ops.status import service_status
 
     for name, service in services.items():
         if not service.dsn:

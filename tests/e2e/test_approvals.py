@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.test_money_flow import FINANCE, auth, ok
 from tests.stack import eventually

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, ok

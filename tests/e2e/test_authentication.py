@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.settings import StackSettings
+from plumbing.web.auth import Principal, Role, TokenCodec
 from tests.e2e.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e

@@ -23,8 +23,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import Topic, with_prefix
-from plumbing.kafka_access import KafkaAccess
-from plumbing.operations import service_status
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.ops.status import service_status
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess, free_ports, quiet, running_services
 from tests.e2e.test_chaos import CHAOS_GRANT, FINAL, SERVER_ERRORS, call, order_life, unapplied

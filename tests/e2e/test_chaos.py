@@ -25,8 +25,8 @@ import asyncpg
 import httpx
 import pytest
 
-from plumbing.appliers import Events
-from plumbing.operations import service_status
+from plumbing.messaging.appliers import Events
+from plumbing.ops.status import service_status
 from services.settlement.checks.invariants import run_checks
 from services.settlement.money_path.checks.orders_and_escrows import disagreements
 from tests.e2e.flow import Flow

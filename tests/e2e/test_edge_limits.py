@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from services.settlement.config import SettlementSettings
 from services.settlement.reconciliation.adapters.statements import tabular
 from services.settlement.reconciliation.domain.statement import Direction, Statement, StatementLine

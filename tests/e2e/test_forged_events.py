@@ -21,7 +21,7 @@ from contracts.events.refunds import RefundAgreed, RefundCompleted, RefundReques
 from contracts.events.settlement import RefundSource
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 from tests.e2e.flow import GRANT, Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, ok

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
+from plumbing.web.auth import Principal, Role
 from tests.e2e.processes import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.profiles_worker]  # every route answers, the profile too

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, replay_topic, with_prefix
-from plumbing.dead_letters import MAX_EVENT_BYTES
-from plumbing.provisioning import PARTITIONS
+from plumbing.messaging.poison import MAX_EVENT_BYTES
+from plumbing.messaging.provisioning import PARTITIONS
 from services.orders.events import EVENTS as ORDERS
 from services.refunds.events import EVENTS as REFUNDS
 from services.settlement.events import EVENTS as SETTLEMENT

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import route_roles
 from plumbing.settings import StackSettings
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import route_roles
 from tests.apps import PUBLIC, Operation, operations, service_apps
 from tests.e2e.flow import GRANT, Flow
 from tests.e2e.processes import ServiceProcess, quiet

@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import pytest
 
-from plumbing.auth import Principal, Role
 from plumbing.settings import StackSettings
+from plumbing.web.auth import Principal, Role
 from services.settlement.checks.invariants import run_checks
 from tests.e2e.processes import ServiceProcess
 from tests.stack import eventually

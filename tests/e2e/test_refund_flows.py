@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import FINANCE, OPS, auth, ok

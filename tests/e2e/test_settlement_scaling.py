@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
-from plumbing.provisioning import provision
+from plumbing.messaging.provisioning import provision
 from services.settlement.checks.invariants import run_checks
 from tests.bench.settlement_rate import drained, envelopes, publish, register_grants, start_group, state
 from tests.e2e.processes import ServiceProcess, free_port

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.e2e.flow import Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, OPS, SUPPLIER, auth, ok

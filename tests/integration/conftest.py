@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from plumbing.db import migrate_service
+from plumbing.db.pool import migrate_service
 from tests.integration.effects import create_effects_table
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ import asyncpg
 
 from contracts.events.settlement import FundsReserved
 from contracts.topics import replay_topic, with_prefix
-from plumbing.delivery import Delivery, PoisonEvent
-from plumbing.provisioning import create_topics_now
+from plumbing.messaging.delivery import Delivery, PoisonEvent
+from plumbing.messaging.provisioning import create_topics_now
 from tests.stack import Stack
 
 EFFECTS_DDL = """

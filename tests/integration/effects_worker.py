@@ -11,7 +11,7 @@ import sys
 
 import asyncpg
 
-from plumbing.logs import configure_logging
+from plumbing.ops.logs import configure_logging
 from tests.integration.test_idempotent_consumer import make_consumer
 from tests.stack import Stack, given_stack
 

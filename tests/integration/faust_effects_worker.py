@@ -1,4 +1,4 @@
-"""A faust worker built with plumbing.streams that applies `effects`, for the stream-app tests.
+"""A faust worker built with plumbing.messaging.streams that applies `effects`, for the stream-app tests.
 
 python -m tests.integration.faust_effects_worker DSN TOPIC_PREFIX DATADIR
 """
@@ -10,9 +10,9 @@ import sys
 import asyncpg
 
 from contracts.topics import Topic, with_prefix
-from plumbing.delivery import Delivery
+from plumbing.messaging.delivery import Delivery
+from plumbing.messaging.streams import guarded_agent, stream_app
 from plumbing.settings import StackSettings
-from plumbing.streams import guarded_agent, stream_app
 from tests.integration.effects import record_reservation
 
 DSN, PREFIX, DATADIR = sys.argv[1], sys.argv[2], sys.argv[3]

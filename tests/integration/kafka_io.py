@@ -12,8 +12,8 @@ from confluent_kafka.admin import AdminClient
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
-from plumbing.kafka_access import KafkaAccess
-from plumbing.provisioning import PARTITIONS
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.provisioning import PARTITIONS
 
 Message = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value (None: tombstone), headers
 

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from contracts.access import INTEGRATION, OPERATOR, SERVICES
 from contracts.topics import CONSUMERS, OWNERS, Topic, with_prefix
-from plumbing.kafka_access import KafkaAccess
-from plumbing.provisioning import upsert_users_now
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.provisioning import upsert_users_now
 from tests.kcat import kcat
 from tests.stack import Stack
 

@@ -7,12 +7,12 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing import dead_letter_ops as ops
-from plumbing.appliers import HandlerTable
-from plumbing.consumer import BatchConsumer
-from plumbing.delivery import Delivery, PoisonEvent
-from plumbing.outbox import Outbox
-from plumbing.relay import OutboxRelay
+from plumbing.messaging.appliers import HandlerTable
+from plumbing.messaging.consumer import BatchConsumer
+from plumbing.messaging.delivery import Delivery, PoisonEvent
+from plumbing.messaging.outbox import Outbox
+from plumbing.messaging.relay import OutboxRelay
+from plumbing.ops import dead_letters as ops
 from tests.factories import reservation
 from tests.integration.conftest import running
 from tests.integration.effects import HANDLERS, effect_count, effects_topics

@@ -7,12 +7,12 @@ import pytest
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic, with_prefix
-from plumbing.appliers import HandlerTable
-from plumbing.consumer import BatchConsumer, ConsumerSettings
-from plumbing.delivery import Delivery
-from plumbing.outbox import Outbox
-from plumbing.relay import OutboxRelay
-from plumbing.tracing import TraceContext
+from plumbing.messaging.appliers import HandlerTable
+from plumbing.messaging.consumer import BatchConsumer, ConsumerSettings
+from plumbing.messaging.delivery import Delivery
+from plumbing.messaging.outbox import Outbox
+from plumbing.messaging.relay import OutboxRelay
+from plumbing.ops.tracing import TraceContext
 from tests.factories import reservation
 from tests.integration.conftest import running
 from tests.integration.effects import HANDLERS, effect_count, effects_topics

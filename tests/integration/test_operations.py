@@ -6,8 +6,8 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.operations import consumer_lag, service_status
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
+from plumbing.ops.status import consumer_lag, service_status
 from tests.factories import reservation
 from tests.integration.conftest import running
 from tests.integration.effects import effect_count, effects_topics

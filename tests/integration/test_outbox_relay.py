@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.outbox import Outbox
-from plumbing.relay import OutboxRelay
-from plumbing.tracing import TraceContext, current_trace
+from plumbing.messaging.outbox import Outbox
+from plumbing.messaging.relay import OutboxRelay
+from plumbing.ops.tracing import TraceContext, current_trace
 from tests.factories import reservation
 from tests.integration.conftest import running
 from tests.integration.kafka_io import read_topic

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.consumer import BatchConsumer
-from plumbing.outbox import Outbox
+from plumbing.messaging.consumer import BatchConsumer
+from plumbing.messaging.outbox import Outbox
 from tests.factories import reservation
 from tests.integration.conftest import running
 from tests.integration.effects import effect_count, effects_topics

@@ -1,4 +1,4 @@
-"""A faust agent built with plumbing.streams: exceptions are caught inside the agent, the event
+"""A faust agent built with plumbing.messaging.streams: exceptions are caught inside the agent, the event
 goes to the DLQ with its reason, the next event is processed, and redeliveries apply once."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory
 from contracts.money import Money
 from contracts.topics import OWNERS, Topic, with_prefix
-from plumbing.provisioning import PARTITIONS
+from plumbing.messaging.provisioning import PARTITIONS
 from tests.e2e.processes import free_port, spawn
 from tests.integration.kafka_io import SOURCES, lagging, produce, read_topic
 from tests.kcat import kcat_produce

@@ -13,7 +13,7 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from plumbing.clock import Clock
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
 
 PRODUCER = "settlement"
 

@@ -27,7 +27,7 @@ from contracts.events.settlement import (
     ReceivableRecovered,
 )
 from contracts.money import Money
-from plumbing.delivery import Delivery, PoisonEvent
+from plumbing.messaging.delivery import Delivery, PoisonEvent
 from services.settlement.grants.adapters import grants_repo
 from services.settlement.ledger.domain import accounts
 from services.settlement.ledger.domain.codes import TransferCode

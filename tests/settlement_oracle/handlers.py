@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.events.orders import OrderCancelled, OrderClosed, OrderPlaced, OrderReceived
 from contracts.events.refunds import RefundAgreed, RefundRequested
-from plumbing.appliers import EventTable, HandlerTable
+from plumbing.messaging.appliers import EventTable, HandlerTable
 from tests.settlement_oracle.context import Context
 from tests.settlement_oracle.escrow_saga import on_order_ended, on_order_placed, on_order_received
 from tests.settlement_oracle.refund_payments import on_refund_agreed, on_refund_requested

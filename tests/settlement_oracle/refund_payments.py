@@ -13,7 +13,7 @@ import asyncpg
 
 from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.events.settlement import RefundSettled, RefundSource
-from plumbing.delivery import Delivery, PoisonEvent
+from plumbing.messaging.delivery import Delivery, PoisonEvent
 from services.settlement.ledger.domain import accounts
 from services.settlement.ledger.domain.codes import TransferCode
 from services.settlement.ledger.domain.ledger import Transfer, TransferKind

@@ -18,8 +18,8 @@ from contracts.access import (
     topics,
 )
 from contracts.topics import CONSUMERS, OWNERS, Topic
-from plumbing.kafka_access import KafkaAccess
-from plumbing.provisioning import unprovision_now
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.provisioning import unprovision_now
 
 
 def allowed(principal: str, operation: Operation, resource: Resource = Resource.TOPIC) -> set[str]:

@@ -13,10 +13,10 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from plumbing.auth import Principal, Role, TokenCodec
-from plumbing.auth_deps import require_roles
 from plumbing.errors import Conflict, Unauthenticated
-from plumbing.http_errors import install_error_handlers
+from plumbing.web.auth import Principal, Role, TokenCodec
+from plumbing.web.auth_deps import require_roles
+from plumbing.web.http_errors import install_error_handlers
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 codec = TokenCodec(SECRET)

@@ -7,11 +7,11 @@ import logging
 
 import pytest
 
-from plumbing.auth import Principal, Role, TokenCodec
-from plumbing.auth_deps import require_tenant
 from plumbing.errors import Forbidden
-from plumbing.logs import JsonFormatter
-from plumbing.tracing import TraceContext, current_trace
+from plumbing.ops.logs import JsonFormatter
+from plumbing.ops.tracing import TraceContext, current_trace
+from plumbing.web.auth import Principal, Role, TokenCodec
+from plumbing.web.auth_deps import require_tenant
 
 
 def test_log_lines_are_json_with_fields_and_the_current_trace() -> None:

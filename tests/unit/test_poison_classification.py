@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiokafka import ConsumerRecord
 
 from contracts.registry import REGISTRY
-from plumbing.appliers import HandlerTable
-from plumbing.consumer import BatchConsumer
-from plumbing.dead_letters import MAX_EVENT_BYTES, DeadLetter, decode
-from plumbing.delivery import REPLAY_OF, Delivery, source_topic
-from plumbing.kafka_access import KafkaAccess
-from plumbing.outbox import Outbox
+from plumbing.messaging.appliers import HandlerTable
+from plumbing.messaging.consumer import BatchConsumer
+from plumbing.messaging.delivery import REPLAY_OF, Delivery, source_topic
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.outbox import Outbox
+from plumbing.messaging.poison import MAX_EVENT_BYTES, DeadLetter, decode
+from plumbing.ops.tracing import TraceContext
 from plumbing.retry import Backoff, is_transient
-from plumbing.tracing import TraceContext
 from tests.factories import reservation
 
 
@@ -133,7 +133,7 @@ def test_json_nested_beyond_any_parser_is_refused_not_raised() -> None:
 
 
 def test_headers_of_any_bytes_are_kept_as_they_came() -> None:
-    from plumbing.outbox import headers_from_json, headers_json
+    from plumbing.messaging.outbox import headers_from_json, headers_json
 
     headers = [("nul\x00name", b"\x00\xff"), ("only a name", None), ("名", b"\xff\xfe ok"), ("t", b"")]
     stored = headers_json(headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plumbing.rate_limit import RateLimiter
+from plumbing.web.rate_limit import RateLimiter
 
 
 class Clock:

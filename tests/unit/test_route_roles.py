@@ -4,8 +4,8 @@ against it)."""
 
 from __future__ import annotations
 
-from plumbing.auth import Role
-from plumbing.auth_deps import route_roles
+from plumbing.web.auth import Role
+from plumbing.web.auth_deps import route_roles
 from tests.apps import PUBLIC, operations, service_apps
 
 

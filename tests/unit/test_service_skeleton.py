@@ -13,8 +13,8 @@ import pytest
 from contracts.access import STREAMS
 from contracts.registry import REGISTRY
 from contracts.topics import CONSUMERS, OWNERS, Topic
-from plumbing.appliers import Events
 from plumbing.context import BaseContext
+from plumbing.messaging.appliers import Events
 from plumbing.timers import Timer
 
 ROOT = Path(__file__).resolve().parents[2]

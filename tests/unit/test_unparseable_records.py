@@ -1,6 +1,6 @@
 """A record aiokafka cannot parse (a header name that is not UTF-8) becomes a stand-in the
 consumer dead-letters by its position, and the records after it in the same batch are still read:
-the pinned aiokafka's unpacking, wrapped by `plumbing.unparseable`, with no broker."""
+the pinned aiokafka's unpacking, wrapped by `plumbing.messaging.unparseable`, with no broker."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 
 from contracts.registry import REGISTRY
-from plumbing.dead_letters import DeadLetter, decode
-from plumbing.unparseable import tolerate_unparseable_records
+from plumbing.messaging.poison import DeadLetter, decode
+from plumbing.messaging.unparseable import tolerate_unparseable_records
 
 TP = TopicPartition("suppliers.events", 3)
 

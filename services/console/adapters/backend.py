@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from plumbing.auth import Principal, TokenCodec
+from plumbing.web.auth import Principal, TokenCodec
 
 TOKEN_TTL = timedelta(minutes=5)
 

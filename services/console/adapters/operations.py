@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from plumbing import dead_letter_ops
-from plumbing.dead_letter_ops import Letter
-from plumbing.operations import LagReader, ServiceStatus, status_of
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
+from plumbing.ops import dead_letters as dead_letter_ops
+from plumbing.ops.dead_letters import Letter
+from plumbing.ops.status import LagReader, ServiceStatus, status_of
 
 
 async def status(service: str, db: asyncpg.Pool, lag: LagReader, topic_prefix: str) -> ServiceStatus:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from plumbing.auth import Principal, Role
+from plumbing.web.auth import Principal, Role
 from services.console.domain.sessions import Session
 
 _WHO = "subject, role, tenant_id, supplier_id, org_unit_id"

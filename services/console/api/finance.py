@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from pydantic import TypeAdapter
 
 from contracts.events.common import ExecutionTarget
-from plumbing.auth import Principal, Role
+from plumbing.web.auth import Principal, Role
 from services.console.adapters.backend import Backend, Refused
 from services.console.api.deps import Ctx, PageError, SignedIn, render
 from services.console.domain.charts import grant_chart, months_left

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from plumbing.auth import Role
-from plumbing.dead_letter_ops import DeadLetterError
+from plumbing.ops.dead_letters import DeadLetterError
+from plumbing.web.auth import Role
 from services.console.adapters import operations
 from services.console.adapters.backend import Refused
 from services.console.api.deps import Ctx, PageError, SignedIn, render

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, Form, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from plumbing import audit
-from plumbing.auth import PLATFORM_TENANT, Principal, Role
-from plumbing.auth_deps import require_roles
+from plumbing.aggregates import audit
 from plumbing.errors import RuleViolation, Unauthenticated
-from plumbing.request_bodies import RequestBody
+from plumbing.web.auth import PLATFORM_TENANT, Principal, Role
+from plumbing.web.auth_deps import require_roles
+from plumbing.web.request_bodies import RequestBody
 from services.console.adapters import sessions
 from services.console.api.deps import Ctx, PageError, SignedIn, render
 from services.console.domain.sessions import COOKIE, digest, new_secret

@@ -9,7 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from plumbing.auth import Principal
+from plumbing.web.auth import Principal
 
 COOKIE = "unisettle_session"
 

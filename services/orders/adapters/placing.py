@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from plumbing import org_store
-from plumbing.org_tree import OrgTree
-from plumbing.outbox import Outbox, OutboxRow, headers_json
+from plumbing.messaging.outbox import Outbox, OutboxRow, headers_json
+from plumbing.org import store as org_store
+from plumbing.org.tree import OrgTree
 from services.orders.adapters import projections
 from services.orders.adapters.repository import columns, envelopes, saved, timeline_rows, timer_rows
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo

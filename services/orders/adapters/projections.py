@@ -36,7 +36,7 @@ from contracts.events.suppliers import (
     SupplierReinstated,
     SupplierSuspended,
 )
-from plumbing import org_store
+from plumbing.org import store as org_store
 from services.orders.domain.checkout import CatalogListing, CatalogSupplier, GrantInfo
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from plumbing import org_store
-from plumbing.auth import Principal, Role
+from plumbing.org import store as org_store
+from plumbing.web.auth import Principal, Role
 from services.orders.domain.order import Order
 
 

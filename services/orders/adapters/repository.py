@@ -14,8 +14,8 @@ from pydantic import TypeAdapter
 from contracts.envelope import Envelope
 from contracts.events.common import Actor
 from contracts.events.orders import ApprovalStep, OrderLine
-from plumbing.outbox import Outbox
-from plumbing.tracing import TraceContext
+from plumbing.messaging.outbox import Outbox
+from plumbing.ops.tracing import TraceContext
 from services.orders.domain.order import Funds, Order, OrderStatus, Timer, TimerKind
 
 _STEPS = TypeAdapter(list[ApprovalStep])

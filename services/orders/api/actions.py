@@ -7,9 +7,9 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from contracts.events.orders import CancelReason
-from plumbing.audit import Audited
-from plumbing.auth import Principal
-from plumbing.request_bodies import ReasonIn
+from plumbing.aggregates.audit import Audited
+from plumbing.web.auth import Principal
+from plumbing.web.request_bodies import ReasonIn
 from services.orders.adapters import queries
 from services.orders.api.deps import ApproverRole, BuyerRole, Ctx, OrderIdPath, SupplierRole
 from services.orders.api.schemas import OrderOut, ShipIn

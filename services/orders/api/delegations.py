@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts.events.common import Actor
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles
-from plumbing.request_bodies import RequestBody
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles
+from plumbing.web.request_bodies import RequestBody
 from services.orders.adapters import delegations as store
 from services.orders.api.deps import Ctx
 from services.orders.commands import delegations as commands

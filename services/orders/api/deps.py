@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles
 from plumbing.service import context_dependency
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles
 from services.orders.context import Context
 
 Ctx = Annotated[Context, Depends(context_dependency(Context))]

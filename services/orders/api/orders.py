@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from plumbing.pagination import decode_cursor, encode_cursor
-from plumbing.responses import json_response
+from plumbing.web.pagination import decode_cursor, encode_cursor
+from plumbing.web.responses import json_response
 from services.orders.adapters import queries
 from services.orders.adapters import repository as repo
 from services.orders.api.deps import Ctx, OrderIdPath, Reader

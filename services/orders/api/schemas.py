@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events.common import Actor
 from contracts.events.orders import OrderLine
-from plumbing.request_bodies import RequestBody
+from plumbing.web.request_bodies import RequestBody
 from services.orders.domain.order import Order
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]

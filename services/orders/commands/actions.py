@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from plumbing.acting import Aggregate
-from plumbing.audit import Audited
+from plumbing.aggregates.acting import Aggregate
+from plumbing.aggregates.audit import Audited
 from services.orders.adapters import repository as repo
 from services.orders.context import Context
 from services.orders.domain.errors import NotYourOrder, OrderNotFound

@@ -8,9 +8,9 @@ from datetime import datetime
 
 import asyncpg
 
-from plumbing import audit
-from plumbing.auth import Principal
+from plumbing.aggregates import audit
 from plumbing.errors import NotFound
+from plumbing.web.auth import Principal
 from services.orders.adapters import delegations as store
 from services.orders.context import Context
 from services.orders.domain.approvals import Acting

@@ -8,8 +8,8 @@ import asyncpg
 
 from contracts.events.commands import CancelOrder, PlaceOrder
 from contracts.events.orders import CancelReason
-from plumbing.delivery import Delivery, PoisonEvent
 from plumbing.errors import AppError
+from plumbing.messaging.delivery import Delivery, PoisonEvent
 from services.orders.adapters import repository as repo
 from services.orders.commands.checkout import Buyer, place_orders, request_hash
 from services.orders.context import Context

@@ -19,7 +19,7 @@ from contracts.events.common import Actor
 from contracts.events.orders import ApprovalReason, ApprovalStep, OrderLine
 from contracts.events.organisation import ApprovalRule, Approver, ItemKind
 from contracts.money import yuan
-from plumbing.org_tree import Unit
+from plumbing.org.tree import Unit
 
 
 @dataclass(frozen=True)

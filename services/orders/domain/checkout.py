@@ -8,7 +8,7 @@ from datetime import date
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.orders import ApprovalStep, OrderLine
 from plumbing.errors import RuleViolation
-from plumbing.org_tree import OrgTree
+from plumbing.org.tree import OrgTree
 from services.orders.domain import approvals
 from services.orders.domain.errors import (
     AmountTooLarge,

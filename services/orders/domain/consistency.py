@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from contracts.events.base import EventPayload
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import EscrowReleased, EscrowVoided, FundsReserved
-from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED, differences
+from plumbing.messaging.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED, differences
 from services.orders.domain.order import Funds, Order
 
 # Funds that were once reserved: a buyer could have asked for a refund of them.

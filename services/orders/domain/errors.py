@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from plumbing.aggregates.lifecycle import IllegalTransition as IllegalTransition
 from plumbing.errors import AppError, Conflict, Forbidden, NotFound, RuleViolation
-from plumbing.lifecycle import IllegalTransition as IllegalTransition  # shared by every aggregate
 
 
 class OrderNotFound(NotFound):

@@ -40,7 +40,7 @@ from contracts.events.orders import (
     OrderShipped,
 )
 from contracts.money import Money
-from plumbing.lifecycle import SYSTEM, require
+from plumbing.aggregates.lifecycle import SYSTEM, require
 from services.orders.domain.approvals import Acting, may_give
 from services.orders.domain.errors import (
     ApprovalOutOfOrder,

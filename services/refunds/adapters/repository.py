@@ -11,7 +11,7 @@ from contracts.envelope import Envelope
 from contracts.events.common import Actor
 from contracts.events.orders import OrderPlaced
 from contracts.events.settlement import RefundSource
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
 from services.refunds.domain.case import CaseStatus, RefundCase
 from services.refunds.domain.eligibility import History, OrderView
 

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
 from contracts.money import MAX_MINOR
-from plumbing.audit import Audited
-from plumbing.auth import Principal, Role
-from plumbing.request_bodies import ReasonIn, RequestBody
+from plumbing.aggregates.audit import Audited
+from plumbing.web.auth import Principal, Role
+from plumbing.web.request_bodies import ReasonIn, RequestBody
 from services.refunds.api.deps import Buyer, Ctx, Ops, Reader, RefundIdPath, Supplier
 from services.refunds.commands import cases as commands
 from services.refunds.domain.case import NotYourCase, RefundCase

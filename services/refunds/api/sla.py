@@ -8,8 +8,8 @@ import json
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from plumbing.auth import Role
 from plumbing.errors import Forbidden
+from plumbing.web.auth import Role
 from services.refunds.api.deps import Ctx, SlaReader
 
 router = APIRouter(prefix="/v1/refunds", tags=["refund SLA"])

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 
 from contracts.events.common import Actor
-from plumbing.acting import Aggregate
-from plumbing.audit import Audited
+from plumbing.aggregates.acting import Aggregate
+from plumbing.aggregates.audit import Audited
 from plumbing.errors import NotFound
 from services.refunds.adapters import repository as repo
 from services.refunds.context import Context

@@ -33,8 +33,8 @@ from contracts.events.refunds import (
 )
 from contracts.events.settlement import RefundSource
 from contracts.money import Money
+from plumbing.aggregates.lifecycle import SYSTEM, require
 from plumbing.errors import Forbidden, RuleViolation
-from plumbing.lifecycle import SYSTEM, require
 
 
 class CaseStatus(StrEnum):

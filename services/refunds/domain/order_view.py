@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from plumbing.consistency import differences
+from plumbing.messaging.consistency import differences
 from services.refunds.domain.eligibility import OrderView
 
 NEXT: dict[str, frozenset[str]] = {

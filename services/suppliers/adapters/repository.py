@@ -10,8 +10,8 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
-from plumbing.auth import PLATFORM_TENANT
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
+from plumbing.web.auth import PLATFORM_TENANT
 from services.suppliers.domain.bank_account import AccountStatus, BankAccount
 from services.suppliers.domain.documents import Document
 from services.suppliers.domain.errors import SupplierNotFound

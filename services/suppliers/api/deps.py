@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import CurrentPrincipal, admits, require_roles
 from plumbing.errors import Forbidden
 from plumbing.service import context_dependency
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import CurrentPrincipal, admits, require_roles
 from services.suppliers.context import Context
 from services.suppliers.domain.errors import NotYourSupplier
 

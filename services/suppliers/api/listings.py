@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from contracts.events.common import BudgetCategory
-from plumbing.auth import Role
-from plumbing.pagination import decode_cursor, encode_cursor
+from plumbing.web.auth import Role
+from plumbing.web.pagination import decode_cursor, encode_cursor
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import CatalogReader, Ctx, SupplierIdPath, SupplierReader, SupplierSelf

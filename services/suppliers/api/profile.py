@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import CurrentPrincipal, admits
 from plumbing.errors import Forbidden
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import CurrentPrincipal, admits
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import Ctx, SupplierIdPath, own
 from services.suppliers.domain.errors import SupplierNotFound

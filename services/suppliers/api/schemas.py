@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
-from plumbing.request_bodies import RequestBody
+from plumbing.web.request_bodies import RequestBody
 from services.suppliers.domain.listing import Listing, ListingDetails
 from services.suppliers.domain.supplier import Supplier
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from plumbing.auth import Role
-from plumbing.pagination import decode_cursor, encode_cursor
-from plumbing.request_bodies import ReasonIn
+from plumbing.web.auth import Role
+from plumbing.web.pagination import decode_cursor, encode_cursor
+from plumbing.web.request_bodies import ReasonIn
 from services.suppliers.adapters import queries
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from plumbing.audit import Audited
-from plumbing.auth import Principal
+from plumbing.aggregates.audit import Audited
+from plumbing.web.auth import Principal
 from services.suppliers.adapters import repository as repo
 from services.suppliers.commands.suppliers import change
 from services.suppliers.context import Context

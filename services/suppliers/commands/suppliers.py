@@ -12,9 +12,9 @@ import asyncpg
 
 from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
-from plumbing import audit
-from plumbing.audit import Audited
-from plumbing.auth import PLATFORM_TENANT, Principal
+from plumbing.aggregates import audit
+from plumbing.aggregates.audit import Audited
+from plumbing.web.auth import PLATFORM_TENANT, Principal
 from services.suppliers.adapters import repository as repo
 from services.suppliers.context import Context
 from services.suppliers.domain.documents import Document, DocumentKind, check_document

@@ -30,8 +30,8 @@ from contracts.events.settlement import (
 from contracts.events.suppliers import ListingPublished, SupplierActivated
 from contracts.money import Money
 from contracts.topics import OWNERS, Topic, with_prefix
-from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
+from plumbing.web.auth import Principal, Role, TokenCodec
 from services.orders import timers
 from services.orders.config import OrdersSettings
 from services.orders.main import build

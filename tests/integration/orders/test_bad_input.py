@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.integration.orders.conftest import OrdersApi, cart, checkout
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from contracts.events.common import Actor
 from contracts.events.refunds import RefundClosed, RefundRequested
 from contracts.money import Money
 from contracts.topics import Topic
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.integration.orders.conftest import GRANT, OrdersApi, cart, checkout
 from tests.stack import eventually
 

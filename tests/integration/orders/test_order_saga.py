@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.integration.orders.conftest import BUYER, MEMBER, OFFICER, PI, OrdersApi, cart, checkout
 
 pytestmark = pytest.mark.integration

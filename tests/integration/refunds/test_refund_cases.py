@@ -19,8 +19,8 @@ from contracts.events.common import Actor, BudgetCategory
 from contracts.events.orders import OrderLine, OrderPaid, OrderPlaced, OrderShipped
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
+from plumbing.web.auth import Principal, Role
 from services.refunds import timers
 from services.refunds.config import RefundsSettings
 from services.refunds.main import build

@@ -21,8 +21,8 @@ from contracts.events.common import Actor
 from contracts.events.orders import CancelReason, OrderCancelled, OrderLine, OrderPlaced, OrderReceived
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
+from plumbing.web.auth import Principal, Role, TokenCodec
 from services.settlement.checks.invariants import run_checks
 from services.settlement.config import SettlementSettings
 from services.settlement.main import build

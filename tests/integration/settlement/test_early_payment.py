@@ -24,8 +24,8 @@ from contracts.events.refunds import RefundRequested
 from contracts.events.suppliers import BankAccountChanged, BankAccountVerified, SupplierActivated
 from contracts.money import Money
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
+from plumbing.web.auth import Principal, Role
 from services.settlement.config import SettlementSettings
 from services.settlement.main import build
 from tests.factories import line

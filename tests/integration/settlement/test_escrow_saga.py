@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from contracts.topics import Topic, with_prefix
-from plumbing.consumer import BatchConsumer
+from plumbing.messaging.consumer import BatchConsumer
 from tests.factories import line
 from tests.integration.kafka_io import produce, read_topic
 from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi

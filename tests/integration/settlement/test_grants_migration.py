@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from plumbing.db import migrate_service
+from plumbing.db.pool import migrate_service
 from services.settlement.checks.invariants import run_checks
 
 pytestmark = pytest.mark.integration

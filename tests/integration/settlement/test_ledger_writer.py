@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from plumbing.db import migrate_service
+from plumbing.db.pool import migrate_service
 from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger
 from services.settlement.ledger.domain.accounts import Opening
 from services.settlement.ledger.domain.codes import AccountKind, TransferCode

@@ -43,12 +43,12 @@ from contracts.events.refunds import RefundAgreed, RefundRequested
 from contracts.money import Money
 from contracts.registry import REGISTRY
 from contracts.topics import OWNERS
-from plumbing.auth import Principal, Role
 from plumbing.clock import FixedClock
-from plumbing.consumer import BatchConsumer
-from plumbing.db import create_pool, migrate_service
-from plumbing.kafka_access import KafkaAccess
-from plumbing.outbox import Outbox
+from plumbing.db.pool import create_pool, migrate_service
+from plumbing.messaging.consumer import BatchConsumer
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.outbox import Outbox
+from plumbing.web.auth import Principal, Role
 from services.settlement.context import Context, ReconciliationRules
 from services.settlement.events import MoneyPath
 from services.settlement.grants.commands import grants as grant_commands

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.factories import line
 from tests.integration.settlement.conftest import GRANT_BODY, SettlementApi
 

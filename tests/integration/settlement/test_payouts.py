@@ -19,7 +19,7 @@ from contracts.events.suppliers import (
     SupplierSuspended,
 )
 from contracts.topics import Topic, with_prefix
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from tests.factories import line
 from tests.integration.kafka_io import produce
 from tests.integration.settlement.conftest import SettlementApi

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from plumbing.auth import Role
+from plumbing.web.auth import Role
 from services.settlement.reconciliation.adapters import reconciliation_repo
 from services.settlement.reconciliation.domain import bank_reconciliation
 from services.settlement.reconciliation.domain.statement import decimal_text, to_fen

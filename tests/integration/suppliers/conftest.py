@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.clock import FixedClock
+from plumbing.web.auth import Principal, Role, TokenCodec
 from services.suppliers.config import SuppliersSettings
 from services.suppliers.main import build
 from tests.stack import Stack

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.events.common import ExecutionTarget
-from plumbing.auth import Principal, Role
+from plumbing.web.auth import Principal, Role
 from services.console.domain.charts import grant_chart, months_left
 from services.console.domain.labels import language, rate
 from services.console.domain.sessions import Session, digest

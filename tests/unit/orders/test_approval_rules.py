@@ -11,7 +11,7 @@ import pytest
 from contracts.events.common import Actor
 from contracts.events.orders import OrderApproved
 from contracts.events.organisation import ApprovalRule, Approver, ItemKind, Period, UnitKind
-from plumbing.org_tree import OrgTree, Unit
+from plumbing.org.tree import OrgTree, Unit
 from services.orders.domain.approvals import Acting
 from services.orders.domain.checkout import CartLine, split_cart
 from services.orders.domain.delegation import Delegation, InvalidDelegation

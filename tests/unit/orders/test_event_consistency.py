@@ -9,7 +9,7 @@ from contracts.events.common import Actor
 from contracts.events.refunds import RefundClosed, RefundCompleted, RefundRequested
 from contracts.events.settlement import EscrowReleased, FundsReserved, RefundSource
 from contracts.money import Money
-from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED
+from plumbing.messaging.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED
 from services.orders.domain.consistency import contradiction
 from tests.unit.orders.builders import GRANT, NOW, order, paid, shipped
 

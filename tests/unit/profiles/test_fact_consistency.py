@@ -3,7 +3,7 @@ supplier, a refund larger than the order, a refund completed that nobody asked f
 
 from __future__ import annotations
 
-from plumbing.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED
+from plumbing.messaging.consistency import CONTRADICTS_ORDER, REFUND_NOT_REQUESTED
 from services.profiles.facts import OrderFact, contradiction, known_order
 
 PLACED = OrderFact(

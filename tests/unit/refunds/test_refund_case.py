@@ -9,8 +9,8 @@ import pytest
 from contracts.events.common import Actor
 from contracts.events.refunds import DisputeDecision
 from contracts.events.settlement import RefundSource
+from plumbing.aggregates.lifecycle import IllegalTransition
 from plumbing.errors import AppError
-from plumbing.lifecycle import IllegalTransition
 from services.refunds.domain.case import CaseStatus, Deadlines, NotYourCase, RefundCase
 from services.refunds.domain.eligibility import History, OrderView, check_request
 

@@ -10,7 +10,7 @@ import pytest
 
 from contracts.events.organisation import Period, UnitKind
 from plumbing.errors import AppError
-from plumbing.org_tree import OrgTree, Unit
+from plumbing.org.tree import OrgTree, Unit
 from services.settlement.grants.domain import organisation as rules
 from services.settlement.grants.domain.execution import Figures
 from services.settlement.grants.domain.rollup import GrantLine, GrantMonth, roll_up

@@ -7,7 +7,7 @@ import asyncpg
 
 from contracts.events.orders import OrderShipped
 from contracts.events.refunds import RefundClosed
-from plumbing.delivery import Delivery
+from plumbing.messaging.delivery import Delivery
 from services.settlement.context import Context
 
 EVENTS = (OrderShipped, RefundClosed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from pydantic import Field
 
-from plumbing.audit import Audited
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles
+from plumbing.aggregates.audit import Audited
 from plumbing.errors import Forbidden
-from plumbing.request_bodies import RequestBody
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles
+from plumbing.web.request_bodies import RequestBody
 from services.settlement.deps import Ctx
 from services.settlement.early_payment.adapters import repository as repo
 from services.settlement.early_payment.commands import early_payment

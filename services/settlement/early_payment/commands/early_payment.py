@@ -14,10 +14,10 @@ from typing import Any
 
 import asyncpg
 
-from plumbing import audit
-from plumbing.audit import Audited
-from plumbing.auth import PLATFORM_TENANT
+from plumbing.aggregates import audit
+from plumbing.aggregates.audit import Audited
 from plumbing.errors import Conflict, NotFound, RuleViolation
+from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context, EarlyPaymentTerms
 from services.settlement.early_payment.adapters import repository as repo
 from services.settlement.early_payment.domain import terms as financing

@@ -11,8 +11,8 @@ from datetime import date
 import asyncpg
 from fastapi.responses import Response
 
-from plumbing import org_store
-from plumbing.org_tree import OrgTree
+from plumbing.org import store as org_store
+from plumbing.org.tree import OrgTree
 from services.settlement.grants.adapters import execution_queries as figures_q
 from services.settlement.grants.api.grants import execution_of
 from services.settlement.grants.api.org_schemas import PartOut, UnitMonthOut, UnitRef

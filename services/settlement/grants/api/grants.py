@@ -7,12 +7,12 @@ from datetime import date
 import asyncpg
 from fastapi import APIRouter, Response, status
 
-from plumbing import org_store
-from plumbing.auth import Principal, Role
 from plumbing.errors import RuleViolation
-from plumbing.org_tree import OrgTree, in_scope
-from plumbing.request_bodies import ReasonIn
-from plumbing.responses import json_response
+from plumbing.org import store as org_store
+from plumbing.org.tree import OrgTree, in_scope
+from plumbing.web.auth import Principal, Role
+from plumbing.web.request_bodies import ReasonIn
+from plumbing.web.responses import json_response
 from services.settlement.deps import Ctx, Finance, GrantIdPath, GrantReader, TenantQuery
 from services.settlement.grants.adapters import execution_queries as figures_q
 from services.settlement.grants.adapters import grants_repo

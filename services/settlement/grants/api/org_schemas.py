@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from contracts.events.organisation import ApprovalRule, Period, UnitCode, UnitKind, UnitName
-from plumbing.org_tree import Unit
-from plumbing.request_bodies import RequestBody
+from plumbing.org.tree import Unit
+from plumbing.web.request_bodies import RequestBody
 from services.settlement.grants.api.schemas import ExecutionOut, FiguresOut
 
 UnitId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]

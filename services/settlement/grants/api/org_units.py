@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from plumbing import org_store
-from plumbing.auth import Principal
-from plumbing.org_tree import OrgTree
-from plumbing.responses import json_response
+from plumbing.org import store as org_store
+from plumbing.org.tree import OrgTree
+from plumbing.web.auth import Principal
+from plumbing.web.responses import json_response
 from services.settlement.deps import Ctx, Finance, UnitReader
 from services.settlement.grants.api import execution_report
 from services.settlement.grants.api.org_schemas import (

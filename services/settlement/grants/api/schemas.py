@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, RootModel, model_validator
 
 from contracts.events.common import BudgetCategory, ExecutionTarget
 from contracts.money import MAX_MINOR
-from plumbing.request_bodies import RequestBody
+from plumbing.web.request_bodies import RequestBody
 from services.settlement.grants.domain.execution import Figures, Outlook
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from plumbing.auth_deps import require_tenant
 from plumbing.errors import Forbidden
+from plumbing.web.auth_deps import require_tenant
 from services.settlement.deps import Ctx, Finance
 from services.settlement.grants.api import execution_report
 from services.settlement.grants.api.org_schemas import PartOut

@@ -14,9 +14,10 @@ from contracts.events.base import EventPayload
 from contracts.events.common import Actor, BudgetCategory
 from contracts.events.settlement import GrantBudgetAdjusted, GrantBuyersChanged, GrantClosed, GrantRegistered
 from contracts.money import Money
-from plumbing import audit, org_store
-from plumbing.auth import Principal
-from plumbing.org_tree import in_scope
+from plumbing.aggregates import audit
+from plumbing.org import store as org_store
+from plumbing.org.tree import in_scope
+from plumbing.web.auth import Principal
 from services.settlement.context import Context, emit
 from services.settlement.grants.adapters import grants_repo
 from services.settlement.grants.adapters.figures import write_figures

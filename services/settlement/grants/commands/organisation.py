@@ -23,9 +23,10 @@ from contracts.events.organisation import (
     OrgUnitRenamed,
     UnitKind,
 )
-from plumbing import audit, org_store
-from plumbing.auth import Principal
-from plumbing.org_tree import OrgTree, Unit, in_scope
+from plumbing.aggregates import audit
+from plumbing.org import store as org_store
+from plumbing.org.tree import OrgTree, Unit, in_scope
+from plumbing.web.auth import Principal
 from services.settlement.context import Context, emit
 from services.settlement.grants.adapters import grants_repo
 from services.settlement.grants.domain import organisation as rules

@@ -9,7 +9,7 @@ import dataclasses
 from datetime import date
 
 from contracts.events.organisation import ApprovalRule, Period, UnitKind
-from plumbing.org_tree import OrgTree, Unit, at, month_start
+from plumbing.org.tree import OrgTree, Unit, at, month_start
 from services.settlement.grants.domain.errors import (
     ClosedMonth,
     InvalidParent,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from plumbing.org_tree import OrgTree, Unit
+from plumbing.org.tree import OrgTree, Unit
 from services.settlement.grants.domain.execution import Figures
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import asyncpg
 from pydantic_core import to_json
 
-from plumbing.outbox import Outbox, OutboxRow
+from plumbing.messaging.outbox import Outbox, OutboxRow
 from services.settlement.grants.adapters.figures import write_figures
 from services.settlement.ledger.adapters.store import write_ledger
 from services.settlement.money_path.domain.poll import Poll

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from plumbing.auth import Role
 from plumbing.errors import NotFound
+from plumbing.web.auth import Role
 from services.settlement.deps import Ctx, EscrowReader
 from services.settlement.grants.adapters import grants_repo
 from services.settlement.grants.api.grants import OFFICERS, scope_tree, sees

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plumbing.consistency import REFUND_NOT_REQUESTED
-from plumbing.consistency import differences as plumbing_differences
+from plumbing.messaging.consistency import REFUND_NOT_REQUESTED
+from plumbing.messaging.consistency import differences as plumbing_differences
 
 CONTRADICTS_ESCROW = "event_contradicts_escrow"
 CONTRADICTS_REFUND = "event_contradicts_refund"

@@ -13,7 +13,7 @@ from contracts.events.suppliers import (
     SupplierReinstated,
     SupplierSuspended,
 )
-from plumbing.delivery import Delivery
+from plumbing.messaging.delivery import Delivery
 from services.settlement.context import Context
 
 EVENTS = (

@@ -10,10 +10,10 @@ import asyncpg
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
-from plumbing.audit import Audited
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles
+from plumbing.aggregates.audit import Audited
 from plumbing.errors import Forbidden, NotFound
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles
 from services.settlement.deps import Ctx
 from services.settlement.ledger.domain import accounts
 from services.settlement.payouts.commands import payouts

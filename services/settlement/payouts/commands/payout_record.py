@@ -11,7 +11,7 @@ import asyncpg
 from contracts.events.base import EventPayload
 from contracts.events.settlement import PayoutFailed, PayoutInitiated, PayoutSettled
 from contracts.money import Money
-from plumbing.auth import PLATFORM_TENANT
+from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context, emit
 from services.settlement.payouts.adapters.bank import BankOutcome
 

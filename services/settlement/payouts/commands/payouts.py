@@ -13,9 +13,9 @@ import asyncpg
 
 from contracts.events.settlement import PayoutRunCompleted
 from contracts.money import Money
-from plumbing import audit
-from plumbing.audit import Audited
-from plumbing.auth import PLATFORM_TENANT
+from plumbing.aggregates import audit
+from plumbing.aggregates.audit import Audited
+from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context, emit
 from services.settlement.early_payment.commands import early_payment
 from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger

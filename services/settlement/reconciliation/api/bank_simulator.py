@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import Field
 
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles
 from plumbing.errors import NotFound, RuleViolation
-from plumbing.request_bodies import RequestBody
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles
+from plumbing.web.request_bodies import RequestBody
 from services.settlement.context import Context
 from services.settlement.deps import Ctx
 from services.settlement.payouts.adapters.bank import PayoutBankSimulator

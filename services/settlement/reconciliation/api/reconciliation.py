@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field
 
-from plumbing.audit import Audited
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles
-from plumbing.request_bodies import Reason, RequestBody
+from plumbing.aggregates.audit import Audited
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles
+from plumbing.web.request_bodies import Reason, RequestBody
 from services.settlement.deps import Ctx
 from services.settlement.reconciliation.adapters.statements import StatementFormat
 from services.settlement.reconciliation.adapters.statements.tabular import LAYOUTS

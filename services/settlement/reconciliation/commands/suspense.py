@@ -21,10 +21,10 @@ from typing import Any
 
 import asyncpg
 
-from plumbing import audit
-from plumbing.audit import Audited
-from plumbing.auth import PLATFORM_TENANT
+from plumbing.aggregates import audit
+from plumbing.aggregates.audit import Audited
 from plumbing.errors import Conflict, Forbidden, NotFound, RuleViolation
+from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context
 from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger
 from services.settlement.ledger.domain import accounts

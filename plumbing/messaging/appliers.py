@@ -14,9 +14,9 @@ import asyncpg
 
 from contracts.events.base import EventPayload
 from contracts.topics import Topic
-from plumbing.dead_letters import DeadLetter
-from plumbing.delivery import Delivery, Handler
-from plumbing.tracing import current_trace
+from plumbing.messaging.delivery import Delivery, Handler
+from plumbing.messaging.poison import DeadLetter
+from plumbing.ops.tracing import current_trace
 
 C = TypeVar("C")
 # A handler of one event with the service's context; a service's table maps event classes to them.

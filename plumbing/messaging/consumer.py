@@ -27,12 +27,14 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import OWNERS, replay_topic
-from plumbing.appliers import Applier, HandlerTable
-from plumbing.dead_letters import DeadLetter, decode, record_dead_letters
-from plumbing.delivery import REPLAY_FOR, Delivery, Handler, PoisonEvent, header, source_topic
-from plumbing.kafka_access import KafkaAccess
-from plumbing.logs import get_logger
-from plumbing.metrics import (
+from plumbing.messaging.appliers import Applier, HandlerTable
+from plumbing.messaging.delivery import REPLAY_FOR, Delivery, Handler, PoisonEvent, header, source_topic
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.outbox import Outbox
+from plumbing.messaging.poison import DeadLetter, decode, record_dead_letters
+from plumbing.messaging.unparseable import tolerate_unparseable_records
+from plumbing.ops.logs import get_logger
+from plumbing.ops.metrics import (
     BATCH_SECONDS,
     CONSUMER_BATCHES,
     CONSUMER_ISOLATIONS,
@@ -41,9 +43,7 @@ from plumbing.metrics import (
     EVENTS_DUPLICATE,
     EVENTS_IGNORED,
 )
-from plumbing.outbox import Outbox
 from plumbing.retry import Backoff, is_transient
-from plumbing.unparseable import tolerate_unparseable_records
 
 log = get_logger(__name__)
 

@@ -18,12 +18,12 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
-from plumbing.db import _lock_key
-from plumbing.failpoints import failpoint
-from plumbing.kafka_access import KafkaAccess
-from plumbing.logs import get_logger
-from plumbing.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
-from plumbing.outbox import headers_from_json
+from plumbing.db.pool import _lock_key
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.outbox import headers_from_json
+from plumbing.ops.failpoints import failpoint
+from plumbing.ops.logs import get_logger
+from plumbing.ops.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from plumbing.retry import Backoff
 
 log = get_logger(__name__)

@@ -11,7 +11,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from contracts.events.organisation import ApprovalRule, Period, UnitKind
-from plumbing.org_tree import OrgTree, Unit
+from plumbing.org.tree import OrgTree, Unit
 
 _PERIODS = TypeAdapter(tuple[Period, ...])
 _RULES = TypeAdapter(tuple[ApprovalRule, ...])

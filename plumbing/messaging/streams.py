@@ -1,5 +1,5 @@
 """faust-streaming apps built to UniSettle's rules, for stream work where agents, timers and
-tables earn their cost (the money path uses `plumbing.consumer` instead; see the README).
+tables earn their cost (the money path uses `plumbing.messaging.consumer` instead; see the README).
 
 The rules: agents run with concurrency 1 so one key's events stay in order; an exception never
 escapes an agent (faust would ack and skip the event) — it is caught inside and the event goes
@@ -16,14 +16,14 @@ import faust
 
 from contracts.registry import REGISTRY, EventRegistry
 from contracts.topics import dead_letter_topic
-from plumbing.dead_letters import DeadLetter, decode, dlq_copy
-from plumbing.delivery import REPLAY_FOR, Delivery, header
-from plumbing.kafka_access import KafkaAccess
-from plumbing.logs import get_logger
+from plumbing.messaging.delivery import REPLAY_FOR, Delivery, header
+from plumbing.messaging.kafka_access import KafkaAccess
+from plumbing.messaging.poison import DeadLetter, decode, dlq_copy
+from plumbing.messaging.unparseable import tolerate_unparseable_records
+from plumbing.ops.logs import get_logger
+from plumbing.ops.tracing import current_trace
 from plumbing.retry import Backoff, is_transient
 from plumbing.settings import StackSettings
-from plumbing.tracing import current_trace
-from plumbing.unparseable import tolerate_unparseable_records
 
 log = get_logger(__name__)
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from plumbing.errors import error_body
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 
 
 def operational_router(service: str) -> APIRouter:

@@ -13,10 +13,10 @@ from typing import Generic, Protocol, TypeVar
 
 import asyncpg
 
-from plumbing import audit
-from plumbing.audit import Audited
+from plumbing.aggregates import audit
+from plumbing.aggregates.audit import Audited
 from plumbing.context import BaseContext
-from plumbing.outbox import Outbox
+from plumbing.messaging.outbox import Outbox
 
 A = TypeVar("A")
 

@@ -13,8 +13,8 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from plumbing.auth import Principal, Role, TokenCodec
 from plumbing.errors import Forbidden, Unauthenticated
+from plumbing.web.auth import Principal, Role, TokenCodec
 
 _bearer = HTTPBearer(auto_error=False)
 _ROLES = "unisettle_admits"

@@ -31,7 +31,7 @@ from confluent_kafka.admin import (
 from pydantic import SecretStr
 
 from contracts.access import Grant, Operation, Resource, grants, topics
-from plumbing.kafka_access import KafkaAccess
+from plumbing.messaging.kafka_access import KafkaAccess
 
 PARTITIONS = 6
 TIMEOUT = 30.0

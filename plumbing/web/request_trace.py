@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plumbing.tracing import TraceContext, current_trace
+from plumbing.ops.tracing import TraceContext, current_trace
 
 
 class TraceRequests:

@@ -10,10 +10,10 @@ from typing import Any
 import asyncpg
 
 from contracts.topics import replay_topic
-from plumbing import audit
-from plumbing.auth import PLATFORM_TENANT
-from plumbing.delivery import REPLAY_FOR, REPLAY_OF
-from plumbing.outbox import Outbox, headers_from_json
+from plumbing.aggregates import audit
+from plumbing.messaging.delivery import REPLAY_FOR, REPLAY_OF
+from plumbing.messaging.outbox import Outbox, headers_from_json
+from plumbing.web.auth import PLATFORM_TENANT
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.registry import EventRegistry, UnknownEvent
 from contracts.topics import dead_letter_topic
-from plumbing.delivery import Delivery, KafkaRecord, header, header_items, source_topic
-from plumbing.logs import get_logger
-from plumbing.metrics import DEAD_LETTERS
-from plumbing.outbox import Headers, Outbox, headers_json
-from plumbing.unparseable import UNPARSEABLE
+from plumbing.messaging.delivery import Delivery, KafkaRecord, header, header_items, source_topic
+from plumbing.messaging.outbox import Headers, Outbox, headers_json
+from plumbing.messaging.unparseable import UNPARSEABLE
+from plumbing.ops.logs import get_logger
+from plumbing.ops.metrics import DEAD_LETTERS
 
 log = get_logger(__name__)
 

@@ -10,7 +10,7 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.topics import is_replay_topic
-from plumbing.tracing import TraceContext
+from plumbing.ops.tracing import TraceContext
 
 
 class KafkaRecord(Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -15,7 +15,7 @@ from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.registry import REGISTRY
 from contracts.topics import with_prefix
-from plumbing.tracing import outgoing_traceparent
+from plumbing.ops.tracing import outgoing_traceparent
 
 # A Kafka header's value may be null (a header that is only a name); it is kept as such.
 Headers = list[tuple[str, bytes | None]]
@@ -116,7 +116,7 @@ class Outbox:
     @staticmethod
     def written(conn: asyncpg.Connection) -> None:
         """Note that this connection's work wrote to the outbox: the relay is woken when the
-        connection goes back to its pool (`plumbing.db.create_pool`)."""
+        connection goes back to its pool (`plumbing.db.pool.create_pool`)."""
         mark = getattr(conn, "wrote_outbox", None)  # a pooled connection of ours
         if mark is not None:
             mark()

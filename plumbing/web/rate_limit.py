@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from plumbing.auth import TokenCodec
 from plumbing.errors import AppError, error_body
+from plumbing.web.auth import TokenCodec
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

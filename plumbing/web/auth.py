@@ -3,7 +3,7 @@
 Claims: `sub`, `role`, `tenant` (the university), and where they apply `supplier_id`,
 `grant_ids` and `org_unit` (a finance officer or unit approver of one school, department or lab:
 they see that unit and everything below it). Services check role and scope through the
-dependencies in `plumbing.auth_deps`.
+dependencies in `plumbing.web.auth_deps`.
 """
 
 from __future__ import annotations

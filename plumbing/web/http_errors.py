@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plumbing.errors import AppError, error_body
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 from plumbing.retry import TRANSIENT
 
 log = get_logger(__name__)

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from plumbing.auth import Principal, Role
-from plumbing.auth_deps import require_roles, require_tenant
 from plumbing.errors import Forbidden
-from plumbing.pagination import InvalidCursor, decode_cursor, encode_cursor
-from plumbing.tracing import current_trace
+from plumbing.ops.tracing import current_trace
+from plumbing.web.auth import Principal, Role
+from plumbing.web.auth_deps import require_roles, require_tenant
+from plumbing.web.pagination import InvalidCursor, decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)

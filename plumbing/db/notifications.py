@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 from plumbing.retry import Backoff
 
 log = get_logger(__name__)

@@ -10,7 +10,7 @@ stays on that record: the partition is stuck, and a faust worker dies of it.
 a record cannot be parsed, it hands out in its place a record with the same topic, partition and
 offset, an empty value and one header, `UNPARSEABLE` (the reason), and ends that fetch there. The
 position moves past the record, so the rest of its batch is fetched again from the next offset.
-`plumbing.dead_letters.decode` reads that header as the reason to dead-letter the record
+`plumbing.messaging.poison.decode` reads that header as the reason to dead-letter the record
 (`malformed_headers`); nothing of the record's content could be read.
 
 This replaces a method of the client's internals, so it is tied to the aiokafka version the
@@ -26,7 +26,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.consumer.fetcher import PartitionRecords
 
-from plumbing.logs import get_logger
+from plumbing.ops.logs import get_logger
 
 log = get_logger(__name__)
 
