@@ -1,8 +1,8 @@
-"""Acting on one aggregate (an order, a refund case): load it locked, check that the caller may
-see it, apply the action, save it with its events, and — for an audited action — record it in the
-audit trail with the aggregate before and after, all in one transaction. Deadlines that passed are
-acted on the same way, by nobody. Each service says once, in an `Aggregate`, how its kind is
-stored, shown and named."""
+"""Acting on one aggregate (an order, a refund case, a grant, a supplier): load it locked, check
+that the caller may see it, apply the action, save it with its events, and — for an audited action
+— record it in the audit trail with the aggregate before and after, all in one transaction.
+Deadlines that passed are acted on the same way, by nobody. Each service says once, in an
+`Aggregate`, how its kind is stored, shown and named."""
 
 from __future__ import annotations
 
@@ -19,30 +19,32 @@ from plumbing.context import BaseContext
 from plumbing.messaging.outbox import Outbox
 
 A = TypeVar("A")
+K = TypeVar("K", contravariant=True)  # what names one (an id, or a university's own id)
+Key = TypeVar("Key")
 
 
-class Store(Protocol[A]):
-    """Where an aggregate kind is kept (a service's repository module)."""
+class Store(Protocol[A, K]):
+    """Where an aggregate kind is kept (a service's repository)."""
 
     async def get(
-        self, conn: asyncpg.Connection, aggregate_id: str, /, *, for_update: bool = ...
+        self, conn: asyncpg.Connection, aggregate_id: K, /, *, for_update: bool = ...
     ) -> A | None: ...
 
     async def save(self, conn: asyncpg.Connection, it: A, outbox: Outbox, /) -> None: ...
 
 
 @dataclass(frozen=True)
-class Aggregate(Generic[A]):
-    store: Store[A]
+class Aggregate(Generic[A, Key]):
+    store: Store[A, Key]
     view: Callable[[A], dict[str, object]]  # what the audit trail keeps of it
     subject: Callable[[A], str]  # e.g. order:O-1
     tenant: Callable[[A], str]
-    not_found: Callable[[str], Exception]
+    not_found: Callable[[Key], Exception]
 
     async def act(
         self,
         ctx: BaseContext,
-        aggregate_id: str,
+        aggregate_id: Key,
         action: Callable[[A], object],
         visible: Callable[[A], bool],
         audited: Audited | None,

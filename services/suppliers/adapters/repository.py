@@ -89,10 +89,11 @@ async def save(
     supplier: Supplier,
     outbox: Outbox,
     *,
-    correlation_id: str,
+    correlation_id: str | None = None,
     causation_id: uuid.UUID | None = None,
 ) -> None:
-    """Persist the supplier and append its new events to the outbox, in one transaction."""
+    """Persist the supplier and append its new events to the outbox, in one transaction (each
+    correlated with the supplier unless a cause says otherwise)."""
     envelopes = [
         Envelope.of(
             event,
@@ -100,7 +101,7 @@ async def save(
             aggregate_id=supplier.supplier_id,
             aggregate_version=supplier.version + n,
             tenant_id=PLATFORM_TENANT,
-            correlation_id=correlation_id,
+            correlation_id=correlation_id or f"supplier:{supplier.supplier_id}",
             causation_id=causation_id,
         )
         for n, event in enumerate(supplier.events, start=1)

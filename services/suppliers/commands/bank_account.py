@@ -9,9 +9,14 @@ import uuid
 from plumbing.aggregates.audit import Audited
 from plumbing.web.auth import Principal
 from services.suppliers.adapters import repository as repo
-from services.suppliers.commands.suppliers import change
+from services.suppliers.commands.suppliers import act
 from services.suppliers.context import Context
-from services.suppliers.domain.bank_account import MAX_DEPOSIT_MINOR, MIN_DEPOSIT_MINOR, Answer, BankAccount
+from services.suppliers.domain.bank_account import (
+    MAX_DEPOSIT_MINOR,
+    MIN_DEPOSIT_MINOR,
+    AccountStatus,
+    BankAccount,
+)
 from services.suppliers.domain.errors import IllegalTransition, VerificationFailed
 from services.suppliers.domain.supplier import Supplier
 
@@ -45,23 +50,22 @@ async def change_bank_account(
         holder_name=holder_name,
         amount_minor=account.deposit_minor,
     )
-    supplier, _ = await change(
-        ctx, supplier_id, lambda s, _: s.change_bank_account(account), Audited.by(by, "bank_account.changed")
+    return await act(
+        ctx, supplier_id, lambda s: s.change_bank_account(account), Audited.by(by, "bank_account.changed")
     )
-    return supplier
 
 
 async def confirm_deposit(ctx: Context, supplier_id: str, amount_minor: int, by: Principal) -> Supplier:
     """A wrong answer is counted (committed, and audited) before it is refused."""
-    supplier, answer = await change(
+    supplier = await act(
         ctx,
         supplier_id,
-        lambda s, _: s.answer_deposit(amount_minor, ctx.clock.now()),
+        lambda s: s.answer_deposit(amount_minor, ctx.clock.now()),
         Audited.by(by, "bank_account.verification_answered"),
     )
-    if answer is not Answer.VERIFIED:
-        account = supplier.bank_account
-        assert account is not None
+    account = supplier.bank_account
+    assert account is not None
+    if account.status is not AccountStatus.VERIFIED:
         left = max(0, 3 - account.wrong_answers)
         raise VerificationFailed(
             "that is not the amount we sent" + ("; verification is now locked" if left == 0 else ""),
@@ -83,10 +87,9 @@ async def reset_verification(ctx: Context, supplier_id: str, by: Principal) -> S
         holder_name=account.holder_name,
         amount_minor=amount,
     )
-    supplier, _ = await change(
+    return await act(
         ctx,
         supplier_id,
-        lambda s, _: s.restart_verification(amount, ctx.clock.now()),
+        lambda s: s.restart_verification(amount, ctx.clock.now()),
         Audited.by(by, "bank_account.verification_reset"),
     )
-    return supplier

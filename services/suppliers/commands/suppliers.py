@@ -6,52 +6,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
-
-import asyncpg
 
 from contracts.events.common import BudgetCategory
 from contracts.events.suppliers import Contact
-from plumbing.aggregates import audit
+from plumbing.aggregates.acting import Aggregate
 from plumbing.aggregates.audit import Audited
 from plumbing.web.auth import PLATFORM_TENANT, Principal
 from services.suppliers.adapters import repository as repo
 from services.suppliers.context import Context
 from services.suppliers.domain.documents import Document, DocumentKind, check_document
-from services.suppliers.domain.errors import AlreadyRegistered, CreditCodeTaken
+from services.suppliers.domain.errors import AlreadyRegistered, CreditCodeTaken, SupplierNotFound
 from services.suppliers.domain.supplier import Supplier
-
-T = TypeVar("T")
 
 
 def correlation(supplier_id: str) -> str:
     return f"supplier:{supplier_id}"
 
 
-async def change(
-    ctx: Context,
-    supplier_id: str,
-    change: Callable[[Supplier, asyncpg.Connection], T],
-    audited: Audited | None = None,
-) -> tuple[Supplier, T]:
-    """Run `change` on the locked supplier and save state and events in one transaction; an
+async def act(
+    ctx: Context, supplier_id: str, action: Callable[[Supplier], object], audited: Audited | None = None
+) -> Supplier:
+    """Apply `action` to the locked supplier and save state and events in one transaction; an
     `audited` change is recorded in the audit trail with the supplier before and after."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        supplier = await repo.existing(conn, supplier_id, for_update=True)
-        before = audit_view(supplier)
-        result = change(supplier, conn)
-        await repo.save(conn, supplier, ctx.outbox, correlation_id=correlation(supplier_id))
-        if audited is not None:
-            await audit.record(
-                conn,
-                audited,
-                tenant_id=PLATFORM_TENANT,
-                subject=f"supplier:{supplier_id}",
-                before=before,
-                after=audit_view(supplier),
-                at=ctx.clock.now(),
-            )
-        return supplier, result
+    return await SUPPLIERS.act(ctx, supplier_id, action, lambda _: True, audited)
 
 
 def audit_view(supplier: Supplier) -> dict[str, object]:
@@ -70,6 +47,15 @@ def audit_view(supplier: Supplier) -> dict[str, object]:
             "wrong_answers": account.wrong_answers,
         },
     }
+
+
+SUPPLIERS = Aggregate(
+    store=repo,
+    view=audit_view,
+    subject=lambda s: f"supplier:{s.supplier_id}",
+    tenant=lambda _: PLATFORM_TENANT,
+    not_found=lambda supplier_id: SupplierNotFound(f"no supplier {supplier_id!r}"),
+)
 
 
 async def register(
@@ -123,29 +109,24 @@ async def upload_document(
 
 
 async def submit_for_review(ctx: Context, supplier_id: str) -> Supplier:
-    supplier, _ = await change(ctx, supplier_id, lambda s, _: s.submit_for_review())
-    return supplier
+    return await act(ctx, supplier_id, lambda s: s.submit_for_review())
 
 
 async def approve(ctx: Context, supplier_id: str, by: Principal) -> Supplier:
     audited = Audited.by(by, "supplier.approved")
-    supplier, _ = await change(ctx, supplier_id, lambda s, _: s.approve(by.actor), audited)
-    return supplier
+    return await act(ctx, supplier_id, lambda s: s.approve(by.actor), audited)
 
 
 async def reject(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
     audited = Audited.by(by, "supplier.rejected", reason)
-    supplier, _ = await change(ctx, supplier_id, lambda s, _: s.reject(by.actor, reason), audited)
-    return supplier
+    return await act(ctx, supplier_id, lambda s: s.reject(by.actor, reason), audited)
 
 
 async def suspend(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
     audited = Audited.by(by, "supplier.suspended", reason)
-    supplier, _ = await change(ctx, supplier_id, lambda s, _: s.suspend(by.actor, reason), audited)
-    return supplier
+    return await act(ctx, supplier_id, lambda s: s.suspend(by.actor, reason), audited)
 
 
 async def reinstate(ctx: Context, supplier_id: str, by: Principal, reason: str) -> Supplier:
     audited = Audited.by(by, "supplier.reinstated", reason)
-    supplier, _ = await change(ctx, supplier_id, lambda s, _: s.reinstate(by.actor, reason), audited)
-    return supplier
+    return await act(ctx, supplier_id, lambda s: s.reinstate(by.actor, reason), audited)

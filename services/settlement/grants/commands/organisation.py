@@ -215,18 +215,9 @@ async def move_grant(ctx: Context, by: Principal, grant_id: str, unit_id: str, s
         tree = await locked_tree(conn, by.tenant_id)
         if grant is None or not in_scope(tree, by.org_unit_id, grant_id, ctx.today):
             raise GrantNotFound(f"no grant {grant_id!r} you may change")
-        grant.version += 1
-        event = await place_grant(conn, ctx, by, tree, grant_id, unit_id, start, grant.version)
-        await grants_repo.save(conn, grant)
-        await emit(
-            conn,
-            ctx,
-            aggregate_id=grant_id,
-            first_version=grant.version,
-            tenant_id=by.tenant_id,
-            correlation_id=f"grant:{grant_id}",
-            events=[event],
-        )
+        event = await place_grant(conn, ctx, by, tree, grant_id, unit_id, start, grant.version + 1)
+        grant.events.append(event)
+        await grants_repo.save(conn, grant, ctx.outbox)
         await audit.record(
             conn,
             audit.Audited.by(by, "grant.org_unit_changed"),
