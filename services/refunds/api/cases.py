@@ -16,6 +16,7 @@ from contracts.money import MAX_MINOR
 from plumbing.aggregates.audit import Audited
 from plumbing.web.auth import Principal, Role
 from plumbing.web.request_bodies import ReasonIn, RequestBody
+from services.refunds.adapters import queries
 from services.refunds.api.deps import Buyer, Ctx, Ops, Reader, RefundIdPath, Supplier
 from services.refunds.commands import cases as commands
 from services.refunds.domain.case import NotYourCase, RefundCase
@@ -96,11 +97,7 @@ def own_supplier(p: Principal) -> Callable[[RefundCase], bool]:
 
 async def out(ctx: Ctx, case: RefundCase) -> CaseOut:
     async with ctx.pool.acquire() as conn:
-        steps = await conn.fetch(
-            """select at, action, actor_id, actor_role, to_status, reason from refund_steps
-               where refund_id = $1 order by seq""",
-            case.refund_id,
-        )
+        steps = await queries.steps(conn, case.refund_id)
     return CaseOut(
         refund_id=case.refund_id,
         order_id=case.order_id,

@@ -10,6 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from services.settlement.ledger.domain import accounts
+from services.settlement.ledger.domain.codes import TransferCode
+
 # What an order's release credited its supplier's payable: the escrow released, less the fee and
 # what it recovered for the guarantee fund.
 RELEASED_NET = """(select coalesce(sum(t.amount) filter (where t.code = 'escrow_release'), 0)
@@ -111,3 +114,37 @@ async def debtors(conn: asyncpg.Connection) -> list[asyncpg.Record]:
            order by owner_id"""
     )
     return rows
+
+
+async def early_payments_of(
+    conn: asyncpg.Connection, supplier_id: str, limit: int = 500
+) -> list[asyncpg.Record]:
+    """The supplier's early payments, newest first."""
+    return list(
+        await conn.fetch(
+            "select * from early_payments where supplier_id = $1 order by created_at desc, order_id limit $2",
+            supplier_id,
+            limit,
+        )
+    )
+
+
+async def fund_accounts(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
+    """The financing fund's accounts, by id: what it holds, has out and has earned."""
+    return {
+        r["account_id"]: r
+        for r in await conn.fetch(
+            "select * from accounts where account_id = any($1::text[])",
+            [accounts.FINANCING_FUND, accounts.FINANCING_ADVANCED, accounts.FINANCING_INCOME],
+        )
+    }
+
+
+async def fund_capital(conn: asyncpg.Connection) -> int:
+    """The capital put into the financing fund."""
+    return int(
+        await conn.fetchval(
+            "select coalesce(sum(amount), 0)::bigint from transfers where code = $1",
+            TransferCode.FINANCING_CAPITAL.value,
+        )
+    )

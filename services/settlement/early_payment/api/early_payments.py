@@ -18,7 +18,7 @@ from services.settlement.deps import Ctx
 from services.settlement.early_payment.adapters import repository as repo
 from services.settlement.early_payment.commands import early_payment
 from services.settlement.ledger.domain import accounts
-from services.settlement.payouts.api.payouts import known_supplier
+from services.settlement.payouts.adapters.queries import known_supplier
 
 router = APIRouter(tags=["early payment"])
 SupplierIdPath = Annotated[str, Path(min_length=1, max_length=200)]
@@ -76,11 +76,7 @@ async def early_payments(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOr
         await known_supplier(conn, supplier_id)
     offered = await early_payment.terms_of(ctx, ctx.early_payment, supplier_id)
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "select * from early_payments where supplier_id = $1"
-            " order by created_at desc, order_id limit 500",
-            supplier_id,
-        )
+        rows = await repo.early_payments_of(conn, supplier_id)
         owed = await repo.debt(
             conn,
             supplier_id,
@@ -116,16 +112,8 @@ async def fund(ctx: Ctx, _: Ops) -> dict[str, Any]:
     """The financing fund for the bank's account managers: capital, what it has out, its income,
     and each supplier that owes it something, against the limit."""
     async with ctx.pool.acquire() as conn:
-        platform = {
-            r["account_id"]: r
-            for r in await conn.fetch(
-                "select * from accounts where account_id = any($1::text[])",
-                [accounts.FINANCING_FUND, accounts.FINANCING_ADVANCED, accounts.FINANCING_INCOME],
-            )
-        }
-        capital = await conn.fetchval(
-            "select coalesce(sum(amount), 0)::bigint from transfers where code = 'financing_capital'"
-        )
+        platform = await repo.fund_accounts(conn)
+        capital = await repo.fund_capital(conn)
         suppliers = await repo.debtors(conn)
 
     def net(account_id: str, *, credit: bool) -> int:

@@ -15,6 +15,7 @@ from plumbing.web.auth import Role
 from services.settlement.deps import Ctx, EscrowReader
 from services.settlement.grants.adapters import grants_repo
 from services.settlement.grants.api.grants import OFFICERS, scope_tree, sees
+from services.settlement.money_path.adapters import escrow_queries
 
 router = APIRouter(prefix="/v1/orders", tags=["escrow"])
 
@@ -45,15 +46,15 @@ class EscrowOut(BaseModel):
 @router.get("/{order_id}/escrow", response_model=EscrowOut)
 async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reader: EscrowReader) -> EscrowOut:
     async with ctx.pool.acquire() as conn:
-        row = await conn.fetchrow("select * from escrows where order_id = $1", order_id)
-        transfers = await conn.fetch(
-            """select transfer_id, debit_account, credit_account, amount, kind, code, pending_id, created_at
-               from transfers where order_id = $1 order by seq""",
-            order_id,
-        )
+        row = await escrow_queries.escrow(conn, order_id)
+        transfers = await escrow_queries.transfers(conn, order_id)
         # only a researcher's access depends on the grant (its PI and buyers): load it for them alone
         researcher = row is not None and reader.role is Role.RESEARCHER
-        grant = await grants_repo.get(conn, row["tenant_id"], row["grant_id"]) if researcher else None
+        grant = (
+            await grants_repo.get(conn, row["tenant_id"], row["grant_id"])
+            if row is not None and researcher
+            else None
+        )
         tree = await scope_tree(conn, reader, reader.tenant_id) if row is not None else None
     visible = row is not None and (
         reader.role is Role.PLATFORM_OPS

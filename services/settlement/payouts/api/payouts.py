@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from plumbing.aggregates.audit import Audited
-from plumbing.errors import Forbidden, NotFound
+from plumbing.errors import Forbidden
 from plumbing.web.auth import Principal, Role
 from plumbing.web.auth_deps import require_roles
 from services.settlement.deps import Ctx
-from services.settlement.ledger.domain import accounts
+from services.settlement.payouts.adapters import queries
 from services.settlement.payouts.commands import payouts
 
 router = APIRouter(tags=["payouts"])
@@ -84,56 +84,17 @@ def _scope(principal: Principal, supplier_id: str | None) -> str | None:
 
 @router.get("/v1/payouts", response_model=list[PayoutOut])
 async def list_payouts(ctx: Ctx, principal: OpsOrSupplier, supplier_id: str | None = None) -> list[PayoutOut]:
-    supplier_id = _scope(principal, supplier_id)
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch(
-            """select payout_id, run_id, supplier_id, amount, status, bank_reference, failure, created_at
-               from payouts where $1::text is null or supplier_id = $1 order by created_at desc limit 500""",
-            supplier_id,
-        )
+        rows = await queries.payouts(conn, _scope(principal, supplier_id))
     return [PayoutOut(**dict(r)) for r in rows]
-
-
-async def known_supplier(conn: asyncpg.Connection, supplier_id: str) -> None:
-    """Settlement learns every supplier from suppliers.events (or holds its money): any other is
-    not found, rather than answered with zeros."""
-    known = await conn.fetchval(
-        """select exists (select 1 from payees where supplier_id = $1)
-               or exists (select 1 from accounts where account_id = $2)""",
-        supplier_id,
-        accounts.supplier_payable(supplier_id),
-    )
-    if not known:
-        raise NotFound(f"no supplier {supplier_id!r}", code="supplier_not_found")
 
 
 @router.get("/v1/suppliers/{supplier_id}/balance", response_model=BalanceOut)
 async def balance(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOrSupplier) -> BalanceOut:
     _scope(principal, supplier_id)
     async with ctx.pool.acquire() as conn:
-        await known_supplier(conn, supplier_id)
-        payable = await conn.fetchrow(
-            "select * from accounts where account_id = $1", accounts.supplier_payable(supplier_id)
-        )
-        receivable = await conn.fetchval(
-            "select debits_posted - credits_posted from accounts where account_id = $1",
-            accounts.supplier_receivable(supplier_id),
-        )
-        paid = await conn.fetchval(
-            "select coalesce(sum(amount), 0) from payouts where supplier_id = $1 and status = 'settled'",
-            supplier_id,
-        )
-    if payable is None:
-        return BalanceOut(
-            supplier_id=supplier_id, available=0, in_payout=0, paid_out=0, receivable=receivable or 0
-        )
-    return BalanceOut(
-        supplier_id=supplier_id,
-        available=payable["credits_posted"] - payable["debits_posted"] - payable["debits_pending"],
-        in_payout=payable["debits_pending"],
-        paid_out=paid,
-        receivable=receivable or 0,
-    )
+        found = await queries.balance(conn, supplier_id)
+    return BalanceOut(supplier_id=supplier_id, **dataclasses.asdict(found))
 
 
 @router.get("/v1/suppliers/{supplier_id}/statement", response_model=list[StatementEntryOut])
@@ -144,23 +105,8 @@ async def statement(
     refunds, receivable recoveries and payouts (those the bank has not answered yet flagged
     `pending`); the lines add up to the available balance."""
     _scope(principal, supplier_id)
-    account = accounts.supplier_payable(supplier_id)
     async with ctx.pool.acquire() as conn:
-        await known_supplier(conn, supplier_id)
-        rows = await conn.fetch(
-            # Posted movements, and payouts still on their way to the bank; a payout the bank
-            # answered is its posted line only (or nothing, if voided). So the lines add up to what
-            # is available; escrow the supplier does not have yet is not on it.
-            """select t.transfer_id::text, t.created_at as at, t.code, t.order_id, t.kind,
-                      case when t.credit_account = $1 then t.amount else 0 end as credit,
-                      case when t.debit_account = $1 then t.amount else 0 end as debit
-               from transfers t left join pending_transfers p using (transfer_id)
-               where (t.debit_account = $1 or t.credit_account = $1)
-                 and (t.kind in ('posted', 'post_pending')
-                      or (t.kind = 'pending' and t.code <> 'escrow' and p.state = 'pending'))
-               order by t.seq desc limit 1000""",
-            account,
-        )
+        rows = await queries.statement(conn, supplier_id)
     return [
         StatementEntryOut(
             transfer_id=r["transfer_id"],
@@ -179,19 +125,10 @@ async def statement(
 async def guarantee(ctx: Ctx, _: Ops) -> GuaranteeOut:
     """The guarantee fund: its capital, what it has advanced, and who owes it."""
     async with ctx.pool.acquire() as conn:
-        fund = await conn.fetchrow("select * from accounts where account_id = $1", accounts.GUARANTEE_FUND)
-        capital = await conn.fetchval(
-            "select coalesce(sum(amount), 0) from transfers where code = 'guarantee_capital'"
-        )
-        owed = await conn.fetch(
-            """select owner_id, debits_posted - credits_posted as owed from accounts
-               where kind = 'supplier_receivable' and debits_posted > credits_posted order by owner_id"""
-        )
-    left = fund["credits_posted"] - fund["debits_posted"] if fund else 0
-    receivables = {r["owner_id"]: r["owed"] for r in owed}
+        fund = await queries.guarantee(conn)
     return GuaranteeOut(
-        capital=capital,
-        advanced_outstanding=sum(receivables.values()),
-        can_still_advance=left,
-        receivables=receivables,
+        capital=fund.capital,
+        advanced_outstanding=sum(fund.receivables.values()),
+        can_still_advance=fund.can_still_advance,
+        receivables=fund.receivables,
     )

@@ -298,3 +298,31 @@ async def reports(
         on,
     )
     return found
+
+
+async def latest_statements(conn: asyncpg.Connection, limit: int) -> list[str]:
+    """The ids of the statements imported last, newest day first."""
+    return [
+        r["statement_id"]
+        for r in await conn.fetch(
+            "select statement_id from bank_statements"
+            " order by statement_date desc nulls last, imported_at desc, statement_id limit $1",
+            limit,
+        )
+    ]
+
+
+async def conflicts(conn: asyncpg.Connection, limit: int = 100) -> list[asyncpg.Record]:
+    """Statements refused because another one for the same account and day was imported."""
+    return list(
+        await conn.fetch("select * from statement_conflicts order by received_at desc limit $1", limit)
+    )
+
+
+async def bank_return(conn: asyncpg.Connection, return_id: str) -> dict[str, object]:
+    """Where a return of unexplained money to its payer stands with the bank."""
+    row = await conn.fetchrow(
+        "select status, failure, end_to_end_id, bank_reference from bank_returns where return_id = $1",
+        return_id,
+    )
+    return dict(row) if row else {}

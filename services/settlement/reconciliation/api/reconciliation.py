@@ -16,6 +16,7 @@ from plumbing.web.auth import Principal, Role
 from plumbing.web.auth_deps import require_roles
 from plumbing.web.request_bodies import Reason, RequestBody
 from services.settlement.deps import Ctx
+from services.settlement.reconciliation.adapters import reconciliation_repo as repo
 from services.settlement.reconciliation.adapters.statements import StatementFormat
 from services.settlement.reconciliation.adapters.statements.tabular import LAYOUTS
 from services.settlement.reconciliation.commands import reconciliation, suspense
@@ -94,12 +95,8 @@ async def statements(
 ) -> list[dict[str, Any]]:
     """The statements imported last, newest day first, each as reconciled now."""
     async with ctx.pool.acquire() as conn:
-        found = await conn.fetch(
-            "select statement_id from bank_statements"
-            " order by statement_date desc nulls last, imported_at desc, statement_id limit $1",
-            limit,
-        )
-        return [await reconciliation.statement_view(conn, r["statement_id"]) for r in found]
+        found = await repo.latest_statements(conn, limit)
+        return [await reconciliation.statement_view(conn, statement_id) for statement_id in found]
 
 
 @router.get("/statements/{statement_id}")
@@ -130,7 +127,7 @@ async def report(
 async def conflicts(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """Statements refused because another one for the same account and day was imported."""
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch("select * from statement_conflicts order by received_at desc limit 100")
+        rows = await repo.conflicts(conn)
     return [
         {
             "account": r["account"],
@@ -217,11 +214,8 @@ async def return_to_payer(ctx: Ctx, officer: Officer, line_id: LinePath, body: R
         ctx, line_id, body.payer_account, Audited.by(officer, "suspense.returned", body.reason)
     )
     async with ctx.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "select status, failure, end_to_end_id, bank_reference from bank_returns where return_id = $1",
-            return_id,
-        )
-    return {"line_id": line_id, "return_id": return_id, **dict(row)}
+        sent = await repo.bank_return(conn, return_id)
+    return {"line_id": line_id, "return_id": return_id, **sent}
 
 
 @router.post("/suspense/{line_id}/write-off", status_code=202)
