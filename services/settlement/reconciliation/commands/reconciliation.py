@@ -24,8 +24,6 @@ from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context
 from services.settlement.ledger.adapters.store import load_ledger, write_ledger
 from services.settlement.ledger.domain import accounts
-from services.settlement.ledger.domain.codes import TransferCode
-from services.settlement.ledger.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
 from services.settlement.reconciliation.adapters import reconciliation_repo as repo
 from services.settlement.reconciliation.adapters.statements import StatementFormat, read
 from services.settlement.reconciliation.domain.bank_entries import CHARGES, bookable, charge, pair_reversals
@@ -33,11 +31,10 @@ from services.settlement.reconciliation.domain.bank_reconciliation import day_re
 from services.settlement.reconciliation.domain.matching import OpenLine, match
 from services.settlement.reconciliation.domain.statement import (
     CurrencyMismatch,
-    Direction,
     Statement,
     StatementInFuture,
-    StatementLine,
 )
+from services.settlement.reconciliation.domain.suspense import park
 
 SUSPENSE = accounts.SUSPENSE
 
@@ -260,25 +257,6 @@ async def _rematch(
         "booked": len(charged),
     }
     return outcome, since
-
-
-def park(
-    ledger: Ledger, cause: str, line: StatementLine, *, out: bool = False, code: TransferCode | None = None
-) -> None:
-    """Park a line's amount in suspense, or (`out=True`) take it out again towards the bank: money
-    in is the bank's debit and suspense's credit until it is explained, money out the other way."""
-    into = (accounts.BANK, SUSPENSE) if line.direction is Direction.CREDIT else (SUSPENSE, accounts.BANK)
-    debit, credit = (into[1], into[0]) if out else into
-    ledger.apply(
-        Transfer(
-            transfer_id(cause),
-            debit,
-            credit,
-            line.amount_minor,
-            TransferKind.POSTED,
-            code or (TransferCode.SUSPENSE_MATCHED if out else TransferCode.STATEMENT_SUSPENSE),
-        )
-    )
 
 
 async def report_days(

@@ -11,57 +11,43 @@ id, on the audit trail, and the day reports are computed again:
   posted or voided on the bank's answer), and the statement that shows it matches the return;
 - write off to reconciliation differences: asked by one officer, approved by another.
 Reversals paired with what they undo, and fees and interest the bank's codes name, are resolved at
-import (commands.reconciliation)."""
+import (commands.reconciliation).
+
+Each command reads the line and what it needs (`adapters.suspense_repo`), decides purely
+(`domain.suspense`), and writes the decision, the audit entry and the day reports again once."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
 from plumbing.aggregates import audit
 from plumbing.aggregates.audit import Audited
-from plumbing.errors import Conflict, Forbidden, NotFound, RuleViolation
+from plumbing.errors import Conflict, NotFound, RuleViolation
 from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context
 from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger
 from services.settlement.ledger.domain import accounts
-from services.settlement.ledger.domain.codes import TransferCode
-from services.settlement.ledger.domain.ledger import Ledger, Transfer, TransferKind, transfer_id
+from services.settlement.ledger.domain.ledger import Transfer
 from services.settlement.reconciliation.adapters import reconciliation_repo as repo
-from services.settlement.reconciliation.commands.reconciliation import park, report_days
-from services.settlement.reconciliation.domain.bank_entries import CHARGES, charge
+from services.settlement.reconciliation.adapters import suspense_repo as rows
+from services.settlement.reconciliation.commands.reconciliation import report_days
+from services.settlement.reconciliation.domain import suspense as rules
+from services.settlement.reconciliation.domain.bank_entries import CHARGES
 from services.settlement.reconciliation.domain.matching import BankItem, Match, MatchRule
-from services.settlement.reconciliation.domain.statement import Direction, StatementLine
-
-OPEN_STATES = ("open", "returning")
-
-
-def return_end_to_end_id(return_id: str) -> str:
-    return "USR" + hashlib.sha256(return_id.encode()).hexdigest()[:24].upper()
+from services.settlement.reconciliation.domain.suspense import SuspenseLine
 
 
 async def queue(ctx: Context) -> list[dict[str, Any]]:
     """Every open item with its age in days; flagged past the configured age."""
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch(
-            """select l.*, s.statement_date, r.action, r.state as resolution_state, r.requested_by, r.reason,
-                   coalesce(json_agg(json_build_object('item_id', m.item_id, 'rule', m.rule,
-                       'explanation', m.explanation)) filter (where m.status = 'suggested'), '[]') suggestions
-               from bank_statement_lines l join bank_statements s using (statement_id)
-               left join suspense_resolutions r on r.line_id = l.line_id
-               left join line_matches m on m.line_id = l.line_id
-               where l.state = any($1::text[]) and s.account is not null
-               group by l.statement_id, l.line_no, s.statement_date, r.action, r.state, r.requested_by,
-               r.reason
-               order by l.on_date, l.line_id""",
-            list(OPEN_STATES),
-        )
+        found = await rows.queue(conn)
     today = ctx.today
     out = []
-    for r in rows:
+    for r in found:
         age = (today - r["on_date"]).days
         write_off = r["action"] == "write_off" and r["resolution_state"] == "requested"
         out.append(
@@ -87,27 +73,18 @@ async def queue(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-async def _open_line(conn: asyncpg.Connection, line_id: str) -> asyncpg.Record:
-    row = await repo.line_row(conn, line_id, lock=True)
-    if row is None or row["account"] is None:
-        raise NotFound(f"no statement line {line_id}", code="suspense_item_not_found")
-    if row["state"] != "open":
-        raise Conflict(
-            f"line {line_id} is {row['state']}, not open in suspense",
-            code="suspense_item_resolved",
-            details={"state": row["state"]},
-        )
-    return row
+async def _open(conn: asyncpg.Connection, line_id: str) -> SuspenseLine:
+    await repo.lock(conn)
+    return rules.open_line(await rows.line(conn, line_id), line_id)
 
 
-def _unpark_cause(row: asyncpg.Record, how: str) -> str:
-    return f"statement:{row['statement_id']}:{row['line_no']}:{how}"
-
-
-async def _ledger(conn: asyncpg.Connection, *more: accounts.Opening) -> Ledger:
-    return await load_ledger(
+async def _post(conn: asyncpg.Connection, transfers: Sequence[Transfer], *more: accounts.Opening) -> None:
+    """Record the transfers a decision took, against the bank, suspense and `more` accounts."""
+    ledger = await load_ledger(
         conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[accounts.SUSPENSE], *more]
     )
+    ledger.apply_all(list(transfers))
+    await write_ledger(conn, ledger)
 
 
 async def _done(
@@ -118,16 +95,8 @@ async def _done(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    # the line's day is the first whose report this changes, or an earlier one of the items it was matched to
-    since = await conn.fetchval(
-        """select least(s.statement_date, min(i.recorded_on), $2::date)
-           from bank_statement_lines l join bank_statements s using (statement_id)
-           left join line_matches m on m.line_id = l.line_id and m.status = 'confirmed'
-           left join bank_items i on i.item_id = m.item_id
-           where l.line_id = $1 group by s.statement_date""",
-        line_id,
-        ctx.today,
-    )
+    """The day reports the change touches, made again, and the change on the audit trail."""
+    since = await rows.first_day_changed(conn, line_id, ctx.today)
     cause = f"{by.action} {line_id} by {by.actor_id}"
     await report_days(conn, ctx, ctx.reconciliation.account, cause, since=since)
     await audit.record(
@@ -137,58 +106,24 @@ async def _done(
 
 async def confirm_suggestion(ctx: Context, line_id: str, by: Audited) -> None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.lock(conn)
-        row = await _open_line(conn, line_id)
-        suggested = await conn.fetch(
-            "select item_id from line_matches where line_id = $1 and status = 'suggested'", line_id
-        )
+        found = await _open(conn, line_id)
+        suggested = await rows.suggested(conn, line_id)
         if not suggested:
             raise Conflict(f"line {line_id} has no suggested match", code="no_suggestion")
-        taken = await conn.fetchval(
-            """select count(*) from line_matches where status = 'confirmed' and item_id = any($1::text[])""",
-            [r["item_id"] for r in suggested],
-        )
-        if taken:
+        if await rows.matched_elsewhere(conn, suggested):
             raise Conflict("a suggested item was matched to another line meanwhile", code="suggestion_stale")
-        await conn.execute(
-            """update line_matches set status = 'confirmed', matched_by = $2, matched_at = $3
-               where line_id = $1 and status = 'suggested'""",
-            line_id,
-            by.actor_id,
-            ctx.clock.now(),
-        )
-        ledger = await _ledger(conn)
-        park(ledger, _unpark_cause(row, "matched"), repo.statement_line(row), out=True)
-        await write_ledger(conn, ledger)
-        await _matched(conn, line_id)
-        await _done(
-            conn,
-            ctx,
-            by,
-            line_id,
-            {"state": "open"},
-            {"state": "matched", "items": [r["item_id"] for r in suggested]},
-        )
+        await rows.confirm_suggested(conn, line_id, by.actor_id, ctx.clock.now())
+        await _post(conn, [rules.parked(found.cause("matched"), found.line, out=True)])
+        await rows.matched(conn, line_id)
+        await _done(conn, ctx, by, line_id, {"state": "open"}, {"state": "matched", "items": suggested})
 
 
 async def reject_suggestion(ctx: Context, line_id: str, by: Audited) -> None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.lock(conn)
-        await _open_line(conn, line_id)
-        status = await conn.execute(
-            "update line_matches set status = 'rejected', "
-            "matched_by = $2 where line_id = $1 and status = 'suggested'",
-            line_id,
-            by.actor_id,
-        )
-        if status == "UPDATE 0":
+        await _open(conn, line_id)
+        if not await rows.reject_suggested(conn, line_id, by.actor_id):
             raise Conflict(f"line {line_id} has no suggested match", code="no_suggestion")
         await _done(conn, ctx, by, line_id, {"suggestion": "open"}, {"suggestion": "rejected"})
-
-
-async def _matched(conn: asyncpg.Connection, line_id: str) -> None:
-    await repo.set_state(conn, [line_id], "matched")
-    await conn.execute("delete from suspense_resolutions where line_id = $1 and state <> 'done'", line_id)
 
 
 async def match_to(ctx: Context, line_id: str, target: str, by: Audited) -> None:
@@ -197,23 +132,41 @@ async def match_to(ctx: Context, line_id: str, target: str, by: Audited) -> None
     id>`; the bank's own entries: `fee` (money out) and `interest` (money in), each to its account."""
     kind, _, ref = target.partition(":")
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.lock(conn)
-        row = await _open_line(conn, line_id)
-        line = repo.statement_line(row)
+        found = await _open(conn, line_id)
         if kind in ("payout", "return", "run"):
             items = await _items_of(conn, target)
-            await _match_items(conn, ctx, row, line, items, target, by)
+            matched_elsewhere = await rows.matched_elsewhere(conn, [i.item_id for i in items])
+            unparked = rules.match_items(found, items, target, matched_elsewhere)
+            await rows.drop_suggestions(conn, line_id)
+            explanation = f"matched by {by.actor_id}" + (f": {by.reason}" if by.reason else "")
+            match = Match(line_id, tuple(items), MatchRule.OPERATOR, True, explanation)
+            await repo.record_matches(conn, [match], by.actor_id, ctx.clock.now())
+            await _post(conn, [unparked])
+            await rows.matched(conn, line_id)
         elif kind == "receivable":
-            await _apply_to_receivable(conn, ctx, row, line, ref, by)
+            receivable = accounts.opening_receivable(ref)
+            owed = await _owed(conn, receivable)
+            repaid = rules.repay_receivable(found, ref, owed)
+            guarantee = [
+                accounts.PLATFORM[accounts.GUARANTEE_FUND],
+                accounts.PLATFORM[accounts.GUARANTEE_ADVANCED],
+            ]
+            await _post(conn, repaid, receivable, *guarantee)
+            await _resolved(conn, ctx, line_id, "match", f"receivable:{ref}", by, "applied")
         elif kind in CHARGES and not ref:
-            await _book_charge(conn, ctx, row, line, kind, by)
+            booked = CHARGES[kind]
+            await _post(conn, [rules.book_charge(found, kind)], accounts.PLATFORM[booked.account])
+            await _resolved(conn, ctx, line_id, booked.action, booked.account, by, "booked")
         else:
-            raise RuleViolation(
-                "match to payout:<id>[,payout:<id>…], run:<id>, return:<id>, receivable:<supplier id>, fee or"
-                " interest",
-                code="invalid_match_target",
-            )
+            raise RuleViolation(f"match to {rules.MATCH_TARGETS}", code="invalid_match_target")
         await _done(conn, ctx, by, line_id, {"state": "open"}, {"state": "matched", "target": target})
+
+
+async def _owed(conn: asyncpg.Connection, receivable: accounts.Opening) -> int:
+    """What the supplier owes the guarantee fund, read locked."""
+    ledger = await load_ledger(conn, [receivable])
+    account = ledger.accounts[receivable.account_id]
+    return account.debits_posted - account.credits_posted
 
 
 async def _items_of(conn: asyncpg.Connection, target: str) -> list[BankItem]:
@@ -233,114 +186,7 @@ async def _items_of(conn: asyncpg.Connection, target: str) -> list[BankItem]:
                 f"no {part_kind} {part_ref} was paid through the bank", code="ledger_item_not_found"
             )
         found.append(item)
-    if len({i.item_id for i in found}) != len(found):
-        raise RuleViolation("an item is named twice", code="invalid_match_target")
     return found
-
-
-async def _match_items(
-    conn: asyncpg.Connection,
-    ctx: Context,
-    row: asyncpg.Record,
-    line: StatementLine,
-    items: list[BankItem],
-    target: str,
-    by: Audited,
-) -> None:
-    """Confirm the line as the items (together its amount), and take it out of suspense."""
-    if line.direction is not Direction.DEBIT:
-        raise RuleViolation("money into the account is not a payout or a return", code="match_direction")
-    for item in items:
-        if await conn.fetchval(
-            "select line_id from line_matches where item_id = $1 and status = 'confirmed'", item.item_id
-        ):
-            raise Conflict(
-                f"{item.kind} {item.item_id} is matched to another line already", code="ledger_item_matched"
-            )
-    total = sum(i.amount_minor for i in items)
-    if total != line.amount_minor:
-        raise RuleViolation(
-            f"{target} is {total} fen, the line {line.amount_minor}",
-            code="match_amount_differs",
-            details={"items_minor": total, "line_minor": line.amount_minor},
-        )
-    line_id = row["line_id"]
-    await conn.execute("delete from line_matches where line_id = $1 and status = 'suggested'", line_id)
-    explanation = f"matched by {by.actor_id}" + (f": {by.reason}" if by.reason else "")
-    await repo.record_matches(
-        conn,
-        [Match(line_id, tuple(items), MatchRule.OPERATOR, True, explanation)],
-        by.actor_id,
-        ctx.clock.now(),
-    )
-    ledger = await _ledger(conn)
-    park(ledger, _unpark_cause(row, "matched"), line, out=True)
-    await write_ledger(conn, ledger)
-    await _matched(conn, line_id)
-
-
-async def _book_charge(
-    conn: asyncpg.Connection, ctx: Context, row: asyncpg.Record, line: StatementLine, kind: str, by: Audited
-) -> None:
-    """A fee or interest of the bank's that no code said, booked to its account."""
-    booked = CHARGES[kind]
-    ledger = await _ledger(conn, accounts.PLATFORM[booked.account])
-    try:
-        ledger.apply(charge(row["line_id"], line, kind))
-    except ValueError as exc:
-        raise RuleViolation(str(exc), code="match_direction") from exc
-    await write_ledger(conn, ledger)
-    await _resolved(conn, ctx, row["line_id"], booked.action, booked.account, by, "booked")
-
-
-async def _apply_to_receivable(
-    conn: asyncpg.Connection,
-    ctx: Context,
-    row: asyncpg.Record,
-    line: StatementLine,
-    supplier_id: str,
-    by: Audited,
-) -> None:
-    """A supplier paid back by transfer what the guarantee fund advanced for it."""
-    if line.direction is not Direction.CREDIT:
-        raise RuleViolation("a repayment is money into the account", code="match_direction")
-    ledger = await _ledger(
-        conn,
-        accounts.opening_receivable(supplier_id),
-        accounts.PLATFORM[accounts.GUARANTEE_FUND],
-        accounts.PLATFORM[accounts.GUARANTEE_ADVANCED],
-    )
-    receivable = ledger.accounts[accounts.supplier_receivable(supplier_id)]
-    owed = receivable.debits_posted - receivable.credits_posted
-    if owed < line.amount_minor:
-        raise RuleViolation(
-            f"supplier {supplier_id} owes {owed} fen, less than the line's {line.amount_minor}",
-            code="exceeds_receivable",
-            details={"owed_minor": owed},
-        )
-    cause = f"suspense:{row['line_id']}:receivable"
-    ledger.apply_all(
-        [
-            Transfer(
-                transfer_id(f"{cause}:repaid"),
-                accounts.SUSPENSE,
-                accounts.supplier_receivable(supplier_id),
-                line.amount_minor,
-                TransferKind.POSTED,
-                TransferCode.RECEIVABLE_REPAID,
-            ),
-            Transfer(
-                transfer_id(f"{cause}:replenish"),
-                accounts.GUARANTEE_ADVANCED,
-                accounts.GUARANTEE_FUND,
-                line.amount_minor,
-                TransferKind.POSTED,
-                TransferCode.RECEIVABLE_REPLENISH,
-            ),
-        ]
-    )
-    await write_ledger(conn, ledger)
-    await _resolved(conn, ctx, row["line_id"], "match", f"receivable:{supplier_id}", by, "applied")
 
 
 async def _resolved(
@@ -366,29 +212,11 @@ async def _resolved(
 
 
 async def request_write_off(ctx: Context, line_id: str, by: Audited) -> None:
-    if not by.reason:
-        raise RuleViolation("a write-off needs a reason", code="reason_required")
+    rules.ask_write_off(None, line_id, by.reason)  # a reason first, before anything is read
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.lock(conn)
-        await _open_line(conn, line_id)
-        asked = await conn.fetchrow("select * from suspense_resolutions where line_id = $1", line_id)
-        if asked is not None and asked["state"] == "requested":
-            raise Conflict(
-                f"a write-off of {line_id} was asked by {asked['requested_by']} already",
-                code="write_off_requested",
-            )
-        await conn.execute(
-            """insert into suspense_resolutions (line_id, action, state, reason, requested_by, requested_at)
-               values ($1, 'write_off', 'requested', $2, $3, $4)
-               on conflict (line_id) do update set action = 'write_off', state = 'requested', target = null,
-                   reason = excluded.reason, requested_by = excluded.requested_by,
-                   requested_at = excluded.requested_at,
-                   approved_by = null""",
-            line_id,
-            by.reason,
-            by.actor_id,
-            ctx.clock.now(),
-        )
+        await _open(conn, line_id)
+        reason = rules.ask_write_off(await rows.write_off_asked(conn, line_id), line_id, by.reason)
+        await rows.ask(conn, line_id, "write_off", None, reason, by.actor_id, ctx.clock.now())
         await audit.record(
             conn,
             by,
@@ -401,104 +229,32 @@ async def request_write_off(ctx: Context, line_id: str, by: Audited) -> None:
 
 async def approve_write_off(ctx: Context, line_id: str, by: Audited) -> None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.lock(conn)
-        row = await _open_line(conn, line_id)
-        asked = await conn.fetchrow(
-            "select * from suspense_resolutions where line_id = $1 and action = 'write_off' and state = "
-            "'requested'",
-            line_id,
-        )
-        if asked is None:
-            raise Conflict(f"no write-off of {line_id} was asked", code="no_write_off_requested")
-        if asked["requested_by"] == by.actor_id:
-            raise Forbidden(
-                "a write-off is approved by a second person, not the one who asked",
-                code="second_approver_required",
-            )
-        line = repo.statement_line(row)
-        ledger = await _ledger(conn, accounts.PLATFORM[accounts.RECONCILIATION_DIFFERENCES])
-        differences, suspense = accounts.RECONCILIATION_DIFFERENCES, accounts.SUSPENSE
-        debit, credit = (
-            (suspense, differences) if line.direction is Direction.CREDIT else (differences, suspense)
-        )
-        ledger.apply(
-            Transfer(
-                transfer_id(_unpark_cause(row, "written_off")),
-                debit,
-                credit,
-                line.amount_minor,
-                TransferKind.POSTED,
-                TransferCode.SUSPENSE_WRITTEN_OFF,
-            )
-        )
-        await write_ledger(conn, ledger)
-        await conn.execute(
-            "update suspense_resolutions set state = 'done', approved_by = $2, "
-            "resolved_on = $3 where line_id = $1",
-            line_id,
-            by.actor_id,
-            ctx.today,
-        )
+        found = await _open(conn, line_id)
+        asked = await rows.write_off_asked(conn, line_id)
+        written_off = rules.write_off(found, asked, by.actor_id)
+        assert asked is not None
+        await _post(conn, [written_off], accounts.PLATFORM[accounts.RECONCILIATION_DIFFERENCES])
+        await rows.done(conn, line_id, ctx.today, approved_by=by.actor_id)
         await repo.set_state(conn, [line_id], "written_off")
         await _done(
             conn,
             ctx,
             by,
             line_id,
-            {"state": "open", "write_off_requested_by": asked["requested_by"]},
-            {"state": "written_off", "amount_minor": line.amount_minor, "reason": asked["reason"]},
+            {"state": "open", "write_off_requested_by": asked.requested_by},
+            {"state": "written_off", "amount_minor": found.line.amount_minor, "reason": asked.reason},
         )
 
 
 async def return_to_payer(ctx: Context, line_id: str, payer_account: str | None, by: Audited) -> str:
     """Send a 长款 back where it came from; the return's id."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.lock(conn)
-        row = await _open_line(conn, line_id)
-        line = repo.statement_line(row)
-        if line.direction is not Direction.CREDIT:
-            raise RuleViolation("only money that came in can be returned", code="not_a_receipt")
-        account = (payer_account or row["counterparty_account"] or "").replace(" ", "")
-        if not account:
-            raise RuleViolation("the line names no payer account; give one", code="payer_account_unknown")
-        attempt = await conn.fetchval("select count(*) + 1 from bank_returns where line_id = $1", line_id)
-        return_id = f"RT-{line_id}-{attempt}"
-        await conn.execute(
-            """insert into bank_returns (return_id, line_id, amount, payer_account, end_to_end_id, status,
-                   recorded_on, created_at) values ($1, $2, $3, $4, $5, 'pending', $6, $7)""",
-            return_id,
-            line_id,
-            line.amount_minor,
-            account,
-            return_end_to_end_id(return_id),
-            ctx.today,
-            ctx.clock.now(),
-        )
-        ledger = await _ledger(conn)
-        ledger.apply(
-            Transfer(
-                transfer_id(f"return:{return_id}"),
-                accounts.SUSPENSE,
-                accounts.BANK,
-                line.amount_minor,
-                TransferKind.PENDING,
-                TransferCode.SUSPENSE_RETURN,
-            )
-        )
-        await write_ledger(conn, ledger)
-        await conn.execute(
-            """insert into suspense_resolutions (line_id, action, state, target, reason, requested_by,
-                   requested_at)
-               values ($1, 'return', 'requested', $2, $3, $4, $5)
-               on conflict (line_id) do update set action = 'return', state = 'requested',
-               target = excluded.target,
-                   reason = excluded.reason, requested_by = excluded.requested_by,
-                   requested_at = excluded.requested_at, approved_by = null""",
-            line_id,
-            f"return:{return_id}",
-            by.reason or "",
-            by.actor_id,
-            ctx.clock.now(),
+        found = await _open(conn, line_id)
+        sent = rules.return_to_payer(found, payer_account, await rows.next_return_attempt(conn, line_id))
+        await rows.add_return(conn, line_id, sent, ctx.today, ctx.clock.now())
+        await _post(conn, [sent.pending])
+        await rows.ask(
+            conn, line_id, "return", f"return:{sent.return_id}", by.reason or "", by.actor_id, ctx.clock.now()
         )
         await repo.set_state(conn, [line_id], "returning")
         await audit.record(
@@ -509,67 +265,53 @@ async def return_to_payer(ctx: Context, line_id: str, payer_account: str | None,
             before={"state": "open"},
             after={
                 "state": "returning",
-                "return_id": return_id,
-                "to_account": account,
-                "amount_minor": line.amount_minor,
+                "return_id": sent.return_id,
+                "to_account": sent.payer_account,
+                "amount_minor": sent.amount_minor,
             },
         )
-    await finish_return(ctx, return_id)
-    return return_id
+    await finish_return(ctx, sent.return_id)
+    return sent.return_id
 
 
 async def finish_return(ctx: Context, return_id: str) -> None:
+    """Send a pending return through the bank and record its answer (the bank answers the same
+    way to the same reference, so asking again after a crash is safe)."""
     async with ctx.pool.acquire() as conn:
-        ret = await conn.fetchrow("select * from bank_returns where return_id = $1", return_id)
-    if ret is None or ret["status"] != "pending":
+        pending = await rows.pending_return(conn, return_id)
+    if pending is None:
         return
+    sent, line_id = pending
     outcome = await ctx.bank.pay(
         reference=return_id,
-        bank_account_id=ret["payer_account"],
-        amount_minor=ret["amount"],
-        end_to_end_id=ret["end_to_end_id"],
-        remittance=f"UniSettle return of statement line {ret['line_id']}",
+        bank_account_id=sent.payer_account,
+        amount_minor=sent.amount_minor,
+        end_to_end_id=sent.end_to_end_id,
+        remittance=f"UniSettle return of statement line {line_id}",
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
         await repo.lock(conn)
-        if (
-            await conn.fetchval("select status from bank_returns where return_id = $1 for update", return_id)
-            != "pending"
-        ):
+        if await rows.pending_return(conn, return_id, lock=True) is None:
             return
-        ledger = await _ledger(conn)
-        await load_transfers(conn, ledger, [transfer_id(f"return:{return_id}")])
-        ledger.apply(
-            Transfer(
-                transfer_id(f"return:{return_id}:{'settle' if outcome.settled else 'fail'}"),
-                accounts.SUSPENSE,
-                accounts.BANK,
-                ret["amount"],
-                TransferKind.POST_PENDING if outcome.settled else TransferKind.VOID_PENDING,
-                TransferCode.SUSPENSE_RETURNED if outcome.settled else TransferCode.SUSPENSE_RETURN_FAILED,
-                pending_id=transfer_id(f"return:{return_id}"),
-            )
+        ledger = await load_ledger(
+            conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[accounts.SUSPENSE]]
         )
+        await load_transfers(conn, ledger, [sent.pending.transfer_id])
+        ledger.apply(sent.answered(outcome.settled))
         await write_ledger(conn, ledger)
-        await conn.execute(
-            "update bank_returns set status = $2, bank_reference = $3, failure = $4, "
-            "recorded_on = $5 where return_id = $1",
+        await rows.return_answered(
+            conn,
             return_id,
-            "settled" if outcome.settled else "failed",
-            outcome.bank_reference,
-            outcome.failure_code,
-            ctx.today,
+            settled=outcome.settled,
+            bank_reference=outcome.bank_reference,
+            failure=outcome.failure_code,
+            on=ctx.today,
         )
-        line_id = ret["line_id"]
         if outcome.settled:
-            await conn.execute(
-                "update suspense_resolutions set state = 'done', resolved_on = $2 where line_id = $1",
-                line_id,
-                ctx.today,
-            )
+            await rows.done(conn, line_id, ctx.today)
             await repo.set_state(conn, [line_id], "returned")
         else:
-            await conn.execute("update suspense_resolutions set state = 'failed' where line_id = $1", line_id)
+            await rows.failed(conn, line_id)
             await repo.set_state(conn, [line_id], "open")
         await _done(
             conn,
@@ -587,6 +329,6 @@ async def finish_return(ctx: Context, return_id: str) -> None:
 async def resume_returns(ctx: Context) -> None:
     """Ask the bank again about returns a crash left pending (it answers the same way per reference)."""
     async with ctx.pool.acquire() as conn:
-        pending = await conn.fetch("select return_id from bank_returns where status = 'pending'")
-    for row in pending:
-        await finish_return(ctx, row["return_id"])
+        pending = await rows.pending_returns(conn)
+    for return_id in pending:
+        await finish_return(ctx, return_id)
