@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from services.settlement.early_payment.domain.acceptance import Accepted, OrderFacts, Quote
+from services.settlement.early_payment.domain.terms import Line
 from services.settlement.ledger.domain import accounts
 from services.settlement.ledger.domain.codes import TransferCode
 
@@ -29,7 +31,7 @@ OWED = """coalesce(sum(debits_posted + debits_pending - credits_posted)
 
 async def orders(
     conn: asyncpg.Connection, supplier_id: str, order_ids: Sequence[str]
-) -> dict[str, asyncpg.Record]:
+) -> dict[str, OrderFacts]:
     """Each of the supplier's orders in escrow: status, what is held, its auto-confirm time, whether
     a refund is open or it was financed already, and what its release credited."""
     rows = await conn.fetch(
@@ -46,11 +48,169 @@ async def orders(
         list(order_ids),
         supplier_id,
     )
-    return {r["order_id"]: r for r in rows}
+    return {
+        r["order_id"]: OrderFacts(
+            r["status"],
+            int(sum(json.loads(r["held"]).values())),
+            int(r["released_net"]),
+            r["auto_confirm_at"],
+            r["refund_open"],
+            r["financed"],
+        )
+        for r in rows
+    }
 
 
-def held_total(row: asyncpg.Record) -> int:
-    return int(sum(json.loads(row["held"]).values()))
+async def lock_supplier(conn: asyncpg.Connection, supplier_id: str) -> None:
+    """A supplier's early payments are decided one at a time (until the transaction ends), so
+    concurrent acceptances never pass its limit."""
+    await conn.execute("select pg_advisory_xact_lock(hashtext($1))", f"financing:{supplier_id}")
+
+
+async def quote(
+    conn: asyncpg.Connection, supplier_id: str, quote_id: str, *, lock: bool = False
+) -> Quote | None:
+    row = await conn.fetchrow(
+        "select * from early_payment_quotes where quote_id = $1 and supplier_id = $2"
+        + (" for update" if lock else ""),
+        quote_id,
+        supplier_id,
+    )
+    if row is None:
+        return None
+    return Quote(row["quote_id"], row["supplier_id"], row["status"], row["valid_until"], lines(row["lines"]))
+
+
+def lines(stored: str) -> list[Line]:
+    return [Line(r["order_id"], r["face_minor"], r["days"], r["discount_minor"]) for r in json.loads(stored)]
+
+
+async def quote_row(conn: asyncpg.Connection, supplier_id: str, quote_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "select * from early_payment_quotes where quote_id = $1 and supplier_id = $2", quote_id, supplier_id
+    )
+
+
+async def payee(conn: asyncpg.Connection, supplier_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("select * from payees where supplier_id = $1", supplier_id)
+
+
+async def accepted(
+    conn: asyncpg.Connection, quote: Quote, decided: Accepted, by: str, now: datetime, payout_id: str
+) -> None:
+    """The quote accepted: an early payment per order (paying until the bank answers), and the
+    payout run that pays the advance."""
+    await conn.executemany(
+        """insert into early_payments (order_id, quote_id, supplier_id, face, discount, advance, days, status,
+               repaid, created_at)
+           values ($1, $2, $3, $4, $5, $6, $7, 'paying', $8, $9)""",
+        [
+            (
+                line.order_id,
+                quote.quote_id,
+                quote.supplier_id,
+                line.face_minor,
+                line.discount_minor,
+                line.advance_minor,
+                line.days,
+                decided.repaid.get(line.order_id, 0),
+                now,
+            )
+            for line in quote.lines
+        ],
+    )
+    await conn.execute(
+        "update early_payment_quotes set status = 'accepted', accepted_at = $2, accepted_by = $3"
+        " where quote_id = $1",
+        quote.quote_id,
+        now,
+        by,
+    )
+    await conn.execute("insert into payout_runs (run_id, started_by) values ($1, $2)", payout_id, by)
+
+
+async def payout_pending(conn: asyncpg.Connection, payout_id: str) -> bool:
+    """Whether the advance's payout still waits for the bank, locked."""
+    status = await conn.fetchval("select status from payouts where payout_id = $1 for update", payout_id)
+    return bool(status == "pending")
+
+
+async def payout_of(conn: asyncpg.Connection, payout_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "select status, bank_reference, failure from payouts where payout_id = $1", payout_id
+    )
+
+
+async def repaid_at_acceptance(conn: asyncpg.Connection, quote_id: str) -> set[str]:
+    rows = await conn.fetch(
+        "select order_id from early_payments where quote_id = $1 and repaid > 0", quote_id
+    )
+    return {r["order_id"] for r in rows}
+
+
+async def answered(
+    conn: asyncpg.Connection,
+    quote_id: str,
+    *,
+    settled: bool,
+    bank_reference: str | None,
+    failure: str | None,
+    at: datetime,
+) -> None:
+    """The bank's answer on the advance: failed, or open (repaid, if repaid at acceptance)."""
+    await conn.execute(
+        """update early_payments set status = case when not $2::boolean then 'failed'
+                                                when repaid >= face then 'repaid' else 'open' end,
+               bank_reference = $3, failure = $4,
+               resolved_at = case when not $2::boolean or repaid >= face then $5::timestamptz end
+           where quote_id = $1""",
+        quote_id,
+        settled,
+        bank_reference,
+        failure,
+        at,
+    )
+
+
+async def pending_payouts(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Early payments' payouts the bank has not answered (a crash between asking and recording)."""
+    return list(
+        await conn.fetch(
+            "select payout_id, supplier_id, bank_account_id, amount from payouts"
+            " where status = 'pending' and kind = 'early'"
+        )
+    )
+
+
+async def settled(
+    conn: asyncpg.Connection, order_id: str, quote_id: str, *, status: str, repaid: int, at: datetime | None
+) -> None:
+    await conn.execute(
+        "update early_payments set status = $3, repaid = $4, resolved_at = $5"
+        " where order_id = $1 and quote_id = $2",
+        order_id,
+        quote_id,
+        status,
+        repaid,
+        at,
+    )
+
+
+async def recovered(conn: asyncpg.Connection, supplier_id: str, at: datetime) -> None:
+    await conn.execute(
+        "update early_payments set status = 'recovered', resolved_at = $2"
+        " where supplier_id = $1 and status = 'recovering'",
+        supplier_id,
+        at,
+    )
+
+
+async def suppliers_to_settle(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch(
+        """select distinct p.supplier_id from early_payments p join escrows e on e.order_id = p.order_id
+           where (p.status = 'open' and e.status <> 'held') or p.status = 'recovering'"""
+    )
+    return [r["supplier_id"] for r in rows]
 
 
 async def insert_quote(

@@ -17,6 +17,7 @@ from plumbing.web.request_bodies import RequestBody
 from services.settlement.deps import Ctx
 from services.settlement.early_payment.adapters import repository as repo
 from services.settlement.early_payment.commands import early_payment
+from services.settlement.early_payment.domain import acceptance
 from services.settlement.ledger.domain import accounts
 from services.settlement.payouts.adapters.queries import known_supplier
 
@@ -35,7 +36,7 @@ def _own(principal: Principal, supplier_id: str) -> None:
 
 
 class QuoteIn(RequestBody):
-    order_ids: list[OrderId] = Field(min_length=1, max_length=early_payment.MAX_ORDERS)
+    order_ids: list[OrderId] = Field(min_length=1, max_length=acceptance.MAX_ORDERS)
 
 
 @router.post("/v1/suppliers/{supplier_id}/early-payment/quotes", status_code=201)
