@@ -43,6 +43,7 @@ def event_schemas(registry: EventRegistry = REGISTRY) -> dict[str, dict[str, Any
 
 
 def asyncapi_document(registry: EventRegistry = REGISTRY) -> dict[str, Any]:
+    """Size: mostly the document's literal."""
     models = list(registry)
     all_models: list[type[BaseModel]] = [Envelope, *models]
     _, defs = models_json_schema(

@@ -59,7 +59,9 @@ def build_service(
     """One service's app. `context` makes its context (kept as `app.state.context`, given to the
     API through `context_dependency`, to its event handlers and to its timers); `handlers` are
     what it does with other services' events (none: it runs no consumer); `large_bodies` names
-    the routes (path regex) that take more than a request's usual body: documents, statements."""
+    the routes (path regex) that take more than a request's usual body: documents, statements.
+
+    Size: the composition root wires each shared part in order; each part is a module of its own."""
     events: Events[C] = handlers if handlers is not None else Events.none()
     stack = settings.stack
     clock = clock or SystemClock()

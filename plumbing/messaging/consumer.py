@@ -9,7 +9,9 @@ published to `<topic>.dlq` through the outbox, in the same transaction; the next
 One module although over 300 lines: the poll loop, the isolation of a failing poll and the
 offset commits share one state (the lane's assignment and its pending offsets) and one ordering
 rule; cut apart, each piece would have to know the others' invariants.
-"""
+
+Size: the batch consumer's poll, apply, commit and dead-lettering are one loop whose steps
+depend on each other's state."""
 
 from __future__ import annotations
 

@@ -85,7 +85,9 @@ def _rate(part: int, whole: int) -> float | None:
 def window(
     orders: Iterable[Facts], payouts: Iterable[Facts], *, now: datetime, days: int, university: str | None
 ) -> dict[str, Any]:
-    """The figures of the `days` ending at `now` (of one university's trade when it is given)."""
+    """The figures of the `days` ending at `now` (of one university's trade when it is given).
+
+    Size: one figure per statement, each over the same facts filtered once."""
     since = now - timedelta(days=days)
     inside = [
         o

@@ -50,7 +50,7 @@ def subscribed_topics(settings: ProfilesSettings) -> list[str]:
 
 
 def build(settings: ProfilesSettings) -> faust.App:  # noqa: C901, PLR0915 - see below
-    """The worker's app. One function, long on purpose: faust binds agents, tables and pages to the
+    """The worker's app. Size: one function, long on purpose: faust binds agents, tables and pages to the
     app they are declared on, so they are declared here, each a small closure over the app's
     tables; split apart, each piece would need the app and every table passed to it."""
     prefix = settings.stack.topic_prefix

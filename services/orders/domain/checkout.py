@@ -80,7 +80,10 @@ def split_cart(
     tree: OrgTree | None = None,
 ) -> list[SupplierShare]:
     """One share per supplier, in the order suppliers first appear in the cart, each with the
-    approvals it waits for (the grant's, and the rules of the units above the grant in `tree`)."""
+    approvals it waits for (the grant's, and the rules of the units above the grant in `tree`).
+
+    Size: one pass over the cart checks each line against the catalogue and groups it by
+    supplier, collecting every refusal so the buyer sees them all at once."""
     if grant is None or grant.tenant_id != tenant_id:
         raise UnknownGrant("no such grant at this university")
     if buyer.user_id != grant.pi_id and buyer.user_id not in grant.authorised_buyers:

@@ -6,10 +6,9 @@ WAIT_BUYER_CONFIRM_GOODS, COMPLETED ≈ TRADE_FINISHED) plus the university's ap
 Settlement reserves the funds as soon as an order is placed (the grant is encumbered while
 approvers decide); an order is PAID once the funds are held and every approval is given.
 
-The longest module (about 500 lines), on purpose: one aggregate's state machine, where every
+Size: the longest module (about 500 lines), on purpose: one aggregate's state machine, where every
 transition reads and writes the same status, funds, approvals, deadlines and timeline. The
-checkout split and the deadline policy it uses are apart (checkout.py, policy.py).
-"""
+checkout split and the deadline policy it uses are apart (checkout.py, policy.py)."""
 
 from __future__ import annotations
 
@@ -148,6 +147,7 @@ class Order:
         deadlines: Deadlines,
         external_ref: str | None = None,
     ) -> Order:
+        """Size: mostly the order's facts as keyword parameters, and the one event it records."""
         total = sum(line.line_total_minor for line in lines)
         status = OrderStatus.PENDING_APPROVAL if approvals else OrderStatus.AWAITING_FUNDS
         order = cls(

@@ -52,6 +52,7 @@ async def save(
     new: bool = False,
     causation_id: uuid.UUID | None = None,
 ) -> None:
+    """Size: a case's state, steps and events in a few set-based statements."""
     envelopes = [
         Envelope.of(
             e,

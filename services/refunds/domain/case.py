@@ -9,7 +9,9 @@ confirmed after 5 days, a refusal not escalated within 5 days closes the case.
 
 One aggregate, one module (over 300 lines): every transition reads and sets the same status,
 deadline and timeline; eligibility to ask for a refund is apart (eligibility.py).
-"""
+
+Size: one aggregate, the refund case, with each transition of its life and its dispute, read
+top to bottom."""
 
 from __future__ import annotations
 

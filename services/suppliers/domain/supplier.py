@@ -7,7 +7,9 @@ stream keyed by the supplier id, so consumers see them in order.
 One aggregate, one module (over 300 lines): onboarding, licences, the bank account and listings
 are transitions of one state guarded by the same rules (an unapproved or suspended supplier
 lists nothing); the value types it uses live beside it (bank_account, listing, documents).
-"""
+
+Size: one aggregate, the supplier, with each step of onboarding, review, suspension and its
+payout account, read top to bottom."""
 
 from __future__ import annotations
 

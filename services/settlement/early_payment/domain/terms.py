@@ -25,7 +25,9 @@ Ledger, per early payment of face N, discount D, advance A = N - D:
              financing advanced → financing fund   r
              supplier financing receivable → supplier financed   A - r   owed, recovered from the
              supplier's next releases and payouts like a guarantee advance
-"""
+
+Size: each step's balanced transfers (advance, discount, repayment, recovery) sit next to
+their undo forms, so that an undo is read beside what it undoes."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ answer a Decision, a Refused or None; every movement is a transfer whose id deri
 
 Over 300 lines because an escrow's three deciders share its amounts, its fee and the recovery of
 guarantee advances, and must agree on them; refunds, which also move escrowed money, are apart
-(refund.py)."""
+(refund.py).
+
+Size: one decider per order event, sharing the escrow's checks; they read best together."""
 
 from __future__ import annotations
 
@@ -297,7 +299,10 @@ def decide_ended(ended: OrderCancelled | OrderClosed, cause: Envelope, book: Boo
 
 
 def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Outcome:
-    """Receipt confirmed: post the escrow to the supplier, take the fee, recover what it owes."""
+    """Receipt confirmed: post the escrow to the supplier, take the fee, recover what it owes.
+
+    Size: releasing, taking the fee and recovering what the supplier owes the guarantee fund are
+    one decision over one read of the escrow."""
     escrow = book.escrow(received.order_id)
     if escrow is None:
         return not_escrowed(received.order_id)

@@ -1,5 +1,8 @@
 """Reading and writing reconciliation's tables: statements, their lines, matches, bank items,
-and the versioned day reports."""
+and the versioned day reports.
+
+Size: reconciliation's tables (statements, lines, matches, bank items, reports) are read and
+written in this one place."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from services.settlement.deps import Ctx
 from services.settlement.reconciliation.adapters import reconciliation_repo as repo
 from services.settlement.reconciliation.adapters.statements import StatementFormat
 from services.settlement.reconciliation.adapters.statements.tabular import LAYOUTS
-from services.settlement.reconciliation.commands import reconciliation, suspense
+from services.settlement.reconciliation.commands import reconciliation, suspense, views
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
 Reader = Annotated[Principal, Depends(require_roles(Role.RECONCILIATION, Role.PLATFORM_OPS))]
@@ -81,11 +81,11 @@ async def import_statement(
 
 async def _statement(ctx: Ctx, statement_id: str, *, with_report: bool) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
-        view = await reconciliation.statement_view(conn, statement_id)
+        view = await views.statement_view(conn, statement_id)
         if with_report and view["account"]:
-            view["report"] = (
-                await reconciliation.report_of(conn, view["account"], date.fromisoformat(view["date"]))
-            )[0]
+            view["report"] = (await views.report_of(conn, view["account"], date.fromisoformat(view["date"])))[
+                0
+            ]
     return view
 
 
@@ -96,7 +96,7 @@ async def statements(
     """The statements imported last, newest day first, each as reconciled now."""
     async with ctx.pool.acquire() as conn:
         found = await repo.latest_statements(conn, limit)
-        return [await reconciliation.statement_view(conn, statement_id) for statement_id in found]
+        return [await views.statement_view(conn, statement_id) for statement_id in found]
 
 
 @router.get("/statements/{statement_id}")
@@ -120,7 +120,7 @@ async def report(
     not in the ledger (长款) and the other way (短款), adjusted balances, and whether they agree.
     A new version is kept whenever a later statement, payout or operator action changes it."""
     async with ctx.pool.acquire() as conn:
-        return await reconciliation.report_of(conn, ctx.reconciliation.account, on, all_versions=versions)
+        return await views.report_of(conn, ctx.reconciliation.account, on, all_versions=versions)
 
 
 @router.get("/conflicts")
@@ -145,7 +145,7 @@ async def conflicts(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 async def suspense_queue(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """Open suspense items, oldest first, each with its age in days and suggested matches;
     `flagged` past the configured age."""
-    return await suspense.queue(ctx)
+    return await views.queue(ctx)
 
 
 class MatchIn(RequestBody):

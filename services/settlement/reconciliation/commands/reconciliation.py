@@ -10,16 +10,14 @@ as a new version when it says something new."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import asyncpg
 
 from plumbing.aggregates import audit
 from plumbing.aggregates.audit import Audited
-from plumbing.errors import Conflict, NotFound, RuleViolation
+from plumbing.errors import Conflict, RuleViolation
 from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context
 from services.settlement.ledger.adapters.store import load_ledger, write_ledger
@@ -165,7 +163,10 @@ async def _rematch(
 ) -> tuple[dict[str, int], date]:
     """Match the new lines and those still open; park what stays open, unpark what was. Also the
     first day whose report this may change (`report_days`): today's, a newly matched line's, and
-    that of every item unmatched until now (one recorded since the last report is among them)."""
+    that of every item unmatched until now (one recorded since the last report is among them).
+
+    Size: matching, suggesting, reversals and bank charges are one pass over the open lines and
+    unmatched items, written together."""
     new_ids = {x.line_id for x in new_lines}
     candidates = await repo.open_lines(conn)  # the new lines are inserted open
     rejected = await repo.rejected_pairs(conn)
@@ -273,110 +274,3 @@ async def report_days(
         await repo.save_report(
             conn, account, statement.on, {"account": account, **body}, cause, ctx.clock.now()
         )
-
-
-async def report_of(
-    conn: asyncpg.Connection, account: str, on: date, *, all_versions: bool = False
-) -> list[dict[str, Any]]:
-    found = await repo.reports(conn, account, on, all_versions=all_versions)
-    if not found:
-        raise NotFound(
-            f"no statement of account {account} for {on} has been reconciled", code="report_not_found"
-        )
-    return [
-        {
-            "version": r["version"],
-            "cause": r["cause"],
-            "computed_at": r["created_at"].isoformat(),
-            **json.loads(r["body"]),
-        }
-        for r in found
-    ]
-
-
-async def statement_view(conn: asyncpg.Connection, statement_id: str) -> dict[str, Any]:
-    """A statement as reconciled now: each line matched (to what, by which rule), suggested, or
-    not in the ledger (长款, with what became of it); and the payouts up to its day no line shows
-    yet (短款)."""
-    head = await conn.fetchrow("select * from bank_statements where statement_id = $1", statement_id)
-    if head is None:
-        raise NotFound(f"no statement {statement_id}", code="statement_not_found")
-    rows = await conn.fetch(
-        """select l.*, coalesce(json_agg(json_build_object('item_id', m.item_id, 'kind', m.item_kind,
-               'status', m.status, 'rule', m.rule, 'explanation', m.explanation) order by m.item_id)
-               filter (where m.status in ('confirmed', 'suggested')), '[]') matches
-           from bank_statement_lines l left join line_matches m on m.line_id = l.line_id
-           where l.statement_id = $1 group by l.statement_id, l.line_no order by l.line_no""",
-        statement_id,
-    )
-    view: dict[str, Any] = {
-        "statement_id": statement_id,
-        "account": head["account"],
-        "date": head["statement_date"].isoformat() if head["statement_date"] else None,
-        "format": head["format"] or "csv",
-        "opening_minor": head["opening"],
-        "closing_minor": head["closing"],
-        "imported_at": head["imported_at"].isoformat(),
-        "imported_by": head["imported_by"],
-        "matched": [],
-        "suggested": [],
-        "surplus": [],
-        "shortage": [],
-        "reversed": [],  # a reversal and the line it undoes, resolved together
-        "bank_charges": [],  # fees and interest booked to their accounts
-    }
-    for r in rows:
-        matches = json.loads(r["matches"])
-        entry = {
-            "line_id": r["line_id"],
-            "line": r["line_no"],
-            "date": r["on_date"].isoformat(),
-            "amount_minor": r["amount"],
-            "direction": r["direction"],
-            "bank_reference": r["reference"],
-            "end_to_end_id": r["end_to_end_id"],
-            "state": r["state"],
-        }
-        confirmed = [m for m in matches if m["status"] == "confirmed"]
-        suggested = [m for m in matches if m["status"] == "suggested"]
-        if r["state"] == "matched":
-            view["matched"].append(
-                {
-                    **entry,
-                    "items": [m["item_id"] for m in confirmed],
-                    "rule": confirmed[0]["rule"] if confirmed else "reference",
-                    "explanation": confirmed[0]["explanation"] if confirmed else "",
-                }
-            )
-            continue
-        if r["state"] in ("reversed", "booked"):
-            view["reversed" if r["state"] == "reversed" else "bank_charges"].append(entry)
-            continue
-        if suggested:
-            view["suggested"].append(
-                {
-                    **entry,
-                    "items": [m["item_id"] for m in suggested],
-                    "rule": suggested[0]["rule"],
-                    "explanation": suggested[0]["explanation"],
-                }
-            )
-        view["surplus"].append(entry)
-    if head["statement_date"] is not None:
-        missing = await conn.fetch(
-            """select i.item_id, i.kind, i.amount, i.recorded_on from bank_items i
-               where i.recorded_on <= $1 and not exists
-                   (select 1 from line_matches m where m.item_id = i.item_id and m.status = 'confirmed')
-               order by i.recorded_on, i.item_id""",
-            head["statement_date"],
-        )
-        view["shortage"] = [
-            {
-                "item_id": m["item_id"],
-                "kind": m["kind"],
-                "amount_minor": m["amount"],
-                "recorded_on": m["recorded_on"].isoformat(),
-            }
-            for m in missing
-        ]
-    return view

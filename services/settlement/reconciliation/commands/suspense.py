@@ -18,7 +18,6 @@ Each command reads the line and what it needs (`adapters.suspense_repo`), decide
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,38 +38,6 @@ from services.settlement.reconciliation.domain import suspense as rules
 from services.settlement.reconciliation.domain.bank_entries import CHARGES
 from services.settlement.reconciliation.domain.matching import BankItem, Match, MatchRule
 from services.settlement.reconciliation.domain.suspense import SuspenseLine
-
-
-async def queue(ctx: Context) -> list[dict[str, Any]]:
-    """Every open item with its age in days; flagged past the configured age."""
-    async with ctx.pool.acquire() as conn:
-        found = await rows.queue(conn)
-    today = ctx.today
-    out = []
-    for r in found:
-        age = (today - r["on_date"]).days
-        write_off = r["action"] == "write_off" and r["resolution_state"] == "requested"
-        out.append(
-            {
-                "line_id": r["line_id"],
-                "statement_date": r["statement_date"].isoformat(),
-                "booking_date": r["on_date"].isoformat(),
-                "amount_minor": r["amount"],
-                "direction": r["direction"],
-                "bank_reference": r["reference"],
-                "end_to_end_id": r["end_to_end_id"],
-                "remittance": r["remittance"],
-                "counterparty_account": r["counterparty_account"],
-                "counterparty_name": r["counterparty_name"],
-                "state": r["state"],
-                "age_days": age,
-                "flagged": age > ctx.reconciliation.flag_after_days,
-                "suggestions": json.loads(r["suggestions"]),
-                "write_off_requested_by": r["requested_by"] if write_off else None,
-                "write_off_reason": r["reason"] if write_off else None,
-            }
-        )
-    return out
 
 
 async def _open(conn: asyncpg.Connection, line_id: str) -> SuspenseLine:

@@ -58,6 +58,7 @@ class ItemFacts:
 def day_report(
     on: date, statements: Sequence[DayStatement], lines: Sequence[LineFacts], items: Sequence[ItemFacts]
 ) -> dict[str, Any]:
+    """Size: the 余额调节表 is one computation of several sums over the same facts."""
     ordered = sorted(statements, key=lambda s: s.on)
     today = next(s for s in ordered if s.on == on)
     first = ordered[0]

@@ -4,7 +4,9 @@ Chinese banks' 明细 exports put a few `key,value` rows (账号, 期初余额, 
 columns each in their own words (交易日期 or 记账日期, 借贷标志 or 收支方向), either split the amount
 into 借方发生额/贷方发生额 or give one 交易金额 with a direction flag, write amounts with thousands
 separators, dates as 20261202 or 2026/12/02, guard long numbers as ="6222…", close with a 合计 row,
-and are often GB18030 rather than UTF-8. A layout is only its synonyms; one reader reads them all."""
+and are often GB18030 rather than UTF-8. A layout is only its synonyms; one reader reads them all.
+
+Size: a third of it is the banks' layouts, which are data."""
 
 from __future__ import annotations
 
@@ -231,6 +233,7 @@ def _table(
     account: str | None,
     source: str,
 ) -> Statement:
+    """Size: the header's mapping, the preamble and each row's checks are one pass over the rows."""
     fen = _exported_fen if source == "csv" else to_fen
 
     def given(key: str) -> str | None:
