@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _str  # a str as a JSON string (C)
 from typing import Annotated, Any
@@ -86,6 +87,34 @@ class Envelope(BaseModel):
             tenant_id=tenant_id,
             payload=payload.model_dump(mode="json"),
         )
+
+    @classmethod
+    def numbered(
+        cls,
+        payloads: Sequence[EventPayload],
+        *,
+        producer: str,
+        aggregate_id: str,
+        after_version: int,
+        tenant_id: str,
+        correlation_id: str,
+        causation_ids: Sequence[uuid.UUID | None] | uuid.UUID | None = None,
+    ) -> list[Envelope]:
+        """An aggregate's new events, numbered on from its last version (`after_version`), each
+        caused by the one event given or by its own in `causation_ids`."""
+        causes = causation_ids if isinstance(causation_ids, Sequence) else [causation_ids] * len(payloads)
+        return [
+            cls.of(
+                payload,
+                producer=producer,
+                aggregate_id=aggregate_id,
+                aggregate_version=after_version + n,
+                tenant_id=tenant_id,
+                correlation_id=correlation_id,
+                causation_id=cause,
+            )
+            for n, (payload, cause) in enumerate(zip(payloads, causes, strict=True), start=1)
+        ]
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

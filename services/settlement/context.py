@@ -82,16 +82,13 @@ async def append_events(
     """Settlement's events about one aggregate, numbered from `first_version`, to the outbox."""
     await outbox.append(
         conn,
-        [
-            Envelope.of(
-                e,
-                producer=PRODUCER,
-                aggregate_id=aggregate_id,
-                aggregate_version=first_version + n,
-                tenant_id=tenant_id,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
-            for n, e in enumerate(events)
-        ],
+        Envelope.numbered(
+            events,
+            producer=PRODUCER,
+            aggregate_id=aggregate_id,
+            after_version=first_version - 1,
+            tenant_id=tenant_id,
+            correlation_id=correlation_id,
+            causation_ids=causation_id,
+        ),
     )

@@ -99,18 +99,15 @@ class Cause(NamedTuple):
 def envelopes(order: Order, causes: Sequence[Cause] | None = None) -> list[Envelope]:
     """The order's new events, numbered on from its last aggregate version (`causes`: one per
     new event, else none)."""
-    return [
-        Envelope.of(
-            event,
-            producer=PRODUCER,
-            aggregate_id=order.order_id,
-            aggregate_version=order.version + n,
-            tenant_id=order.tenant_id,
-            correlation_id=order.checkout_id,
-            causation_id=causes[n - 1].event_id if causes else None,
-        )
-        for n, event in enumerate(order.events, start=1)
-    ]
+    return Envelope.numbered(
+        order.events,
+        producer=PRODUCER,
+        aggregate_id=order.order_id,
+        after_version=order.version,
+        tenant_id=order.tenant_id,
+        correlation_id=order.checkout_id,
+        causation_ids=[c.event_id for c in causes] if causes else None,
+    )
 
 
 def saved(order: Order, events: int) -> None:

@@ -53,18 +53,15 @@ async def save(
     causation_id: uuid.UUID | None = None,
 ) -> None:
     """Size: a case's state, steps and events in a few set-based statements."""
-    envelopes = [
-        Envelope.of(
-            e,
-            producer="refunds",
-            aggregate_id=case.refund_id,
-            aggregate_version=case.version + n,
-            tenant_id=case.tenant_id,
-            correlation_id=f"refund:{case.refund_id}",
-            causation_id=causation_id,
-        )
-        for n, e in enumerate(case.events, start=1)
-    ]
+    envelopes = Envelope.numbered(
+        case.events,
+        producer="refunds",
+        aggregate_id=case.refund_id,
+        after_version=case.version,
+        tenant_id=case.tenant_id,
+        correlation_id=f"refund:{case.refund_id}",
+        causation_ids=causation_id,
+    )
     steps_before = (
         await conn.fetchval(
             "select coalesce(max(seq), 0) from refund_steps where refund_id = $1", case.refund_id

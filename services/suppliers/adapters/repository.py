@@ -94,18 +94,15 @@ async def save(
 ) -> None:
     """Persist the supplier and append its new events to the outbox, in one transaction (each
     correlated with the supplier unless a cause says otherwise)."""
-    envelopes = [
-        Envelope.of(
-            event,
-            producer=PRODUCER,
-            aggregate_id=supplier.supplier_id,
-            aggregate_version=supplier.version + n,
-            tenant_id=PLATFORM_TENANT,
-            correlation_id=correlation_id or f"supplier:{supplier.supplier_id}",
-            causation_id=causation_id,
-        )
-        for n, event in enumerate(supplier.events, start=1)
-    ]
+    envelopes = Envelope.numbered(
+        supplier.events,
+        producer=PRODUCER,
+        aggregate_id=supplier.supplier_id,
+        after_version=supplier.version,
+        tenant_id=PLATFORM_TENANT,
+        correlation_id=correlation_id or f"supplier:{supplier.supplier_id}",
+        causation_ids=causation_id,
+    )
     supplier.version += len(envelopes)
     await conn.execute(
         """update suppliers set state = $2, state_reason = $3, has_business_licence = $4,
