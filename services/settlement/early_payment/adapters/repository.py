@@ -91,10 +91,6 @@ async def quote_row(conn: asyncpg.Connection, supplier_id: str, quote_id: str) -
     )
 
 
-async def payee(conn: asyncpg.Connection, supplier_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("select * from payees where supplier_id = $1", supplier_id)
-
-
 async def accepted(
     conn: asyncpg.Connection, quote: Quote, decided: Accepted, by: str, now: datetime, payout_id: str
 ) -> None:

@@ -27,6 +27,7 @@ from services.settlement.ledger.domain import accounts
 from services.settlement.ledger.domain.codes import TransferCode
 from services.settlement.ledger.domain.ledger import Ledger, transfer_id
 from services.settlement.money_path.commands import guarantee
+from services.settlement.payouts.adapters import repository as payouts_repo
 from services.settlement.payouts.commands import payout_record
 from services.settlement.reconciliation.commands import reconciliation
 
@@ -158,7 +159,7 @@ async def accept(
             raise NotFound(f"no quote {quote_id}", code="quote_not_found")
         if found.status == "accepted":
             return await quote_view(ctx, supplier_id, quote_id)
-        payee = await repo.payee(conn, supplier_id)
+        payee = await payouts_repo.payee(conn, supplier_id)
         ledger = await load_ledger(conn, accounts_of(supplier_id))
         candidates = await _candidates(
             conn, ctx, supplier_id, [line.order_id for line in found.lines], ledger

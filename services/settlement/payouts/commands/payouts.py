@@ -6,7 +6,6 @@ next run: the bank answers the same way per reference, so nothing is paid twice.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -23,6 +22,7 @@ from services.settlement.ledger.domain import accounts
 from services.settlement.ledger.domain.codes import TransferCode
 from services.settlement.ledger.domain.ledger import Transfer, TransferKind, transfer_id
 from services.settlement.money_path.domain.escrow import recovery
+from services.settlement.payouts.adapters import repository as repo
 from services.settlement.payouts.commands import payout_record
 from services.settlement.reconciliation.commands import reconciliation, suspense
 
@@ -42,32 +42,16 @@ async def run(ctx: Context, run_id: str, started_by: Audited) -> RunReport:
     await resume_pending(ctx)
     await early_payment.sweep(ctx)  # releases repay early payments before anything is paid out
     async with ctx.pool.acquire() as conn:
-        inserted = await conn.fetchval(
-            """insert into payout_runs (run_id, started_by) values ($1, $2)
-               on conflict do nothing returning true""",
-            run_id,
-            started_by.actor_id,
-        )
-        if not inserted:
+        if not await repo.start_run(conn, run_id, started_by.actor_id):
             return await _report_of(conn, run_id)
-        owed = await conn.fetch(
-            """select a.owner_id from accounts a where a.kind = 'supplier_payable'
-               and a.credits_posted - a.debits_posted - a.debits_pending > 0 order by a.owner_id"""
-        )
-    for row in owed:
-        sid = row["owner_id"]
+        owed = await repo.suppliers_owed(conn)
+    for sid in owed:
         payout = await _start(ctx, run_id, sid, report, started_by)
         if payout is not None:
             await _finish(ctx, *payout, report)
     async with ctx.pool.acquire() as conn, conn.transaction():
         total = sum(report.paid.values())
-        await conn.execute(
-            "update payout_runs set payouts = $2, total = $3, skipped = $4::jsonb where run_id = $1",
-            run_id,
-            len(report.paid),
-            total,
-            json.dumps(report.skipped),
-        )
+        await repo.run_done(conn, run_id, len(report.paid), total, report.skipped)
         await emit(
             conn,
             ctx,
@@ -100,7 +84,7 @@ async def _start(
     """Reserve the supplier's balance for a payout; None when it is skipped or owes nothing."""
     payout_id = f"{run_id}:{supplier_id}"
     async with ctx.pool.acquire() as conn, conn.transaction():
-        payee = await conn.fetchrow("select * from payees where supplier_id = $1", supplier_id)
+        payee = await repo.payee(conn, supplier_id)
         if payee is None or not payee["active"]:
             report.skipped[supplier_id] = "supplier_not_active"
             return None
@@ -174,8 +158,8 @@ async def _finish(
         batch_id=run_id,
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow("select * from payouts where payout_id = $1 for update", payout_id)
-        if row is None or row["status"] != "pending":
+        row = await repo.pending(conn, payout_id)
+        if row is None:
             return
         supplier_id = row["supplier_id"]
         kind = TransferKind.POST_PENDING if outcome.settled else TransferKind.VOID_PENDING
@@ -226,9 +210,7 @@ def _payout_accounts(supplier_id: str) -> list[accounts.Opening]:
 async def resume_pending(ctx: Context) -> int:
     """Ask the bank again about payouts and returns a crash left pending."""
     async with ctx.pool.acquire() as conn:
-        pending = await conn.fetch(
-            "select payout_id, bank_account_id, amount from payouts where status = 'pending' and kind = 'run'"
-        )
+        pending = await repo.pending_of_runs(conn)
     for row in pending:
         await _finish(ctx, row["payout_id"], row["bank_account_id"], row["amount"])
     early = await early_payment.resume_pending(ctx)
@@ -239,10 +221,7 @@ async def resume_pending(ctx: Context) -> int:
 
 
 async def _report_of(conn: asyncpg.Connection, run_id: str) -> RunReport:
-    rows = await conn.fetch(
-        "select supplier_id, amount, status, failure from payouts where run_id = $1", run_id
-    )
-    skipped = json.loads(await conn.fetchval("select skipped from payout_runs where run_id = $1", run_id))
+    rows, skipped = await repo.run_outcome(conn, run_id)
     return RunReport(
         run_id,
         paid={r["supplier_id"]: r["amount"] for r in rows if r["status"] == "settled"},
