@@ -329,3 +329,48 @@ async def bank_return(conn: asyncpg.Connection, return_id: str) -> dict[str, obj
         return_id,
     )
     return dict(row) if row else {}
+
+
+async def statement_of_day(conn: asyncpg.Connection, account: str, on: date) -> str | None:
+    """The id of the statement imported for the account and day, if one was."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "select statement_id from bank_statements where account = $1 and statement_date = $2", account, on
+    )
+
+
+async def add_conflict(
+    conn: asyncpg.Connection, statement: Statement, sha: str, existing_id: str, by: str, at: datetime
+) -> None:
+    """A statement refused because another was imported for its account and day: kept for an
+    operator."""
+    await conn.execute(
+        """insert into statement_conflicts (account, statement_date, content_sha, existing_id, received_by,
+               received_at) values ($1, $2, $3, $4, $5, $6) on conflict do nothing""",
+        statement.account,
+        statement.statement_date,
+        sha,
+        existing_id,
+        by,
+        at,
+    )
+
+
+async def any_statement(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval("select exists (select 1 from bank_statements)"))
+
+
+async def drop_suggestions(conn: asyncpg.Connection, line_ids: list[str]) -> None:
+    await conn.execute(
+        "delete from line_matches where status = 'suggested' and line_id = any($1::text[])", line_ids
+    )
+
+
+async def where_lines_are(conn: asyncpg.Connection, line_ids: list[str]) -> list[asyncpg.Record]:
+    """Each line's statement, place in it and day."""
+    return list(
+        await conn.fetch(
+            """select line_id, statement_id, line_no, statement_date from bank_statement_lines
+               join bank_statements using (statement_id) where line_id = any($1::text[])""",
+            line_ids,
+        )
+    )

@@ -87,11 +87,7 @@ async def _import_one(ctx: Context, statement: Statement, imported_by: Audited) 
     sha = statement.fingerprint()  # the same statement through another channel is the same one
     async with ctx.pool.acquire() as conn, conn.transaction():
         await repo.lock(conn)
-        existing = await conn.fetchrow(
-            "select statement_id from bank_statements where account = $1 and statement_date = $2",
-            statement.account,
-            statement.statement_date,
-        )
+        existing = await repo.statement_of_day(conn, statement.account, statement.statement_date)
         if existing is None:
             new_lines = await repo.insert_statement(
                 conn, sha, statement, imported_by.actor_id, ctx.clock.now()
@@ -121,26 +117,16 @@ async def _import_one(ctx: Context, statement: Statement, imported_by: Audited) 
                 },
             )
             return Imported(sha, statement.account, statement.statement_date, True)
-        if existing["statement_id"] == sha:
+        if existing == sha:
             return Imported(sha, statement.account, statement.statement_date, False)
-        await conn.execute(
-            """insert into statement_conflicts (account, statement_date, content_sha, existing_id,
-                       received_by,
-                       received_at) values ($1, $2, $3, $4, $5, $6) on conflict do nothing""",
-            statement.account,
-            statement.statement_date,
-            sha,
-            existing["statement_id"],
-            imported_by.actor_id,
-            ctx.clock.now(),
-        )
+        await repo.add_conflict(conn, statement, sha, existing, imported_by.actor_id, ctx.clock.now())
     raise StatementConflict(
         f"a different statement of account {statement.account} for {statement.statement_date} was imported"
         " already; the new one is kept for an operator and not reconciled",
         details={
             "account": statement.account,
             "date": statement.statement_date.isoformat(),
-            "imported_statement_id": existing["statement_id"],
+            "imported_statement_id": existing,
             "refused_statement_id": sha,
         },
     )
@@ -150,7 +136,7 @@ async def rematch(ctx: Context, cause: str) -> dict[str, int]:
     """Match the lines still open against what the ledger recorded since (补对账), and report
     again the days the new items fall on (a payout no statement shows yet is 短款 there)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval("select exists (select 1 from bank_statements)"):
+        if not await repo.any_statement(conn):
             return {"confirmed": 0, "suggested": 0}
         await repo.lock(conn)
         outcome, since = await _rematch(conn, ctx, "system", [])
@@ -176,10 +162,7 @@ async def _rematch(
         for m in match(candidates, items, window_days=ctx.reconciliation.window_days)
         if not any((m.line_id, i.item_id) in rejected for i in m.items)
     ]
-    await conn.execute(
-        "delete from line_matches where status = 'suggested' and line_id = any($1::text[])",
-        [x.line_id for x in candidates],
-    )
+    await repo.drop_suggestions(conn, [x.line_id for x in candidates])
     await repo.record_matches(conn, found, by, ctx.clock.now())
     confirmed = {m.line_id for m in found if m.confirmed}
     by_id = {x.line_id: x for x in candidates}
@@ -192,11 +175,7 @@ async def _rematch(
             accounts.PLATFORM[accounts.BANK_INTEREST],
         ],
     )
-    rows = await conn.fetch(
-        """select line_id, statement_id, line_no, statement_date from bank_statement_lines
-           join bank_statements using (statement_id) where line_id = any($1::text[])""",
-        [x.line_id for x in candidates],
-    )
+    rows = await repo.where_lines_are(conn, [x.line_id for x in candidates])
     since = min(
         [
             ctx.today,
