@@ -16,9 +16,7 @@ from services.settlement.grants.domain.errors import BudgetBelowCommitted
 from services.settlement.grants.domain.grant import Grant
 from services.settlement.ledger.adapters.store import load_ledger, write_ledger
 from services.settlement.ledger.domain import accounts
-from services.settlement.ledger.domain.codes import TransferCode
 from services.settlement.ledger.domain.errors import LimitExceeded
-from services.settlement.ledger.domain.ledger import Transfer, TransferKind, transfer_id
 
 
 async def get(
@@ -114,28 +112,15 @@ async def _changes(conn: asyncpg.Connection, g: Grant, outbox: Outbox, first_ver
                 *(accounts.opening_grant(g.tenant_id, g.grant_id, c.value) for c in categories),
             ],
         )
-        funding = accounts.funding(g.tenant_id)
-        for move in g.moves:
-            if move.delta:
-                account = accounts.grant(g.tenant_id, g.grant_id, move.category.value)
-                debit, credit = (funding, account) if move.delta > 0 else (account, funding)
-                try:
-                    ledger.apply(
-                        Transfer(
-                            transfer_id(move.cause),
-                            debit,
-                            credit,
-                            abs(move.delta),
-                            TransferKind.POSTED,
-                            TransferCode.BUDGET,
-                        )
-                    )
-                except LimitExceeded as exc:
-                    raise BudgetBelowCommitted(str(exc)) from exc
+        try:
+            ledger.apply_all([t for m in g.moves if (t := m.transfer(g.tenant_id, g.grant_id)) is not None])
+        except LimitExceeded as exc:
+            raise BudgetBelowCommitted(str(exc)) from exc
         await write_ledger(conn, ledger)
-        await write_figures(
-            conn, {(g.tenant_id, g.grant_id, m.category.value): [m.delta, 0, 0, 0] for m in g.moves}
-        )
+        figures: dict[tuple[str, str, str], list[int]] = {}
+        for m in g.moves:  # a category's row is there afterwards even for a budget of 0
+            figures.setdefault((g.tenant_id, g.grant_id, m.category.value), [0, 0, 0, 0])[0] += m.delta
+        await write_figures(conn, figures)
     await append_events(
         conn,
         outbox,

@@ -19,6 +19,9 @@ from contracts.events.settlement import (
 from contracts.execution import target_rate_bp
 from contracts.money import Money
 from services.settlement.grants.domain.errors import BudgetBelowCommitted, GrantClosedError
+from services.settlement.ledger.domain import accounts
+from services.settlement.ledger.domain.codes import TransferCode
+from services.settlement.ledger.domain.ledger import Transfer, TransferKind, transfer_id
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,20 @@ class BudgetMove:
     category: BudgetCategory
     delta: int
     cause: str
+
+    def transfer(self, tenant_id: str, grant_id: str) -> Transfer | None:
+        """The ledger transfer between the university's funding and the grant's category; none for
+        a move of nothing (a category registered with a budget of 0)."""
+        if not self.delta:
+            return None
+        funding, account = (
+            accounts.funding(tenant_id),
+            accounts.grant(tenant_id, grant_id, self.category.value),
+        )
+        debit, credit = (funding, account) if self.delta > 0 else (account, funding)
+        return Transfer(
+            transfer_id(self.cause), debit, credit, abs(self.delta), TransferKind.POSTED, TransferCode.BUDGET
+        )
 
 
 @dataclass
@@ -85,11 +102,11 @@ class Grant:
         """Set a category's budget; never below what is already encumbered and spent."""
         previous = self.budget.get(category, 0)
         committed = self.committed.get(category, 0)
-        if budget_minor != previous and budget_minor < committed:
-            raise BudgetBelowCommitted(
-                f"{category.value} has {committed} fen committed", details={"committed_minor": committed}
-            )
         if budget_minor != previous:
+            if budget_minor < committed:
+                raise BudgetBelowCommitted(
+                    f"{category.value} has {committed} fen committed", details={"committed_minor": committed}
+                )
             delta = budget_minor - previous
             self.moves.append(BudgetMove(category, delta, f"{self.cause}:adjust:{self.version + 1}"))
         self.budget[category] = budget_minor
