@@ -78,9 +78,9 @@ def test_a_repayment_no_larger_than_what_is_owed_replenishes_the_fund() -> None:
 
 
 def test_a_write_off_needs_a_reason_and_a_second_person() -> None:
-    assert code_of(lambda: rules.ask_write_off(None, "L-1", "")) == "reason_required"
+    assert code_of(lambda: rules.write_off_reason("")) == "reason_required"
     asked = WriteOffAsked("officer-a", "unknown sender after 90 days")
-    assert code_of(lambda: rules.ask_write_off(asked, "L-1", "again")) == "write_off_requested"
+    assert code_of(lambda: rules.ask_write_off(asked, "L-1")) == "write_off_requested"
     found = line(700, Direction.CREDIT)
     assert code_of(lambda: rules.write_off(found, None, "officer-b")) == "no_write_off_requested"
     assert code_of(lambda: rules.write_off(found, asked, "officer-a")) == "second_approver_required"

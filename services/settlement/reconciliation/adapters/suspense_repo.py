@@ -90,10 +90,6 @@ async def reject_suggested(conn: asyncpg.Connection, line_id: str, by: str) -> b
     return bool(status != "UPDATE 0")
 
 
-async def drop_suggestions(conn: asyncpg.Connection, line_id: str) -> None:
-    await conn.execute("delete from line_matches where line_id = $1 and status = 'suggested'", line_id)
-
-
 async def matched(conn: asyncpg.Connection, line_id: str) -> None:
     """The line is matched: whatever was asked of it and not done is dropped."""
     await set_state(conn, [line_id], "matched")

@@ -30,7 +30,7 @@ from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context
 from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger
 from services.settlement.ledger.domain import accounts
-from services.settlement.ledger.domain.ledger import Transfer
+from services.settlement.ledger.domain.ledger import Ledger, Transfer
 from services.settlement.reconciliation.adapters import reconciliation_repo as repo
 from services.settlement.reconciliation.adapters import suspense_repo as rows
 from services.settlement.reconciliation.commands.reconciliation import report_days
@@ -45,11 +45,16 @@ async def _open(conn: asyncpg.Connection, line_id: str) -> SuspenseLine:
     return rules.open_line(await rows.line(conn, line_id), line_id)
 
 
-async def _post(conn: asyncpg.Connection, transfers: Sequence[Transfer], *more: accounts.Opening) -> None:
-    """Record the transfers a decision took, against the bank, suspense and `more` accounts."""
-    ledger = await load_ledger(
+async def _ledger(conn: asyncpg.Connection, *more: accounts.Opening) -> Ledger:
+    """The bank's and suspense's accounts and `more`, locked in one batch in id order."""
+    return await load_ledger(
         conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[accounts.SUSPENSE], *more]
     )
+
+
+async def _post(conn: asyncpg.Connection, transfers: Sequence[Transfer], *more: accounts.Opening) -> None:
+    """Record the transfers a decision took, against the bank, suspense and `more` accounts."""
+    ledger = await _ledger(conn, *more)
     ledger.apply_all(list(transfers))
     await write_ledger(conn, ledger)
 
@@ -104,7 +109,7 @@ async def match_to(ctx: Context, line_id: str, target: str, by: Audited) -> None
             items = await _items_of(conn, target)
             matched_elsewhere = await rows.matched_elsewhere(conn, [i.item_id for i in items])
             unparked = rules.match_items(found, items, target, matched_elsewhere)
-            await rows.drop_suggestions(conn, line_id)
+            await repo.drop_suggestions(conn, [line_id])
             explanation = f"matched by {by.actor_id}" + (f": {by.reason}" if by.reason else "")
             match = Match(line_id, tuple(items), MatchRule.OPERATOR, True, explanation)
             await repo.record_matches(conn, [match], by.actor_id, ctx.clock.now())
@@ -112,13 +117,11 @@ async def match_to(ctx: Context, line_id: str, target: str, by: Audited) -> None
             await rows.matched(conn, line_id)
         elif kind == "receivable":
             receivable = accounts.opening_receivable(ref)
-            owed = await _owed(conn, receivable)
-            repaid = rules.repay_receivable(found, ref, owed)
-            guarantee = [
-                accounts.PLATFORM[accounts.GUARANTEE_FUND],
-                accounts.PLATFORM[accounts.GUARANTEE_ADVANCED],
-            ]
-            await _post(conn, repaid, receivable, *guarantee)
+            guarantee = [accounts.PLATFORM[a] for a in (accounts.GUARANTEE_FUND, accounts.GUARANTEE_ADVANCED)]
+            ledger = await _ledger(conn, receivable, *guarantee)
+            owes = ledger.accounts[receivable.account_id]
+            ledger.apply_all(rules.repay_receivable(found, ref, owes.debits_posted - owes.credits_posted))
+            await write_ledger(conn, ledger)
             await _resolved(conn, ctx, line_id, "match", f"receivable:{ref}", by, "applied")
         elif kind in CHARGES and not ref:
             booked = CHARGES[kind]
@@ -127,13 +130,6 @@ async def match_to(ctx: Context, line_id: str, target: str, by: Audited) -> None
         else:
             raise RuleViolation(f"match to {rules.MATCH_TARGETS}", code="invalid_match_target")
         await _done(conn, ctx, by, line_id, {"state": "open"}, {"state": "matched", "target": target})
-
-
-async def _owed(conn: asyncpg.Connection, receivable: accounts.Opening) -> int:
-    """What the supplier owes the guarantee fund, read locked."""
-    ledger = await load_ledger(conn, [receivable])
-    account = ledger.accounts[receivable.account_id]
-    return account.debits_posted - account.credits_posted
 
 
 async def _items_of(conn: asyncpg.Connection, target: str) -> list[BankItem]:
@@ -179,10 +175,10 @@ async def _resolved(
 
 
 async def request_write_off(ctx: Context, line_id: str, by: Audited) -> None:
-    rules.ask_write_off(None, line_id, by.reason)  # a reason first, before anything is read
+    reason = rules.write_off_reason(by.reason)  # before anything is read
     async with ctx.pool.acquire() as conn, conn.transaction():
         await _open(conn, line_id)
-        reason = rules.ask_write_off(await rows.write_off_asked(conn, line_id), line_id, by.reason)
+        rules.ask_write_off(await rows.write_off_asked(conn, line_id), line_id)
         await rows.ask(conn, line_id, "write_off", None, reason, by.actor_id, ctx.clock.now())
         await audit.record(
             conn,
@@ -260,9 +256,7 @@ async def finish_return(ctx: Context, return_id: str) -> None:
         await repo.lock(conn)
         if await rows.pending_return(conn, return_id, lock=True) is None:
             return
-        ledger = await load_ledger(
-            conn, [accounts.PLATFORM[accounts.BANK], accounts.PLATFORM[accounts.SUSPENSE]]
-        )
+        ledger = await _ledger(conn)
         await load_transfers(conn, ledger, [sent.pending.transfer_id])
         ledger.apply(sent.answered(outcome.settled))
         await write_ledger(conn, ledger)

@@ -124,10 +124,10 @@ def match_items(
     """The line confirmed as these payouts or return (together its amount, none matched to
     another line): its amount out of suspense."""
     line = found.line
-    if line.direction is not Direction.DEBIT:
-        raise RuleViolation("money into the account is not a payout or a return", code="match_direction")
     if len({i.item_id for i in items}) != len(items):
         raise RuleViolation("an item is named twice", code="invalid_match_target")
+    if line.direction is not Direction.DEBIT:
+        raise RuleViolation("money into the account is not a payout or a return", code="match_direction")
     for item in items:
         if item.item_id in matched_elsewhere:
             raise Conflict(
@@ -184,15 +184,19 @@ def repay_receivable(found: SuspenseLine, supplier_id: str, owed_minor: int) -> 
     ]
 
 
-def ask_write_off(asked: WriteOffAsked | None, line_id: str, reason: str | None) -> str:
-    """A write-off asked with a reason, once at a time; the reason."""
+def write_off_reason(reason: str | None) -> str:
+    """A write-off is asked with a reason."""
     if not reason:
         raise RuleViolation("a write-off needs a reason", code="reason_required")
+    return reason
+
+
+def ask_write_off(asked: WriteOffAsked | None, line_id: str) -> None:
+    """A write-off is asked once at a time."""
     if asked is not None:
         raise Conflict(
             f"a write-off of {line_id} was asked by {asked.requested_by} already", code="write_off_requested"
         )
-    return reason
 
 
 def write_off(found: SuspenseLine, asked: WriteOffAsked | None, approver: str) -> Transfer:
