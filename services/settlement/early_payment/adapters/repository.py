@@ -125,12 +125,6 @@ async def accepted(
     await conn.execute("insert into payout_runs (run_id, started_by) values ($1, $2)", payout_id, by)
 
 
-async def payout_pending(conn: asyncpg.Connection, payout_id: str) -> bool:
-    """Whether the advance's payout still waits for the bank, locked."""
-    status = await conn.fetchval("select status from payouts where payout_id = $1 for update", payout_id)
-    return bool(status == "pending")
-
-
 async def payout_of(conn: asyncpg.Connection, payout_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "select status, bank_reference, failure from payouts where payout_id = $1", payout_id

@@ -159,13 +159,12 @@ async def accept(
             raise NotFound(f"no quote {quote_id}", code="quote_not_found")
         if found.status == "accepted":
             return await quote_view(ctx, supplier_id, quote_id)
-        payee = await payouts_repo.payee(conn, supplier_id)
+        payee = acceptance.acceptable(found, ctx.clock.now(), await payouts_repo.payee(conn, supplier_id))
         ledger = await load_ledger(conn, accounts_of(supplier_id))
         candidates = await _candidates(
             conn, ctx, supplier_id, [line.order_id for line in found.lines], ledger
         )
-        decided = acceptance.accept(found, ctx.clock.now(), payee, candidates, ledger, offered.limit_minor)
-        assert payee is not None
+        decided = acceptance.accept(found, candidates, ledger, offered.limit_minor)
         owed_before = owed(ledger, supplier_id)
         ledger.apply_all(decided.moves)
         await write_ledger(conn, ledger)
@@ -210,7 +209,7 @@ async def _pay(ctx: Context, supplier_id: str, quote_id: str, bank_account: str,
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
         await repo.lock_supplier(conn, supplier_id)
-        if not await repo.payout_pending(conn, payout_id):
+        if await payouts_repo.pending(conn, payout_id) is None:
             return
         found = await repo.quote(conn, supplier_id, quote_id)
         assert found is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from plumbing.errors import Conflict, RuleViolation
 from services.settlement.early_payment.domain import terms
@@ -18,6 +18,7 @@ from services.settlement.ledger.domain.ledger import Ledger, Transfer
 from services.settlement.money_path.domain.fees import platform_fee
 
 MAX_ORDERS = 50
+P = TypeVar("P", bound=Mapping[str, Any])  # a payee's row
 
 
 class EarlyPaymentRefused(RuleViolation):
@@ -139,16 +140,8 @@ def within_limit(ledger: Ledger, limit_minor: int, supplier_id: str, face: int) 
         )
 
 
-def accept(
-    quote: Quote,
-    now: datetime,
-    payee: Mapping[str, Any] | None,
-    found: list[Candidate],
-    ledger: Ledger,
-    limit_minor: int,
-) -> Accepted:
-    """Accept a quote still valid, for a supplier with a verified account, whose orders all still
-    qualify at the face quoted, within the supplier's limit now (not the quote's)."""
+def acceptable(quote: Quote, now: datetime, payee: P | None) -> P:
+    """A quote still valid, for a supplier with a verified account to pay: its payee."""
     if now > quote.valid_until:
         raise Conflict(
             f"quote {quote.quote_id} expired at {quote.valid_until.isoformat()}", code="quote_expired"
@@ -157,6 +150,12 @@ def accept(
         raise RuleViolation(
             "the supplier has no verified bank account to pay", code="bank_account_unverified"
         )
+    return payee
+
+
+def accept(quote: Quote, found: list[Candidate], ledger: Ledger, limit_minor: int) -> Accepted:
+    """Accept an acceptable quote whose orders all still qualify at the face quoted, within the
+    supplier's limit now (not the quote's)."""
     refuse_any(found)
     changed = [
         c.order_id for c, line in zip(found, quote.lines, strict=True) if c.face_minor != line.face_minor
