@@ -130,15 +130,32 @@ class OrderShipped(_OrderEvent):
     auto_confirm_at: datetime
 
 
+class ReceivedLine(BaseModel):
+    """What one receipt took of one order line: `line_no` counts the order's lines from 1."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_no: Annotated[int, Field(ge=1, le=500)]
+    quantity: Annotated[int, Field(ge=1)]
+    amount_minor: MinorUnits  # quantity times the line's unit price
+    category: BudgetCategory
+
+
 class OrderReceived(_OrderEvent):
     event_type: ClassVar[str] = "orders.OrderReceived"
-    summary: ClassVar[str] = "Receipt confirmed (by the buyer or the timer): settlement releases escrow."
+    summary: ClassVar[str] = (
+        "A receipt became final (by a receiver, or the timer for what was left): settlement "
+        "releases the escrow of the lines it took — all that is held when `complete`."
+    )
 
     supplier_id: Id
     grant_id: Id
     confirmed_by: Actor
     auto_confirmed: bool
-    amount: Money
+    amount: Money  # what the receipt's lines are worth; without lines, what is still to settle
+    receipt_no: Annotated[int, Field(ge=1)] = 1
+    lines: list[ReceivedLine] = []  # none: the whole order at once
+    complete: bool = True  # every line is now received in full
 
 
 class OrderCompleted(_OrderEvent):

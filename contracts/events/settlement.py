@@ -108,7 +108,10 @@ class FundsRejected(_SettlementEvent):
 
 class EscrowReleased(_SettlementEvent):
     event_type: ClassVar[str] = "settlement.EscrowReleased"
-    summary: ClassVar[str] = "Escrow posted: supplier payable net of the platform fee."
+    summary: ClassVar[str] = (
+        "Escrow posted for one receipt: supplier payable net of the platform fee; the order's "
+        "last receipt (`complete`) releases all that was still held."
+    )
 
     order_id: Id
     grant_id: Id
@@ -118,6 +121,8 @@ class EscrowReleased(_SettlementEvent):
     net_to_supplier: Money
     receivable_recovered: Money
     transfer_ids: list[uuid.UUID]
+    receipt_no: Annotated[int, Field(ge=1)] = 1
+    complete: bool = True  # nothing of the order is held any more
 
 
 class EscrowVoided(_SettlementEvent):

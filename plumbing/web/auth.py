@@ -28,6 +28,9 @@ PLATFORM_TENANT = "platform"
 class Role(StrEnum):
     RESEARCHER = "researcher"
     LAB_MEMBER = "lab_member"
+    # Receives goods for a university or one of its units (a lab's or a school's stores): may
+    # record receipts of the orders in its scope, as the requester and the grant's lab may.
+    RECEIVER = "receiver"
     SAFETY_OFFICER = "safety_officer"
     UNIVERSITY_FINANCE = "university_finance"
     UNIT_APPROVER = "unit_approver"  # a dean or department head: approves for one unit
@@ -40,7 +43,7 @@ class Role(StrEnum):
 
 
 # The roles whose tokens may be scoped to an org unit.
-SCOPED_ROLES = frozenset({Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER})
+SCOPED_ROLES = frozenset({Role.UNIVERSITY_FINANCE, Role.UNIT_APPROVER, Role.RECEIVER})
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def _funds_rejected(order: Order, d: Delivery, ctx: Context) -> None:
 def _escrow_released(order: Order, d: Delivery, ctx: Context) -> None:
     p = d.payload
     assert isinstance(p, EscrowReleased)
-    order.escrow_released(p.gross.amount_minor, ctx.clock.now())
+    order.escrow_released(p.gross.amount_minor, ctx.clock.now(), receipt_no=p.receipt_no, complete=p.complete)
 
 
 def _escrow_voided(order: Order, d: Delivery, ctx: Context) -> None:

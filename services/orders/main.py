@@ -11,7 +11,7 @@ from plumbing.context import BaseContext
 from plumbing.db.notifications import Changes
 from plumbing.service import build_service, serve
 from services.orders import events, timers
-from services.orders.api import actions, checkouts, delegations, orders
+from services.orders.api import actions, checkouts, delegations, orders, receipts
 from services.orders.config import OrdersSettings
 from services.orders.context import STATUS_CHANNEL, Context
 
@@ -27,7 +27,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
         "orders",
         settings,
         context,
-        routers=[checkouts.router, orders.router, actions.router, delegations.router],
+        routers=[checkouts.router, orders.router, actions.router, receipts.router, delegations.router],
         handlers=events.EVENTS,
         timers=timers.timers(settings.timer_poll_seconds),
         migrations=Path(__file__).parent / "migrations",

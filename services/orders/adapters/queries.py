@@ -37,7 +37,7 @@ def visibility(principal: Principal, first_param: int, scope: Scope = None) -> t
             principal.tenant_id,
             sorted(scope or ()),
         ]
-    if principal.role in (Role.UNIVERSITY_FINANCE, Role.INTEGRATION):
+    if principal.role in (Role.UNIVERSITY_FINANCE, Role.INTEGRATION, Role.RECEIVER):
         return f"tenant_id = ${n}", [principal.tenant_id]
     if principal.role is Role.SAFETY_OFFICER:
         return f"tenant_id = ${n} and lines @> '[{{\"hazardous\": true}}]'", [principal.tenant_id]
@@ -58,7 +58,7 @@ def may_see(principal: Principal, order: Order, scope: Scope = None) -> bool:
         return False
     if principal.org_unit_id is not None:
         return scope is not None and order.grant_id in scope
-    if principal.role in (Role.UNIVERSITY_FINANCE, Role.INTEGRATION):
+    if principal.role in (Role.UNIVERSITY_FINANCE, Role.INTEGRATION, Role.RECEIVER):
         return True
     if principal.role is Role.SAFETY_OFFICER:
         return any(line.hazardous for line in order.lines)

@@ -17,6 +17,7 @@ from contracts.events.orders import ApprovalStep, OrderLine
 from plumbing.messaging.outbox import Outbox
 from plumbing.ops.tracing import TraceContext
 from services.orders.domain.order import Funds, Order, OrderStatus, Timer, TimerKind
+from services.orders.domain.receipt import Receipt, Receipts
 
 _STEPS = TypeAdapter(list[ApprovalStep])
 
@@ -86,6 +87,7 @@ def _order(row: asyncpg.Record, timers: list[asyncpg.Record]) -> Order:
         external_ref=row["external_ref"],
         version=row["version"],
         timers={TimerKind(t["kind"]): Timer(t["due_at"], t["remaining"]) for t in timers},
+        receipts=Receipts([Receipt.from_json(r) for r in json.loads(row["receipts"])]),
     )
 
 
@@ -129,11 +131,12 @@ async def save(
 _UPDATE = """
     update orders o set status = u.status, funds = u.funds, approvals_given = u.approvals_given,
         carrier = u.carrier, tracking_number = u.tracking_number, refund_open = u.refund_open,
-        refunded_minor = u.refunded_minor, version = u.version, refunds = u.refunds, updated_at = now()
+        refunded_minor = u.refunded_minor, version = u.version, refunds = u.refunds,
+        receipts = u.receipts, updated_at = now()
     from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::bool[],
-                $8::bigint[], $9::int[], $10::jsonb[])
+                $8::bigint[], $9::int[], $10::jsonb[], $11::jsonb[])
         as u(order_id, status, funds, approvals_given, carrier, tracking_number, refund_open,
-             refunded_minor, version, refunds)
+             refunded_minor, version, refunds, receipts)
     where o.order_id = u.order_id"""
 _TIMERS = """
     insert into order_timers (order_id, kind, due_at, remaining)
@@ -172,10 +175,11 @@ async def save_many(
                     o.refunded_minor,
                     o.version + len(new),
                     json.dumps(o.refunds),
+                    json.dumps([r.as_json() for r in o.receipts.items]),
                 )
                 for o, new in staged
             ],
-            10,
+            11,
         ),
     )
     await conn.execute(

@@ -50,6 +50,24 @@ class ApprovalOut(BaseModel):
     given_by: Actor | None
 
 
+class LineReceivedOut(BaseModel):
+    line_no: int
+    ordered: int
+    received: int  # by every receipt not undone, those within their undo window included
+    final: int  # by final receipts: what escrow was released on
+
+
+class ReceiptOut(BaseModel):
+    no: int
+    by: Actor
+    at: datetime
+    final_at: datetime
+    state: str  # pending (within its undo window) | final | undone
+    automatic: bool
+    lines: dict[int, int]  # line no → quantity
+    released_minor: int  # what settlement released on it
+
+
 class OrderOut(BaseModel):
     order_id: str
     checkout_id: str
@@ -69,6 +87,8 @@ class OrderOut(BaseModel):
     tracking_number: str | None
     refund_state: str
     refunded_minor: int
+    received: list[LineReceivedOut]
+    receipts: list[ReceiptOut]
     deadlines: list[DeadlineOut]
     external_ref: str | None
     placed_at: datetime
@@ -76,6 +96,9 @@ class OrderOut(BaseModel):
 
     @classmethod
     def of(cls, o: Order) -> OrderOut:
+        """Size: the order's fields one by one, with its approvals and receipts."""
+        # an order received before receipts were kept by line was received whole
+        whole = not o.receipts.items and o.status.value in ("RECEIVED", "COMPLETED")
         return cls(
             order_id=o.order_id,
             checkout_id=o.checkout_id,
@@ -106,6 +129,28 @@ class OrderOut(BaseModel):
             tracking_number=o.tracking_number,
             refund_state=o.refund_state,
             refunded_minor=o.refunded_minor,
+            received=[
+                LineReceivedOut(
+                    line_no=n,
+                    ordered=line.quantity,
+                    received=line.quantity if whole else o.receipts.received(n),
+                    final=line.quantity if whole else o.receipts.received(n, final_only=True),
+                )
+                for n, line in enumerate(o.lines, 1)
+            ],
+            receipts=[
+                ReceiptOut(
+                    no=r.no,
+                    by=r.by,
+                    at=r.at,
+                    final_at=r.final_at,
+                    state=r.state.value,
+                    automatic=r.automatic,
+                    lines=r.lines,
+                    released_minor=r.released_minor,
+                )
+                for r in o.receipts.items
+            ],
             deadlines=[
                 DeadlineOut(kind=k.value, due_at=t.due_at, paused=t.due_at is None)
                 for k, t in sorted(o.timers.items())

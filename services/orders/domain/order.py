@@ -12,7 +12,7 @@ checkout split and the deadline policy it uses are apart (checkout.py, policy.py
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -48,6 +48,17 @@ from services.orders.domain.errors import (
     SelfApproval,
 )
 from services.orders.domain.policy import Deadlines
+from services.orders.domain.receipt import (
+    OverReceived,
+    Receipt,
+    ReceiptPolicy,
+    Receipts,
+    ReceiptState,
+    Receivers,
+    check_receiver,
+    describe,
+    received_lines,
+)
 
 
 class OrderStatus(StrEnum):
@@ -80,6 +91,7 @@ class TimerKind(StrEnum):
     PAYMENT = "payment"
     SHIP = "ship"
     AUTO_CONFIRM = "auto_confirm"
+    RECEIPT_FINAL = "receipt_final"  # a receipt's undo window closes
 
 
 @dataclass
@@ -128,6 +140,7 @@ class Order:
     events: list[EventPayload] = field(default_factory=list)  # new, not yet saved
     timeline: list[TimelineEntry] = field(default_factory=list)  # new, not yet saved
     timeline_saved: int = 0  # how many timeline entries are already stored
+    receipts: Receipts = field(default_factory=Receipts)
 
     # ---------------------------------------------------------------- placement and approval
     @classmethod
@@ -317,16 +330,32 @@ class Order:
         )
         return True
 
-    def escrow_released(self, settled_minor: int, now: datetime) -> bool:
+    def escrow_released(
+        self, settled_minor: int, now: datetime, *, receipt_no: int = 1, complete: bool = True
+    ) -> bool:
+        """Settlement released the escrow of a receipt; the order's last (`complete`) finishes it."""
         if self.funds is Funds.RELEASED:
             return False  # heard before (a replay)
+        self.receipts.released(receipt_no, settled_minor)
+        if not complete:
+            self._note(
+                now,
+                "escrow released",
+                SYSTEM,
+                self.status,
+                self.status,
+                f"receipt {receipt_no}: {settled_minor} fen",
+            )
+            return True
         if self.status is not OrderStatus.RECEIVED:
             self._note(now, "escrow released", SYSTEM, self.status, self.status)
             return False
         self.funds = Funds.RELEASED
         self.events.append(
             OrderCompleted(
-                order_id=self.order_id, supplier_id=self.supplier_id, settled=Money.cny(settled_minor)
+                order_id=self.order_id,
+                supplier_id=self.supplier_id,
+                settled=Money.cny(self.receipts.released_minor or settled_minor),
             )
         )
         self._move(now, "escrow released", SYSTEM, OrderStatus.COMPLETED)
@@ -383,24 +412,87 @@ class Order:
             f"{carrier or 'no logistics'} {tracking_number or ''}".strip(),
         )
 
+    def receive(
+        self,
+        by: Actor,
+        asked: Mapping[int, int] | None,
+        now: datetime,
+        policy: ReceiptPolicy,
+        receivers: Receivers | None,
+    ) -> Receipt:
+        """Record a receipt of `asked` (line no → quantity; None: all that is outstanding) by a
+        receiver the grant allows (`receivers` None: the timer). Final at once unless the
+        university keeps an undo window; the auto-confirm timer goes on for what is left."""
+        self._require({OrderStatus.SHIPPED}, "receive goods of")
+        automatic = receivers is None
+        if receivers is not None:
+            check_receiver(by, self.buyer.user_id, receivers, policy)
+        taking = self.receipts.taking(self.lines, asked)
+        if not taking:
+            raise OverReceived("every line is already received", details={"outstanding": {}})
+        window = timedelta(0) if automatic else policy.undo_window
+        receipt = self.receipts.record(by, now, taking, window, automatic)
+        if window:
+            until = f"may be undone until {receipt.final_at:%Y-%m-%d %H:%M} UTC"
+            words = f"{describe(self.lines, self.receipts, taking)}; {until}"
+            self._note(now, "received", by, self.status, self.status, words)
+        self._finalise_due(now)
+        return receipt
+
     def confirm_receipt(self, by: Actor, now: datetime, *, automatic: bool = False) -> None:
-        self._require({OrderStatus.SHIPPED}, "confirm receipt of")
+        """Everything outstanding received at once (the buyer's one-step receipt, or the timer)."""
         if not automatic and by.user_id != self.buyer.user_id:
             raise NotYourOrder("only the buyer confirms receipt")
-        self.timers.pop(TimerKind.AUTO_CONFIRM, None)
-        self.events.append(
-            OrderReceived(
-                order_id=self.order_id,
-                supplier_id=self.supplier_id,
-                grant_id=self.grant_id,
-                confirmed_by=by,
-                auto_confirmed=automatic,
-                amount=Money.cny(self.total_minor - self.refunded_minor),
+        self.receive(by, None, now, ReceiptPolicy(), None if automatic else Receivers(frozenset()))
+
+    def undo_receipt(self, no: int, by: Actor, now: datetime) -> Receipt:
+        """The receiver takes a receipt back within its window: nothing was released on it."""
+        self._require({OrderStatus.SHIPPED}, "undo a receipt of")
+        receipt = self.receipts.undo(no, by, now)
+        self._note(now, "receipt undone", by, self.status, self.status, f"receipt {no}")
+        self._arm_receipt_timer()
+        return receipt
+
+    def _finalise_due(self, now: datetime) -> None:
+        """Receipts whose undo window closed become final: each is an OrderReceived."""
+        for receipt in self.receipts.due(now):
+            receipt.state = ReceiptState.FINAL
+            receipt.complete = self.receipts.fully_received(self.lines)
+            lines = received_lines(self.lines, receipt.lines)
+            self.events.append(
+                OrderReceived(
+                    order_id=self.order_id,
+                    supplier_id=self.supplier_id,
+                    grant_id=self.grant_id,
+                    confirmed_by=receipt.by,
+                    auto_confirmed=receipt.automatic,
+                    amount=Money.cny(sum(line.amount_minor for line in lines)),
+                    receipt_no=receipt.no,
+                    lines=lines,
+                    complete=receipt.complete,
+                )
             )
-        )
-        self._move(
-            now, "receipt auto-confirmed" if automatic else "receipt confirmed", by, OrderStatus.RECEIVED
-        )
+            at_once = receipt.final_at <= receipt.at
+            words = describe(self.lines, self.receipts, receipt.lines) if at_once else f"receipt {receipt.no}"
+            if receipt.automatic:
+                action = "receipt auto-confirmed"
+            else:
+                action = (
+                    ("receipt confirmed" if receipt.complete else "received") if at_once else "receipt final"
+                )
+            if receipt.complete:
+                self.timers.pop(TimerKind.AUTO_CONFIRM, None)
+                self._move(now, action, receipt.by, OrderStatus.RECEIVED, words)
+            else:
+                self._note(now, action, receipt.by, self.status, self.status, words)
+        self._arm_receipt_timer()
+
+    def _arm_receipt_timer(self) -> None:
+        due = self.receipts.next_final_at()
+        if due is None:
+            self.timers.pop(TimerKind.RECEIPT_FINAL, None)
+        else:
+            self.timers[TimerKind.RECEIPT_FINAL] = Timer(due)
 
     def cancel(self, by: Actor, reason_code: CancelReason, reason: str, now: datetime) -> None:
         allowed = CANCELLABLE if reason_code is not CancelReason.NOT_SHIPPED_IN_TIME else {OrderStatus.PAID}
@@ -440,7 +532,14 @@ class Order:
         elif kind is TimerKind.SHIP and self.status is OrderStatus.PAID:
             self.cancel(SYSTEM, CancelReason.NOT_SHIPPED_IN_TIME, "the supplier did not ship in time", now)
         elif kind is TimerKind.AUTO_CONFIRM and self.status is OrderStatus.SHIPPED:
-            self.confirm_receipt(SYSTEM, now, automatic=True)
+            if not self.receipts.outstanding(self.lines):
+                # Receipts within their window cover the rest: look again when they close (an
+                # undone one leaves its lines to the timer then).
+                self.timers[kind] = Timer(self.receipts.next_final_at())
+                return False
+            self.receive(SYSTEM, None, now, ReceiptPolicy(), None)
+        elif kind is TimerKind.RECEIPT_FINAL and self.status is OrderStatus.SHIPPED:
+            self._finalise_due(now)
         else:
             return False
         return True

@@ -112,7 +112,7 @@ async def _months_add_up(conn: asyncpg.Connection) -> str | None:
 
 async def _escrows_resolved_once(conn: asyncpg.Connection) -> str | None:
     rows = await conn.fetch(
-        """select e.order_id, e.status, e.amount,
+        """select e.order_id, e.status, e.amount, e.released,
                   count(*) filter (where p.state = 'pending') pending,
                   count(t.transfer_id) escrows,
                   coalesce((select sum(r.amount) from transfers r where r.order_id = e.order_id
@@ -120,14 +120,14 @@ async def _escrows_resolved_once(conn: asyncpg.Connection) -> str | None:
            from escrows e
            left join transfers t on t.order_id = e.order_id and t.kind = 'pending'
            left join pending_transfers p on p.transfer_id = t.transfer_id
-           group by e.order_id, e.status, e.amount"""
+           group by e.order_id, e.status, e.amount, e.released"""
     )
 
     def consistent(r: asyncpg.Record) -> bool:
         if r["posted"] > r["amount"]:
             return False
         expected: dict[str, bool] = {
-            "held": r["pending"] >= 1 and r["posted"] == 0,
+            "held": r["pending"] >= 1 and r["posted"] == r["released"],
             "released": r["pending"] == 0 and r["posted"] > 0,
             "voided": r["pending"] == 0 and r["posted"] == 0 and r["escrows"] > 0,
             "refunded": r["pending"] == 0 and r["posted"] == 0 and r["escrows"] > 0,

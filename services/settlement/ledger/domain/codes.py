@@ -14,6 +14,7 @@ class TransferCode(StrEnum):
     ESCROW = "escrow"
     ESCROW_RELEASE = "escrow_release"
     ESCROW_VOID = "escrow_void"
+    ESCROW_CARRIED = "escrow_carried"
     PLATFORM_FEE = "platform_fee"
     RECEIVABLE_RECOVER = "receivable_recover"
     RECEIVABLE_REPLENISH = "receivable_replenish"
@@ -53,7 +54,8 @@ class TransferCode(StrEnum):
 MEANINGS: dict[TransferCode, str] = {
     TransferCode.BUDGET: "a grant's budget, from its university's funding",
     TransferCode.ESCROW: "an order's money held in escrow: grant → supplier payable, pending",
-    TransferCode.ESCROW_RELEASE: "the escrow posted on receipt",
+    TransferCode.ESCROW_RELEASE: "the escrow of a receipt's lines posted (all that is held on the last)",
+    TransferCode.ESCROW_CARRIED: "what a partial receipt leaves, voided to be held again as a new generation",
     TransferCode.ESCROW_VOID: "the escrow given back to the grant: the order was cancelled or closed",
     TransferCode.PLATFORM_FEE: "the platform's fee on a release: supplier payable → fee income",
     TransferCode.RECEIVABLE_RECOVER: "what a supplier owes the guarantee fund, taken from its money",

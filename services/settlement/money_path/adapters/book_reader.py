@@ -88,6 +88,8 @@ def escrow_of(row: asyncpg.Record) -> Escrow:
         fee=row["fee"],
         resolved_by=row["resolved_by"],
         version=row["version"],
+        released=row["released"],
+        receipts=tuple(row["receipts"]),
     )
 
 

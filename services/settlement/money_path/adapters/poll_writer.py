@@ -39,15 +39,19 @@ async def _escrows(conn: asyncpg.Connection, poll: Poll) -> None:
         return
     await conn.execute(
         """insert into escrows (order_id, grant_id, tenant_id, supplier_id, amount, by_category, held,
-               generation, refunded, refunded_by_category, status, reason, fee, resolved_by, version)
-           select o, g, t, s, a, bc::jsonb, h::jsonb, gen, r, rc::jsonb, st, re, f, rb, v
+               generation, refunded, refunded_by_category, status, reason, fee, resolved_by, version,
+               released, receipts)
+           select o, g, t, s, a, bc::jsonb, h::jsonb, gen, r, rc::jsonb, st, re, f, rb, v, rel,
+                  string_to_array(rcp, ',')::int[]
            from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
                        $8::int[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bigint[],
-                       $14::uuid[], $15::int[]) x(o, g, t, s, a, bc, h, gen, r, rc, st, re, f, rb, v)
+                       $14::uuid[], $15::int[], $16::bigint[], $17::text[])
+                x(o, g, t, s, a, bc, h, gen, r, rc, st, re, f, rb, v, rel, rcp)
            on conflict (order_id) do update set held = excluded.held, generation = excluded.generation,
                refunded = excluded.refunded, refunded_by_category = excluded.refunded_by_category,
                status = excluded.status, reason = excluded.reason, fee = excluded.fee,
-               resolved_by = excluded.resolved_by, version = excluded.version, updated_at = now()""",
+               resolved_by = excluded.resolved_by, version = excluded.version,
+               released = excluded.released, receipts = excluded.receipts, updated_at = now()""",
         [e.order_id for e in escrows],
         [e.grant_id for e in escrows],
         [e.tenant_id for e in escrows],
@@ -63,6 +67,8 @@ async def _escrows(conn: asyncpg.Connection, poll: Poll) -> None:
         [e.fee for e in escrows],
         [e.resolved_by for e in escrows],
         [e.version for e in escrows],
+        [e.released for e in escrows],
+        [",".join(map(str, e.receipts)) for e in escrows],
     )
 
 

@@ -40,6 +40,9 @@ class EscrowOut(BaseModel):
     status: str
     reason: str | None
     fee: int
+    released: int  # gross released so far, receipt by receipt
+    receipts: list[int]  # the receipts released on it
+    held: dict[str, int]  # what is still held, by category
     transfers: list[TransferOut]
 
 
@@ -82,5 +85,8 @@ async def escrow(order_id: Annotated[str, Path(max_length=200)], ctx: Ctx, reade
         status=row["status"],
         reason=row["reason"],
         fee=row["fee"],
+        released=row["released"],
+        receipts=list(row["receipts"]),
+        held=json.loads(row["held"]),
         transfers=[TransferOut(**dict(t)) for t in transfers],
     )

@@ -53,6 +53,8 @@ class Escrow:
     fee: int = 0
     resolved_by: uuid.UUID | None = None  # the event that released or voided it: its replay is known
     version: int = 0
+    released: int = 0  # gross released so far, receipt by receipt
+    receipts: tuple[int, ...] = ()  # the receipts released on it: their replays are known
 
     @property
     def known(self) -> consistency.Known:
@@ -77,6 +79,8 @@ class Escrow:
             self.fee,
             self.resolved_by,
             self.version,
+            self.released,
+            self.receipts,
         )
 
 
@@ -299,10 +303,13 @@ def decide_ended(ended: OrderCancelled | OrderClosed, cause: Envelope, book: Boo
 
 
 def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Outcome:
-    """Receipt confirmed: post the escrow to the supplier, take the fee, recover what it owes.
+    """A receipt became final: post its lines' escrow to the supplier (all that is held when it
+    completes the order), take the fee, recover what the supplier owes. What a partial receipt
+    leaves held is reserved again as the next generation. The fee of each release is what the
+    fee on everything released so far adds, so partial releases add up to the whole order's.
 
-    Size: releasing, taking the fee and recovering what the supplier owes the guarantee fund are
-    one decision over one read of the escrow."""
+    Size: releasing, carrying the rest, the fee and the recovery are one decision over one read
+    of the escrow."""
     escrow = book.escrow(received.order_id)
     if escrow is None:
         return not_escrowed(received.order_id)
@@ -311,9 +318,7 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
         cause,
         grant_id=received.grant_id,
         supplier_id=received.supplier_id,
-        amount=consistency.received_amount_differences(
-            received.amount.amount_minor, sum(escrow.held.values()), escrow.amount
-        ),
+        amount=_receipt_differences(received, escrow),
     )
     if wrong is not None:
         return wrong
@@ -321,6 +326,8 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
         if escrow.resolved_by == cause.event_id:
             return None  # a replay of this very release, beyond the dedup window
         return Refused("escrow_not_held", f"order {received.order_id!r} escrow is {escrow.status}, not held")
+    if received.receipt_no in escrow.receipts:
+        return None  # this receipt was released already: a replay beyond the dedup window
     oid, sid, gid, gen, tenant = (
         escrow.order_id,
         escrow.supplier_id,
@@ -328,9 +335,11 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
         escrow.generation,
         escrow.tenant_id,
     )
+    taking = dict(escrow.held) if received.complete else _taking(received, escrow.held)
+    suffix = "" if received.receipt_no == 1 else f":r{received.receipt_no}"
     releases = [
         Transfer(
-            transfer_id(f"order:{oid}:release:{category}"),
+            transfer_id(f"order:{oid}:release:{category}{suffix}"),
             accounts.grant(tenant, gid, category),
             accounts.supplier_payable(sid),
             amount,
@@ -339,15 +348,18 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
             pending_id=transfer_id(accounts.escrow_pending(oid, category, gen)),
             order_id=oid,
         )
-        for category, amount in escrow.held.items()
+        for category, amount in taking.items()
         if amount
     ]
+    carried, remaining = _carry(escrow, taking) if not received.complete else ([], {})
     gross = sum(t.amount for t in releases)
-    fee = platform_fee(gross, book.terms.fee_rate_bp)
+    fee = platform_fee(escrow.released + gross, book.terms.fee_rate_bp) - platform_fee(
+        escrow.released, book.terms.fee_rate_bp
+    )
     fees = (
         [
             Transfer(
-                transfer_id(f"order:{oid}:fee"),
+                transfer_id(f"order:{oid}:fee{suffix}"),
                 accounts.supplier_payable(sid),
                 accounts.FEE_INCOME,
                 fee,
@@ -359,7 +371,9 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
         if fee
         else []
     )
-    recovering, recovered, outstanding = recovery(book.ledger, sid, f"order:{oid}", gross - fee, order_id=oid)
+    recovering, recovered, outstanding = recovery(
+        book.ledger, sid, f"order:{oid}{suffix}", gross - fee, order_id=oid
+    )
     events: list[EventPayload] = [
         EscrowReleased.model_validate(  # amounts as plain values: validated once, in pydantic's core
             {
@@ -371,6 +385,8 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
                 "net_to_supplier": fen(gross - fee - recovered),
                 "receivable_recovered": fen(recovered),
                 "transfer_ids": [t.transfer_id for t in releases + fees],
+                "receipt_no": received.receipt_no,
+                "complete": received.complete,
             }
         )
     ]
@@ -381,18 +397,71 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
             )
         )
     month = book.terms.today.replace(day=1)
-    moved = [(category, amount) for category, amount in escrow.held.items() if amount]
-    escrow.status, escrow.reason, escrow.resolved_by, escrow.held, escrow.fee = (
-        "released",
-        None,
-        cause.event_id,
-        {},
-        fee,
-    )
+    moved = [(category, amount) for category, amount in taking.items() if amount]
+    escrow.held, escrow.fee, escrow.released = remaining, escrow.fee + fee, escrow.released + gross
+    escrow.receipts = (*escrow.receipts, received.receipt_no)
+    if received.complete:
+        escrow.status, escrow.reason, escrow.resolved_by = "released", None, cause.event_id
+    else:
+        escrow.generation = gen + 1
     return Decision(
-        transfers=releases + fees + recovering,
+        transfers=releases + carried + fees + recovering,
         escrow=escrow,
         figures=[FigureMove(tenant, gid, c, encumbered=-a, expended=a) for c, a in moved],
         months=[MonthMove(tenant, gid, c, month, expended=a) for c, a in moved],
         events=events,
     )
+
+
+def _taking(received: OrderReceived, held: dict[str, int]) -> dict[str, int]:
+    """A partial receipt's lines by category, each at most what is held (a refund from escrow
+    may have given part back)."""
+    wanted: dict[str, int] = defaultdict(int)
+    for line in received.lines:
+        wanted[line.category.value] += line.amount_minor
+    return {c: min(wanted.get(c, 0), held[c]) for c in held if min(wanted.get(c, 0), held[c])}
+
+
+def _carry(escrow: Escrow, taking: dict[str, int]) -> tuple[list[Transfer], dict[str, int]]:
+    """After a partial receipt: void the held categories it does not touch (those it touches are
+    posted in part; the rest of their pending goes back), and reserve what is left of each as the
+    next generation."""
+    oid, gen = escrow.order_id, escrow.generation
+    voids = [
+        Transfer(
+            transfer_id(f"order:{oid}:carry:{category}:g{gen}"),
+            accounts.grant(escrow.tenant_id, escrow.grant_id, category),
+            accounts.supplier_payable(escrow.supplier_id),
+            amount,
+            TransferKind.VOID_PENDING,
+            TransferCode.ESCROW_CARRIED,
+            pending_id=transfer_id(accounts.escrow_pending(oid, category, gen)),
+            order_id=oid,
+        )
+        for category, amount in escrow.held.items()
+        if amount and not taking.get(category)
+    ]
+    remaining = {c: a - taking.get(c, 0) for c, a in escrow.held.items() if a - taking.get(c, 0)}
+    reserves = reservation(escrow.tenant_id, oid, escrow.grant_id, escrow.supplier_id, remaining, gen + 1)
+    return voids + reserves, remaining
+
+
+def _receipt_differences(received: OrderReceived, escrow: Escrow) -> list[str]:
+    """A receipt without lines names what is still to settle (as before receipts by line); one
+    with lines names what they are worth, within the order's amount in each category."""
+    if not received.lines:
+        return consistency.received_amount_differences(
+            received.amount.amount_minor, sum(escrow.held.values()), escrow.amount
+        )
+    wrong: list[str] = []
+    worth = sum(line.amount_minor for line in received.lines)
+    if worth != received.amount.amount_minor:
+        wrong.append(f"amount: event says {received.amount.amount_minor} fen, its lines {worth}")
+    by_category: dict[str, int] = defaultdict(int)
+    for line in received.lines:
+        by_category[line.category.value] += line.amount_minor
+    for category, amount in sorted(by_category.items()):
+        ordered = escrow.by_category.get(category, 0)
+        if amount > ordered:
+            wrong.append(f"{category}: event receives {amount} fen, the order has {ordered}")
+    return wrong
