@@ -16,6 +16,7 @@ from services.invoices.adapters.formats.errors import (
     InvoiceXmlRefused,
     MalformedInvoice,
 )
+from services.invoices.adapters.formats.invoice_json import InvoiceIn
 from services.invoices.domain.invoice import InvalidInvoice, InvoiceKind, TotalsDisagree
 
 SAMPLE = (Path(__file__).parents[2] / "data" / "invoices" / "digital_invoice.xml").read_bytes()
@@ -94,3 +95,35 @@ def test_hostile_and_broken_files_are_refused_with_a_stable_code(data: bytes, er
     with pytest.raises(error) as refused:
         einvoice_xml.read(data)
     assert getattr(refused.value, "code", "")
+
+
+def test_the_same_invoice_as_json_reads_the_same() -> None:
+    xml = einvoice_xml.read(SAMPLE)
+    body = {
+        "number": xml.number,
+        "issue_date": "2026-12-03",
+        "seller": {"name": xml.seller.name, "tax_id": xml.seller.tax_id},
+        "buyer": {"name": xml.buyer.name, "tax_id": xml.buyer.tax_id},
+        "lines": [
+            {
+                "name": x.name,
+                "specification": x.specification,
+                "unit": x.unit,
+                "quantity": str(x.quantity),
+                "unit_price": str(x.unit_price),
+                "amount_minor": x.amount_fen,
+                "tax_rate": str(x.tax_rate),
+                "tax_minor": x.tax_fen,
+            }
+            for x in xml.lines
+        ],
+        "amount_minor": 8_540,
+        "tax_minor": 1_110,
+        "total_minor": 9_650,
+        "remark": xml.remark,
+    }
+    assert InvoiceIn.model_validate(body).invoice() == xml
+    with pytest.raises(TotalsDisagree):
+        InvoiceIn.model_validate({**body, "total_minor": 9_651}).invoice()
+    older = InvoiceIn.model_validate({**body, "code": "032001900111", "number": "12345678"}).invoice()
+    assert (older.kind, older.number) == (InvoiceKind.ELECTRONIC, "03200190011112345678")
