@@ -45,6 +45,7 @@ RIGHTFUL = {
     Role.PLATFORM_OPS: Principal("ops-1", Role.PLATFORM_OPS, "platform"),
     Role.RECONCILIATION: Principal("recon-1", Role.RECONCILIATION, "platform"),
     Role.INTEGRATION: Principal("campus-mall", Role.INTEGRATION, "tsinghua"),
+    Role.RECEIVER: Principal("stores-1", Role.RECEIVER, "tsinghua"),
 }
 # Who has no business with them, whatever their role admits.
 INTRUDERS = [
@@ -60,6 +61,8 @@ INTRUDERS = [
     Principal("fo-other", Role.UNIVERSITY_FINANCE, "tsinghua", org_unit_id="S-OTHER"),
     Principal("dean-other", Role.UNIT_APPROVER, "tsinghua", org_unit_id="S-OTHER"),
     Principal("dean-1", Role.UNIT_APPROVER, "fudan", org_unit_id="S-WORLD"),  # same ids elsewhere
+    Principal("stores-1", Role.RECEIVER, "fudan"),
+    Principal("stores-9", Role.RECEIVER, "tsinghua", org_unit_id="S-OTHER"),  # another school's stores
 ]
 ACCOUNT_NUMBER = "6228480402564890018"  # the one onboard_supplier gives SUP-004
 # Routes that create a record of the caller's own university and can name no other's: grant ids
@@ -87,6 +90,11 @@ def bodies(order_id: str) -> dict[tuple[str, str], Any]:
         ("POST", "/v1/orders/{order_id}/cancel"): REASON,
         ("POST", "/v1/orders/{order_id}/decline"): REASON,
         ("POST", "/v1/orders/{order_id}/ship"): {"carrier": "SF Express", "tracking_number": "SF9"},
+        ("POST", "/v1/orders/{order_id}/receipts"): {"lines": [{"line_no": 1, "quantity": 1}]},
+        ("PUT", "/v1/universities/{tenant_id}/receipt-policy"): {
+            "receiver_must_differ": True,
+            "undo_window_seconds": 60,
+        },
         ("POST", "/v1/grants"): {
             "grant_id": GRANT,
             "code": "NSFC-22375001",
@@ -173,6 +181,7 @@ class World:
             "line_id": "0918-20261202-1",
             "on": "2026-12-02",
             "bank_reference": "BK100000000001",
+            "receipt_no": "1",
         }
         self.bodies = bodies(order_id)
         self.secrets = [order_id, refund_id, GRANT, "NSFC-22375001", "Single-cell proteomics"]
