@@ -3,8 +3,6 @@ grant's lab (its PI and authorised buyers, from the grants projection)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncpg
 
 from services.orders.domain.receipt import ReceiptPolicy
@@ -17,7 +15,7 @@ async def policy(conn: asyncpg.Connection, tenant_id: str) -> ReceiptPolicy:
     )
     if row is None:
         return ReceiptPolicy()
-    return ReceiptPolicy(row["receiver_must_differ"], timedelta(seconds=row["undo_window_seconds"]))
+    return ReceiptPolicy.of(row["receiver_must_differ"], row["undo_window_seconds"])
 
 
 async def set_policy(conn: asyncpg.Connection, tenant_id: str, policy: ReceiptPolicy, set_by: str) -> None:
@@ -29,17 +27,19 @@ async def set_policy(conn: asyncpg.Connection, tenant_id: str, policy: ReceiptPo
                set_at = now()""",
         tenant_id,
         policy.receiver_must_differ,
-        int(policy.undo_window.total_seconds()),
+        policy.undo_window_seconds,
         set_by,
     )
 
 
-async def lab(conn: asyncpg.Connection, tenant_id: str, grant_id: str) -> frozenset[str]:
-    """The grant's PI and authorised buyers (none when the grant is unknown here)."""
+async def lab(conn: asyncpg.Connection, order_id: str) -> frozenset[str]:
+    """The PI and authorised buyers of the order's grant (none when the order or its grant is
+    unknown here)."""
     row = await conn.fetchrow(
-        "select pi_id, authorised_buyers from grants where tenant_id = $1 and grant_id = $2",
-        tenant_id,
-        grant_id,
+        """select g.pi_id, g.authorised_buyers from orders o
+           join grants g on g.tenant_id = o.tenant_id and g.grant_id = o.grant_id
+           where o.order_id = $1""",
+        order_id,
     )
     if row is None:
         return frozenset()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -33,16 +32,9 @@ class ReceiptIn(RequestBody):
     lines: Annotated[list[ReceiptLineIn] | None, Field(max_length=500)] = None  # None: all outstanding
 
 
-class ReceiptPolicyIO(RequestBody):
+class ReceiptPolicyIn(RequestBody):
     receiver_must_differ: bool = False
     undo_window_seconds: Annotated[int, Field(strict=True, ge=0, le=MAX_WINDOW_SECONDS)] = 0
-
-    @classmethod
-    def of(cls, policy: ReceiptPolicy) -> ReceiptPolicyIO:
-        return cls(
-            receiver_must_differ=policy.receiver_must_differ,
-            undo_window_seconds=int(policy.undo_window.total_seconds()),
-        )
 
 
 class ReceiptPolicyOut(BaseModel):
@@ -84,18 +76,18 @@ async def undo(
 async def get_policy(tenant_id: str, ctx: Ctx, finance: FinanceRole) -> ReceiptPolicyOut:
     require_tenant(finance, tenant_id)
     policy = await receiving.policy(ctx, tenant_id)
-    return ReceiptPolicyOut(tenant_id=tenant_id, **ReceiptPolicyIO.of(policy).model_dump())
+    return ReceiptPolicyOut(tenant_id=tenant_id, **policy.view())
 
 
 @router.put("/v1/universities/{tenant_id}/receipt-policy", response_model=ReceiptPolicyOut)
 async def put_policy(
-    tenant_id: str, body: ReceiptPolicyIO, ctx: Ctx, finance: FinanceRole
+    tenant_id: str, body: ReceiptPolicyIn, ctx: Ctx, finance: FinanceRole
 ) -> ReceiptPolicyOut:
     """The university's receipt rules (audited): whether the receiver must not be the requester,
     and how long a receiver may undo a receipt (0 to 7 days; 0: final at once)."""
     require_tenant(finance, tenant_id)
     if finance.org_unit_id is not None:
         raise Forbidden("the receipt rules are the whole university's", code="outside_scope")
-    policy = ReceiptPolicy(body.receiver_must_differ, timedelta(seconds=body.undo_window_seconds))
+    policy = ReceiptPolicy.of(body.receiver_must_differ, body.undo_window_seconds)
     await receiving.set_policy(ctx, finance, tenant_id, policy)
-    return ReceiptPolicyOut(tenant_id=tenant_id, **ReceiptPolicyIO.of(policy).model_dump())
+    return ReceiptPolicyOut(tenant_id=tenant_id, **policy.view())

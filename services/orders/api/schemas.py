@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from contracts.events.common import Actor
 from contracts.events.orders import OrderLine
 from plumbing.web.request_bodies import RequestBody
-from services.orders.domain.order import Order
+from services.orders.domain.order import Order, OrderStatus
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -98,7 +98,7 @@ class OrderOut(BaseModel):
     def of(cls, o: Order) -> OrderOut:
         """Size: the order's fields one by one, with its approvals and receipts."""
         # an order received before receipts were kept by line was received whole
-        whole = not o.receipts.items and o.status.value in ("RECEIVED", "COMPLETED")
+        whole = not o.receipts.items and o.status in (OrderStatus.RECEIVED, OrderStatus.COMPLETED)
         return cls(
             order_id=o.order_id,
             checkout_id=o.checkout_id,

@@ -22,8 +22,7 @@ async def receive(ctx: Context, order_id: str, receiver: Principal, asked: Mappi
     async with ctx.pool.acquire() as conn:
         policy = await receiving.policy(conn, receiver.tenant_id)
         scope = await queries.scope_grants(conn, receiver, ctx.today)
-        order = await ORDERS.store.get(conn, order_id)
-        lab = await receiving.lab(conn, order.tenant_id, order.grant_id) if order is not None else frozenset()
+        lab = await receiving.lab(conn, order_id)
 
     def visible(o: Order) -> bool:
         return queries.may_see(receiver, o, scope) or (
@@ -66,8 +65,8 @@ async def set_policy(
             Audited.by(finance, "receipt_policy.set"),
             tenant_id=tenant_id,
             subject=f"receipt_policy:{tenant_id}",
-            before=_view(before),
-            after=_view(policy),
+            before=before.view(),
+            after=policy.view(),
             at=ctx.clock.now(),
         )
     return policy
@@ -76,13 +75,6 @@ async def set_policy(
 async def policy(ctx: Context, tenant_id: str) -> ReceiptPolicy:
     async with ctx.pool.acquire() as conn:
         return await receiving.policy(conn, tenant_id)
-
-
-def _view(policy: ReceiptPolicy) -> dict[str, object]:
-    return {
-        "receiver_must_differ": policy.receiver_must_differ,
-        "undo_window_seconds": int(policy.undo_window.total_seconds()),
-    }
 
 
 def _words(asked: Mapping[int, int] | None) -> str:

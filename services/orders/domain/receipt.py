@@ -63,6 +63,21 @@ class ReceiptPolicy:
     receiver_must_differ: bool = False
     undo_window: timedelta = timedelta(0)
 
+    @classmethod
+    def of(cls, receiver_must_differ: bool, undo_window_seconds: int) -> ReceiptPolicy:
+        return cls(receiver_must_differ, timedelta(seconds=undo_window_seconds))
+
+    @property
+    def undo_window_seconds(self) -> int:
+        return int(self.undo_window.total_seconds())
+
+    def view(self) -> dict[str, object]:
+        """The rules as the API shows them and the audit trail keeps them."""
+        return {
+            "receiver_must_differ": self.receiver_must_differ,
+            "undo_window_seconds": self.undo_window_seconds,
+        }
+
 
 @dataclass(frozen=True)
 class Receivers:

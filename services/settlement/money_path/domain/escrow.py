@@ -413,13 +413,20 @@ def decide_received(received: OrderReceived, cause: Envelope, book: Book) -> Out
     )
 
 
+def _received_by_category(received: OrderReceived) -> dict[str, int]:
+    """What a receipt's lines are worth in each budget category."""
+    worth: dict[str, int] = defaultdict(int)
+    for line in received.lines:
+        worth[line.category.value] += line.amount_minor
+    return worth
+
+
 def _taking(received: OrderReceived, held: dict[str, int]) -> dict[str, int]:
     """A partial receipt's lines by category, each at most what is held (a refund from escrow
     may have given part back)."""
-    wanted: dict[str, int] = defaultdict(int)
-    for line in received.lines:
-        wanted[line.category.value] += line.amount_minor
-    return {c: min(wanted.get(c, 0), held[c]) for c in held if min(wanted.get(c, 0), held[c])}
+    wanted = _received_by_category(received)
+    taking = {c: min(wanted.get(c, 0), amount) for c, amount in held.items()}
+    return {c: amount for c, amount in taking.items() if amount}
 
 
 def _carry(escrow: Escrow, taking: dict[str, int]) -> tuple[list[Transfer], dict[str, int]]:
@@ -457,10 +464,7 @@ def _receipt_differences(received: OrderReceived, escrow: Escrow) -> list[str]:
     worth = sum(line.amount_minor for line in received.lines)
     if worth != received.amount.amount_minor:
         wrong.append(f"amount: event says {received.amount.amount_minor} fen, its lines {worth}")
-    by_category: dict[str, int] = defaultdict(int)
-    for line in received.lines:
-        by_category[line.category.value] += line.amount_minor
-    for category, amount in sorted(by_category.items()):
+    for category, amount in sorted(_received_by_category(received).items()):
         ordered = escrow.by_category.get(category, 0)
         if amount > ordered:
             wrong.append(f"{category}: event receives {amount} fen, the order has {ordered}")
