@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from plumbing.xml_paths import find_all, local, text
 from services.invoices.adapters.formats.errors import (
     MAX_BYTES,
     MAX_LINES,
@@ -71,7 +72,7 @@ def read(data: bytes) -> Invoice:
         raise InvoiceXmlRefused(f"the invoice's XML is refused: {type(exc).__name__}") from exc
     except (ET.ParseError, ValueError) as exc:
         raise MalformedInvoice(f"the invoice is not well-formed XML: {exc}") from exc
-    if _local(root.tag) != "EInvoice":
+    if local(root.tag) != "EInvoice":
         raise MalformedInvoice("a fully digital invoice's XML is an <EInvoice>")
     try:
         return checked(_invoice(root))
@@ -80,12 +81,12 @@ def read(data: bytes) -> Invoice:
 
 
 def _invoice(root: ET.Element) -> Invoice:
-    number = _text(root, "TaxSupervisionInfo/InvoiceNumber") or _required(root, "Header/EIid")
+    number = text(root, "TaxSupervisionInfo/InvoiceNumber") or _required(root, "Header/EIid")
     kind, key = invoice_number(number)
-    issued = _text(root, "TaxSupervisionInfo/IssueTime") or _required(
+    issued = text(root, "TaxSupervisionInfo/IssueTime") or _required(
         root, "EInvoiceData/BasicInformation/RequestTime"
     )
-    items = _all(root, "EInvoiceData/IssuItemInformation")
+    items = find_all(root, "EInvoiceData/IssuItemInformation")
     if len(items) > MAX_LINES:
         raise MalformedInvoice(f"an invoice has at most {MAX_LINES} lines")
     basic = "EInvoiceData/BasicInformation/"
@@ -105,21 +106,21 @@ def _invoice(root: ET.Element) -> Invoice:
         amount_fen=fen(_required(root, basic + "TotalAmWithoutTax")),
         tax_fen=fen(_required(root, basic + "TotalTaxAm")),
         total_fen=fen(_required(root, basic + "TotalTax-includedAmount")),
-        offsets=_text(root, "EInvoiceData/AdditionalInformation/OriginalEInvoiceNumber") or None,
-        remark=_text(root, "EInvoiceData/AdditionalInformation/Remark") or "",
+        offsets=text(root, "EInvoiceData/AdditionalInformation/OriginalEInvoiceNumber") or None,
+        remark=text(root, "EInvoiceData/AdditionalInformation/Remark") or "",
     )
 
 
 def _line(item: ET.Element) -> InvoiceLine:
     return InvoiceLine(
         name=_required(item, "ItemName"),
-        specification=_text(item, "SpecMod") or "",
-        unit=_text(item, "MeaUnits") or "",
-        quantity=Decimal(_text(item, "Quantity") or "0"),
-        unit_price=Decimal(_text(item, "UnPrice") or "0"),
+        specification=text(item, "SpecMod") or "",
+        unit=text(item, "MeaUnits") or "",
+        quantity=Decimal(text(item, "Quantity") or "0"),
+        unit_price=Decimal(text(item, "UnPrice") or "0"),
         amount_fen=fen(_required(item, "Amount")),
         tax_rate=_rate(_required(item, "TaxRate")),
-        tax_fen=fen(_text(item, "ComTaxAm") or "0"),
+        tax_fen=fen(text(item, "ComTaxAm") or "0"),
     )
 
 
@@ -147,32 +148,8 @@ def _date(text: str) -> date:
     raise ValueError(f"{text!r} is not an issue time")
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _find(node: ET.Element, path: str) -> ET.Element | None:
-    for step in path.split("/"):
-        found = next((child for child in node if _local(child.tag) == step), None)
-        if found is None:
-            return None
-        node = found
-    return node
-
-
-def _all(node: ET.Element, path: str) -> list[ET.Element]:
-    *parents, last = path.split("/")
-    parent = _find(node, "/".join(parents)) if parents else node
-    return [] if parent is None else [child for child in parent if _local(child.tag) == last]
-
-
-def _text(node: ET.Element, path: str) -> str | None:
-    found = _find(node, path)
-    return None if found is None or found.text is None else found.text.strip()
-
-
 def _required(node: ET.Element, path: str) -> str:
-    value = _text(node, path)
+    value = text(node, path)
     if not value:
         raise ValueError(f"{path} is missing")
     return value

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import date, datetime
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from plumbing.xml_paths import find, find_all, local, text, texts
 from services.settlement.reconciliation.domain.statement import (
     Batch,
     CurrencyMismatch,
@@ -52,16 +52,16 @@ def read(text: str) -> Statement:
         raise MalformedStatement(f"the statement's XML is refused: {type(exc).__name__}") from exc
     except (ET.ParseError, ValueError) as exc:
         raise MalformedStatement(f"the statement is not well-formed XML: {exc}") from exc
-    if _local(root.tag) != "Document":
+    if local(root.tag) != "Document":
         raise MalformedStatement("a camt.053 statement is a <Document>")
     body = next(iter(root), None)
-    if body is not None and _local(body.tag) == "BkToCstmrAcctRpt":
+    if body is not None and local(body.tag) == "BkToCstmrAcctRpt":
         raise ProvisionalStatement(
             "a camt.052 account report is intraday and provisional; import the end-of-day camt.053"
         )
-    if body is None or _local(body.tag) != "BkToCstmrStmt":
+    if body is None or local(body.tag) != "BkToCstmrStmt":
         raise MalformedStatement("the document holds no BkToCstmrStmt (camt.053)")
-    statements = _all(body, "Stmt")
+    statements = find_all(body, "Stmt")
     if len(statements) != 1:
         raise MalformedStatement(f"a file holds one account's statement of one day, not {len(statements)}")
     stmt = statements[0]
@@ -72,21 +72,21 @@ def read(text: str) -> Statement:
 
 
 def _statement(stmt: ET.Element) -> Statement:
-    account = _text(stmt, "Acct/Id/Othr/Id") or _text(stmt, "Acct/Id/IBAN")
+    account = text(stmt, "Acct/Id/Othr/Id") or text(stmt, "Acct/Id/IBAN")
     if not account:
         raise ValueError("Acct/Id names no account")
-    currency = _text(stmt, "Acct/Ccy") or "CNY"
+    currency = text(stmt, "Acct/Ccy") or "CNY"
     balances: dict[str, tuple[int, date | None]] = {}
-    for bal in _all(stmt, "Bal"):
-        code = _text(bal, "Tp/CdOrPrtry/Cd")
+    for bal in find_all(stmt, "Bal"):
+        code = text(bal, "Tp/CdOrPrtry/Cd")
         balances[code] = (_amount(bal, currency), _day(bal, "Dt"))
     opening = next((balances[c] for c in OPENING_CODES if c in balances), None)
     if opening is None or CLOSING_CODE not in balances:
         raise ValueError("a statement needs an opening (OPBD or PRCD) and a closing (CLBD) balance")
     closing, closing_day = balances[CLOSING_CODE]
     lines: list[StatementLine] = []
-    for n, entry in enumerate(_all(stmt, "Ntry"), start=1):
-        status = _text(entry, "Sts/Cd") or _text(entry, "Sts")
+    for n, entry in enumerate(find_all(stmt, "Ntry"), start=1):
+        status = text(entry, "Sts/Cd") or text(entry, "Sts")
         if status and status != "BOOK":
             continue  # pending or information only: not in the booked balances
         limit_lines(len(lines) + 1)
@@ -96,7 +96,7 @@ def _statement(stmt: ET.Element) -> Statement:
             raise CurrencyMismatch(f"entry {n}: {exc.message}", details={"line": n}) from exc
         except (ValueError, AttributeError) as exc:
             raise MalformedStatement(f"entry {n}: {exc}", details={"line": n}) from exc
-    to = _text(stmt, "FrToDt/ToDtTm")
+    to = text(stmt, "FrToDt/ToDtTm")
     on = closing_day or (datetime.fromisoformat(to).date() if to else None)
     on = on or (max(line.booking_date for line in lines) if lines else None)
     if on is None:
@@ -120,13 +120,13 @@ def _entry(entry: ET.Element, n: int, currency: str) -> StatementLine:
     if booked is None:
         raise ValueError("BookgDt is missing")
     direction = Direction.CREDIT if amount > 0 else Direction.DEBIT
-    details = _all(entry, "NtryDtls/TxDtls")
+    details = find_all(entry, "NtryDtls/TxDtls")
     batch = None
-    count_text = _text(entry, "NtryDtls/Btch/NbOfTxs")
+    count_text = text(entry, "NtryDtls/Btch/NbOfTxs")
     ids = tuple(e for e in (_end_to_end(tx) for tx in details) if e)
     if count_text or len(details) > 1:
         count = int(count_text) if count_text else len(details)
-        total_text = _text(entry, "NtryDtls/Btch/TtlAmt")
+        total_text = text(entry, "NtryDtls/Btch/TtlAmt")
         batch = Batch(
             count, to_fen(total_text) if total_text else abs(amount), ids if len(details) > 1 else ()
         )
@@ -138,33 +138,33 @@ def _entry(entry: ET.Element, n: int, currency: str) -> StatementLine:
         amount_minor=abs(amount),
         direction=direction,
         value_date=_day(entry, "ValDt"),
-        bank_reference=_text(entry, "AcctSvcrRef") or _text(entry, "NtryRef"),
+        bank_reference=text(entry, "AcctSvcrRef") or text(entry, "NtryRef"),
         end_to_end_id=ids[0] if tx is not None and ids else "",
-        remittance=" ".join(t for t in (_texts(tx, "RmtInf/Ustrd") if tx is not None else []) if t)
-        or _text(entry, "AddtlNtryInf"),
+        remittance=" ".join(t for t in (texts(tx, "RmtInf/Ustrd") if tx is not None else []) if t)
+        or text(entry, "AddtlNtryInf"),
         counterparty_account=(
-            _text(tx, f"RltdPties/{party}Acct/Id/Othr/Id") or _text(tx, f"RltdPties/{party}Acct/Id/IBAN")
+            text(tx, f"RltdPties/{party}Acct/Id/Othr/Id") or text(tx, f"RltdPties/{party}Acct/Id/IBAN")
             if tx is not None
             else ""
         ),
         counterparty_name=(
-            _text(tx, f"RltdPties/{party}/Pty/Nm") or _text(tx, f"RltdPties/{party}/Nm")
+            text(tx, f"RltdPties/{party}/Pty/Nm") or text(tx, f"RltdPties/{party}/Nm")
             if tx is not None
             else ""
         ),
         batch=batch,
-        reversal=_text(entry, "RvslInd").lower() in ("true", "1"),
-        kind=KINDS.get(_text(entry, "BkTxCd/Domn/Fmly/SubFmlyCd").upper(), ""),
+        reversal=text(entry, "RvslInd").lower() in ("true", "1"),
+        kind=KINDS.get(text(entry, "BkTxCd/Domn/Fmly/SubFmlyCd").upper(), ""),
     )
 
 
 def _end_to_end(tx: ET.Element) -> str:
-    value = _text(tx, "Refs/EndToEndId")
+    value = text(tx, "Refs/EndToEndId")
     return "" if value == "NOTPROVIDED" else value
 
 
 def _amount(element: ET.Element, currency: str) -> int:
-    amt = _find(element, "Amt")
+    amt = find(element, "Amt")
     if amt is None or not (amt.text or "").strip():
         raise ValueError("Amt is missing")
     if amt.get("Ccy", currency) != currency:
@@ -172,7 +172,7 @@ def _amount(element: ET.Element, currency: str) -> int:
     fen = to_fen(amt.text or "")
     if fen < 0:
         raise ValueError("Amt is not signed; CdtDbtInd says the direction")
-    indicator = _text(element, "CdtDbtInd")
+    indicator = text(element, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
         raise ValueError(f"CdtDbtInd is {indicator!r}, not CRDT or DBIT")
     return fen if indicator == "CRDT" else -fen
@@ -180,40 +180,11 @@ def _amount(element: ET.Element, currency: str) -> int:
 
 def _day(element: ET.Element, path: str) -> date | None:
     """`path/Dt` (a day) or `path/DtTm` (a moment, of which the day)."""
-    d = _text(element, f"{path}/Dt")
+    d = text(element, f"{path}/Dt")
     if d:
         return date.fromisoformat(d)
-    dt = _text(element, f"{path}/DtTm")
+    dt = text(element, f"{path}/DtTm")
     return datetime.fromisoformat(dt).date() if dt else None
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(element: ET.Element, name: str) -> Iterator[ET.Element]:
-    return (child for child in element if _local(child.tag) == name)
-
-
-def _all(element: ET.Element, path: str) -> list[ET.Element]:
-    found = [element]
-    for name in path.split("/"):
-        found = [child for parent in found for child in _children(parent, name)]
-    return found
-
-
-def _find(element: ET.Element, path: str) -> ET.Element | None:
-    found = _all(element, path)
-    return found[0] if found else None
-
-
-def _text(element: ET.Element, path: str) -> str:
-    found = _find(element, path)
-    return (found.text or "").strip() if found is not None else ""
-
-
-def _texts(element: ET.Element, path: str) -> list[str]:
-    return [(e.text or "").strip() for e in _all(element, path)]
 
 
 def write(statement: Statement, *, message_id: str, created: datetime) -> str:
