@@ -21,6 +21,7 @@ class Service(StrEnum):
     SETTLEMENT = "settlement"
     SUPPLIERS = "suppliers"
     REFUNDS = "refunds"
+    INVOICES = "invoices"
 
 
 def service_settings(service: str) -> ServiceSettings:

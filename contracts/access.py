@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from contracts.topics import CONSUMERS, OWNERS, Topic, dead_letter_topic, replay_topic, with_prefix
 
-SERVICES = ("orders", "settlement", "suppliers", "refunds")
+SERVICES = ("orders", "settlement", "suppliers", "refunds", "invoices")
 INTEGRATION = "integration"
 OPERATOR = "operator"
 BROKER = "broker"

@@ -11,6 +11,7 @@ from pydantic import Field, TypeAdapter, ValidationError, create_model
 from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from contracts.events.commands import ORDER_COMMANDS
+from contracts.events.invoices import INVOICE_EVENTS
 from contracts.events.orders import ORDER_EVENTS
 from contracts.events.organisation import ORGANISATION_EVENTS
 from contracts.events.refunds import REFUND_EVENTS
@@ -97,5 +98,6 @@ REGISTRY = EventRegistry(
         *ORGANISATION_EVENTS,
         *SUPPLIER_EVENTS,
         *REFUND_EVENTS,
+        *INVOICE_EVENTS,
     )
 )

@@ -11,6 +11,7 @@ class Topic(StrEnum):
     SETTLEMENT_EVENTS = "settlement.events"
     SUPPLIERS_EVENTS = "suppliers.events"
     REFUNDS_EVENTS = "refunds.events"
+    INVOICES_EVENTS = "invoices.events"
 
     @property
     def dlq(self) -> str:
@@ -34,6 +35,7 @@ KEYS: dict[Topic, str] = {
     Topic.ORDERS_COMMANDS: "the platform's external reference",
     Topic.SETTLEMENT_EVENTS: "aggregate_id",
     Topic.SUPPLIERS_EVENTS: "supplier_id",
+    Topic.INVOICES_EVENTS: "aggregate_id",
 }
 
 
@@ -46,16 +48,18 @@ OWNERS: dict[Topic, str] = {
     Topic.SETTLEMENT_EVENTS: "settlement",
     Topic.SUPPLIERS_EVENTS: "suppliers",
     Topic.REFUNDS_EVENTS: "refunds",
+    Topic.INVOICES_EVENTS: "invoices",
 }
 
 # Which services consume each topic (each service's `events.EVENTS` says the same from the event
 # classes it handles; tests/unit/test_access.py holds the two together).
 CONSUMERS: dict[Topic, frozenset[str]] = {
-    Topic.ORDERS_EVENTS: frozenset({"settlement", "refunds"}),
+    Topic.ORDERS_EVENTS: frozenset({"settlement", "refunds", "invoices"}),
     Topic.ORDERS_COMMANDS: frozenset({"orders"}),
-    Topic.SETTLEMENT_EVENTS: frozenset({"orders", "refunds"}),
-    Topic.SUPPLIERS_EVENTS: frozenset({"orders", "settlement"}),
+    Topic.SETTLEMENT_EVENTS: frozenset({"orders", "refunds", "invoices"}),
+    Topic.SUPPLIERS_EVENTS: frozenset({"orders", "settlement", "invoices"}),
     Topic.REFUNDS_EVENTS: frozenset({"orders", "settlement"}),
+    Topic.INVOICES_EVENTS: frozenset({"settlement"}),
 }
 
 

@@ -9,8 +9,8 @@ STACK="${UNISETTLE_STACK_DIR:-$ROOT/.stack}"
 RUN="$STACK/services"
 PYTHON="${UNISETTLE_PYTHON:-$ROOT/.venv/bin/python}"
 READY_TIMEOUT="${UNISETTLE_READY_TIMEOUT:-120}"
-declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004 [profiles]=8006 [console]=8005)
-ORDER=(orders settlement suppliers refunds profiles console)
+declare -A PORTS=([orders]=8001 [settlement]=8002 [suppliers]=8003 [refunds]=8004 [invoices]=8007 [profiles]=8006 [console]=8005)
+ORDER=(orders settlement suppliers refunds invoices profiles console)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 

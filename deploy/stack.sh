@@ -19,7 +19,7 @@ if [[ "$KAFKA_NODES" == 3 ]]; then REPLICATION=3 MIN_ISR=2 KAFKA_HEAP=768m; else
 PG_PORT="${UNISETTLE_PG_PORT:-15432}"
 PG_USER=unisettle
 PG_PASSWORD=unisettle
-SERVICE_DATABASES=(orders settlement suppliers refunds console)
+SERVICE_DATABASES=(orders settlement suppliers refunds invoices console)
 READY_TIMEOUT="${UNISETTLE_READY_TIMEOUT:-120}"
 PYTHON="${UNISETTLE_PYTHON:-$ROOT/.venv/bin/python}"
 

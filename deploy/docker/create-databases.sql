@@ -3,4 +3,5 @@ create database orders owner unisettle;
 create database settlement owner unisettle;
 create database suppliers owner unisettle;
 create database refunds owner unisettle;
+create database invoices owner unisettle;
 create database console owner unisettle;

@@ -25,6 +25,7 @@ from plumbing.messaging.poison import DeadLetter
 from plumbing.ops.tracing import TraceContext
 from services.settlement.context import PRODUCER, Context
 from services.settlement.early_payment.adapters import order_facts
+from services.settlement.invoice_cover.adapters import events as invoice_events
 from services.settlement.money_path.adapters.book_reader import read_book
 from services.settlement.money_path.adapters.poll_writer import write_poll
 from services.settlement.money_path.domain import escrow, refund
@@ -44,6 +45,7 @@ MONEY: dict[type[EventPayload], Decider] = {
 OTHERS: EventTable[Context] = {
     **{event: payees.on_supplier_event for event in payees.EVENTS},
     **{event: order_facts.on_order_fact for event in order_facts.EVENTS},
+    **{event: invoice_events.on_invoice_event for event in invoice_events.EVENTS},
 }
 
 

@@ -18,7 +18,7 @@ import httpx
 from plumbing.messaging.provisioning import provision
 from tests.stack import Stack, create_database, drop_database, eventually
 
-SERVICES = ("orders", "settlement", "suppliers", "refunds")
+SERVICES = ("orders", "settlement", "suppliers", "refunds", "invoices")
 
 
 _GIVEN: set[int] = set()

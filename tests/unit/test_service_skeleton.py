@@ -33,8 +33,8 @@ SKELETON = [
 ]
 
 
-def test_the_four_services_and_the_console_are_found() -> None:
-    assert SERVICES == ["console", "orders", "refunds", "settlement", "suppliers"]
+def test_the_five_services_and_the_console_are_found() -> None:
+    assert SERVICES == ["console", "invoices", "orders", "refunds", "settlement", "suppliers"]
 
 
 @pytest.mark.parametrize("worker", sorted(STREAMS))
@@ -66,6 +66,7 @@ def test_settlement_is_grouped_by_feature() -> None:
         "checks",
         "early_payment",
         "grants",
+        "invoice_cover",
         "ledger",
         "money_path",
         "payouts",

@@ -75,6 +75,7 @@ class Finding:
 class Match:
     findings: tuple[Finding, ...]
     covers: Mapping[str, int]  # order id → fen the invoice covers
+    variance_fen: int = 0  # what finance accepts with it: price differences and the excess billed
 
     @property
     def matched(self) -> bool:
@@ -120,6 +121,7 @@ def match(
             Finding(Reason.VERIFICATION_FAILED, "the tax service does not know it as issued and valid")
         )
     covers: dict[str, int] = defaultdict(int)
+    variance = 0
     billed: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for a in sorted(allocations, key=lambda x: x.invoice_line):
         line = invoice.lines[a.invoice_line - 1]
@@ -132,6 +134,8 @@ def match(
                 Finding(Reason.NOT_RECEIVED, f"{where}: nothing of it is received", a.invoice_line)
             )
         elif so_far > order_line.received:
+            excess = min(line.quantity, so_far - order_line.received) * order_line.unit_price_fen
+            variance += int(excess.to_integral_value(rounding="ROUND_HALF_UP"))
             findings.append(
                 Finding(
                     Reason.QUANTITY_VARIANCE,
@@ -144,6 +148,7 @@ def match(
         )
         difference = line.with_tax_fen - expected
         if not tolerance.allows(difference, expected):
+            variance += abs(difference)
             findings.append(
                 Finding(
                     Reason.PRICE_VARIANCE,
@@ -153,4 +158,4 @@ def match(
                 )
             )
         covers[a.order_id] += min(line.with_tax_fen, expected)
-    return Match(tuple(findings), dict(covers))
+    return Match(tuple(findings), dict(covers), variance)

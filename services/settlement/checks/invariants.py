@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from services.settlement.invoice_cover.checks.invoices import held_is_there, paid_against_invoices
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -262,6 +264,11 @@ CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] 
         "10. financing: capital = fund + advanced = open advances + receivables; limits hold",
         _financing_adds_up,
     ),
+    (
+        "11. invoices: paid out per order - refunds <= matched invoices net of red letters",
+        paid_against_invoices,
+    ),
+    ("11. invoices: what invoices hold is in the supplier's balance", held_is_there),
 ]
 
 

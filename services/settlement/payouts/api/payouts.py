@@ -15,6 +15,7 @@ from plumbing.errors import Forbidden
 from plumbing.web.auth import Principal, Role
 from plumbing.web.auth_deps import require_roles
 from services.settlement.deps import Ctx
+from services.settlement.invoice_cover.commands import gate as invoice_gate
 from services.settlement.payouts.adapters import queries
 from services.settlement.payouts.commands import payouts
 
@@ -42,12 +43,21 @@ class PayoutOut(BaseModel):
     created_at: datetime
 
 
+class HeldOrderOut(BaseModel):
+    order_id: str
+    held: int  # fen of the order's released money a payout may not pay yet
+    reason: str  # invoice_missing, invoice_variance, invoice_voided, invoice_rejected
+
+
 class BalanceOut(BaseModel):
     supplier_id: str
-    available: int
+    available: int  # all of it, held included
     in_payout: int
     paid_out: int
     receivable: int
+    held: int = 0  # of `available`: what the next payout may not pay until invoices match
+    held_orders: list[HeldOrderOut] = []
+    red_letters_overdue: list[str] = []  # refunds whose red-letter invoice holds every payout
 
 
 class StatementEntryOut(BaseModel):
@@ -94,7 +104,19 @@ async def balance(supplier_id: SupplierIdPath, ctx: Ctx, principal: OpsOrSupplie
     _scope(principal, supplier_id)
     async with ctx.pool.acquire() as conn:
         found = await queries.balance(conn, supplier_id)
-    return BalanceOut(supplier_id=supplier_id, **dataclasses.asdict(found))
+        invoices = await invoice_gate.gate(conn, ctx, supplier_id)
+    held = [
+        HeldOrderOut(order_id=o.order_id, held=o.held(ctx.fee_rate_bp), reason=o.reason)
+        for o in invoices.orders
+        if o.held(ctx.fee_rate_bp) > 0
+    ]
+    return BalanceOut(
+        supplier_id=supplier_id,
+        **dataclasses.asdict(found),
+        held=sum(h.held for h in held),
+        held_orders=held,
+        red_letters_overdue=invoices.overdue,
+    )
 
 
 @router.get("/v1/suppliers/{supplier_id}/statement", response_model=list[StatementEntryOut])

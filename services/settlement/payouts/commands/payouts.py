@@ -17,6 +17,7 @@ from plumbing.aggregates.audit import Audited
 from plumbing.web.auth import PLATFORM_TENANT
 from services.settlement.context import Context, emit
 from services.settlement.early_payment.commands import early_payment
+from services.settlement.invoice_cover.commands import gate as invoice_gate
 from services.settlement.ledger.adapters.store import load_ledger, load_transfers, write_ledger
 from services.settlement.ledger.domain import accounts
 from services.settlement.ledger.domain.codes import TransferCode
@@ -81,23 +82,27 @@ async def run(ctx: Context, run_id: str, started_by: Audited) -> RunReport:
 async def _start(
     ctx: Context, run_id: str, supplier_id: str, report: RunReport, started_by: Audited
 ) -> tuple[str, str, int] | None:
-    """Reserve the supplier's balance for a payout; None when it is skipped or owes nothing."""
+    """Reserve the supplier's balance for a payout; None when it is skipped or owes nothing.
+
+    Size: the payee's checks, early payments settled, the recovery, what invoices hold and the
+    payout's transfer are one decision under one lock, written once."""
     payout_id = f"{run_id}:{supplier_id}"
     async with ctx.pool.acquire() as conn, conn.transaction():
         payee = await repo.payee(conn, supplier_id)
-        if payee is None or not payee["active"]:
-            report.skipped[supplier_id] = "supplier_not_active"
-            return None
-        if not payee["account_verified"]:
-            report.skipped[supplier_id] = "bank_account_unverified"
+        if payee is None or not payee["active"] or not payee["account_verified"]:
+            report.skipped[supplier_id] = (
+                "bank_account_unverified" if payee and payee["active"] else "supplier_not_active"
+            )
             return None
         payable = accounts.supplier_payable(supplier_id)
         ledger = await load_ledger(conn, _payout_accounts(supplier_id))
         await early_payment.settle(conn, ctx, ledger, supplier_id)  # a release since the sweep repays first
         available = ledger.available(payable) or 0
         recovering, recovered, _ = recovery(ledger, supplier_id, f"payout:{payout_id}", available)
-        amount = available - recovered
-        if amount <= 0:
+        invoices = await invoice_gate.gate(conn, ctx, supplier_id)
+        amount = available - recovered - invoices.held
+        if invoices.overdue or amount <= 0:
+            _skipped(report, supplier_id, invoices.why_not())
             return None
         ledger.apply_all(
             [
@@ -113,6 +118,7 @@ async def _start(
             ]
         )
         await write_ledger(conn, ledger)
+        await invoices.record(conn, payout_id, amount)
         await payout_record.started(
             conn,
             ctx,
@@ -131,14 +137,20 @@ async def _start(
             subject=f"supplier:{supplier_id}",
             before={"available_minor": available, "in_payout_minor": 0},
             after={
-                "available_minor": 0,
+                "available_minor": available - recovered - amount,  # what invoices still hold
                 "in_payout_minor": amount,
                 "recovered_minor": recovered,  # owed to the guarantee fund, taken first
+                "held_for_invoices_minor": invoices.held,
                 "payout_id": payout_id,
                 "account": payee["account_masked"],
             },
         )
         return payout_id, payee["bank_account_id"], amount
+
+
+def _skipped(report: RunReport, supplier_id: str, why: str | None) -> None:
+    if why:
+        report.skipped[supplier_id] = why
 
 
 async def _finish(
