@@ -44,7 +44,7 @@ async def owed_on_refund(
     )
     covered = sum(r["covered"] or 0 for r in invoiced)
     already = await conn.fetchval(
-        "select coalesce(sum(amount_minor), 0) from red_letters where order_id = $1 and refund_id <> $2",
+        "select coalesce(sum(amount_minor), 0)::bigint from red_letters where order_id = $1 and refund_id <> $2",
         settled.order_id,
         settled.refund_id,
     )
@@ -172,7 +172,7 @@ async def _debt(conn: asyncpg.Connection, invoice_id: str, amount: int) -> async
 async def offset_in_full(conn: asyncpg.Connection, rec: InvoiceRecord) -> bool:
     """Whether the red-letter invoices taken against `rec` offset its whole total."""
     taken = await conn.fetchval(
-        """select coalesce(sum(amount_minor), 0) from red_letters
+        """select coalesce(sum(amount_minor), 0)::bigint from red_letters
            where invoice_id = $1 and red_letter_id is not null""",
         rec.invoice_id,
     )

@@ -12,13 +12,13 @@ from services.settlement.invoice_cover.domain.cover import OrderMoney
 ORDERS = """
 select e.order_id, e.released, e.fee,
        coalesce((select sum(r.amount) from refund_payments r
-                 where r.order_id = e.order_id and r.source <> 'escrow'), 0) as charged,
+                 where r.order_id = e.order_id and r.source <> 'escrow'), 0)::bigint as charged,
        coalesce((select sum(a.amount) from payout_allocations a join payouts p using (payout_id)
-                 where a.order_id = e.order_id and p.status <> 'failed'), 0)
+                 where a.order_id = e.order_id and p.status <> 'failed'), 0)::bigint
      + coalesce((select sum(ep.repaid) from early_payments ep
-                 where ep.order_id = e.order_id and ep.status <> 'failed'), 0) as paid,
+                 where ep.order_id = e.order_id and ep.status <> 'failed'), 0)::bigint as paid,
        coalesce((select sum(c.amount) from invoice_covers c
-                 where c.order_id = e.order_id and not c.withdrawn), 0) as covered,
+                 where c.order_id = e.order_id and not c.withdrawn), 0)::bigint as covered,
        (select min(h.reason) from invoice_holds h where h.order_id = e.order_id) as hold_reason
 from escrows e join invoicing_universities u on u.tenant_id = e.tenant_id and u.payouts_need_invoices
 where e.supplier_id = $1 and e.released > 0

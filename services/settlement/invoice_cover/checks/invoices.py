@@ -17,7 +17,7 @@ async def paid_against_invoices(conn: asyncpg.Connection) -> str | None:
     and a payout's allocations add up to no more than the payout."""
     over = await conn.fetch(
         """with paid as (
-               select a.order_id, sum(a.amount) as paid from payout_allocations a
+               select a.order_id, sum(a.amount)::bigint as paid from payout_allocations a
                join payouts p using (payout_id) where p.status <> 'failed' group by a.order_id)
            select p.order_id, p.paid,
                   coalesce((select sum(r.amount) from refund_payments r
@@ -43,8 +43,8 @@ async def paid_against_invoices(conn: asyncpg.Connection) -> str | None:
 
 
 async def held_is_there(conn: asyncpg.Connection) -> str | None:
-    """What invoices hold of each supplier's released money is in its balance: held <= available
-    (so a payout run never needs more than the supplier has to keep it held)."""
+    """What invoices hold of each supplier's released money is in its balance, but for what
+    refunds after payout took from it: held <= available + taken back."""
     fee_rate = SettlementSettings().fee_rate_bp
     wrong = []
     for sid in [
@@ -53,7 +53,7 @@ async def held_is_there(conn: asyncpg.Connection) -> str | None:
         orders = await orders_of(conn, sid)
         if not orders:
             continue
-        held = sum(o.held(fee_rate) for o in orders)
+        held = sum(o.held(fee_rate) - o.taken_back() for o in orders)
         available = await conn.fetchval(
             "select credits_posted - debits_posted - debits_pending from accounts where account_id = $1",
             accounts.supplier_payable(sid),

@@ -38,6 +38,10 @@ class OrderMoney:
     def outstanding(self) -> int:
         return max(0, self.released - self.fee - self.charged - self.paid)
 
+    def taken_back(self) -> int:
+        """What a refund after payout took back of the supplier's balance beyond this order's own."""
+        return max(0, self.fee + self.charged + self.paid - self.released)
+
     def allowed(self, fee_rate_bp: int) -> int:
         billed = min(max(0, self.covered + self.charged), self.released)
         net = (

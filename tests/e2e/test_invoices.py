@@ -1,0 +1,340 @@
+"""Invoice to payment across the services as separate processes, with fen computed by hand.
+
+An order of three lines (3 boxes of tips at 28.00, 2 of tubes at 12.50, gloves at 33.33: 142.33)
+is received in two parts by people other than the requester. The tax authority's 数电票 for the
+first part (96.50) matches and the next payout pays exactly its net: 96.50 less the 0.58 fee. The
+invoice for the rest bills the gloves at 1 % over (33.66 for 33.33) under an exact tolerance: it
+is held `price_variance` and nothing more is paid until finance accepts it; then the rest, 45.83
+less its 0.27 fee, is paid. A second order's matched invoice voided by its seller holds its money
+again; a refund after payout makes a red-letter invoice owed until the supplier submits it; the
+same invoice number twice and hostile XML are refused with nothing written; and the invariants
+hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from plumbing.web.auth import Role
+from services.settlement.money_path.domain.fees import platform_fee
+from tests.e2e.flow import GRANT, Flow, checks_pass
+from tests.e2e.processes import ServiceProcess
+from tests.e2e.test_money_flow import FINANCE, OPS, SUPPLIER, auth, ok
+from tests.e2e.test_receipt_by_line import BOB, CLERK, three_line_order
+from tests.stack import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.service_env(INVOICES_RECHECK_INTERVAL_SECONDS=1)]
+SAMPLE = Path(__file__).parents[1] / "data" / "invoices" / "digital_invoice.xml"
+UNIVERSITY = {"name": "清华大学", "tax_id": "12100000400000624D"}
+SELLER = {"name": "南京金陵实验用品有限公司", "tax_id": "91320102JUCCNBB65D"}
+FEE_BP = 60
+
+
+def line(name: str, quantity: str, unit_price: str, amount: int, tax: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "unit": "盒",
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "amount_minor": amount,
+        "tax_rate": "0.13",
+        "tax_minor": tax,
+    }
+
+
+def invoice(number: str, lines: list[dict[str, Any]], offsets: str | None = None) -> dict[str, Any]:
+    amount, tax = sum(x["amount_minor"] for x in lines), sum(x["tax_minor"] for x in lines)
+    return {
+        "number": number,
+        "issue_date": "2026-12-05",
+        "seller": SELLER,
+        "buyer": UNIVERSITY,
+        "lines": lines,
+        "amount_minor": amount,
+        "tax_minor": tax,
+        "total_minor": amount + tax,
+        **({"offsets": offsets} if offsets else {}),
+    }
+
+
+class Invoicing:
+    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+        self.http, self.url = http, url
+
+    async def issued(
+        self, number: str, total: int, offsets: str | None = None, on: str = "2026-12-05"
+    ) -> None:
+        """The seller's tax-control system issued it (the simulator is told)."""
+        body = {
+            "number": number,
+            "seller_tax_id": SELLER["tax_id"],
+            "buyer_tax_id": UNIVERSITY["tax_id"],
+            "issued_on": on,
+            "total_minor": total,
+            "offsets": offsets,
+        }
+        ok(await self.http.post(f"{self.url}/v1/tax-simulator/invoices", headers=OPS, json=body), 201)
+
+    async def submit(self, body: dict[str, Any], bills: list[tuple[str, int]]) -> httpx.Response:
+        return await self.http.post(
+            f"{self.url}/v1/suppliers/SUP-004/invoices",
+            headers=SUPPLIER,
+            json={"invoice": body, "bills": [{"order_id": o, "line_no": n} for o, n in bills]},
+        )
+
+    async def submit_xml(
+        self, data: bytes, order_lines: str, content_type: str = "application/xml"
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"{self.url}/v1/suppliers/SUP-004/invoices",
+            headers={**SUPPLIER, "Content-Type": content_type},
+            params={"order_lines": order_lines},
+            content=data,
+        )
+
+    async def count(self) -> int:
+        return len(ok(await self.http.get(f"{self.url}/v1/suppliers/SUP-004/invoices", headers=SUPPLIER)))
+
+
+async def balance(flow: Flow) -> Any:
+    return ok(await flow.http.get(f"{flow.settlement}/v1/suppliers/SUP-004/balance", headers=OPS))
+
+
+async def payout(flow: Flow) -> Any:
+    return ok(await flow.http.post(f"{flow.settlement}/v1/payouts/runs", headers=OPS))
+
+
+async def test_payouts_pay_what_matched_invoices_cover(
+    flow: Flow, services: dict[str, ServiceProcess]
+) -> None:
+    tax = Invoicing(flow.http, services["invoices"].url)
+    order_id = await received_and_invoiced_in_two_parts(flow, tax)
+    other_net = await voided_invoice_holds_again(flow, tax, order_id)
+    await refund_calls_for_a_red_letter_invoice(flow, tax, order_id, other_net)
+    await checks_pass(services)
+
+
+async def received_and_invoiced_in_two_parts(flow: Flow, tax: Invoicing) -> str:
+    http, orders = flow.http, flow.orders
+    ok(
+        await http.put(
+            f"{flow.settlement}/v1/grants/{GRANT}/buyers",
+            headers=FINANCE,
+            json={"authorised_buyers": ["alice", "bob"], "approval_threshold_minor": 50_000},
+        )
+    )
+    policy = {"receiver_must_differ": True, "undo_window_seconds": 0}
+    ok(await http.put(f"{orders}/v1/universities/tsinghua/receipt-policy", headers=FINANCE, json=policy))
+    profile = {
+        "buyer_name": "清华大学",
+        "buyer_tax_id": UNIVERSITY["tax_id"],
+        "variance_authority_minor": 10_000,
+    }
+    ok(await http.put(f"{tax.url}/v1/universities/tsinghua/invoicing-profile", headers=FINANCE, json=profile))
+    order_id = await three_line_order(flow)
+
+    # Two lines received by a lab member (the requester may not: the university's rule).
+    async def received() -> bool:
+        r = await http.post(
+            f"{orders}/v1/orders/{order_id}/receipts",
+            headers=BOB,
+            json={"lines": [{"line_no": 1, "quantity": 3}, {"line_no": 2, "quantity": 1}]},
+        )
+        return r.status_code == 201
+
+    await eventually(received, timeout=30, what="orders to learn bob is on the grant")
+    first, first_fee = 8_400 + 1_250, platform_fee(9_650, FEE_BP)
+    assert first_fee == 58
+
+    async def released(gross: int) -> bool:
+        escrow = ok(await http.get(f"{flow.settlement}/v1/orders/{order_id}/escrow", headers=FINANCE))
+        return bool(escrow["released"] == gross)
+
+    await eventually(lambda: released(first), timeout=30, what="the first receipt's release")
+    held = await balance(flow)
+    assert (held["available"], held["held"]) == (first - first_fee, first - first_fee)
+    assert held["held_orders"] == [{"order_id": order_id, "held": 9_592, "reason": "invoice_missing"}]
+    assert (await payout(flow))["skipped"] == {"SUP-004": "held_for_invoices"}
+
+    async def unheld() -> bool:
+        return bool((await balance(flow))["held"] == 0)
+
+    # The tax authority's XML for those two lines matches; the payout pays exactly its net.
+    await tax.issued("24322000000012345678", 9_650, on="2026-12-03")
+
+    async def matched() -> dict[str, Any]:
+        r = await tax.submit_xml(SAMPLE.read_bytes(), f"{order_id}:1,{order_id}:2")
+        return {**r.json(), "http": r.status_code}
+
+    found: dict[str, Any] = {}
+
+    async def invoices_knows_the_receipt() -> bool:
+        found.update(await matched())
+        return found.get("http") == 201
+
+    try:
+        await eventually(
+            invoices_knows_the_receipt, timeout=30, what="invoices to learn the order and its receipt"
+        )
+    except AssertionError:
+        raise AssertionError(found) from None
+    assert (found["status"], found["reasons"], found["covers"]) == ("matched", [], {order_id: 9_650})
+    assert [x["order_id"] for x in found["lines"]] == [order_id, order_id]
+    await eventually(unheld, timeout=30, what="settlement to learn the invoice matched")
+    assert (await payout(flow))["paid"] == {"SUP-004": 9_592}
+
+    # The rest, received by the stores; its invoice bills the gloves 1 % over: held.
+    ok(await http.post(f"{orders}/v1/orders/{order_id}/receipts", headers=CLERK, json={}), 201)
+    await eventually(lambda: released(14_233), timeout=30, what="the second receipt's release")
+    rest_fee = platform_fee(14_233, FEE_BP) - first_fee
+    assert rest_fee == 27
+    await tax.issued("24322000000012345679", 4_616)
+    second = invoice(
+        "24322000000012345679",
+        [
+            line("*塑料制品*离心管 1.5mL", "1", "11.06", 1_106, 144),
+            line("*劳保用品*丁腈手套 M", "1", "29.79", 2_979, 387),
+        ],
+    )
+    held_invoice = ok(await tax.submit(second, [(order_id, 2), (order_id, 3)]), 201)
+    assert (held_invoice["status"], held_invoice["reasons"], held_invoice["variance_minor"]) == (
+        "held",
+        ["price_variance"],
+        33,
+    )
+
+    async def held_for_variance() -> bool:
+        held = (await balance(flow))["held_orders"]
+        return bool(held == [{"order_id": order_id, "held": 4_556, "reason": "invoice_variance"}])
+
+    await eventually(held_for_variance, timeout=30, what="settlement to learn the invoice is held")
+    assert (await payout(flow))["skipped"] == {"SUP-004": "held_for_invoices"}
+    university = ok(
+        await http.get(f"{tax.url}/v1/universities/tsinghua/invoices?status=held", headers=FINANCE)
+    )
+    assert [i["invoice_id"] for i in university] == ["24322000000012345679"]
+    ok(
+        await http.post(
+            f"{tax.url}/v1/invoices/24322000000012345679/accept",
+            headers=FINANCE,
+            json={"reason": "price list of 2026-12 agreed with the supplier"},
+        )
+    )
+
+    await eventually(unheld, timeout=30, what="settlement to learn the variance was accepted")
+    assert (await payout(flow))["paid"] == {"SUP-004": 14_233 - first - rest_fee}  # 4,556
+
+    return order_id
+
+
+async def voided_invoice_holds_again(flow: Flow, tax: Invoicing, order_id: str) -> int:
+    http, orders = flow.http, flow.orders
+    # The same number on another order: refused, saying nothing of where it was used.
+    other = await flow.paid_order(quantity=2)
+    await flow.ship(other)
+    ok(await http.post(f"{orders}/v1/orders/{other}/receipts", headers=BOB, json={}), 201)
+    again = await tax.submit_xml(SAMPLE.read_bytes(), f"{other}:1,{other}:1")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "invoice_already_used")
+    assert order_id not in again.text
+
+    # A matched, unpaid invoice voided by its seller holds its money again.
+    await tax.issued("24322000000012345680", 5_600)
+    tips = invoice("24322000000012345680", [line("*塑料制品*移液器吸头 200uL", "2", "24.78", 4_956, 644)])
+
+    async def matched_other() -> bool:
+        r = await tax.submit(tips, [(other, 1)])
+        return r.status_code == 201 and r.json()["status"] == "matched"
+
+    await eventually(matched_other, timeout=30, what="invoices to learn the second order's receipt")
+    ok(await http.post(f"{tax.url}/v1/tax-simulator/invoices/24322000000012345680/void", headers=OPS))
+    other_net = 5_600 - platform_fee(5_600, FEE_BP)
+
+    async def held_again() -> bool:
+        return bool(
+            (await balance(flow))["held_orders"]
+            == [{"order_id": other, "held": other_net, "reason": "invoice_voided"}]
+        )
+
+    await eventually(held_again, timeout=30, what="the recheck to find the invoice voided")
+    assert (await payout(flow))["skipped"] == {"SUP-004": "held_for_invoices"}
+
+    return other_net
+
+
+async def refund_calls_for_a_red_letter_invoice(
+    flow: Flow, tax: Invoicing, order_id: str, other_net: int
+) -> None:
+    http = flow.http
+    # A refund after payout: the grant is refunded at once, and a red-letter invoice is owed.
+    case = await flow.refund(order_id, 1_250)
+    assert case["source"] == "supplier_balance"
+
+    async def owed() -> list[Any]:
+        return list(
+            ok(await http.get(f"{tax.url}/v1/universities/tsinghua/red-letters?open=true", headers=FINANCE))
+        )
+
+    await eventually(lambda: _nonempty(owed), timeout=30, what="invoices to learn of the refund")
+    debt = (await owed())[0]
+    assert (debt["order_id"], debt["amount_minor"], debt["refund_id"]) == (order_id, 1_250, case["refund_id"])
+    state = ok(
+        await http.get(f"{tax.url}/v1/orders/{order_id}/invoices", headers=auth(Role.RESEARCHER, "alice"))
+    )
+    assert state["state"] == "red_letter_owed"
+    await tax.issued("24322000000012345681", -1_250, offsets=debt["invoice_id"])
+    red = invoice(
+        "24322000000012345681",
+        [line("*塑料制品*离心管 1.5mL", "-1", "11.06", -1_106, -144)],
+        offsets=debt["invoice_id"],
+    )
+    taken = ok(await tax.submit(red, []), 201)
+    assert taken["status"] == "red_letter"
+    assert await owed() == []
+    state = ok(
+        await http.get(f"{tax.url}/v1/orders/{order_id}/invoices", headers=auth(Role.RESEARCHER, "alice"))
+    )
+    assert (state["state"], state["invoiced_minor"]) == ("invoiced", 14_233 - 1_250)
+
+    async def settled_view() -> bool:
+        b = await balance(flow)
+        return bool(b["held"] == other_net and b["available"] == other_net - 1_250)
+
+    await eventually(settled_view, timeout=30, what="settlement to take the refund from the balance")
+
+
+async def _nonempty(ask: Any) -> bool:
+    return bool(await ask())
+
+
+async def test_hostile_invoice_files_are_refused_and_nothing_is_written(
+    flow: Flow, services: dict[str, ServiceProcess]
+) -> None:
+    tax = Invoicing(flow.http, services["invoices"].url)
+    xxe = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]><EInvoice>&x;</EInvoice>"""
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(
+            f'<!ENTITY {c} "{("&" + p + ";") * 10}">'.encode()
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        + b"]><EInvoice>&i;</EInvoice>"
+    )
+    huge = b'<?xml version="1.0"?><EInvoice>' + b"<x>" * (20 * 1024 * 1024 // 3) + b"</EInvoice>"
+    wrong_encoding = (
+        SAMPLE.read_bytes()
+        .replace(b'encoding="UTF-8"', b'encoding="GBK"')
+        .replace("南京".encode(), "南京".encode()[:-1] + b"\xff")
+    )
+    for data, status, code in (
+        (xxe, 422, "invoice_xml_refused"),
+        (laughs, 422, "invoice_xml_refused"),
+        (huge, 413, "payload_too_large"),
+        (wrong_encoding, 422, "invalid_invoice_encoding"),
+    ):
+        r = await tax.submit_xml(data, "O-1:1")
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text[:300]
+    assert await tax.count() == 0
+    await checks_pass(services)
