@@ -44,7 +44,8 @@ async def owed_on_refund(
     )
     covered = sum(r["covered"] or 0 for r in invoiced)
     already = await conn.fetchval(
-        "select coalesce(sum(amount_minor), 0)::bigint from red_letters where order_id = $1 and refund_id <> $2",
+        """select coalesce(sum(amount_minor), 0)::bigint from red_letters
+           where order_id = $1 and refund_id <> $2""",
         settled.order_id,
         settled.refund_id,
     )
