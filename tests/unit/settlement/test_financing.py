@@ -60,6 +60,10 @@ def candidate(**changes: object) -> Candidate:
         ({"expected_release": None}, "order_not_shipped"),
         ({"escrow_status": "released", "released_unpaid_minor": 27_831}, "already_paid_out"),
         ({"escrow_status": "released", "released_unpaid_minor": 27_832}, None),
+        (
+            {"escrow_status": "released", "released_unpaid_minor": 27_832, "awaiting_invoice": True},
+            "held_for_invoices",
+        ),
         ({"escrow_status": "voided"}, "order_not_financeable"),
     ],
 )

@@ -21,6 +21,14 @@ RELEASED_NET = """(select coalesce(sum(t.amount) filter (where t.code = 'escrow_
       - coalesce(sum(t.amount) filter (where t.code in ('platform_fee', 'receivable_recover')), 0)
     from transfers t where t.order_id = {order}.order_id) as released_net"""
 
+# Whether what the order released waits for matched invoices before it may be paid out
+# (invoice_cover): its university pays against invoices and they do not cover all of it yet.
+AWAITING_INVOICE = """exists (select 1 from invoicing_universities u
+                where u.tenant_id = e.tenant_id and u.payouts_need_invoices)
+          and coalesce((select sum(c.amount) from invoice_covers c
+                        where c.order_id = e.order_id and not c.withdrawn), 0) < e.released
+          as awaiting_invoice"""
+
 # What a supplier owes the fund, from its two accounts: advances not yet repaid (pending
 # payments included) and what broken early payments left owing.
 OWED = """coalesce(sum(debits_posted + debits_pending - credits_posted)
@@ -42,7 +50,8 @@ async def orders(
                     as refund_open,
                   exists (select 1 from early_payments p where p.order_id = e.order_id
                           and p.status <> 'failed') as financed,
-                  {RELEASED_NET.format(order="e")}
+                  {RELEASED_NET.format(order="e")},
+                  {AWAITING_INVOICE}
            from escrows e left join shipments s on s.order_id = e.order_id
            where e.order_id = any($1::text[]) and e.supplier_id = $2""",
         list(order_ids),
@@ -56,6 +65,7 @@ async def orders(
             r["auto_confirm_at"],
             r["refund_open"],
             r["financed"],
+            r["awaiting_invoice"],
         )
         for r in rows
     }

@@ -35,6 +35,7 @@ class OrderFacts:
     auto_confirm_at: datetime | None
     refund_open: bool
     financed: bool
+    awaiting_invoice: bool = False  # released, its university pays against invoices, not all matched
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,17 @@ def candidates(
             release = f.auto_confirm_at.date() if f.auto_confirm_at else None
             in_payable = 0
         found.append(
-            Candidate(oid, supplier_id, f.status, face, release, f.refund_open, f.financed, in_payable)
+            Candidate(
+                oid,
+                supplier_id,
+                f.status,
+                face,
+                release,
+                f.refund_open,
+                f.financed,
+                in_payable,
+                awaiting_invoice=f.status == "released" and f.awaiting_invoice,
+            )
         )
     return found
 

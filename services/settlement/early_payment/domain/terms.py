@@ -66,6 +66,7 @@ class Candidate:
     refund_open: bool
     financed: bool
     released_unpaid_minor: int = 0  # released: how much of the face is still in the payable
+    awaiting_invoice: bool = False  # released, and held until matched invoices cover it
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,10 @@ def refusal(c: Candidate) -> Refusal | None:
         return Refusal("refund_open", f"order {c.order_id} has an open refund or dispute")
     if c.escrow_status == "held" and c.expected_release is None:
         return Refusal("order_not_shipped", f"order {c.order_id} has not shipped")
+    if c.awaiting_invoice:
+        return Refusal(
+            "held_for_invoices", f"order {c.order_id}'s release waits for a matched invoice before it is paid"
+        )
     if c.escrow_status == "released" and c.released_unpaid_minor < c.face_minor:
         return Refusal("already_paid_out", f"order {c.order_id} was paid out already")
     if c.escrow_status not in ("held", "released"):
