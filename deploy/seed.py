@@ -12,6 +12,7 @@ import sys
 import httpx
 from seeding.catalog import grants, onboard, organisation, publish_catalog
 from seeding.client import ALICE, DEAN, FINANCE, HERE, OPS, PI, SCHOOL_FINANCE, STRETCH, UNI, URL, ok
+from seeding.invoicing import profile
 from seeding.summary import summary
 from seeding.trading import stretch, trade
 
@@ -29,6 +30,7 @@ async def main() -> int:
         else:
             await organisation(http)
             await grants(http)
+            await profile(http)
             with (HERE / "suppliers.csv").open() as f:
                 for row in csv.DictReader(f):
                     await onboard(http, row)
@@ -37,7 +39,7 @@ async def main() -> int:
             await stretch(http, catalog)
             print(
                 "demo data seeded: 2 schools with labs, 2 grants, 6 suppliers with catalogs,"
-                f" {STRETCH + 3} carts, a payout run"
+                f" {STRETCH + 3} carts, invoices (most matched, some held), a payout run"
             )
         await summary(http)
     print("  demo tokens (valid 1 hour; make more with .venv/bin/unisettle token):")

@@ -20,6 +20,7 @@ URL = {
     "settlement": "http://127.0.0.1:8002",
     "suppliers": "http://127.0.0.1:8003",
     "refunds": "http://127.0.0.1:8004",
+    "invoices": "http://127.0.0.1:8007",
     "console": "http://127.0.0.1:8005",
 }
 UNI = "tsinghua"

@@ -32,6 +32,16 @@ async def summary(http: httpx.AsyncClient) -> None:
     by_count = sorted(states.items(), key=lambda item: (-item[1], item[0]))  # ties in name order
     print("  orders      " + ", ".join(f"{n} {s.lower()}" for s, n in by_count))
     print(f"  in escrow   {yuan(escrow)}    paid out to suppliers {yuan(paid)}")
+    invoices = ok(await http.get(f"{URL['invoices']}/v1/universities/{UNI}/invoices", headers=FINANCE))
+    owed = ok(
+        await http.get(f"{URL['invoices']}/v1/universities/{UNI}/red-letters?open=true", headers=FINANCE)
+    )
+    by_status = Counter(i["status"] for i in invoices)
+    print(
+        "  invoices    "
+        + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+        + f"; {len(owed)} red-letter invoice(s) owed"
+    )
     for school in university["schools"]:
         t, name = school["total"], school["unit"]["name"] if school["unit"] else "(no school)"
         print(

@@ -12,6 +12,7 @@ import httpx
 from rich.progress import Progress
 
 from seeding.client import ALICE, BUYERS, OFFICER, OPS, PI, STRETCH, URL, ok, supplier_auth, until_accepted
+from seeding.invoicing import RECEIVED, invoice_received, invoices_heard
 
 
 async def checkout(
@@ -97,7 +98,9 @@ async def ship(http: httpx.AsyncClient, order: dict[str, Any], tracking_number: 
 async def receive(http: httpx.AsyncClient, order_id: str, buyer: dict[str, str]) -> dict[str, Any]:
     """The buyer confirms receipt; returns the order once settlement has released the escrow."""
     ok(await http.post(f"{URL['orders']}/v1/orders/{order_id}/confirm-receipt", headers=buyer))
-    return await wait(http, order_id, "COMPLETED", buyer)
+    order = await wait(http, order_id, "COMPLETED", buyer)
+    RECEIVED.append((order, buyer))
+    return order
 
 
 async def order_life(
@@ -192,5 +195,10 @@ async def stretch(http: httpx.AsyncClient, catalog: dict[str, tuple[str, int]]) 
                 progress.advance(task)
 
         await asyncio.gather(*(one(n) for n in range(STRETCH)))
-    await refunds_paid(http)  # every release is in (each order waited for its status): pay out now
+    await refunds_paid(http)  # every release is in (each order waited for its status)
+    await invoice_received(http)
+    await invoices_heard(http)  # settlement has heard of every invoice: pay out now
     ok(await http.post(f"{URL['settlement']}/v1/payouts/runs", headers=OPS))
+    order, buyer = RECEIVED[1]  # invoiced and paid: a refund now owes a red-letter invoice
+    await refund(http, order, buyer, order["lines"][0]["unit_price_minor"])
+    await refunds_paid(http)

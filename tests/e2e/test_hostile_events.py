@@ -14,6 +14,7 @@ import pytest
 from contracts.topics import Topic, replay_topic, with_prefix
 from plumbing.messaging.poison import MAX_EVENT_BYTES
 from plumbing.messaging.provisioning import PARTITIONS
+from services.invoices.events import EVENTS as INVOICES
 from services.orders.events import EVENTS as ORDERS
 from services.refunds.events import EVENTS as REFUNDS
 from services.settlement.events import EVENTS as SETTLEMENT
@@ -34,6 +35,7 @@ CONSUMERS = {
     "settlement": SETTLEMENT.topics,
     "suppliers": SUPPLIERS.topics,
     "refunds": REFUNDS.topics,
+    "invoices": INVOICES.topics,
 }
 
 
@@ -92,11 +94,14 @@ async def test_poison_on_every_topic_ends_in_the_dlq_and_trade_goes_on(
             "unexpected": sorted(found - expected),
         }
 
-    # republished for operators: the orders.events DLQ has both of its consumers' letters
+    # republished for operators: the orders.events DLQ has each of its consumers' letters
     orders_events = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
-    dlq = await read_topic(stack.kafka, f"{orders_events}.dlq", at_least=2 * len(hostile()), timeout=60)
+    readers = ("settlement", "refunds", "invoices")
+    dlq = await read_topic(
+        stack.kafka, f"{orders_events}.dlq", at_least=len(readers) * len(hostile()), timeout=60
+    )
     reasons = {(dict(r.headers)["dlq.consumer"], dict(r.headers)["dlq.reason_code"]) for r in dlq}
-    assert reasons == {(c.encode(), code.encode()) for c in ("settlement", "refunds") for code in hostile()}
+    assert reasons == {(c.encode(), code.encode()) for c in readers for code in hostile()}
 
     # nobody crashed, and purchases still settle
     for service in services.values():

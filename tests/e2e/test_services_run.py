@@ -46,15 +46,15 @@ async def test_each_service_database_is_migrated(services: dict[str, ServiceProc
 async def test_a_poison_event_sent_to_a_running_service_reaches_its_dlq(
     stack: Stack, services: dict[str, ServiceProcess], topic_prefix: str
 ) -> None:
-    # settlement and refunds both consume orders.events: each keeps and re-publishes its own letter.
+    # settlement, refunds and invoices consume orders.events: each keeps and re-publishes its letter.
     topic = with_prefix(topic_prefix, Topic.ORDERS_EVENTS.value)
     await produce(stack.kafka, topic, [(b"O-1", b"\x00garbage", [])])
-    dlq = await read_topic(stack.kafka, f"{topic}.dlq", at_least=2, timeout=60)
-    assert sorted(dict(r.headers)["dlq.consumer"] for r in dlq) == [b"refunds", b"settlement"]
+    dlq = await read_topic(stack.kafka, f"{topic}.dlq", at_least=3, timeout=60)
+    assert sorted(dict(r.headers)["dlq.consumer"] for r in dlq) == [b"invoices", b"refunds", b"settlement"]
     assert {dict(r.headers)["dlq.reason_code"] for r in dlq} == {b"malformed_json"}
     assert {r.value for r in dlq} == {b"\x00garbage"}
 
-    for name in ("settlement", "refunds"):
+    for name in ("settlement", "refunds", "invoices"):
         conn = await asyncpg.connect(services[name].dsn)
         try:
             assert await conn.fetchval("select reason_code from dead_letters") == "malformed_json"
