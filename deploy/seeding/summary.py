@@ -39,7 +39,7 @@ async def summary(http: httpx.AsyncClient) -> None:
     by_status = Counter(i["status"] for i in invoices)
     print(
         "  invoices    "
-        + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+        + (", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "none")
         + f"; {len(owed)} red-letter invoice(s) owed"
     )
     for school in university["schools"]:
