@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from plumbing.messaging.kafka_access import KafkaAccess
 from plumbing.settings import ServiceSettings
 
-SERVICES = ("orders", "settlement", "suppliers", "refunds")
+SERVICES = ("orders", "settlement", "suppliers", "refunds", "invoices")
 
 
 class ConsoleSettings(ServiceSettings):
@@ -21,11 +21,13 @@ class ConsoleSettings(ServiceSettings):
     settlement_url: str = "http://127.0.0.1:8002"
     suppliers_url: str = "http://127.0.0.1:8003"
     refunds_url: str = "http://127.0.0.1:8004"
+    invoices_url: str = "http://127.0.0.1:8007"
     # The operations view acts on each service's dead letters as `unisettle dlq` does.
     orders_database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/orders"
     settlement_database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/settlement"
     suppliers_database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/suppliers"
     refunds_database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/refunds"
+    invoices_database_url: str = "postgresql://unisettle:unisettle@127.0.0.1:15432/invoices"
     session_hours: float = Field(default=8, gt=0, le=24)
     link_minutes: float = Field(default=30, gt=0, le=24 * 60)
     secure_cookies: bool = False  # true behind HTTPS

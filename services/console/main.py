@@ -18,7 +18,7 @@ from plumbing.ops.status import LagReader
 from plumbing.service import build_service, serve
 from services.console import events, timers
 from services.console.adapters.backend import Backend
-from services.console.api import finance, ops, signin
+from services.console.api import finance, invoices, ops, signin
 from services.console.api.deps import PageError, render
 from services.console.config import SERVICES, ConsoleSettings
 from services.console.context import Context
@@ -41,7 +41,7 @@ def build(settings: ConsoleSettings | None = None, clock: Clock | None = None) -
         "console",
         settings,
         context,
-        routers=[signin.router, finance.router, ops.router],
+        routers=[signin.router, finance.router, invoices.router, ops.router],
         handlers=events.EVENTS,
         timers=timers.timers(),
         migrations=HERE / "migrations",

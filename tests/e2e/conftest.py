@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.e2e.flow import Flow
-from tests.e2e.processes import ServiceProcess, running_services
+from tests.e2e.processes import ServiceProcess, running_console, running_services
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -34,3 +38,34 @@ async def flow(services: dict[str, ServiceProcess]) -> AsyncIterator[Flow]:
         walk = Flow(http, services)
         await walk.setup()
         yield walk
+
+
+@pytest.fixture
+async def console(
+    services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str, tmp_path: Path
+) -> AsyncIterator[ServiceProcess]:
+    async with running_console(stack, topic_prefix, tmp_path, services) as running:
+        yield running
+
+
+def chromium() -> WebDriver:
+    """Debian's Chromium through its chromedriver (nothing is downloaded). Its start is tried
+    twice: a headless Chromium on a loaded machine now and then fails to hand over its debugging
+    port in time, which says nothing about the console."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1800"):
+        options.add_argument(argument)
+    try:
+        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    except WebDriverException:
+        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()

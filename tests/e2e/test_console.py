@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,6 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -28,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from contracts.topics import Topic, with_prefix
 from tests.e2e.flow import GRANT, Flow
-from tests.e2e.processes import ServiceProcess, running_console
+from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import FINANCE, OPS, ok
 from tests.integration.kafka_io import produce
 from tests.stack import Stack, eventually
@@ -37,37 +34,6 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = Path(os.environ.get("UNISETTLE_TEST_REPORTS", ROOT / ".test-reports")) / "console"
 OTHER_GRANT = "G-MOST-2026-017"
-
-
-@pytest.fixture
-async def console(
-    services: dict[str, ServiceProcess], stack: Stack, topic_prefix: str, tmp_path: Path
-) -> AsyncIterator[ServiceProcess]:
-    async with running_console(stack, topic_prefix, tmp_path, services) as running:
-        yield running
-
-
-def chromium() -> WebDriver:
-    """Debian's Chromium through its chromedriver (nothing is downloaded). Its start is tried
-    twice: a headless Chromium on a loaded machine now and then fails to hand over its debugging
-    port in time, which says nothing about the console."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1800"):
-        options.add_argument(argument)
-    try:
-        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    except WebDriverException:
-        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 async def link(http: httpx.AsyncClient, console: ServiceProcess, **person: str) -> str:

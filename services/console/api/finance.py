@@ -251,4 +251,8 @@ async def order(order_id: IdPath, request: Request, session: SignedIn, ctx: Ctx)
         timeline = await ctx.backend.get(who, "orders", f"/v1/orders/{order_id}/timeline")
     except Refused as exc:
         raise refused(exc) from exc
-    return render(request, "order.html", session=session, order=found, timeline=timeline)
+    try:
+        invoicing = await ctx.backend.get(who, "invoices", f"/v1/orders/{order_id}/invoices")
+    except Refused:
+        invoicing = None  # not the reader's to see, or invoices cannot answer now: the order still shows
+    return render(request, "order.html", session=session, order=found, timeline=timeline, invoicing=invoicing)
