@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 
 from services.settlement.checks.invariants import run_checks
+from services.settlement.invoice_cover.checks.agreement import disagreements as invoice_disagreements
 from services.settlement.money_path.checks.orders_and_escrows import disagreements
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import ALICE, FINANCE, SUPPLIER, ok, onboard_supplier
@@ -147,10 +148,22 @@ class Flow:
 async def checks_pass(services: dict[str, ServiceProcess]) -> None:
     conn = await asyncpg.connect(services["settlement"].dsn)
     orders = await asyncpg.connect(services["orders"].dsn)
+    invoices = await asyncpg.connect(services["invoices"].dsn)
     try:
         failed = [f"{r.name}: {r.detail}" for r in await run_checks(conn) if not r.ok]
         failed += await disagreements(orders, conn)  # invariant 8: the flows above ended quiet
+        agreeing: list[str] = []
+
+        async def invoices_agree() -> bool:  # invariant 12, once settlement has heard the last
+            agreeing[:] = await invoice_disagreements(invoices, conn)
+            return not agreeing
+
+        try:
+            await eventually(invoices_agree, timeout=30, what="settlement to hear every invoice")
+        except AssertionError:
+            failed += agreeing
     finally:
         await conn.close()
         await orders.close()
+        await invoices.close()
     assert failed == [], failed

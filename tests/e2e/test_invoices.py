@@ -23,6 +23,7 @@ from services.settlement.money_path.domain.fees import platform_fee
 from tests.e2e.flow import GRANT, Flow, checks_pass
 from tests.e2e.processes import ServiceProcess
 from tests.e2e.test_money_flow import FINANCE, OPS, SUPPLIER, auth, ok
+from tests.e2e.test_operator_cli import unisettle
 from tests.e2e.test_receipt_by_line import BOB, CLERK, three_line_order
 from tests.stack import eventually
 
@@ -31,6 +32,7 @@ SAMPLE = Path(__file__).parents[1] / "data" / "invoices" / "digital_invoice.xml"
 UNIVERSITY = {"name": "清华大学", "tax_id": "12100000400000624D"}
 SELLER = {"name": "南京金陵实验用品有限公司", "tax_id": "91320102JUCCNBB65D"}
 FEE_BP = 60
+PROFILE = {"buyer_name": "清华大学", "buyer_tax_id": UNIVERSITY["tax_id"], "variance_authority_minor": 10_000}
 
 
 def line(name: str, quantity: str, unit_price: str, amount: int, tax: int) -> dict[str, Any]:
@@ -127,6 +129,14 @@ async def test_payouts_pay_what_matched_invoices_cover(
     other_net = await voided_invoice_holds_again(flow, tax, order_id)
     await refund_calls_for_a_red_letter_invoice(flow, tax, order_id, other_net)
     await checks_pass(services)
+    dsns = [
+        f"--{flag}={services[name].dsn}"
+        for flag, name in (("dsn", "settlement"), ("orders-dsn", "orders"), ("invoices-dsn", "invoices"))
+    ]
+    status, out, _ = await unisettle("check", *dsns)
+    assert (
+        status == 0 and "PASS  11. invoices" in out and "PASS  12. invoices and invoice cover agree" in out
+    ), out
 
 
 async def received_and_invoiced_in_two_parts(flow: Flow, tax: Invoicing) -> str:
@@ -140,12 +150,7 @@ async def received_and_invoiced_in_two_parts(flow: Flow, tax: Invoicing) -> str:
     )
     policy = {"receiver_must_differ": True, "undo_window_seconds": 0}
     ok(await http.put(f"{orders}/v1/universities/tsinghua/receipt-policy", headers=FINANCE, json=policy))
-    profile = {
-        "buyer_name": "清华大学",
-        "buyer_tax_id": UNIVERSITY["tax_id"],
-        "variance_authority_minor": 10_000,
-    }
-    ok(await http.put(f"{tax.url}/v1/universities/tsinghua/invoicing-profile", headers=FINANCE, json=profile))
+    ok(await http.put(f"{tax.url}/v1/universities/tsinghua/invoicing-profile", headers=FINANCE, json=PROFILE))
     order_id = await three_line_order(flow)
 
     # Two lines received by a lab member (the requester may not: the university's rule).
@@ -286,6 +291,14 @@ async def refund_calls_for_a_red_letter_invoice(
         await http.get(f"{tax.url}/v1/orders/{order_id}/invoices", headers=auth(Role.RESEARCHER, "alice"))
     )
     assert state["state"] == "red_letter_owed"
+    strict = {**PROFILE, "red_letter_hold_days": 0}  # finance holds payouts while one is owed
+    ok(await http.put(f"{tax.url}/v1/universities/tsinghua/invoicing-profile", headers=FINANCE, json=strict))
+
+    async def overdue() -> bool:
+        return bool((await balance(flow))["red_letters_overdue"] == [case["refund_id"]])
+
+    await eventually(overdue, timeout=30, what="settlement to learn of the stricter profile")
+    assert (await payout(flow))["skipped"] == {"SUP-004": "red_letter_overdue"}
     await tax.issued("24322000000012345681", -1_250, offsets=debt["invoice_id"])
     red = invoice(
         "24322000000012345681",
@@ -305,6 +318,7 @@ async def refund_calls_for_a_red_letter_invoice(
         return bool(b["held"] == other_net and b["available"] == other_net - 1_250)
 
     await eventually(settled_view, timeout=30, what="settlement to take the refund from the balance")
+    assert (await balance(flow))["red_letters_overdue"] == []  # received: payouts are free again
 
 
 async def _nonempty(ask: Any) -> bool:

@@ -7,6 +7,7 @@ events and an audit entry."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import asyncpg
 
@@ -222,16 +223,18 @@ async def rematch_after_receipt(conn: asyncpg.Connection, ctx: Context, order_id
     return rematched
 
 
-async def recheck(ctx: Context, limit: int = 200) -> int:
-    """Ask the tax service again about matched and held invoices, the longest unchecked first; one
-    it now reports voided or offset covers nothing any more. Returns how many were voided."""
+async def recheck(ctx: Context, every: timedelta, limit: int = 200) -> int:
+    """Ask the tax service again about matched and held invoices not asked about for `every`, the
+    longest unchecked first; one it now reports voided or offset covers nothing any more. Returns
+    how many it asked about (the timer runs again at once while there are more)."""
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch(
             """select invoice_id from invoices where status in ('matched', 'held')
+                   and (checked_at is null or checked_at <= $2)
                order by checked_at nulls first, invoice_id limit $1""",
             limit,
+            ctx.clock.now() - every,
         )
-    voided = 0
     for row in rows:
         async with ctx.pool.acquire() as conn:
             rec = await repo.get(conn, row["invoice_id"])
@@ -261,8 +264,7 @@ async def recheck(ctx: Context, limit: int = 200) -> int:
                 before=before,
                 after=_state(rec),
             )
-            voided += 1
-    return voided
+    return len(rows)
 
 
 def _state(rec: InvoiceRecord) -> dict[str, object]:
