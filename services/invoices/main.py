@@ -13,7 +13,8 @@ from plumbing.service import build_service, serve
 from services.invoices import events, timers
 from services.invoices.adapters.formats.errors import MAX_BYTES
 from services.invoices.adapters.tax_simulator import TaxSimulator
-from services.invoices.api import invoices, profile, tax_simulator
+from services.invoices.api import documents, invoices, profile, tax_simulator
+from services.invoices.commands.documents import MAX_BYTES as MAX_DOCUMENT_BYTES
 from services.invoices.config import InvoicesSettings
 from services.invoices.context import Context
 
@@ -28,13 +29,16 @@ def build(settings: InvoicesSettings | None = None, clock: Clock | None = None) 
         "invoices",
         settings,
         context,
-        routers=[invoices.router, profile.router, tax_simulator.router],
+        routers=[invoices.router, documents.router, profile.router, tax_simulator.router],
         handlers=events.EVENTS,
         timers=timers.timers(settings.recheck_interval_seconds),
         migrations=Path(__file__).parent / "migrations",
         clock=clock,
         # past it the invoice's own limit speaks (invoice_too_large)
-        large_bodies={r"^/v1/suppliers/[^/]+/invoices$": MAX_BYTES + 64 * 1024},
+        large_bodies={
+            r"^/v1/suppliers/[^/]+/invoices$": MAX_BYTES + 64 * 1024,
+            r"^/v1/invoices/[^/]+/document$": MAX_DOCUMENT_BYTES + 64 * 1024,
+        },
     )
 
 

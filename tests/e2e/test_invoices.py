@@ -192,6 +192,7 @@ async def received_and_invoiced_in_two_parts(flow: Flow, tax: Invoicing) -> str:
     assert [x["order_id"] for x in found["lines"]] == [order_id, order_id]
     await eventually(unheld, timeout=30, what="settlement to learn the invoice matched")
     assert (await payout(flow))["paid"] == {"SUP-004": 9_592}
+    await printable_form_attached(http, tax.url, "24322000000012345678")
 
     # The rest, received by the stores; its invoice bills the gloves 1 % over: held.
     ok(await http.post(f"{orders}/v1/orders/{order_id}/receipts", headers=CLERK, json={}), 201)
@@ -235,6 +236,21 @@ async def received_and_invoiced_in_two_parts(flow: Flow, tax: Invoicing) -> str:
     assert (await payout(flow))["paid"] == {"SUP-004": 14_233 - first - rest_fee}  # 4,556
 
     return order_id
+
+
+async def printable_form_attached(http: httpx.AsyncClient, url: str, number: str) -> None:
+    """The supplier attaches the invoice's PDF; finance reads the same bytes; a PNG is refused."""
+    document = f"{url}/v1/invoices/{number}/document"
+    pdf = b"%PDF-1.7\n% invoice " + number.encode() + b"\n%%EOF\n"
+    put = {**SUPPLIER, "Content-Type": "application/pdf"}
+    ok(await http.put(document, headers=put, content=pdf), 201)
+    ok(await http.put(document, headers=put, content=pdf), 200)  # the same file again
+    png = await http.put(
+        document, headers={**SUPPLIER, "Content-Type": "image/png"}, content=b"\x89PNG\r\n\x1a\n"
+    )
+    assert (png.status_code, png.json()["error"]["code"]) == (422, "unsupported_document")
+    got = await http.get(document, headers=FINANCE)
+    assert (got.status_code, got.content, got.headers["content-type"]) == (200, pdf, "application/pdf")
 
 
 async def voided_invoice_holds_again(flow: Flow, tax: Invoicing, order_id: str) -> int:

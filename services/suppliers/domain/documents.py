@@ -7,15 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from plumbing import documents
 from services.suppliers.domain.errors import DocumentRejected, DocumentTooLarge
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
-_MAGIC = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
+ACCEPTED = frozenset({documents.PDF, documents.PNG, documents.JPEG})
 
 
 class DocumentKind(StrEnum):
@@ -33,13 +30,6 @@ class Document:
     licence_number: str | None
 
 
-def sniff_content_type(content: bytes) -> str | None:
-    for magic, content_type in _MAGIC:
-        if content.startswith(magic):
-            return content_type
-    return None
-
-
 def check_document(
     kind: DocumentKind,
     declared_type: str,
@@ -54,8 +44,8 @@ def check_document(
         raise DocumentTooLarge(f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
     if not content:
         raise DocumentRejected("the document is empty", code="empty_document")
-    actual = sniff_content_type(content)
-    if actual is None:
+    actual = documents.sniff(content)
+    if actual not in ACCEPTED:
         raise DocumentRejected("only PDF, PNG and JPEG documents are accepted", code="unsupported_document")
     declared = declared_type.split(";")[0].strip().lower()
     if declared != actual:
