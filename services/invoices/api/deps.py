@@ -19,6 +19,9 @@ TenantIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 InvoiceIdPath = Annotated[str, Path(min_length=8, max_length=20, pattern=r"^\d+$")]
 
 SupplierRole = Annotated[Principal, Depends(require_roles(Role.SUPPLIER, Role.PLATFORM_OPS))]
+# Who submits invoices: the supplier itself, or a procurement platform (`integration`) passing on
+# what its suppliers issued; the seller on the invoice must still be the supplier.
+Submitter = Annotated[Principal, Depends(require_roles(Role.SUPPLIER, Role.INTEGRATION))]
 FinanceRole = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE))]
 FinanceOrOps = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.PLATFORM_OPS))]
 Reader = Annotated[

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import Field
 
 from plumbing.errors import NotFound, RuleViolation
-from plumbing.web.auth import Role
 from plumbing.web.request_bodies import Reason, RequestBody
 from services.invoices.adapters import queries
 from services.invoices.adapters.formats import einvoice_xml
@@ -24,6 +23,7 @@ from services.invoices.api.deps import (
     OrderIdPath,
     OrderReader,
     Reader,
+    Submitter,
     SupplierIdPath,
     SupplierRole,
     TenantIdPath,
@@ -95,7 +95,7 @@ async def submit(
     supplier_id: SupplierIdPath,
     request: Request,
     ctx: Ctx,
-    supplier: SupplierRole,
+    supplier: Submitter,
     content_type: Annotated[str, Header()] = "application/json",
     order_lines: Annotated[
         str | None,
@@ -107,10 +107,9 @@ async def submit(
     verified with the tax service and matched against the orders and what was received:
     `matched` (what it covers may be paid out) or `held` with reasons. A red-letter invoice
     (`offsets` the original) clears the one a refund called for. A number used before on the
-    platform is 409 `invoice_already_used`."""
+    platform is 409 `invoice_already_used`. A procurement platform (`integration`) may submit
+    its suppliers' invoices here too."""
     own_supplier(supplier, supplier_id)
-    if supplier.role is not Role.SUPPLIER:
-        raise RuleViolation("invoices are submitted by their supplier", code="supplier_only")
     media = content_type.split(";")[0].strip().lower()
     invoice: Invoice
     if media in ("application/xml", "text/xml"):
