@@ -12,6 +12,7 @@ hold."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -368,5 +369,25 @@ async def test_hostile_invoice_files_are_refused_and_nothing_is_written(
     ):
         r = await tax.submit_xml(data, "O-1:1")
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text[:300]
+    wrong_total = {
+        **invoice("24322000000012345699", [line("tips", "1", "24.78", 2_478, 322)]),
+        "total_minor": 2_801,
+    }
+    for body, code in (
+        (b'{"invoice": {"number": "1"}}', "invalid_request"),
+        (b"\xff\xfe{", "invalid_request"),
+        (
+            json.dumps({"invoice": wrong_total, "bills": [{"order_id": "O-1", "line_no": 1}]}).encode(),
+            "invoice_totals_disagree",
+        ),
+    ):
+        r = await flow.http.post(
+            f"{tax.url}/v1/suppliers/SUP-004/invoices",
+            headers={**SUPPLIER, "Content-Type": "application/json"},
+            content=body,
+        )
+        assert (r.status_code, r.json()["error"]["code"]) == (422, code), r.text[:300]
+    plain = await tax.submit_xml(SAMPLE.read_bytes(), "O-1:1", content_type="text/plain")
+    assert (plain.status_code, plain.json()["error"]["code"]) == (422, "unsupported_media_type")
     assert await tax.count() == 0
     await checks_pass(services)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
-from pydantic import Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, ValidationError
 
 from plumbing.errors import NotFound, RuleViolation
 from plumbing.web.request_bodies import Reason, RequestBody
@@ -116,7 +117,10 @@ async def submit(
         invoice = einvoice_xml.read(await _read_capped(request))
         bills = _bills(order_lines)
     elif media == "application/json":
-        body = InvoiceSubmissionIn.model_validate_json(await _read_capped(request))
+        try:
+            body = InvoiceSubmissionIn.model_validate_json(await _read_capped(request))
+        except ValidationError as exc:  # answered like any request FastAPI itself validates: 422
+            raise RequestValidationError(exc.errors(include_url=False)) from None
         invoice = body.invoice.invoice()
         bills = [Allocation(n, b.order_id, b.line_no) for n, b in enumerate(body.bills, start=1)]
     else:
