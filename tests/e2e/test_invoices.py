@@ -12,6 +12,7 @@ hold."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -390,4 +391,40 @@ async def test_hostile_invoice_files_are_refused_and_nothing_is_written(
     plain = await tax.submit_xml(SAMPLE.read_bytes(), "O-1:1", content_type="text/plain")
     assert (plain.status_code, plain.json()["error"]["code"]) == (422, "unsupported_media_type")
     assert await tax.count() == 0
+    await checks_pass(services)
+
+
+async def test_concurrent_invoices_never_use_a_number_twice_nor_bill_a_line_twice(
+    flow: Flow, services: dict[str, ServiceProcess]
+) -> None:
+    tax = Invoicing(flow.http, services["invoices"].url)
+    ok(
+        await flow.http.put(
+            f"{tax.url}/v1/universities/tsinghua/invoicing-profile", headers=FINANCE, json=PROFILE
+        )
+    )
+    order_id = await flow.completed_order()  # 3 boxes of tips at 28.00
+    for number in ("24322000000077000001", "24322000000077000002"):
+        await tax.issued(number, 8_400)
+    tips = [line("*塑料制品*移液器吸头 200uL", "3", "24.78", 7_434, 966)]
+
+    async def known() -> bool:  # invoices learns of the order from orders.events
+        r = await flow.http.get(f"{tax.url}/v1/orders/{order_id}/invoices", headers=FINANCE)
+        return r.status_code == 200
+
+    await eventually(known, timeout=30, what="invoices to learn the order")
+    same = await asyncio.gather(
+        *(tax.submit(invoice("24322000000077000001", tips), [(order_id, 1)]) for _ in range(4))
+    )
+    assert sorted(r.status_code for r in same) == [201, 409, 409, 409]
+    second = ok(await tax.submit(invoice("24322000000077000002", tips), [(order_id, 1)]), 201)
+    assert (second["status"], second["reasons"]) == ("held", ["quantity_variance"])  # the line was billed
+    first = ok(await flow.http.get(f"{tax.url}/v1/invoices/24322000000077000001", headers=FINANCE))
+    assert (first["status"], first["covers"]) == ("matched", {order_id: 8_400})
+    other_supplier = auth(Role.SUPPLIER, "mallory", "platform", "SUP-666")
+    stolen = await flow.http.get(f"{tax.url}/v1/invoices/24322000000077000001", headers=other_supplier)
+    other_finance = await flow.http.get(
+        f"{tax.url}/v1/invoices/24322000000077000001", headers=auth(Role.UNIVERSITY_FINANCE, "fo-9", "pku")
+    )
+    assert (stolen.status_code, other_finance.status_code) == (404, 404)
     await checks_pass(services)
