@@ -6,23 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 
+from plumbing.web.uploads import read_capped
 from services.invoices.api.deps import Ctx, InvoiceIdPath, Reader, SupplierRole
 from services.invoices.commands import documents
 
 router = APIRouter(prefix="/v1/invoices/{invoice_id}/document", tags=["invoices"])
 
 
-async def _read_capped(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > documents.MAX_BYTES:
-        raise documents.DocumentTooLarge(f"an invoice's document is at most {documents.MAX_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > documents.MAX_BYTES:
-            raise documents.DocumentTooLarge(f"an invoice's document is at most {documents.MAX_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _too_large() -> documents.DocumentTooLarge:
+    return documents.DocumentTooLarge(f"an invoice's document is at most {documents.MAX_BYTES} bytes")
 
 
 @router.put(
@@ -47,7 +39,9 @@ async def attach(
 ) -> dict[str, str]:
     """Attach the invoice's PDF or OFD as issued (checked by its bytes, at most 10 MiB); the same
     file again is 200 and changes nothing."""
-    if not await documents.attach(ctx, supplier, invoice_id, content_type, await _read_capped(request)):
+    if not await documents.attach(
+        ctx, supplier, invoice_id, content_type, await read_capped(request, documents.MAX_BYTES, _too_large)
+    ):
         response.status_code = status.HTTP_200_OK
     return {"invoice_id": invoice_id}
 

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError
 
 from plumbing.errors import NotFound, RuleViolation
 from plumbing.web.request_bodies import Reason, RequestBody
+from plumbing.web.uploads import read_capped
 from services.invoices.adapters import queries
 from services.invoices.adapters.formats import einvoice_xml
 from services.invoices.adapters.formats.errors import MAX_BYTES, InvoiceTooLarge
@@ -54,17 +55,8 @@ class ResolutionIn(RequestBody):
     reason: Reason
 
 
-async def _read_capped(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BYTES:
-        raise InvoiceTooLarge(f"an invoice file is at most {MAX_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise InvoiceTooLarge(f"an invoice file is at most {MAX_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _too_large() -> InvoiceTooLarge:
+    return InvoiceTooLarge(f"an invoice file is at most {MAX_BYTES} bytes")
 
 
 def _bills(order_lines: str | None) -> list[Allocation]:
@@ -114,11 +106,11 @@ async def submit(
     media = content_type.split(";")[0].strip().lower()
     invoice: Invoice
     if media in ("application/xml", "text/xml"):
-        invoice = einvoice_xml.read(await _read_capped(request))
+        invoice = einvoice_xml.read(await read_capped(request, MAX_BYTES, _too_large))
         bills = _bills(order_lines)
     elif media == "application/json":
         try:
-            body = InvoiceSubmissionIn.model_validate_json(await _read_capped(request))
+            body = InvoiceSubmissionIn.model_validate_json(await read_capped(request, MAX_BYTES, _too_large))
         except ValidationError as exc:  # answered like any request FastAPI itself validates: 422
             raise RequestValidationError(exc.errors(include_url=False)) from None
         invoice = body.invoice.invoice()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from plumbing.web.uploads import read_capped
 from services.suppliers.adapters import repository as repo
 from services.suppliers.api.deps import Ctx, SelfOrOps, SupplierIdPath, SupplierSelf
 from services.suppliers.api.schemas import DocumentOut
@@ -17,18 +18,8 @@ from services.suppliers.domain.errors import DocumentTooLarge
 router = APIRouter(prefix="/v1/suppliers/{supplier_id}/documents", tags=["documents"])
 
 
-async def _read_capped(request: Request) -> bytes:
-    """The body, refused as soon as it passes the cap (never buffered past it)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
-        raise DocumentTooLarge(f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_DOCUMENT_BYTES:
-            raise DocumentTooLarge(f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _too_large() -> DocumentTooLarge:
+    return DocumentTooLarge(f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
 
 
 @router.put(
@@ -60,7 +51,7 @@ async def upload(
 ) -> DocumentOut:
     """Upload a licence as the file itself (PDF, PNG or JPEG, checked by content, at most 10 MiB).
     The same file again is accepted with 200 and changes nothing."""
-    content = await _read_capped(request)
+    content = await read_capped(request, MAX_DOCUMENT_BYTES, _too_large)
     doc, created = await commands.upload_document(
         ctx, supplier_id, kind, content_type, content, valid_until, licence_number
     )
