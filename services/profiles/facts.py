@@ -96,7 +96,7 @@ def _fact_of(delivery: Delivery) -> OrderFact | PayoutFact | None:
             )
         case orders.OrderShipped():
             return OrderFact(p.order_id, p.supplier_id, {"kind": "shipped", "at": at})
-        case orders.OrderReceived():
+        case orders.OrderReceived() if p.complete:  # received in full: a partial receipt is not yet
             fact = {"kind": "received", "at": at, "auto_confirmed": p.auto_confirmed}
             return OrderFact(p.order_id, p.supplier_id, fact)
         case orders.OrderCancelled():

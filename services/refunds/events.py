@@ -40,6 +40,8 @@ async def on_order_event(conn: asyncpg.Connection, delivery: Delivery, ctx: Cont
     """The order's view follows the event, unless it is old news or contradicts the order
     (`domain.order_view`: then it is dead-lettered)."""
     event, envelope = delivery.payload, delivery.envelope
+    if isinstance(event, OrderReceived) and not event.complete:
+        return  # a receipt of part of the order: it stays SHIPPED until every line is received
     status = "PLACED" if isinstance(event, OrderPlaced) else STATUS_OF[type(event)]
     order_id: str = event.order_id  # type: ignore[attr-defined]
     view = await repo.order(conn, order_id, for_update=True)
