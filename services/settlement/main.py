@@ -12,6 +12,7 @@ from plumbing.clock import Clock, OffsetClock
 from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
+from services.settlement.books.api import books
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context, EarlyPaymentTerms, ReconciliationRules
 from services.settlement.early_payment.adapters.profile_scores import ProfileScores
@@ -74,6 +75,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             reconciliation.router,
             bank_simulator.router,
             early_payments.router,
+            books.router,
         ],
         handlers=events.EVENTS,
         timers=timers.timers(settings.payout_interval_hours, settings.early_payment_sweep_seconds),

@@ -63,6 +63,7 @@ def test_every_service_has_the_same_layout(service: str) -> None:
 def test_settlement_is_grouped_by_feature() -> None:
     home = ROOT / "services" / "settlement"
     assert sorted(d.name for d in home.iterdir() if (d / "__init__.py").exists()) == [
+        "books",
         "checks",
         "early_payment",
         "grants",

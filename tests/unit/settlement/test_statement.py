@@ -101,7 +101,7 @@ def test_every_format_reads_to_the_same_lines(content: bytes) -> None:
 def test_a_chinese_bank_export_with_its_quirks_reads() -> None:
     export = (
         '账号:,="31050161373600000918"\n户名,某大学\n期初余额,"10,000,000.00"\n期末余额,"9,999,721.68"\n\n'
-        "交易日期,借方发生额（支取）,贷方发生额（收入）,余额,交易流水号,用途\n"  # noqa: RUF001
+        "交易日期,借方发生额（支取）,贷方发生额（收入）,余额,交易流水号,用途\n"
         '20261202 10:15:33,"278.32",,"9,999,721.68",BK1,UniSettle payout R1:SUP-002\n'
         "合计,278.32,0.00,,,\n"
     )

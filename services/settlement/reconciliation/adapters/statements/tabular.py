@@ -31,7 +31,7 @@ from services.settlement.reconciliation.domain.statement import (
 # Words a column's name holds when it is a reference, for exports that name them their own way.
 REFERENCE_WORDS = (("bank_reference", "流水号"), ("end_to_end_id", "参考号"))
 # The unit some exports write into a column's name: 借方发生额(元), and the same in full-width brackets
-_UNIT = re.compile(r"[(（](元|人民币|rmb|cny)[)）]$")  # noqa: RUF001
+_UNIT = re.compile(r"[(（](元|人民币|rmb|cny)[)）]$")
 # A reversal (冲正, 冲账) column's values that mark the line as one
 REVERSAL_MARKS = frozenset({"是", "y", "yes", "1", "true", "冲正", "冲账", "冲帐", "r"})
 # What a bank's 摘要 or 交易类型 says of a line the bank itself books (no counterparty account)
@@ -108,8 +108,8 @@ CN_SPLIT = Layout(
     columns={
         "booking_date": ("交易日期", "记账日期", "交易时间"),
         "value_date": ("起息日期", "起息日"),
-        "debit_amount": ("借方发生额", "借方发生额（支取）", "支出金额", "支出"),  # noqa: RUF001
-        "credit_amount": ("贷方发生额", "贷方发生额（收入）", "收入金额", "收入"),  # noqa: RUF001
+        "debit_amount": ("借方发生额", "借方发生额（支取）", "支出金额", "支出"),
+        "credit_amount": ("贷方发生额", "贷方发生额（收入）", "收入金额", "收入"),
         "balance": ("余额", "账户余额"),
         "bank_reference": ("交易流水号", "流水号", "凭证号", "账户明细编号-交易流水号"),
         "end_to_end_id": ("业务参考号", "客户参考号", "端到端编号"),
@@ -217,7 +217,7 @@ def read_rows(
             if header is not None:
                 return _table(candidate, header, preamble, rows, n, account, source)
         if len(cells) >= 2 and cells[0]:
-            preamble[_norm(cells[0]).rstrip(":：")] = cells[1]  # noqa: RUF001
+            preamble[_norm(cells[0]).rstrip(":：")] = cells[1]
         if n > 50:
             break
     names = ", ".join(sorted(LAYOUTS)) if layout is None else layout

@@ -1,0 +1,78 @@
+"""The books' rows: a university's account mappings, and the ledger's movements of its grant
+accounts in a period (read from the transfers themselves: vouchers are never a second book)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import asyncpg
+
+from services.settlement.books.domain.mapping import AccountMapping, Expense, Role
+from services.settlement.books.domain.vouchers import Movement
+
+
+async def mappings(conn: asyncpg.Connection, tenant_id: str) -> list[AccountMapping]:
+    return [
+        AccountMapping(
+            r["effective_from"],
+            {Role(k): v for k, v in json.loads(r["accounts"]).items()},
+            {c: Expense(e["account"], e["classification"]) for c, e in json.loads(r["expense"]).items()},
+        )
+        for r in await conn.fetch(
+            "select * from account_mappings where tenant_id = $1 order by effective_from", tenant_id
+        )
+    ]
+
+
+async def save_mapping(
+    conn: asyncpg.Connection, tenant_id: str, m: AccountMapping, by: str, at: datetime
+) -> None:
+    await conn.execute(
+        """insert into account_mappings (tenant_id, effective_from, accounts, expense, set_by, set_at)
+           values ($1, $2, $3::jsonb, $4::jsonb, $5, $6)
+           on conflict (tenant_id, effective_from) do update
+               set accounts = $3::jsonb, expense = $4::jsonb, set_by = $5, set_at = $6""",
+        tenant_id,
+        m.effective_from,
+        json.dumps({r.value: a for r, a in m.accounts.items()}, sort_keys=True),
+        json.dumps(
+            {c: {"account": e.account, "classification": e.classification} for c, e in m.expense.items()},
+            sort_keys=True,
+        ),
+        by,
+        at,
+    )
+
+
+MOVEMENTS = """
+select t.transfer_id::text, t.seq, t.created_at, t.kind, t.code, t.amount, t.order_id,
+       a.owner_id as grant_id, a.category, g.code as project_code, t.credit_account = a.account_id as to_grant
+from accounts a
+join grants g on g.tenant_id = a.tenant_id and g.grant_id = a.owner_id
+join transfers t on t.debit_account = a.account_id or t.credit_account = a.account_id
+where a.kind = 'grant' and a.tenant_id = $1 and t.created_at >= $2 and t.created_at < $3
+order by t.seq
+"""
+
+
+async def movements(
+    conn: asyncpg.Connection, tenant_id: str, start: datetime, end: datetime
+) -> list[Movement]:
+    """Every transfer of the university's grant accounts recorded in [start, end), in ledger order."""
+    return [
+        Movement(
+            r["transfer_id"],
+            r["seq"],
+            r["created_at"],
+            r["kind"],
+            r["code"],
+            r["amount"],
+            r["grant_id"],
+            r["project_code"],
+            r["category"],
+            r["to_grant"],
+            r["order_id"],
+        )
+        for r in await conn.fetch(MOVEMENTS, tenant_id, start, end)
+    ]
