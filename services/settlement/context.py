@@ -13,6 +13,7 @@ from contracts.envelope import Envelope
 from contracts.events.base import EventPayload
 from plumbing.context import BaseContext
 from plumbing.messaging.outbox import Outbox
+from services.settlement.books.adapters.finance_system import FinanceSystem
 from services.settlement.early_payment.adapters.profile_scores import ProfileScores
 from services.settlement.early_payment.domain.terms import Band
 from services.settlement.payouts.adapters.bank import PayoutBank
@@ -43,6 +44,7 @@ class Context(BaseContext):
     reconciliation: ReconciliationRules
     early_payment: EarlyPaymentTerms = EarlyPaymentTerms(1_200, 2_000_000, timedelta(minutes=15), 30)
     scores: ProfileScores | None = None  # where a supplier's profile score is read, for its band
+    finance_system: FinanceSystem | None = None  # each university's finance system vouchers post to
 
 
 async def emit(

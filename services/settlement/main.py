@@ -12,7 +12,8 @@ from plumbing.clock import Clock, OffsetClock
 from plumbing.context import BaseContext
 from plumbing.service import build_service, serve
 from services.settlement import events, timers
-from services.settlement.books.api import books
+from services.settlement.books.adapters.finance_system import FinanceSystemSimulator
+from services.settlement.books.api import books, finance_simulator
 from services.settlement.config import SettlementSettings
 from services.settlement.context import Context, EarlyPaymentTerms, ReconciliationRules
 from services.settlement.early_payment.adapters.profile_scores import ProfileScores
@@ -60,6 +61,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             reconciliation=rules,
             early_payment=terms,
             scores=ProfileScores(settings.profiles_url) if terms.bands else None,
+            finance_system=FinanceSystemSimulator(base.pool),
         )
 
     return build_service(
@@ -76,6 +78,7 @@ def build(settings: SettlementSettings | None = None, clock: Clock | None = None
             bank_simulator.router,
             early_payments.router,
             books.router,
+            finance_simulator.router,
         ],
         handlers=events.EVENTS,
         timers=timers.timers(settings.payout_interval_hours, settings.early_payment_sweep_seconds),

@@ -4,10 +4,12 @@ accounts in a period (read from the transfers themselves: vouchers are never a s
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 
+from services.settlement.books.adapters.finance_system import PostResult
 from services.settlement.books.domain.mapping import AccountMapping, Expense, Role
 from services.settlement.books.domain.vouchers import Movement
 
@@ -76,3 +78,48 @@ async def movements(
         )
         for r in await conn.fetch(MOVEMENTS, tenant_id, start, end)
     ]
+
+
+async def record_posts(
+    conn: asyncpg.Connection, tenant_id: str, period: str, results: Sequence[PostResult], at: datetime
+) -> None:
+    """What the finance system answered: posted (accepted, or a duplicate of what it holds) or
+    rejected with its reason; attempts counted."""
+    await conn.executemany(
+        """insert into voucher_posts (tenant_id, voucher_id, period, status, reason, attempts, last_at)
+           values ($1, $2, $3, $4, $5, 1, $6)
+           on conflict (tenant_id, voucher_id) do update set status = $4, reason = $5,
+               attempts = voucher_posts.attempts + 1, last_at = $6""",
+        [
+            (
+                tenant_id,
+                r.voucher_id,
+                period,
+                "rejected" if r.status == "rejected" else "posted",
+                r.reason,
+                at,
+            )
+            for r in results
+        ],
+    )
+
+
+async def posted(conn: asyncpg.Connection, tenant_id: str, period: str) -> set[str]:
+    rows = await conn.fetch(
+        """select voucher_id from voucher_posts
+           where tenant_id = $1 and period = $2 and status = 'posted'""",
+        tenant_id,
+        period,
+    )
+    return {r["voucher_id"] for r in rows}
+
+
+async def rejected(conn: asyncpg.Connection, tenant_id: str, period: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            """select voucher_id, reason, attempts, last_at from voucher_posts
+               where tenant_id = $1 and period = $2 and status = 'rejected' order by voucher_id""",
+            tenant_id,
+            period,
+        )
+    )

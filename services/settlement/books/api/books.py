@@ -105,3 +105,34 @@ async def vouchers(
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
     )
+
+
+class PostReportOut(BaseModel):
+    posted: int
+    already: int
+    rejected: list[dict[str, str]]
+    unpostable: list[dict[str, str]]
+
+
+PeriodQuery = Annotated[str, Query(description="YYYY-MM, a month in Beijing time")]
+
+
+@router.post("/v1/universities/{tenant_id}/vouchers/post", response_model=PostReportOut)
+async def post(tenant_id: TenantPath, ctx: Ctx, finance: Finance, period: PeriodQuery) -> PostReportOut:
+    """Post the period's vouchers to the university's finance system: those not posted yet, and
+    those it rejected before (after finance fixed the cause). It de-duplicates by voucher id:
+    posting again never doubles anything. Rejected vouchers and movements without a voucher are
+    the period's exceptions."""
+    _whole_university(finance, tenant_id)
+    report = await books.post(ctx, finance, tenant_id, period)
+    return PostReportOut(**report.__dict__)
+
+
+@router.get("/v1/universities/{tenant_id}/voucher-exceptions")
+async def voucher_exceptions(
+    tenant_id: TenantPath, ctx: Ctx, finance: Finance, period: PeriodQuery
+) -> list[dict[str, object]]:
+    """What finance must resolve before the period is fully posted: `unmapped` movements (fix the
+    account mapping) and vouchers the finance system `rejected` (fix the cause, post again)."""
+    _whole_university(finance, tenant_id)
+    return await books.exceptions(ctx, tenant_id, period)
