@@ -336,6 +336,16 @@ async def refund_calls_for_a_red_letter_invoice(
         return bool(b["held"] == other_net and b["available"] == other_net - 1_250)
 
     await eventually(settled_view, timeout=30, what="settlement to take the refund from the balance")
+    accrued = ok(await http.get(f"{flow.settlement}/v1/universities/tsinghua/accruals", headers=FINANCE))
+    # 暂估: the first order received 142.33, refunded 12.50, invoiced 142.33 - 12.50: nothing;
+    # the second received 56.00 and its only invoice was voided: all of it
+    assert (
+        accrued["total"],
+        [(a["supplier_id"], a["accrued"], a["refunded"]) for a in accrued["accruals"]],
+    ) == (
+        5_600,
+        [("SUP-004", 5_600, 1_250)],
+    )
     assert (await balance(flow))["red_letters_overdue"] == []  # received: payouts are free again
 
 

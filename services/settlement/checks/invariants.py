@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from services.settlement.books.checks.accruals import accruals_match_the_ledger
 from services.settlement.invoice_cover.checks.invoices import held_is_there, paid_against_invoices
 
 
@@ -269,6 +270,7 @@ CHECKS: list[tuple[str, Callable[[asyncpg.Connection], Awaitable[str | None]]]] 
         paid_against_invoices,
     ),
     ("11. invoices: what invoices hold is in the supplier's balance", held_is_there),
+    ("13. received-not-invoiced (暂估) agrees with the escrows to the fen", accruals_match_the_ledger),
 ]
 
 

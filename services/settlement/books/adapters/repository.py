@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 
 from services.settlement.books.adapters.finance_system import PostResult
+from services.settlement.books.domain.accruals import OrderReceipt
 from services.settlement.books.domain.mapping import AccountMapping, Expense, Role
 from services.settlement.books.domain.vouchers import Movement
 
@@ -123,3 +124,36 @@ async def rejected(conn: asyncpg.Connection, tenant_id: str, period: str) -> lis
             period,
         )
     )
+
+
+RECEIPTS = """
+select e.order_id, e.supplier_id, e.grant_id, g.code as project_code,
+       coalesce((select sum(t.amount) from transfers t
+                 where t.order_id = e.order_id and t.code = 'escrow_release' and t.kind = 'post_pending'
+                   and t.created_at <= $2), 0)::bigint as received,
+       coalesce((select sum(t.amount) from transfers t
+                 where t.order_id = e.order_id and t.code in ('refund_supplier_balance', 'refund_advance')
+                   and t.created_at <= $2), 0)::bigint as refunded,
+       coalesce((select sum(c.amount) from invoice_covers c
+                 where c.order_id = e.order_id and c.recorded_at <= $2
+                   and (c.withdrawn_at is null or c.withdrawn_at > $2)), 0)::bigint as invoiced
+from escrows e join grants g on g.tenant_id = e.tenant_id and g.grant_id = e.grant_id
+where e.tenant_id = $1 and (e.released > 0 or e.status = 'released')
+"""
+
+
+async def receipts(conn: asyncpg.Connection, tenant_id: str, at: datetime) -> list[OrderReceipt]:
+    """Each order of the university received by `at`, from the ledger's releases and refunds."""
+    return [
+        OrderReceipt(
+            r["order_id"],
+            r["supplier_id"],
+            r["grant_id"],
+            r["project_code"],
+            r["received"],
+            r["refunded"],
+            r["invoiced"],
+        )
+        for r in await conn.fetch(RECEIPTS, tenant_id, at)
+        if r["received"]
+    ]

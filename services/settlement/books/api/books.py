@@ -3,7 +3,7 @@ CSV for its finance system (finance of the whole university)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -16,6 +16,7 @@ from plumbing.web.request_bodies import RequestBody
 from services.settlement.books.adapters import export
 from services.settlement.books.commands import books
 from services.settlement.books.domain.mapping import AccountMapping, Expense, Role
+from services.settlement.books.domain.vouchers import CHINA
 from services.settlement.deps import Ctx, Finance
 
 router = APIRouter(tags=["books"])
@@ -136,3 +137,43 @@ async def voucher_exceptions(
     account mapping) and vouchers the finance system `rejected` (fix the cause, post again)."""
     _whole_university(finance, tenant_id)
     return await books.exceptions(ctx, tenant_id, period)
+
+
+class AccrualOut(BaseModel):
+    supplier_id: str
+    grant_id: str
+    project_code: str
+    received: int
+    refunded: int
+    invoiced: int
+    accrued: int
+    orders: list[str]
+
+
+class AccrualsOut(BaseModel):
+    at: datetime
+    total: int
+    accruals: list[AccrualOut]
+
+
+@router.get("/v1/universities/{tenant_id}/accruals", response_model=AccrualsOut)
+async def accruals(
+    tenant_id: TenantPath,
+    ctx: Ctx,
+    finance: Finance,
+    at: Annotated[
+        datetime | None, Query(description="the moment (default: now); a date is its end in Beijing")
+    ] = None,
+) -> AccrualsOut:
+    """Received-not-invoiced (暂估) at a moment, by supplier and grant: received and released,
+    less refunds after release, not yet covered by matched invoices (net of red-letter ones)."""
+    _whole_university(finance, tenant_id)
+    moment = at or ctx.clock.now()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA)
+    found = await books.accruals(ctx, tenant_id, moment)
+    return AccrualsOut(
+        at=moment,
+        total=sum(a.accrued for a in found),
+        accruals=[AccrualOut(**{**a.__dict__, "orders": list(a.orders)}) for a in found],
+    )

@@ -12,6 +12,8 @@ from plumbing.aggregates.audit import Audited
 from plumbing.errors import Conflict, RuleViolation
 from plumbing.web.auth import Principal
 from services.settlement.books.adapters import repository as repo
+from services.settlement.books.domain.accruals import Accrual
+from services.settlement.books.domain.accruals import accruals as accrued
 from services.settlement.books.domain.mapping import AccountMapping
 from services.settlement.books.domain.vouchers import CHINA, Book, book
 from services.settlement.context import Context
@@ -128,3 +130,8 @@ async def exceptions(ctx: Context, tenant_id: str, period: str) -> list[dict[str
         }
         for r in rejected
     ]
+
+
+async def accruals(ctx: Context, tenant_id: str, at: datetime) -> list[Accrual]:
+    async with ctx.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        return accrued(await repo.receipts(conn, tenant_id, at))
