@@ -10,6 +10,7 @@ import csv
 import sys
 
 import httpx
+from seeding.books import books
 from seeding.catalog import grants, onboard, organisation, publish_catalog
 from seeding.client import ALICE, DEAN, FINANCE, HERE, OPS, PI, SCHOOL_FINANCE, STRETCH, UNI, URL, ok
 from seeding.invoicing import profile
@@ -37,9 +38,11 @@ async def main() -> int:
             catalog = await publish_catalog(http)
             await trade(http, catalog)
             await stretch(http, catalog)
+            await books(http)
             print(
                 "demo data seeded: 2 schools with labs, 2 grants, 6 suppliers with catalogs,"
-                f" {STRETCH + 3} carts, invoices (most matched, some held), a payout run"
+                f" {STRETCH + 3} carts, invoices (most matched, some held), a payout run,"
+                " the month's vouchers posted"
             )
         await summary(http)
     print("  demo tokens (valid 1 hour; make more with .venv/bin/unisettle token):")

@@ -53,6 +53,7 @@ def _line(name: str, quantity: int, with_tax: int) -> dict[str, Any]:
 
 
 async def invoice_received(http: httpx.AsyncClient) -> None:
+    RECEIVED.sort(key=lambda received: str(received[0]["order_id"]))  # the same choice every run
     sellers = _sellers()
     for n, (order, _) in enumerate(RECEIVED, start=1):
         if n % 5 == 0:

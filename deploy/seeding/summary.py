@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -41,6 +43,24 @@ async def summary(http: httpx.AsyncClient) -> None:
         "  invoices    "
         + (", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "none")
         + f"; {len(owed)} red-letter invoice(s) owed"
+    )
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    exceptions = ok(
+        await http.get(
+            f"{URL['settlement']}/v1/universities/{UNI}/voucher-exceptions",
+            headers=FINANCE,
+            params={"period": month},
+        )
+    )
+    vouchers = ok(
+        await http.get(
+            f"{URL['settlement']}/v1/universities/{UNI}/vouchers", headers=FINANCE, params={"period": month}
+        )
+    )
+    accrued = ok(await http.get(f"{URL['settlement']}/v1/universities/{UNI}/accruals", headers=FINANCE))
+    print(
+        f"  books       {month}: {len(vouchers['vouchers'])} vouchers, {len(exceptions)} exception(s);"
+        f" received not invoiced (暂估) {yuan(accrued['total'])}"
     )
     for school in university["schools"]:
         t, name = school["total"], school["unit"]["name"] if school["unit"] else "(no school)"
