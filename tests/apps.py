@@ -1,4 +1,4 @@
-"""The four services' FastAPI apps, built without starting them (no database or broker needed)."""
+"""The five services' FastAPI apps, built without starting them (no database or broker needed)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,19 @@ PUBLIC = frozenset({"/health", "/ready", "/metrics"})  # probes: they reveal not
 
 @cache
 def service_apps() -> dict[str, FastAPI]:
+    from services.invoices.main import build as invoices
     from services.orders.main import build as orders
     from services.refunds.main import build as refunds
     from services.settlement.main import build as settlement
     from services.suppliers.main import build as suppliers
 
-    return {"orders": orders(), "settlement": settlement(), "suppliers": suppliers(), "refunds": refunds()}
+    return {
+        "orders": orders(),
+        "settlement": settlement(),
+        "suppliers": suppliers(),
+        "refunds": refunds(),
+        "invoices": invoices(),
+    }
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
+from hypothesis import strategies as st
+
+# Files sent as the body (an invoice's PDF or OFD): a real PDF's first bytes, or any bytes at all.
+schemathesis.openapi.media_type(
+    "application/pdf", st.sampled_from([b"%PDF-1.7\n%%EOF\n", b"%PDF-"]) | st.binary()
+)
+schemathesis.openapi.media_type("application/ofd", st.binary(max_size=2048))
 
 
 @schemathesis.check

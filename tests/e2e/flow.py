@@ -20,8 +20,8 @@ GRANT = "G-NSFC-2026-001"
 class Flow:
     def __init__(self, http: httpx.AsyncClient, services: dict[str, ServiceProcess]) -> None:
         self.http = http
-        self.orders, self.settlement, self.suppliers, self.refunds = (
-            services[n].url for n in ("orders", "settlement", "suppliers", "refunds")
+        self.orders, self.settlement, self.suppliers, self.refunds, self.invoices = (
+            services[n].url for n in ("orders", "settlement", "suppliers", "refunds", "invoices")
         )
         self.keys = 0
 

@@ -24,6 +24,7 @@ AS = {
     "settlement": Principal("fo-1", Role.UNIVERSITY_FINANCE, "tsinghua"),
     "suppliers": Principal("jinling-admin", Role.SUPPLIER, "platform", "SUP-004"),
     "refunds": Principal("alice", Role.RESEARCHER, "tsinghua"),
+    "invoices": Principal("fo-1", Role.UNIVERSITY_FINANCE, "tsinghua"),
 }
 OPS = Principal("ops-fuzz", Role.PLATFORM_OPS, "platform")
 ROOT = Path(__file__).parents[2]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -76,6 +77,9 @@ MONTH = date.today().replace(day=1).isoformat()
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 REFUSED = {403, 404, 409, 422}  # 409/422: a business rule said no (a validation error does not count)
 REASON = {"reason": "isolation probe"}
+WORLD_INVOICE, PROBE_INVOICE = "24322000000055000001", "24322000000055000002"
+INVOICING = {"buyer_name": "清华大学", "buyer_tax_id": "12100000400000624D"}
+PERIOD = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 LISTING = {"name": "Pipette tips", "unit": "box", "price_minor": 1, "category": "consumables"}
 
 
@@ -156,6 +160,50 @@ def bodies(order_id: str) -> dict[tuple[str, str], Any]:
         ("POST", "/v1/refunds/{refund_id}/ship-back"): {"carrier": "SF Express", "tracking_number": "SF9"},
         ("POST", "/v1/refunds/{refund_id}/escalate"): REASON,
         ("POST", "/v1/refunds/{refund_id}/decide"): {"decision": "full_refund", **REASON},
+        ("PUT", "/v1/universities/{tenant_id}/account-mappings/{effective_from}"): {
+            "accounts": {"payable": "2302"},
+            "expense": {},
+        },
+        ("PUT", "/v1/finance-simulator/universities/{tenant_id}/chart"): {"accounts": ["1011"]},
+        ("POST", "/v1/suppliers/{supplier_id}/invoices"): {
+            "invoice": tips_invoice(PROBE_INVOICE),
+            "bills": [{"order_id": order_id, "line_no": 1}],
+        },
+        ("POST", "/v1/invoices/{invoice_id}/accept"): REASON,
+        ("POST", "/v1/invoices/{invoice_id}/reject"): REASON,
+        ("PUT", "/v1/universities/{tenant_id}/invoicing-profile"): INVOICING,
+        ("POST", "/v1/tax-simulator/invoices"): {
+            "number": PROBE_INVOICE,
+            "seller_tax_id": "91320102JUCCNBB65D",
+            "buyer_tax_id": "12100000400000624D",
+            "issued_on": "2026-12-05",
+            "total_minor": 8_400,
+        },
+        ("PUT", "/v1/invoices/{invoice_id}/document"): PDF,
+    }
+
+
+def tips_invoice(number: str) -> dict[str, Any]:
+    """The 数电票 fields of 3 boxes of tips at 28.00 (with 13 % VAT), sold by SUP-004 to Tsinghua."""
+    return {
+        "number": number,
+        "issue_date": "2026-12-05",
+        "seller": {"name": "南京金陵实验用品有限公司", "tax_id": "91320102JUCCNBB65D"},
+        "buyer": {"name": "清华大学", "tax_id": "12100000400000624D"},
+        "lines": [
+            {
+                "name": "*塑料制品*移液器吸头 200uL",
+                "unit": "盒",
+                "quantity": "3",
+                "unit_price": "24.78",
+                "amount_minor": 7_434,
+                "tax_rate": "0.13",
+                "tax_minor": 966,
+            }
+        ],
+        "amount_minor": 7_434,
+        "tax_minor": 966,
+        "total_minor": 8_400,
     }
 
 
@@ -164,7 +212,7 @@ class World:
 
     def __init__(self, flow: Flow, order_id: str, refund_id: str, delegation_id: str) -> None:
         self.urls = {"orders": flow.orders, "settlement": flow.settlement}
-        self.urls |= {"suppliers": flow.suppliers, "refunds": flow.refunds}
+        self.urls |= {"suppliers": flow.suppliers, "refunds": flow.refunds, "invoices": flow.invoices}
         self.params = {
             "order_id": order_id,
             "refund_id": refund_id,
@@ -182,10 +230,14 @@ class World:
             "on": "2026-12-02",
             "bank_reference": "BK100000000001",
             "receipt_no": "1",
+            "effective_from": "2026-01-01",
+            "period": PERIOD,
+            "invoice_id": WORLD_INVOICE,
+            "number": WORLD_INVOICE,
         }
         self.bodies = bodies(order_id)
         self.secrets = [order_id, refund_id, GRANT, "NSFC-22375001", "Single-cell proteomics"]
-        self.secrets += ["S-WORLD", "L-WORLD", delegation_id]
+        self.secrets += ["S-WORLD", "L-WORLD", delegation_id, WORLD_INVOICE]
         self.codec = StackSettings().token_codec()
         self.keys = 0
 
@@ -307,7 +359,33 @@ async def world(flow: Flow) -> World:
     )
     assert offer.status_code == 201, offer.text
     world.params["quote_id"] = offer.json()["quote_id"]
+    await invoiced(flow, order_id)
     return world
+
+
+async def invoiced(flow: Flow, order_id: str) -> None:
+    """Tsinghua invoices: its profile and books, and the order's invoice, matched, with its PDF."""
+    http, url = flow.http, flow.invoices
+    ok(await http.put(f"{url}/v1/universities/tsinghua/invoicing-profile", headers=FINANCE, json=INVOICING))
+    mapping = {"accounts": {"payable": "2302"}, "expense": {}}
+    books = f"{flow.settlement}/v1/universities/tsinghua/account-mappings/2026-01-01"
+    ok(await http.put(books, headers=FINANCE, json=mapping))
+    issued = {**world_bodies_issue(), "number": WORLD_INVOICE}
+    ok(await http.post(f"{url}/v1/tax-simulator/invoices", headers=OPS, json=issued), 201)
+    body = {"invoice": tips_invoice(WORLD_INVOICE), "bills": [{"order_id": order_id, "line_no": 1}]}
+
+    async def submitted() -> bool:  # invoices learns of the order from orders.events
+        return (
+            await http.post(f"{url}/v1/suppliers/SUP-004/invoices", headers=SUPPLIER, json=body)
+        ).status_code == 201
+
+    await eventually(submitted, timeout=30, what="invoices to learn the world's order")
+    document = f"{url}/v1/invoices/{WORLD_INVOICE}/document"
+    ok(await http.put(document, headers={**SUPPLIER, "Content-Type": "application/pdf"}, content=PDF), 201)
+
+
+def world_bodies_issue() -> dict[str, Any]:
+    return dict(bodies("")[("POST", "/v1/tax-simulator/invoices")])
 
 
 async def test_no_role_a_route_does_not_admit_gets_through(world: World) -> None:

@@ -26,6 +26,7 @@ def urls(flow: Flow) -> dict[str, str]:
         "settlement": flow.settlement,
         "suppliers": flow.suppliers,
         "refunds": flow.refunds,
+        "invoices": flow.invoices,
     }
 
 

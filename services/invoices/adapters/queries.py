@@ -7,6 +7,7 @@ import json
 
 import asyncpg
 
+from plumbing.errors import NotFound
 from plumbing.web.auth import Principal, Role
 from services.invoices.adapters.repository import record_of
 from services.invoices.api.schemas import OrderInvoicesOut, RedLetterOut
@@ -14,6 +15,12 @@ from services.invoices.domain.access import may_see
 from services.invoices.domain.record import InvoiceRecord
 
 LIMIT = 500
+
+
+async def known_supplier(conn: asyncpg.Connection, supplier_id: str) -> None:
+    """Invoices learns every supplier from suppliers.events: any other is not found."""
+    if not await conn.fetchval("select 1 from suppliers_view where supplier_id = $1", supplier_id):
+        raise NotFound(f"no supplier {supplier_id!r}", code="supplier_not_found")
 
 
 async def invoices(

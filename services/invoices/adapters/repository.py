@@ -232,9 +232,9 @@ async def _insert(conn: asyncpg.Connection, rec: InvoiceRecord, submitted_at: An
         """insert into invoices (invoice_id, supplier_id, tenant_id, kind, issued_on, seller, buyer,
                lines, amount_minor, tax_minor, total_minor, offsets, remark, allocations, order_ids,
                status, reasons, findings, covers, variance_minor, verification, submitted_at,
-               submitted_by, version)
+               submitted_by, version, checked_at)
            values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13,
-                   $14::jsonb, $15, $16, $17, $18::jsonb, $19::jsonb, $20, $21, $22, $23, $24)""",
+                   $14::jsonb, $15, $16, $17, $18::jsonb, $19::jsonb, $20, $21, $22, $23, $24, $22)""",
         rec.invoice_id,
         rec.supplier_id,
         rec.tenant_id,

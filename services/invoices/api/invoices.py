@@ -19,7 +19,6 @@ from services.invoices.adapters.formats.errors import MAX_BYTES, InvoiceTooLarge
 from services.invoices.adapters.formats.invoice_json import InvoiceIn
 from services.invoices.api.deps import (
     Ctx,
-    FinanceOrOps,
     FinanceRole,
     InvoiceIdPath,
     OrderIdPath,
@@ -136,6 +135,7 @@ async def supplier_invoices(
     """The supplier's invoices, newest number first, with what each covers."""
     own_supplier(supplier, supplier_id)
     async with ctx.pool.acquire() as conn:
+        await queries.known_supplier(conn, supplier_id)
         return [
             InvoiceOut.of(r) for r in await queries.invoices(conn, supplier_id=supplier_id, status=status)
         ]
@@ -148,6 +148,7 @@ async def supplier_red_letters(
     """The red-letter invoices the supplier owes (and those it sent)."""
     own_supplier(supplier, supplier_id)
     async with ctx.pool.acquire() as conn:
+        await queries.known_supplier(conn, supplier_id)
         return [RedLetterOut.of(r) for r in await queries.red_letters(conn, supplier_id=supplier_id)]
 
 
@@ -155,7 +156,7 @@ async def supplier_red_letters(
 async def university_invoices(
     tenant_id: TenantIdPath,
     ctx: Ctx,
-    finance: FinanceOrOps,
+    finance: FinanceRole,
     status: Annotated[Literal["matched", "held", "rejected", "voided", "red_letter"] | None, Query()] = None,
 ) -> list[InvoiceOut]:
     """The university's invoices (`status=held`: those finance is to resolve)."""
@@ -168,7 +169,7 @@ async def university_invoices(
 async def university_red_letters(
     tenant_id: TenantIdPath,
     ctx: Ctx,
-    finance: FinanceOrOps,
+    finance: FinanceRole,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[RedLetterOut]:
     """Red-letter invoices owed to the university (`open=true`: not received yet), oldest first."""

@@ -16,7 +16,7 @@ from contracts.money import Money
 from plumbing.aggregates import audit
 from plumbing.aggregates.audit import Audited
 from plumbing.errors import Conflict, NotFound, RuleViolation
-from plumbing.web.auth import Principal
+from plumbing.web.auth import Principal, Role
 from services.invoices.adapters import profiles
 from services.invoices.adapters import repository as repo
 from services.invoices.adapters.profiles import Profile
@@ -63,7 +63,7 @@ async def submit(
             raise already_used(invoice.number)
     verification = await ctx.tax.verify(invoice)  # outside any transaction: the tax service is remote
     async with ctx.pool.acquire() as conn, conn.transaction():
-        profile, ordered = await _billed(conn, supplier_id, allocations)
+        profile, ordered = await _billed(conn, supplier_id, allocations, _university_of(by))
         seller = await repo.supplier_tax_id(conn, supplier_id) or ""
         result = match(
             invoice,
@@ -108,14 +108,23 @@ async def submit(
     return rec
 
 
+def _university_of(by: Principal) -> str | None:
+    """A procurement platform submits for its own university's orders only; a supplier for any."""
+    return by.tenant_id if by.role is Role.INTEGRATION else None
+
+
 async def _billed(
-    conn: asyncpg.Connection, supplier_id: str, allocations: Sequence[Allocation]
+    conn: asyncpg.Connection, supplier_id: str, allocations: Sequence[Allocation], university: str | None
 ) -> tuple[Profile, dict[tuple[str, int], OrderedLine]]:
     """The profile of the university whose orders the invoice bills, and those orders' lines,
     locked; refused unless they are the supplier's live orders of one university under a profile."""
     order_ids = sorted({a.order_id for a in allocations})
     rows = await repo.orders(conn, order_ids, for_update=True)
-    mine = {r["order_id"]: r for r in rows if r["supplier_id"] == supplier_id}
+    mine = {
+        r["order_id"]: r
+        for r in rows
+        if r["supplier_id"] == supplier_id and university in (None, r["tenant_id"])
+    }
     missing = [o for o in order_ids if o not in mine]
     if missing:
         raise NotFound(f"no order {missing[0]!r} of this supplier", code="order_not_found")

@@ -14,7 +14,7 @@ from contracts.money import Money
 from plumbing.aggregates import audit
 from plumbing.aggregates.audit import Audited
 from plumbing.errors import NotFound, RuleViolation
-from plumbing.web.auth import Principal
+from plumbing.web.auth import Principal, Role
 from services.invoices.adapters import repository as repo
 from services.invoices.context import Context
 from services.invoices.domain.invoice import Invoice
@@ -97,7 +97,8 @@ async def submit(ctx: Context, by: Principal, supplier_id: str, red: Invoice) ->
     assert red.offsets is not None
     async with ctx.pool.acquire() as conn:
         original = await repo.get(conn, red.offsets)
-        if original is None or original.supplier_id != supplier_id:
+        outside = by.role is Role.INTEGRATION and original is not None and original.tenant_id != by.tenant_id
+        if original is None or original.supplier_id != supplier_id or outside:
             raise NotFound(f"no invoice {red.offsets} of this supplier", code="invoice_not_found")
         if await repo.exists(conn, red.number):
             raise already_used(red.number)

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from plumbing.errors import Forbidden
+from contracts.events.common import BudgetCategory
+from plumbing.errors import Forbidden, RuleViolation
 from plumbing.web.auth import Principal
 from plumbing.web.auth_deps import require_tenant
 from plumbing.web.request_bodies import RequestBody
@@ -31,7 +32,7 @@ class ExpenseIn(RequestBody):
 
 class MappingIn(RequestBody):
     accounts: dict[Role, Code]
-    expense: Annotated[dict[str, ExpenseIn], Field(max_length=20)]
+    expense: dict[BudgetCategory, ExpenseIn]
 
 
 class MappingOut(BaseModel):
@@ -69,7 +70,7 @@ async def put_mapping(
     mapping = AccountMapping(
         effective_from,
         dict(body.accounts),
-        {c: Expense(e.account, e.classification) for c, e in body.expense.items()},
+        {c.value: Expense(e.account, e.classification) for c, e in body.expense.items()},
     )
     await books.set_mapping(ctx, finance, tenant_id, mapping)
     return MappingOut.of(mapping)
@@ -171,6 +172,8 @@ async def accruals(
     moment = at or ctx.clock.now()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA)
+    if not 2000 <= moment.year <= 2999:
+        raise RuleViolation("ask for a moment between the years 2000 and 2999", code="invalid_moment")
     found = await books.accruals(ctx, tenant_id, moment)
     return AccrualsOut(
         at=moment,

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 
+from plumbing.errors import Forbidden
 from plumbing.web.auth import Principal, Role
 from plumbing.web.auth_deps import require_roles, require_tenant
 from plumbing.web.request_bodies import RequestBody
@@ -19,16 +20,21 @@ from services.settlement.deps import Ctx
 
 router = APIRouter(prefix="/v1/finance-simulator/universities/{tenant_id}", tags=["finance system simulator"])
 TenantPath = Annotated[str, Path(min_length=1, max_length=64)]
-PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+PeriodPath = Annotated[str, Path(pattern=r"^2\d{3}-(0[1-9]|1[0-2])$")]
 Keeper = Annotated[Principal, Depends(require_roles(Role.UNIVERSITY_FINANCE, Role.PLATFORM_OPS))]
 
 
 class ChartIn(RequestBody):
-    accounts: Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=5_000)]
+    accounts: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z.\-]+$")]],
+        Field(max_length=5_000),
+    ]
 
 
 def _simulator(ctx: Ctx, keeper: Principal, tenant_id: str) -> FinanceSystemSimulator:
     require_tenant(keeper, tenant_id)
+    if keeper.org_unit_id is not None:
+        raise Forbidden("the finance system is the whole university's", code="outside_scope")
     system = ctx.finance_system
     assert isinstance(system, FinanceSystemSimulator), "the finance system here is a real one"
     return system
@@ -57,7 +63,10 @@ async def reopen(tenant_id: TenantPath, period: PeriodPath, ctx: Ctx, keeper: Ke
 
 @router.get("/vouchers")
 async def vouchers(
-    tenant_id: TenantPath, ctx: Ctx, keeper: Keeper, period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]
+    tenant_id: TenantPath,
+    ctx: Ctx,
+    keeper: Keeper,
+    period: Annotated[str, Query(pattern=r"^2\d{3}-(0[1-9]|1[0-2])$")],
 ) -> list[dict[str, Any]]:
     """What the finance system holds for the month: each voucher once."""
     rows = await _simulator(ctx, keeper, tenant_id).vouchers(tenant_id, period)

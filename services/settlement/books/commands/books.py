@@ -18,7 +18,7 @@ from services.settlement.books.domain.mapping import AccountMapping
 from services.settlement.books.domain.vouchers import CHINA, Book, book
 from services.settlement.context import Context
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^(2\d{3})-(0[1-9]|1[0-2])$")  # a month of this millennium's books
 
 
 def bounds(period: str) -> tuple[datetime, datetime]:
@@ -26,7 +26,7 @@ def bounds(period: str) -> tuple[datetime, datetime]:
     Beijing time."""
     found = PERIOD.match(period)
     if found is None:
-        raise RuleViolation(f"{period!r} is not a period: YYYY-MM", code="invalid_period")
+        raise RuleViolation(f"{period!r} is not a period: YYYY-MM, 2000 to 2999", code="invalid_period")
     year, month = int(found[1]), int(found[2])
     start = datetime(year, month, 1, tzinfo=CHINA)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=CHINA)
