@@ -96,7 +96,7 @@ async def on_supplier(conn: asyncpg.Connection, delivery: Delivery, ctx: Context
 async def on_refund_settled(conn: asyncpg.Connection, delivery: Delivery, ctx: Context) -> None:
     settled = delivery.payload
     assert isinstance(settled, RefundSettled)
-    await red_letters.owed_on_refund(conn, ctx, settled, delivery.envelope)
+    await red_letters.owed_on_refund(conn, ctx, settled)
 
 
 TABLE: EventTable[Context] = {

@@ -3,7 +3,6 @@ invoice owed, and a university's invoicing profile."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -130,7 +129,3 @@ class OrderInvoicesOut(BaseModel):
     invoiced_minor: int  # covered by matched invoices, net of red-letter ones
     invoices: list[dict[str, Any]]
     red_letters: list[RedLetterOut]
-
-
-def steps_json(rows: list[asyncpg.Record]) -> str:
-    return json.dumps([dict(r) for r in rows], default=str)

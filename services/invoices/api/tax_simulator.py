@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from contracts.events.common import CreditCode
@@ -49,16 +49,16 @@ class IssuedOut(BaseModel):
         )
 
 
-def _simulator(request: Request, ctx: Ctx) -> TaxSimulator:
+def _simulator(ctx: Ctx) -> TaxSimulator:
     tax = ctx.tax
     assert isinstance(tax, TaxSimulator), "the tax service here is a real one"
     return tax
 
 
 @router.post("", response_model=IssuedOut, status_code=201)
-async def issue(body: IssueIn, request: Request, ctx: Ctx, _: Ops) -> IssuedOut:
+async def issue(body: IssueIn, ctx: Ctx, _: Ops) -> IssuedOut:
     """An invoice the tax system issued (a red-letter one: `offsets` and a negative total)."""
-    issued = await _simulator(request, ctx).issue(
+    issued = await _simulator(ctx).issue(
         body.number,
         seller_tax_id=body.seller_tax_id,
         buyer_tax_id=body.buyer_tax_id,
@@ -70,8 +70,6 @@ async def issue(body: IssueIn, request: Request, ctx: Ctx, _: Ops) -> IssuedOut:
 
 
 @router.post("/{number}/void", response_model=IssuedOut)
-async def void(
-    number: Annotated[str, Path(pattern=r"^\d{18,20}$")], request: Request, ctx: Ctx, _: Ops
-) -> IssuedOut:
+async def void(number: Annotated[str, Path(pattern=r"^\d{18,20}$")], ctx: Ctx, _: Ops) -> IssuedOut:
     """The seller voided the invoice (作废): the next recheck un-matches it."""
-    return IssuedOut.of(await _simulator(request, ctx).void(number))
+    return IssuedOut.of(await _simulator(ctx).void(number))

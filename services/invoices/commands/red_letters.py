@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncpg
 
-from contracts.envelope import Envelope
 from contracts.events.invoices import RedLetterOwed, RedLetterReceived
 from contracts.events.settlement import RefundSettled
 from contracts.money import Money
@@ -29,9 +28,7 @@ class RedLetterUnverified(RuleViolation):
     code = "verification_failed"
 
 
-async def owed_on_refund(
-    conn: asyncpg.Connection, ctx: Context, settled: RefundSettled, envelope: Envelope
-) -> None:
+async def owed_on_refund(conn: asyncpg.Connection, ctx: Context, settled: RefundSettled) -> None:
     """A refund paid on an order a matched invoice covers: a red-letter invoice is owed for it
     (up to what the order's invoices cover; a replay changes nothing)."""
     order = await conn.fetchrow("select tenant_id from orders_view where order_id = $1", settled.order_id)
